@@ -1,0 +1,42 @@
+/**
+ * The crypto the library needs, behind one small interface. The default is WebCrypto (every
+ * runtime); a runtime-native implementation (node:crypto) can be plugged in without changing
+ * the sealed-cookie format, because the formats are defined here, not by the implementation.
+ */
+import type { Jwk, JwsAlgorithm } from '../protocol/types.js'
+
+export type DigestAlgorithm = 'SHA-256' | 'SHA-384' | 'SHA-512'
+
+export interface CryptoProvider {
+  /** SHA-2 digest of `data`. */
+  digest(algorithm: DigestAlgorithm, data: Uint8Array): Promise<Uint8Array>
+  /**
+   * Verifies a JWS signature. `key` is a public JWK for asymmetric algorithms, or the UTF-8
+   * secret for HS*. Returns `undefined` when the key cannot be used with `alg` (wrong type,
+   * curve, size, or unparseable): callers skip such keys (RFC 7517 5).
+   */
+  verifySignature(
+    alg: JwsAlgorithm,
+    key: Jwk | Uint8Array,
+    signingInput: Uint8Array,
+    signature: Uint8Array,
+  ): Promise<boolean | undefined>
+  /** HKDF-SHA-256 ([RFC 5869](https://www.rfc-editor.org/rfc/rfc5869)) to a 32-byte key. */
+  deriveKey(secret: Uint8Array, salt: Uint8Array, info: Uint8Array): Promise<Uint8Array>
+  /** AES-256-GCM with a 12-byte IV; returns ciphertext followed by the 16-byte tag. */
+  encrypt(
+    key: Uint8Array,
+    iv: Uint8Array,
+    plaintext: Uint8Array,
+    aad: Uint8Array,
+  ): Promise<Uint8Array>
+  /** AES-256-GCM decryption; `undefined` when the tag does not verify. */
+  decrypt(
+    key: Uint8Array,
+    iv: Uint8Array,
+    ciphertext: Uint8Array,
+    aad: Uint8Array,
+  ): Promise<Uint8Array | undefined>
+  /** Cryptographically secure random bytes. Used by the engine only, never by the protocol. */
+  randomBytes(length: number): Uint8Array
+}

@@ -1,0 +1,180 @@
+/**
+ * Typed errors. Every failure the library can report is an {@link OidcHybridError} with a stable
+ * string `code`, so `switch (err.code)` narrows; the human-readable `message` says what to do.
+ *
+ * - {@link ConfigurationError}: local misuse (bad options). Fix the code or the config.
+ * - {@link AuthorizationResponseError}: the provider answered the login with `error=...`.
+ * - {@link TokenEndpointError}: the token endpoint answered with an OAuth error (incl. 429).
+ * - {@link OidcHybridError}: everything else received from outside that failed a check.
+ */
+
+/** Every stable error code, grouped by the step that raises it. */
+export type ErrorCode =
+  // local misuse
+  | 'CONFIG_INVALID'
+  | 'ILLEGAL_TRANSITION'
+  // discovery / keys
+  | 'DISCOVERY_INVALID'
+  | 'DISCOVERY_ISSUER_MISMATCH'
+  | 'JWKS_INVALID'
+  // callback (OAuth 2.0 Form Post Response Mode, Multiple Response Type Encoding Practices, RFC 9207)
+  | 'CALLBACK_METHOD_NOT_ALLOWED'
+  | 'CALLBACK_CONTENT_TYPE_INVALID'
+  | 'CALLBACK_PARAMETERS_IN_QUERY'
+  | 'CALLBACK_PARAMETER_DUPLICATED'
+  | 'CALLBACK_PARAMETER_MISSING'
+  | 'CALLBACK_PARAMETER_INVALID'
+  | 'STATE_MISSING'
+  | 'STATE_MISMATCH'
+  | 'TRANSACTION_MISSING'
+  | 'TRANSACTION_EXPIRED'
+  | 'ISSUER_MISMATCH'
+  | 'ISSUER_MISSING'
+  | 'AUTHORIZATION_ERROR'
+  // ID token (OIDC Core 3.1.3.7, 3.3.2.9-12)
+  | 'ID_TOKEN_MALFORMED'
+  | 'ID_TOKEN_ALG_NOT_ALLOWED'
+  | 'ID_TOKEN_KEY_NOT_FOUND'
+  | 'ID_TOKEN_SIGNATURE_INVALID'
+  | 'ID_TOKEN_ISSUER_MISMATCH'
+  | 'ID_TOKEN_SUBJECT_MISSING'
+  | 'ID_TOKEN_AUDIENCE_MISMATCH'
+  | 'ID_TOKEN_AZP_MISMATCH'
+  | 'ID_TOKEN_EXPIRED'
+  | 'ID_TOKEN_IAT_INVALID'
+  | 'ID_TOKEN_NOT_YET_VALID'
+  | 'NONCE_MISMATCH'
+  | 'AUTH_TIME_INVALID'
+  | 'C_HASH_MISSING'
+  | 'C_HASH_MISMATCH'
+  | 'AT_HASH_MISSING'
+  | 'AT_HASH_MISMATCH'
+  | 'ORGANIZATION_MISMATCH'
+  // token endpoint (OIDC Core 3.1.3.3-5, 3.3.3, 12; RFC 6749 5.2)
+  | 'TOKEN_ENDPOINT_ERROR'
+  | 'RATE_LIMITED'
+  | 'TOKEN_RESPONSE_INVALID'
+  | 'ID_TOKEN_SUBJECT_CHANGED'
+  | 'ID_TOKEN_ISSUER_CHANGED'
+  | 'ID_TOKEN_AUDIENCE_CHANGED'
+  | 'REFRESH_TOKEN_MISSING'
+  // userinfo (OIDC Core 5.3)
+  | 'USERINFO_ERROR'
+  | 'USERINFO_INVALID'
+  | 'USERINFO_SUB_MISMATCH'
+  // bearer (RFC 6750, RFC 9068)
+  | 'BEARER_TOKEN_MISSING'
+  | 'BEARER_REQUEST_INVALID'
+  | 'BEARER_TOKEN_INVALID'
+  | 'BEARER_INSUFFICIENT_SCOPE'
+  // sessions and cookies
+  | 'SESSION_MISSING'
+  | 'SESSION_EXPIRED'
+  | 'COOKIE_INVALID'
+  | 'COOKIE_TOO_LARGE'
+  | 'RETURN_TO_INVALID'
+  | 'BODY_TOO_LARGE'
+  // transport
+  | 'HTTP_REQUEST_FAILED'
+  | 'HTTP_TIMEOUT'
+  | 'HTTP_RESPONSE_TOO_LARGE'
+
+export interface OidcHybridErrorOptions {
+  cause?: unknown
+  /** Extra, non-secret facts for logs (expected/received claim names, status, ...). */
+  details?: Record<string, unknown>
+}
+
+/** The one base class of every error this library throws. */
+export class OidcHybridError extends Error {
+  override readonly name: string = 'OidcHybridError'
+  readonly code: ErrorCode
+  readonly details: Readonly<Record<string, unknown>>
+
+  constructor(code: ErrorCode, message: string, options: OidcHybridErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause })
+    this.code = code
+    this.details = Object.freeze({ ...options.details })
+  }
+}
+
+/** Local misuse: an option is missing or invalid. Thrown at setup, never for received data. */
+export class ConfigurationError extends OidcHybridError {
+  override readonly name = 'ConfigurationError'
+  constructor(message: string, options: OidcHybridErrorOptions = {}) {
+    super('CONFIG_INVALID', message, options)
+  }
+}
+
+/**
+ * The provider answered the authorization request with an error
+ * ([OIDC Core 3.1.2.6](https://openid.net/specs/openid-connect-core-1_0-errata2.html#AuthError)).
+ */
+export class AuthorizationResponseError extends OidcHybridError {
+  override readonly name = 'AuthorizationResponseError'
+  /** The OAuth `error` value, e.g. `access_denied`, `login_required`. */
+  readonly error: string
+  readonly errorDescription: string | undefined
+  readonly errorUri: string | undefined
+
+  constructor(error: string, errorDescription?: string, errorUri?: string) {
+    super(
+      'AUTHORIZATION_ERROR',
+      `the identity provider refused the login: ${error}${errorDescription ? ` (${errorDescription})` : ''}`,
+      { details: { error, error_description: errorDescription, error_uri: errorUri } },
+    )
+    this.error = error
+    this.errorDescription = errorDescription
+    this.errorUri = errorUri
+  }
+}
+
+/** Rate-limit facts from a 429 answer (Auth0 sends `X-RateLimit-*`, RFC 9110 `Retry-After`). */
+export interface RateLimitInfo {
+  retryAfter?: number
+  limit?: number
+  remaining?: number
+  reset?: number
+}
+
+/**
+ * The token endpoint answered with an OAuth error
+ * ([RFC 6749 5.2](https://www.rfc-editor.org/rfc/rfc6749#section-5.2)) or a 429.
+ */
+export class TokenEndpointError extends OidcHybridError {
+  override readonly name = 'TokenEndpointError'
+  readonly status: number
+  readonly error: string
+  readonly errorDescription: string | undefined
+  readonly rateLimit: RateLimitInfo | undefined
+
+  constructor(
+    code: 'TOKEN_ENDPOINT_ERROR' | 'RATE_LIMITED',
+    status: number,
+    error: string,
+    errorDescription: string | undefined,
+    rateLimit?: RateLimitInfo,
+  ) {
+    super(
+      code,
+      code === 'RATE_LIMITED'
+        ? `the token endpoint is rate limiting this client (HTTP 429)${rateLimit?.retryAfter !== undefined ? `; retry after ${rateLimit.retryAfter} s` : ''}: do not refresh on every request`
+        : `the token endpoint refused the request: ${error}${errorDescription ? ` (${errorDescription})` : ''}`,
+      { details: { status, error, error_description: errorDescription, rateLimit } },
+    )
+    this.status = status
+    this.error = error
+    this.errorDescription = errorDescription
+    this.rateLimit = rateLimit
+  }
+}
+
+/** True when `value` is one of this library's errors (works across realms and bundle copies). */
+export function isOidcHybridError(value: unknown): value is OidcHybridError {
+  return (
+    value instanceof OidcHybridError ||
+    (value instanceof Error &&
+      typeof (value as { code?: unknown }).code === 'string' &&
+      typeof (value as { details?: unknown }).details === 'object')
+  )
+}

@@ -1,0 +1,198 @@
+/**
+ * Plain-data types shared by the protocol steps. Everything here is JSON-serialisable so that a
+ * transaction or session can cross a redirect inside a sealed cookie.
+ */
+import type { ClientAuth } from 'oauth4webapi'
+import type { CryptoProvider } from '../crypto/provider.js'
+
+/** The three hybrid `response_type` values ([OIDC Core 3.3](https://openid.net/specs/openid-connect-core-1_0-errata2.html#HybridFlowAuth)). */
+export type HybridResponseType = 'code id_token' | 'code token' | 'code id_token token'
+
+/** How the authorization response reaches the callback. Hybrid responses never use `query`. */
+export type ResponseMode = 'form_post' | 'fragment'
+
+/** JWS algorithms the ID token and bearer verification understand. */
+export type JwsAlgorithm =
+  | 'RS256'
+  | 'RS384'
+  | 'RS512'
+  | 'PS256'
+  | 'PS384'
+  | 'PS512'
+  | 'ES256'
+  | 'ES384'
+  | 'ES512'
+  | 'EdDSA'
+  | 'Ed25519'
+  | 'HS256'
+  | 'HS384'
+  | 'HS512'
+
+/** A JSON Web Key as received in a JWKS ([RFC 7517 4](https://www.rfc-editor.org/rfc/rfc7517#section-4)). */
+export interface Jwk {
+  kty: string
+  kid?: string
+  use?: string
+  key_ops?: string[]
+  alg?: string
+  crv?: string
+  n?: string
+  e?: string
+  x?: string
+  y?: string
+  [parameter: string]: unknown
+}
+
+export interface JsonWebKeySet {
+  keys: Jwk[]
+}
+
+/** The provider metadata the protocol needs ([OpenID Discovery 3](https://openid.net/specs/openid-connect-discovery-1_0.html#ProviderMetadata)). */
+export interface ProviderMetadata {
+  issuer: string
+  authorization_endpoint: string
+  token_endpoint: string
+  jwks_uri: string
+  userinfo_endpoint?: string
+  end_session_endpoint?: string
+  response_types_supported?: string[]
+  response_modes_supported?: string[]
+  id_token_signing_alg_values_supported?: string[]
+  token_endpoint_auth_methods_supported?: string[]
+  code_challenge_methods_supported?: string[]
+  authorization_response_iss_parameter_supported?: boolean
+  [parameter: string]: unknown
+}
+
+/** The relying party as the protocol sees it. */
+export interface ClientMetadata {
+  client_id: string
+  /** Absolute callback URL, sent as `redirect_uri` and again, byte for byte, to the token endpoint. */
+  redirect_uri: string
+  /** Algorithms accepted for ID tokens. Defaults to the asymmetric algorithms of {@link DEFAULT_ID_TOKEN_ALGS}. */
+  id_token_signed_response_algs?: JwsAlgorithm[]
+  /**
+   * Only set this when the provider signs ID tokens with HS256/384/512 using the client secret.
+   * Symmetric algorithms are rejected otherwise.
+   */
+  client_secret_for_hs?: string
+  /** Audiences besides `client_id` that may appear in `aud` (OIDC Core 3.1.3.7 step 3). */
+  trusted_audiences?: string[]
+}
+
+/** What the protocol needs from the outside world for one step; passed in, never looked up. */
+export interface ProtocolContext {
+  provider: ProviderMetadata
+  client: ClientMetadata
+  /** Current time, seconds since the epoch. */
+  now: number
+  /** Seconds of clock skew tolerated on `exp`, `iat`, `nbf`, `auth_time`. Auth0's SDKs use 60. */
+  clockTolerance: number
+  /** The provider's current keys (from the engine's cache). */
+  jwks: JsonWebKeySet
+  /** True when `jwks` was fetched because of the token being verified: a second miss is final. */
+  jwksRefreshed?: boolean
+  crypto: CryptoProvider
+  /** Client authentication applied to token-endpoint requests (oauth4webapi ClientAuth). */
+  clientAuth: ClientAuth
+}
+
+/** Everything the callback needs to check the response against the request that caused it. */
+export interface Transaction {
+  state: string
+  nonce: string
+  codeVerifier: string
+  responseType: HybridResponseType
+  responseMode: ResponseMode
+  redirectUri: string
+  /** The issuer the request went to (RFC 9700 4.4.2 mix-up defence). */
+  issuer: string
+  scope: string
+  maxAge?: number
+  audience?: string
+  organization?: string
+  /** A same-origin path to go to after login. */
+  returnTo?: string
+  /** Seconds since the epoch. */
+  createdAt: number
+}
+
+/** A logged-in user's tokens and identity. */
+export interface Session {
+  issuer: string
+  sub: string
+  /** Claims of the token-endpoint ID token (the latest one after a refresh). */
+  claims: IdTokenClaims
+  idToken: string
+  accessToken: string
+  tokenType: 'Bearer'
+  /** Seconds since the epoch when the access token expires; undefined when not told. */
+  expiresAt?: number
+  /** Scope granted to the access token, when the provider said. */
+  scope?: string
+  refreshToken?: string
+  audience?: string
+  organization?: string
+  /** Seconds since the epoch when the user logged in (this session was created). */
+  createdAt: number
+  /** Seconds since the epoch of the last token update (login or refresh). */
+  updatedAt: number
+}
+
+/** ID token claims ([OIDC Core 2](https://openid.net/specs/openid-connect-core-1_0-errata2.html#IDToken)). */
+export interface IdTokenClaims {
+  iss: string
+  sub: string
+  aud: string | string[]
+  exp: number
+  iat: number
+  nbf?: number
+  nonce?: string
+  auth_time?: number
+  azp?: string
+  acr?: string
+  amr?: string[]
+  c_hash?: string
+  at_hash?: string
+  org_id?: string
+  org_name?: string
+  [claim: string]: unknown
+}
+
+/** A received HTTP response reduced to data, so protocol steps stay free of I/O. */
+export interface HttpResponseData {
+  status: number
+  headers: Headers
+  body: string
+}
+
+/** The header of a JWS ([RFC 7515 4](https://www.rfc-editor.org/rfc/rfc7515#section-4)). */
+export interface JwsHeader {
+  alg: string
+  kid?: string
+  typ?: string
+  crit?: string[]
+  [parameter: string]: unknown
+}
+
+/** The parameters of an authorization response after state, `iss`, error and presence checks. */
+export interface CallbackResponse {
+  state: string
+  code: string
+  /** Front-channel ID token (`code id_token`, `code id_token token`). */
+  idToken?: string
+  /** Front-channel access token (`code token`, `code id_token token`). Never used to call APIs. */
+  accessToken?: string
+  tokenType?: string
+  expiresIn?: number
+  /** RFC 9207 `iss`, when the provider sent it. */
+  iss?: string
+}
+
+declare const verifiedBrand: unique symbol
+
+/**
+ * A callback whose every front-channel check passed (state, `iss`, ID token signature and claims,
+ * nonce, `c_hash`, `at_hash`). Only this type opens the door to the token endpoint.
+ */
+export type VerifiedCallback = CallbackResponse & { readonly [verifiedBrand]: true }

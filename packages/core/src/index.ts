@@ -1,1 +1,100 @@
-export {}
+/**
+ * @oidc-hybrid/core — the OpenID Connect Hybrid Flow, sans I/O, plus the small engine that every
+ * adapter shares. Most applications use an adapter (`@oidc-hybrid/koa`, `@oidc-hybrid/nestjs`,
+ * `@oidc-hybrid/fetch`); the protocol functions are exported for those who build their own.
+ */
+
+// Crypto
+export type { CryptoProvider, DigestAlgorithm } from './crypto/provider.js'
+export { WebCryptoProvider } from './crypto/webcrypto.js'
+export type {
+  AuthorizationParams,
+  ClientAuthMethod,
+  HybridAuthConfig,
+  LogEntry,
+  ResolvedConfig,
+} from './engine/config.js'
+export {
+  type CookieAttributes,
+  parseCookieHeader,
+  serializeCookie,
+} from './engine/cookies.js'
+// Engine (I/O shell shared by adapters)
+export {
+  type AccessTokenOptions,
+  type AuthRequest,
+  type AuthResponse,
+  type BearerOptions,
+  createHybridAuth,
+  HybridAuth,
+  type LoginOptions,
+  type WithCookies,
+} from './engine/hybrid-auth.js'
+export { type RenderedError, renderError, wantsHtml } from './engine/render.js'
+export { CookieSealer, MIN_SECRET_LENGTH, type UnsealResult } from './engine/seal.js'
+export { ERROR_STATUS, statusForError } from './engine/status.js'
+export * from './errors.js'
+export {
+  type AuthorizationOptions,
+  type AuthorizationRandom,
+  type AuthorizationRequest,
+  buildAuthorizationRequest,
+  normalizeResponseType,
+} from './protocol/authorize.js'
+export {
+  type AccessTokenClaims,
+  type BearerVerification,
+  type BearerVerifyOptions,
+  bearerChallenge,
+  extractBearerToken,
+  verifyAccessToken,
+} from './protocol/bearer.js'
+export {
+  type CallbackParameters,
+  type CallbackRequest,
+  parseCallbackRequest,
+  stateOf,
+  validateCallbackParameters,
+} from './protocol/callback.js'
+export {
+  discoveryUrl,
+  processDiscoveryResponse,
+  processJwksResponse,
+} from './protocol/discovery.js'
+export { type FrontChannelVerification, verifyFrontChannel } from './protocol/front-channel.js'
+export {
+  buildAuthorizationCodeGrantRequest,
+  buildRefreshTokenGrantRequest,
+  type GrantContext,
+} from './protocol/grant.js'
+export {
+  DEFAULT_ID_TOKEN_ALGS,
+  type IdTokenExpectations,
+  type IdTokenVerification,
+  verifyIdToken,
+} from './protocol/id-token.js'
+export { buildLogoutUrl, type LogoutOptions } from './protocol/logout.js'
+export {
+  type Effect,
+  type Event,
+  type State,
+  type Transition,
+  transition,
+  transitions,
+} from './protocol/machine.js'
+export { validateReturnTo } from './protocol/return-to.js'
+export {
+  processAuthorizationCodeResponse,
+  processRefreshResponse,
+  type SessionResult,
+} from './protocol/session.js'
+export {
+  parseTokenEndpointResponse,
+  type TokenEndpointResponse,
+} from './protocol/token-response.js'
+// Protocol (pure)
+export * from './protocol/types.js'
+export {
+  buildUserinfoRequest,
+  processUserinfoResponse,
+} from './protocol/userinfo.js'

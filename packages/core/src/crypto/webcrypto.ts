@@ -25,8 +25,18 @@ const SPECS: Record<JwsAlgorithm, AlgorithmSpec> = {
   ES256: ec('P-256', 'SHA-256'),
   ES384: ec('P-384', 'SHA-384'),
   ES512: ec('P-521', 'SHA-512'),
-  EdDSA: { importParams: { name: 'Ed25519' }, verifyParams: { name: 'Ed25519' }, kty: 'OKP', crv: 'Ed25519' },
-  Ed25519: { importParams: { name: 'Ed25519' }, verifyParams: { name: 'Ed25519' }, kty: 'OKP', crv: 'Ed25519' },
+  EdDSA: {
+    importParams: { name: 'Ed25519' },
+    verifyParams: { name: 'Ed25519' },
+    kty: 'OKP',
+    crv: 'Ed25519',
+  },
+  Ed25519: {
+    importParams: { name: 'Ed25519' },
+    verifyParams: { name: 'Ed25519' },
+    kty: 'OKP',
+    crv: 'Ed25519',
+  },
   HS256: hmac('SHA-256'),
   HS384: hmac('SHA-384'),
   HS512: hmac('SHA-512'),
@@ -130,9 +140,13 @@ export class WebCryptoProvider implements CryptoProvider {
     try {
       if (key instanceof Uint8Array) {
         if (spec.kty === 'oct') {
-          imported = await this.#subtle.importKey('raw', key as BufferSource, spec.importParams, false, [
-            'verify',
-          ])
+          imported = await this.#subtle.importKey(
+            'raw',
+            key as BufferSource,
+            spec.importParams,
+            false,
+            ['verify'],
+          )
         }
       } else if (key.kty === spec.kty && (spec.crv === undefined || key.crv === spec.crv)) {
         const jwk = publicMembers(key)

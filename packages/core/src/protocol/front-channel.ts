@@ -1,0 +1,55 @@
+/**
+ * The front-channel half of the callback: everything that must hold before the code may be
+ * exchanged. Produces the {@link VerifiedCallback} brand that `grant.ts` requires.
+ */
+import { type CallbackParameters, validateCallbackParameters } from './callback.js'
+import { type IdTokenVerification, verifyIdToken } from './id-token.js'
+import type {
+  CallbackResponse,
+  IdTokenClaims,
+  ProtocolContext,
+  Transaction,
+  VerifiedCallback,
+} from './types.js'
+
+export type FrontChannelVerification =
+  | { kind: 'verified'; callback: VerifiedCallback; claims?: IdTokenClaims }
+  | Extract<IdTokenVerification, { kind: 'need-keys' }>
+
+/**
+ * Checks an authorization response against the transaction that started it: `state`, RFC 9207
+ * `iss`, error responses, required parameters, then the front-channel ID token (signature,
+ * claims, nonce, `c_hash`, `at_hash`, `auth_time`, organization).
+ *
+ * @see [OIDC Core 3.3.2.8-12](https://openid.net/specs/openid-connect-core-1_0-errata2.html#HybridAuthResponse)
+ * @see [RFC 9207 2.4](https://www.rfc-editor.org/rfc/rfc9207#section-2.4)
+ */
+export async function verifyFrontChannel(
+  context: ProtocolContext,
+  params: CallbackParameters,
+  transaction: Transaction,
+): Promise<FrontChannelVerification> {
+  const response = validateCallbackParameters(params, transaction, context.provider)
+  if (response.idToken === undefined) {
+    // `code token`: nothing signed arrived; state + iss + the token endpoint's ID token carry it.
+    return { kind: 'verified', callback: brand(response) }
+  }
+  const verification = await verifyIdToken(context, response.idToken, {
+    nonce: transaction.nonce,
+    maxAge: transaction.maxAge,
+    organization: transaction.organization,
+    // c_hash is REQUIRED whenever an ID token comes with a code (Core 3.3.2.11).
+    code: { value: response.code, required: true },
+    // at_hash is REQUIRED for `code id_token token` (Core 3.3.2.11).
+    accessToken:
+      response.accessToken === undefined
+        ? undefined
+        : { value: response.accessToken, required: true },
+  })
+  if (verification.kind === 'need-keys') return verification
+  return { kind: 'verified', callback: brand(response), claims: verification.claims }
+}
+
+function brand(response: CallbackResponse): VerifiedCallback {
+  return response as VerifiedCallback
+}

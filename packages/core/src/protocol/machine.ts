@@ -1,0 +1,270 @@
+/**
+ * The one transition table of the Hybrid Flow relying party: `(state, event) → {state, effects}`.
+ *
+ * Pure: time, keys and randomness arrive in the context and the events; effects are data that the
+ * caller performs, feeding the results back as events. A pair not in the table is a typed
+ * `ILLEGAL_TRANSITION` error, and `Failed` is final.
+ *
+ * ```
+ * Idle ──LoginRequested──▶ LoginStarted ──CallbackReceived──▶ CallbackVerified
+ *   CallbackVerified ──TokenResponseReceived──▶ Authenticated
+ *   Authenticated ──RefreshRequested──▶ Refreshing ──TokenResponseReceived──▶ Authenticated
+ *   Idle | Authenticated ──LogoutRequested──▶ LoggedOut
+ *   (any verifying step) ──unknown kid──▶ AwaitingKeys ──KeysReceived──▶ (the step again)
+ *   (any failing step) ──▶ Failed
+ * ```
+ */
+import { isOidcHybridError, OidcHybridError } from '../errors.js'
+import {
+  type AuthorizationOptions,
+  type AuthorizationRandom,
+  buildAuthorizationRequest,
+} from './authorize.js'
+import type { CallbackParameters } from './callback.js'
+import { verifyFrontChannel } from './front-channel.js'
+import { buildAuthorizationCodeGrantRequest, buildRefreshTokenGrantRequest } from './grant.js'
+import { buildLogoutUrl, type LogoutOptions } from './logout.js'
+import { processAuthorizationCodeResponse, processRefreshResponse } from './session.js'
+import type {
+  HttpResponseData,
+  IdTokenClaims,
+  JsonWebKeySet,
+  ProtocolContext,
+  Session,
+  Transaction,
+  VerifiedCallback,
+} from './types.js'
+
+export type State =
+  | { kind: 'Idle' }
+  | { kind: 'LoginStarted'; transaction: Transaction }
+  | {
+      kind: 'CallbackVerified'
+      transaction: Transaction
+      callback: VerifiedCallback
+      frontChannelClaims?: IdTokenClaims
+    }
+  | { kind: 'Authenticated'; session: Session }
+  | { kind: 'Refreshing'; session: Session; scope?: string }
+  | { kind: 'AwaitingKeys'; prior: ResumableState; event: KeyedEvent; kid?: string }
+  | { kind: 'LoggedOut' }
+  | { kind: 'Failed'; error: OidcHybridError }
+
+/** States whose step may need fresh keys. */
+type ResumableState = Extract<State, { kind: 'LoginStarted' | 'CallbackVerified' | 'Refreshing' }>
+/** Events whose processing verifies a signature. */
+type KeyedEvent = Extract<Event, { type: 'CallbackReceived' | 'TokenResponseReceived' }>
+
+export type Event =
+  | { type: 'LoginRequested'; options: AuthorizationOptions; random: AuthorizationRandom }
+  | { type: 'CallbackReceived'; params: CallbackParameters }
+  | { type: 'KeysReceived'; jwks: JsonWebKeySet }
+  | { type: 'TokenResponseReceived'; response: HttpResponseData }
+  | { type: 'RefreshRequested'; scope?: string }
+  | { type: 'LogoutRequested'; returnTo: string; logout: Omit<LogoutOptions, 'idTokenHint'> }
+
+export type Effect =
+  | { type: 'Redirect'; url: string }
+  | { type: 'Http'; purpose: 'authorization_code' | 'refresh_token'; request: Request }
+  | { type: 'NeedKeys'; jwksUri: string; kid?: string }
+  | { type: 'SetTransaction'; transaction: Transaction }
+  | { type: 'ClearTransaction'; state: string }
+  | { type: 'SetSession'; session: Session }
+  | { type: 'ClearSession' }
+
+export interface Transition {
+  state: State
+  effects: Effect[]
+}
+
+type Handler<S extends State['kind'], E extends Event['type']> = (
+  context: ProtocolContext,
+  state: Extract<State, { kind: S }>,
+  event: Extract<Event, { type: E }>,
+) => Promise<Transition>
+
+type Table = {
+  [S in State['kind']]?: { [E in Event['type']]?: Handler<S, E> }
+}
+
+/** The transition table. Every legal `(state, event)` pair is listed here and nowhere else. */
+const TABLE: Table = {
+  Idle: {
+    LoginRequested: async (context, _state, event) => {
+      const { url, transaction } = await buildAuthorizationRequest(
+        context.provider,
+        context.client,
+        event.options,
+        event.random,
+        context.now,
+        context.crypto,
+      )
+      return {
+        state: { kind: 'LoginStarted', transaction },
+        effects: [
+          { type: 'SetTransaction', transaction },
+          { type: 'Redirect', url: url.href },
+        ],
+      }
+    },
+    LogoutRequested: async (_context, _state, event) => ({
+      state: { kind: 'LoggedOut' },
+      effects: [{ type: 'ClearSession' }, { type: 'Redirect', url: event.returnTo }],
+    }),
+  },
+  LoginStarted: {
+    CallbackReceived: async (context, state, event) => {
+      const { transaction } = state
+      const clear = { type: 'ClearTransaction', state: transaction.state } as const
+      const result = await failing([clear], () =>
+        verifyFrontChannel(context, event.params, transaction),
+      )
+      if ('failed' in result) return result.failed
+      if (result.value.kind === 'need-keys')
+        return awaitKeys(context, state, event, result.value.kid)
+      const { callback, claims } = result.value
+      const request = await buildAuthorizationCodeGrantRequest(context, callback, transaction)
+      return {
+        state: { kind: 'CallbackVerified', transaction, callback, frontChannelClaims: claims },
+        effects: [clear, { type: 'Http', purpose: 'authorization_code', request }],
+      }
+    },
+  },
+  CallbackVerified: {
+    TokenResponseReceived: async (context, state, event) => {
+      const result = await failing([], () =>
+        processAuthorizationCodeResponse(
+          context,
+          event.response,
+          state.transaction,
+          state.callback,
+          state.frontChannelClaims,
+        ),
+      )
+      if ('failed' in result) return result.failed
+      if (result.value.kind === 'need-keys')
+        return awaitKeys(context, state, event, result.value.kid)
+      const { session } = result.value
+      return {
+        state: { kind: 'Authenticated', session },
+        effects: [
+          { type: 'SetSession', session },
+          { type: 'Redirect', url: state.transaction.returnTo ?? '/' },
+        ],
+      }
+    },
+  },
+  Authenticated: {
+    RefreshRequested: async (context, state, event) => {
+      if (state.session.refreshToken === undefined) {
+        return fail(
+          new OidcHybridError(
+            'REFRESH_TOKEN_MISSING',
+            'the session has no refresh token: request the `offline_access` scope at login (and allow offline access for the API at the provider)',
+          ),
+        )
+      }
+      const request = await buildRefreshTokenGrantRequest(context, state.session.refreshToken, {
+        scope: event.scope,
+      })
+      return {
+        state: { kind: 'Refreshing', session: state.session, scope: event.scope },
+        effects: [{ type: 'Http', purpose: 'refresh_token', request }],
+      }
+    },
+    LogoutRequested: async (context, state, event) => {
+      const url = buildLogoutUrl(context.provider, context.client, {
+        ...event.logout,
+        idTokenHint: state.session.idToken,
+      })
+      return {
+        state: { kind: 'LoggedOut' },
+        effects: [{ type: 'ClearSession' }, { type: 'Redirect', url: url?.href ?? event.returnTo }],
+      }
+    },
+  },
+  Refreshing: {
+    TokenResponseReceived: async (context, state, event) => {
+      const result = await failing([], () =>
+        processRefreshResponse(context, event.response, state.session, state.scope),
+      )
+      if ('failed' in result) return result.failed
+      if (result.value.kind === 'need-keys')
+        return awaitKeys(context, state, event, result.value.kid)
+      const { session } = result.value
+      return {
+        state: { kind: 'Authenticated', session },
+        effects: [{ type: 'SetSession', session }],
+      }
+    },
+  },
+  AwaitingKeys: {
+    KeysReceived: (context, state, event) =>
+      transition({ ...context, jwks: event.jwks, jwksRefreshed: true }, state.prior, state.event),
+  },
+}
+
+/**
+ * Applies one event. Throws `ILLEGAL_TRANSITION` for a pair that is not in the table (including
+ * any event after `Failed`); every failure of received data becomes a `Failed` state instead.
+ */
+export function transition(
+  context: ProtocolContext,
+  state: State,
+  event: Event,
+): Promise<Transition> {
+  const handler = TABLE[state.kind]?.[event.type] as
+    | ((context: ProtocolContext, state: State, event: Event) => Promise<Transition>)
+    | undefined
+  if (handler === undefined) {
+    return Promise.reject(
+      new OidcHybridError(
+        'ILLEGAL_TRANSITION',
+        `event ${event.type} is not allowed in state ${state.kind}`,
+        { details: { state: state.kind, event: event.type } },
+      ),
+    )
+  }
+  return handler(context, state, event)
+}
+
+/** The legal `(state, event)` pairs, for docs and diagrams generated from the table itself. */
+export function transitions(): Array<{ state: State['kind']; event: Event['type'] }> {
+  return Object.entries(TABLE).flatMap(([state, events]) =>
+    Object.keys(events ?? {}).map((event) => ({
+      state: state as State['kind'],
+      event: event as Event['type'],
+    })),
+  )
+}
+
+function awaitKeys(
+  context: ProtocolContext,
+  prior: ResumableState,
+  event: KeyedEvent,
+  kid: string | undefined,
+): Transition {
+  return {
+    state: { kind: 'AwaitingKeys', prior, event, kid },
+    effects: [{ type: 'NeedKeys', jwksUri: context.provider.jwks_uri, kid }],
+  }
+}
+
+function fail(error: OidcHybridError, effects: Effect[] = []): Transition {
+  return { state: { kind: 'Failed', error }, effects }
+}
+
+/** Runs a verification step; a typed error becomes a `Failed` transition with `effects`. */
+async function failing<T>(
+  effects: Effect[],
+  step: () => Promise<T>,
+): Promise<{ value: T } | { failed: Transition }> {
+  try {
+    return { value: await step() }
+  } catch (error) {
+    if (isOidcHybridError(error) && error.code !== 'CONFIG_INVALID') {
+      return { failed: fail(error, effects) }
+    }
+    throw error
+  }
+}

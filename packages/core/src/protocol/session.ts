@@ -1,0 +1,172 @@
+/**
+ * Token-endpoint responses turned into sessions: the code exchange (login) and refresh.
+ * The HTTP-level parsing lives in `token-response.ts`; this file holds the identity rules that
+ * tie the token-endpoint ID token to the front channel and to the session it refreshes.
+ */
+import { OidcHybridError } from '../errors.js'
+import { timingSafeEqual } from '../lib/compare.js'
+import { type IdTokenVerification, verifyIdToken } from './id-token.js'
+import { parseTokenEndpointResponse } from './token-response.js'
+import type {
+  HttpResponseData,
+  IdTokenClaims,
+  ProtocolContext,
+  Session,
+  Transaction,
+  VerifiedCallback,
+} from './types.js'
+
+type NeedKeys = Extract<IdTokenVerification, { kind: 'need-keys' }>
+
+export type SessionResult = { kind: 'session'; session: Session } | NeedKeys
+
+/**
+ * Validates the authorization_code grant response and builds the session.
+ *
+ * The token-endpoint ID token follows the code-flow rules (signature, `iss`, `aud`, `exp`, `iat`,
+ * nonce [RFC 9700 4.5.3.2]); its `iss` and `sub` MUST equal the front-channel ID token's
+ * [OIDC Core 3.3.3.6]. `at_hash`/`c_hash` are optional here but checked when present.
+ * The session keeps the token-endpoint access token, never the front-channel one [Core 3.3.3.8].
+ *
+ * @see [OIDC Core 3.3.3](https://openid.net/specs/openid-connect-core-1_0-errata2.html#HybridTokenEndpoint)
+ */
+export async function processAuthorizationCodeResponse(
+  context: ProtocolContext,
+  response: HttpResponseData,
+  transaction: Transaction,
+  callback: VerifiedCallback,
+  frontChannelClaims: IdTokenClaims | undefined,
+): Promise<SessionResult> {
+  const tokens = parseTokenEndpointResponse(response, { requireIdToken: true })
+  const idToken = tokens.id_token as string
+  const verification = await verifyIdToken(context, idToken, {
+    nonce: transaction.nonce,
+    maxAge: transaction.maxAge,
+    organization: transaction.organization,
+    code: { value: callback.code, required: false },
+    accessToken: { value: tokens.access_token, required: false },
+  })
+  if (verification.kind === 'need-keys') return verification
+  const claims = verification.claims
+  if (frontChannelClaims !== undefined) {
+    if (claims.iss !== frontChannelClaims.iss) {
+      throw new OidcHybridError(
+        'ID_TOKEN_ISSUER_CHANGED',
+        'the ID token from the token endpoint names a different issuer than the one received on the callback (OIDC Core 3.3.3.6); the login was refused',
+      )
+    }
+    if (claims.sub !== frontChannelClaims.sub) {
+      throw new OidcHybridError(
+        'ID_TOKEN_SUBJECT_CHANGED',
+        'the ID token from the token endpoint is for a different user than the one received on the callback (OIDC Core 3.3.3.6); the login was refused',
+      )
+    }
+  }
+  return {
+    kind: 'session',
+    session: {
+      issuer: claims.iss,
+      sub: claims.sub,
+      claims,
+      idToken,
+      accessToken: tokens.access_token,
+      tokenType: 'Bearer',
+      expiresAt: tokens.expires_in === undefined ? undefined : context.now + tokens.expires_in,
+      scope: tokens.scope ?? transaction.scope,
+      refreshToken: tokens.refresh_token,
+      audience: transaction.audience,
+      organization: transaction.organization,
+      createdAt: context.now,
+      updatedAt: context.now,
+    },
+  }
+}
+
+/**
+ * Validates a refresh_token grant response and returns the updated session.
+ *
+ * A response without `id_token` is fine. A returned ID token must keep `iss`, `sub`, `aud`,
+ * `azp` (when set before), `auth_time` (when set before) and `nonce` (when present) of the
+ * session's ID token [OIDC Core 12.2]. A new refresh token replaces the old one; the old one is
+ * kept only when none is returned (rotation, RFC 9700 4.14.2).
+ *
+ * @see [OIDC Core 12](https://openid.net/specs/openid-connect-core-1_0-errata2.html#RefreshTokens)
+ */
+export async function processRefreshResponse(
+  context: ProtocolContext,
+  response: HttpResponseData,
+  session: Session,
+  requestedScope: string | undefined,
+): Promise<SessionResult> {
+  const tokens = parseTokenEndpointResponse(response, { requireIdToken: false })
+  let claims = session.claims
+  let idToken = session.idToken
+  if (tokens.id_token !== undefined) {
+    const verification = await verifyIdToken(context, tokens.id_token, {
+      accessToken: { value: tokens.access_token, required: false },
+    })
+    if (verification.kind === 'need-keys') return verification
+    assertSameIdentity(session.claims, verification.claims)
+    claims = verification.claims
+    idToken = tokens.id_token
+  }
+  return {
+    kind: 'session',
+    session: {
+      ...session,
+      claims,
+      idToken,
+      accessToken: tokens.access_token,
+      tokenType: 'Bearer',
+      expiresAt: tokens.expires_in === undefined ? undefined : context.now + tokens.expires_in,
+      // RFC 6749 5.1: `scope` may be omitted when it equals the requested one.
+      scope: tokens.scope ?? requestedScope ?? session.scope,
+      refreshToken: tokens.refresh_token ?? session.refreshToken,
+      updatedAt: context.now,
+    },
+  }
+}
+
+function assertSameIdentity(before: IdTokenClaims, after: IdTokenClaims): void {
+  if (after.iss !== before.iss) {
+    throw new OidcHybridError(
+      'ID_TOKEN_ISSUER_CHANGED',
+      'the refreshed ID token names a different issuer than the session (OIDC Core 12.2); the refresh was refused and the session kept',
+    )
+  }
+  if (after.sub !== before.sub) {
+    throw new OidcHybridError(
+      'ID_TOKEN_SUBJECT_CHANGED',
+      'the refreshed ID token is for a different user than the session (OIDC Core 12.2); the refresh was refused and the session kept',
+    )
+  }
+  const changed = (name: 'azp' | 'auth_time' | 'nonce', required: boolean) =>
+    (required || after[name] !== undefined) && after[name] !== before[name]
+  if (!sameAudience(before.aud, after.aud) || changed('azp', before.azp !== undefined)) {
+    throw new OidcHybridError(
+      'ID_TOKEN_AUDIENCE_CHANGED',
+      'the refreshed ID token has a different audience or authorized party than the session (OIDC Core 12.2); the refresh was refused and the session kept',
+    )
+  }
+  if (changed('auth_time', before.auth_time !== undefined)) {
+    throw new OidcHybridError(
+      'AUTH_TIME_INVALID',
+      'the refreshed ID token carries a different auth_time than the original authentication (OIDC Core 12.2); the refresh was refused and the session kept',
+    )
+  }
+  if (
+    after.nonce !== undefined &&
+    (before.nonce === undefined || !timingSafeEqual(after.nonce, before.nonce))
+  ) {
+    throw new OidcHybridError(
+      'NONCE_MISMATCH',
+      'the refreshed ID token carries a nonce that differs from the original ID token (OIDC Core 12.2); the refresh was refused and the session kept',
+    )
+  }
+}
+
+function sameAudience(a: string | string[], b: string | string[]): boolean {
+  const left = new Set(Array.isArray(a) ? a : [a])
+  const right = new Set(Array.isArray(b) ? b : [b])
+  return left.size === right.size && [...left].every((value) => right.has(value))
+}

@@ -1,0 +1,310 @@
+/**
+ * A provider fixture for engine tests: signs real tokens with jose (not our code), serves
+ * discovery, JWKS, token and userinfo through an injected fetch, and simulates the user at the
+ * authorization endpoint by returning the form_post parameters. It can be told to misbehave.
+ * The real provider (oidc-provider) is used by the adapter end-to-end tests.
+ */
+import { createHash, randomBytes } from 'node:crypto'
+import { type CryptoKey, exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose'
+
+type Claims = Record<string, unknown>
+
+export interface IssuedCode {
+  clientId: string
+  redirectUri: string
+  nonce: string
+  codeChallenge: string
+  scope: string
+  audience?: string
+  organization?: string
+  sub: string
+  /** When the user authenticated: stays the same across refreshes (OIDC Core 12.2). */
+  authTime: number
+}
+
+export interface Tampering {
+  /** Change front-channel ID token claims after normal construction. */
+  frontChannelClaims?: (claims: Claims) => void
+  /** Change token-endpoint ID token claims. */
+  tokenEndpointClaims?: (claims: Claims) => void
+  /** Change the form_post parameters. */
+  params?: (params: URLSearchParams) => void
+  /** Sign the front-channel ID token with a key the JWKS does not have. */
+  foreignKey?: boolean
+}
+
+const hashes = { RS256: 'sha256', ES256: 'sha256', PS256: 'sha256', ES384: 'sha384' } as const
+
+function halfHash(alg: keyof typeof hashes, value: string): string {
+  const digest = createHash(hashes[alg]).update(value, 'ascii').digest()
+  return digest.subarray(0, digest.length / 2).toString('base64url')
+}
+
+export class ProviderFixture {
+  readonly issuer = 'https://op.example.test/'
+  readonly clientId = 'client-1'
+  readonly clientSecret = 'client-1-secret-with-enough-entropy-0123456789'
+  readonly alg: keyof typeof hashes
+  now = Math.floor(Date.now() / 1000)
+  /** Requests received, by path. */
+  readonly calls: Array<{ path: string; body: URLSearchParams; headers: Headers }> = []
+  readonly codes = new Map<string, IssuedCode>()
+  readonly refreshTokens = new Map<string, { code: IssuedCode; used: boolean }>()
+  tokenEndpointOverride?: () => Response
+  accessTokenLifetime = 3600
+  userinfoSub?: string
+  endSessionEndpoint = true
+  private signing!: { privateKey: CryptoKey; kid: string }
+  private published: JWK[] = []
+  private foreign!: { privateKey: CryptoKey; kid: string }
+
+  private constructor(alg: keyof typeof hashes) {
+    this.alg = alg
+  }
+
+  static async create(alg: keyof typeof hashes = 'RS256'): Promise<ProviderFixture> {
+    const fixture = new ProviderFixture(alg)
+    await fixture.rotateKey()
+    const foreign = await generateKeyPair(alg)
+    fixture.foreign = { privateKey: foreign.privateKey, kid: 'foreign' }
+    return fixture
+  }
+
+  /** Publishes a new signing key (the old one stays published unless `dropOld`). */
+  async rotateKey(dropOld = false): Promise<string> {
+    const { privateKey, publicKey } = await generateKeyPair(this.alg, { extractable: true })
+    const kid = `key-${this.published.length + 1}`
+    const jwk = { ...(await exportJWK(publicKey)), kid, use: 'sig', alg: this.alg }
+    this.published = dropOld ? [jwk] : [...this.published, jwk]
+    this.signing = { privateKey, kid }
+    return kid
+  }
+
+  metadata() {
+    return {
+      issuer: this.issuer,
+      authorization_endpoint: `${this.issuer}authorize`,
+      token_endpoint: `${this.issuer}oauth/token`,
+      jwks_uri: `${this.issuer}.well-known/jwks.json`,
+      userinfo_endpoint: `${this.issuer}userinfo`,
+      ...(this.endSessionEndpoint ? { end_session_endpoint: `${this.issuer}oidc/logout` } : {}),
+      response_types_supported: ['code', 'code id_token', 'code token', 'code id_token token'],
+      response_modes_supported: ['query', 'fragment', 'form_post'],
+      id_token_signing_alg_values_supported: [this.alg],
+      code_challenge_methods_supported: ['S256'],
+      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+    }
+  }
+
+  async sign(claims: Claims, options: { foreign?: boolean; typ?: string } = {}): Promise<string> {
+    const key = options.foreign ? this.foreign : this.signing
+    return new SignJWT(claims)
+      .setProtectedHeader({
+        alg: this.alg,
+        kid: key.kid,
+        ...(options.typ ? { typ: options.typ } : {}),
+      })
+      .sign(key.privateKey)
+  }
+
+  private baseClaims(code: IssuedCode): Claims {
+    return {
+      iss: this.issuer,
+      sub: code.sub,
+      aud: code.clientId,
+      iat: this.now,
+      exp: this.now + 600,
+      nonce: code.nonce,
+      auth_time: code.authTime,
+      ...(code.organization ? { org_id: code.organization, org_name: 'acme' } : {}),
+      'https://example.test/custom': 'claim',
+    }
+  }
+
+  private async accessToken(code: IssuedCode, scope: string): Promise<string> {
+    return this.sign(
+      {
+        iss: this.issuer,
+        sub: code.sub,
+        aud: code.audience ?? `${this.issuer}userinfo`,
+        client_id: code.clientId,
+        scope,
+        iat: this.now,
+        exp: this.now + this.accessTokenLifetime,
+        jti: randomBytes(8).toString('hex'),
+      },
+      { typ: 'at+jwt' },
+    )
+  }
+
+  /**
+   * The user logs in at `authorizationUrl`: returns what the provider would POST to the
+   * callback (form_post), built from the request's own parameters.
+   */
+  async authorize(
+    authorizationUrl: string,
+    options: { sub?: string; tamper?: Tampering } = {},
+  ): Promise<URLSearchParams> {
+    const url = new URL(authorizationUrl)
+    const q = url.searchParams
+    const responseType = q.get('response_type')!.split(' ').sort().join(' ')
+    const code = randomBytes(16).toString('base64url')
+    const issued: IssuedCode = {
+      clientId: q.get('client_id')!,
+      redirectUri: q.get('redirect_uri')!,
+      nonce: q.get('nonce')!,
+      codeChallenge: q.get('code_challenge')!,
+      scope: q.get('scope')!,
+      audience: q.get('audience') ?? undefined,
+      organization: q.get('organization') ?? undefined,
+      sub: options.sub ?? 'user-1',
+      authTime: this.now - 5,
+    }
+    this.codes.set(code, issued)
+    const params = new URLSearchParams({ code, state: q.get('state')!, iss: this.issuer })
+    let frontChannelAccessToken: string | undefined
+    if (responseType.includes('token')) {
+      frontChannelAccessToken = await this.accessToken(issued, issued.scope)
+      params.set('access_token', frontChannelAccessToken)
+      params.set('token_type', 'Bearer')
+      params.set('expires_in', '3600')
+    }
+    if (responseType.includes('id_token')) {
+      const claims = this.baseClaims(issued)
+      claims.c_hash = halfHash(this.alg, code)
+      if (frontChannelAccessToken) claims.at_hash = halfHash(this.alg, frontChannelAccessToken)
+      options.tamper?.frontChannelClaims?.(claims)
+      params.set('id_token', await this.sign(claims, { foreign: options.tamper?.foreignKey }))
+    }
+    options.tamper?.params?.(params)
+    return params
+  }
+
+  /** Tampering applied to the next token-endpoint ID token. */
+  nextTokenEndpointTamper?: (claims: Claims) => void
+
+  readonly fetch = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
+    const request = new Request(input, init)
+    const url = new URL(request.url)
+    const body = new URLSearchParams(request.method === 'POST' ? await request.text() : '')
+    this.calls.push({ path: url.pathname, body, headers: request.headers })
+    const json = (value: unknown, status = 200, headers: Record<string, string> = {}) =>
+      new Response(JSON.stringify(value), {
+        status,
+        headers: { 'content-type': 'application/json', ...headers },
+      })
+    switch (url.pathname) {
+      case '/.well-known/openid-configuration':
+        return json(this.metadata())
+      case '/.well-known/jwks.json':
+        return json({ keys: this.published })
+      case '/oauth/token':
+        if (this.tokenEndpointOverride) return this.tokenEndpointOverride()
+        return this.token(request.headers, body, json)
+      case '/userinfo': {
+        const auth = request.headers.get('authorization') ?? ''
+        if (!auth.startsWith('Bearer ')) return json({ error: 'invalid_token' }, 401)
+        return json({
+          sub: this.userinfoSub ?? 'user-1',
+          name: 'Test User',
+          email: 'u@example.test',
+        })
+      }
+      default:
+        return new Response('not found', { status: 404 })
+    }
+  }
+
+  private authenticate(headers: Headers, body: URLSearchParams): string | undefined {
+    const basic = headers.get('authorization')
+    if (basic?.startsWith('Basic ')) {
+      const [id, secret] = atob(basic.slice(6)).split(':').map(decodeURIComponent)
+      return secret === this.clientSecret ? id : undefined
+    }
+    if (body.get('client_secret') === this.clientSecret) return body.get('client_id') ?? undefined
+    return undefined
+  }
+
+  private async token(
+    headers: Headers,
+    body: URLSearchParams,
+    json: (value: unknown, status?: number) => Response,
+  ): Promise<Response> {
+    const clientId = this.authenticate(headers, body)
+    if (clientId !== this.clientId) return json({ error: 'invalid_client' }, 401)
+    let issued: IssuedCode
+    let scope: string
+    if (body.get('grant_type') === 'authorization_code') {
+      const code = this.codes.get(body.get('code') ?? '')
+      if (!code) return json({ error: 'invalid_grant', error_description: 'unknown code' }, 400)
+      this.codes.delete(body.get('code')!)
+      const challenge = createHash('sha256')
+        .update(body.get('code_verifier') ?? '')
+        .digest('base64url')
+      if (challenge !== code.codeChallenge || body.get('redirect_uri') !== code.redirectUri) {
+        return json({ error: 'invalid_grant', error_description: 'PKCE or redirect_uri' }, 400)
+      }
+      issued = code
+      scope = code.scope
+    } else if (body.get('grant_type') === 'refresh_token') {
+      const entry = this.refreshTokens.get(body.get('refresh_token') ?? '')
+      if (!entry || entry.used) {
+        return json(
+          { error: 'invalid_grant', error_description: 'refresh token reused or unknown' },
+          400,
+        )
+      }
+      entry.used = true
+      issued = entry.code
+      scope = body.get('scope') ?? entry.code.scope
+    } else {
+      return json({ error: 'unsupported_grant_type' }, 400)
+    }
+    const accessToken = await this.accessToken(issued, scope)
+    const claims = this.baseClaims(issued)
+    claims.at_hash = halfHash(this.alg, accessToken)
+    this.nextTokenEndpointTamper?.(claims)
+    this.nextTokenEndpointTamper = undefined
+    const response: Record<string, unknown> = {
+      access_token: accessToken,
+      token_type: 'Bearer',
+      expires_in: this.accessTokenLifetime,
+      scope,
+      id_token: await this.sign(claims),
+    }
+    if (issued.scope.split(' ').includes('offline_access')) {
+      const refreshToken = randomBytes(16).toString('base64url')
+      this.refreshTokens.set(refreshToken, { code: issued, used: false })
+      response.refresh_token = refreshToken
+    }
+    return json(response)
+  }
+
+  /** How many calls reached `path`. */
+  count(path: string): number {
+    return this.calls.filter((call) => call.path === path).length
+  }
+}
+
+/** A browser's cookie jar, enough for Set-Cookie round trips in tests. */
+export class CookieJar {
+  readonly cookies = new Map<string, string>()
+
+  store(setCookies: Iterable<string>): void {
+    for (const line of setCookies) {
+      const [pair, ...attributes] = line.split(';')
+      const index = pair!.indexOf('=')
+      const name = pair!.slice(0, index).trim()
+      const value = pair!.slice(index + 1).trim()
+      const maxAge = attributes
+        .map((a) => a.trim().toLowerCase())
+        .find((a) => a.startsWith('max-age='))
+      if (maxAge !== undefined && Number(maxAge.slice(8)) <= 0) this.cookies.delete(name)
+      else this.cookies.set(name, value)
+    }
+  }
+
+  header(): string {
+    return [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ')
+  }
+}

@@ -14,4 +14,4 @@ pnpm install --frozen-lockfile --prefer-offline
 pnpm exec turbo run build typecheck lint test lint:package --concurrency=2 --output-logs=errors-only "$@"
 pnpm exec biome check .
 node scripts/check-pure.mjs
-echo "all checks passed"
+node scripts/summarize-tests.mjs

@@ -7,6 +7,14 @@
 // Crypto
 export type { CryptoProvider, DigestAlgorithm } from './crypto/provider.js'
 export { WebCryptoProvider } from './crypto/webcrypto.js'
+export {
+  type BearerFailure,
+  type BearerOptions,
+  BearerVerifier,
+  type BearerVerifierConfig,
+  createBearerVerifier,
+  type VerifiedBearer,
+} from './engine/bearer-verifier.js'
 export type {
   AuthorizationParams,
   ClientAuthMethod,
@@ -21,16 +29,19 @@ export {
 } from './engine/cookies.js'
 // Engine (I/O shell shared by adapters)
 export {
-  type AccessTokenOptions,
   type AuthRequest,
   type AuthResponse,
-  type BearerOptions,
   createHybridAuth,
   HybridAuth,
   type LoginOptions,
   type WithCookies,
 } from './engine/hybrid-auth.js'
 export { type RenderedError, renderError, wantsHtml } from './engine/render.js'
+export {
+  type AccessTokenOptions,
+  RequestSession,
+  type SessionOperations,
+} from './engine/request-session.js'
 export { CookieSealer, MIN_SECRET_LENGTH, type UnsealResult } from './engine/seal.js'
 export { ERROR_STATUS, statusForError } from './engine/status.js'
 export * from './errors.js'
@@ -97,4 +108,5 @@ export * from './protocol/types.js'
 export {
   buildUserinfoRequest,
   processUserinfoResponse,
+  type UserinfoClaims,
 } from './protocol/userinfo.js'

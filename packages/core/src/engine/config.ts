@@ -79,7 +79,7 @@ export interface HybridAuthConfig {
     postLogoutRedirect?: string
   }
   session?: {
-    /** Cookie name, default `appSession`. */
+    /** Cookie name, default `__Host-appSession` (`appSession` with a domain or path set). */
     name?: string
     /** Extend the session on activity (default true). */
     rolling?: boolean
@@ -90,7 +90,7 @@ export interface HybridAuthConfig {
     cookie?: { domain?: string; path?: string; sameSite?: 'Lax' | 'Strict' | 'None' }
   }
   transaction?: {
-    /** Cookie name prefix, default `oidc_tx`. */
+    /** Cookie name prefix, default `__Host-oidc_tx`. */
     name?: string
     /** Seconds a login may take (default 600). */
     maxAge?: number
@@ -182,7 +182,7 @@ export function toAuthorizationOptions(params: AuthorizationParams = {}): Author
     if (!OWNED_PARAMS.has(name) && value !== undefined) extra[name] = String(value)
   }
   const text = (value: unknown) => (value === undefined ? undefined : String(value))
-  return {
+  const options: AuthorizationOptions = {
     responseType:
       params.response_type === undefined ? undefined : normalizeResponseType(params.response_type),
     responseMode: params.response_mode,
@@ -196,6 +196,20 @@ export function toAuthorizationOptions(params: AuthorizationParams = {}): Author
     acrValues: text(params.acr_values),
     uiLocales: text(params.ui_locales),
     extra,
+  }
+  // Unset keys are left out, so a per-login override never erases a configured value.
+  for (const key of Object.keys(options) as Array<keyof AuthorizationOptions>) {
+    if (options[key] === undefined) delete options[key]
+  }
+  return options
+}
+
+/** Hybrid responses must reach the server: only form_post is accepted (MRT 5). */
+export function assertFormPost(options: AuthorizationOptions): void {
+  if (options.responseMode !== undefined && options.responseMode !== 'form_post') {
+    throw new ConfigurationError(
+      '`authorizationParams.response_mode` must be `form_post`: a hybrid response in a fragment never reaches the server',
+    )
   }
 }
 
@@ -224,8 +238,16 @@ function route(name: string, value: string | undefined, fallback: string): strin
 
 function seconds(name: string, value: number | undefined, fallback: number): number {
   const result = value ?? fallback
-  if (!Number.isFinite(result) || result < 0) {
-    throw new ConfigurationError(`\`${name}\` must be a non-negative number of seconds`)
+  if (!Number.isInteger(result) || result < 0) {
+    throw new ConfigurationError(`\`${name}\` must be a non-negative whole number of seconds`)
+  }
+  return result
+}
+
+function count(name: string, value: number | undefined, fallback: number): number {
+  const result = value ?? fallback
+  if (!Number.isInteger(result) || result < 1) {
+    throw new ConfigurationError(`\`${name}\` must be a whole number of at least 1`)
   }
   return result
 }
@@ -268,11 +290,7 @@ export function resolveConfig(config: HybridAuthConfig): ResolvedConfig {
   }
   const base = baseURL.href.endsWith('/') ? baseURL.href.slice(0, -1) : baseURL.href
   const authorization = toAuthorizationOptions(config.authorizationParams)
-  if (authorization.responseMode !== undefined && authorization.responseMode !== 'form_post') {
-    throw new ConfigurationError(
-      '`authorizationParams.response_mode` must be `form_post`: a hybrid response in a fragment never reaches the server',
-    )
-  }
+  assertFormPost(authorization)
   const sameSite = config.session?.cookie?.sameSite ?? 'Lax'
   return {
     issuerBaseURL: config.issuerBaseURL,
@@ -285,7 +303,13 @@ export function resolveConfig(config: HybridAuthConfig): ResolvedConfig {
     routes,
     redirectUri: `${base}${routes.callback}`,
     session: {
-      name: config.session?.name ?? 'appSession',
+      // __Host- (RFC 6265bis 4.1.3.2): no sibling subdomain can plant or shadow the cookie.
+      name:
+        config.session?.name ??
+        (config.session?.cookie?.domain === undefined &&
+        (config.session?.cookie?.path ?? '/') === '/'
+          ? '__Host-appSession'
+          : 'appSession'),
       rolling: config.session?.rolling ?? true,
       rollingDuration: seconds('session.rollingDuration', config.session?.rollingDuration, 86_400),
       absoluteDuration: seconds(
@@ -298,9 +322,9 @@ export function resolveConfig(config: HybridAuthConfig): ResolvedConfig {
       sameSite,
     },
     transaction: {
-      name: config.transaction?.name ?? 'oidc_tx',
+      name: config.transaction?.name ?? '__Host-oidc_tx',
       maxAge: seconds('transaction.maxAge', config.transaction?.maxAge, 600),
-      maxCount: Math.max(1, Math.floor(config.transaction?.maxCount ?? 5)),
+      maxCount: count('transaction.maxCount', config.transaction?.maxCount, 5),
     },
     secureCookies: true,
     idpLogout: config.idpLogout ?? true,

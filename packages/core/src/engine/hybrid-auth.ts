@@ -3,15 +3,9 @@
  * state machine, performs its effects (HTTP with the injected fetch, sealed cookies, redirects)
  * and answers with plain data. Adapters translate requests and responses, nothing more.
  */
-import { isOidcHybridError, OidcHybridError } from '../errors.js'
+import { ConfigurationError, isOidcHybridError, OidcHybridError } from '../errors.js'
 import { encode } from '../lib/base64url.js'
 import type { AuthorizationOptions } from '../protocol/authorize.js'
-import {
-  type AccessTokenClaims,
-  bearerChallenge,
-  extractBearerToken,
-  verifyAccessToken,
-} from '../protocol/bearer.js'
 import { parseCallbackRequest, stateOf } from '../protocol/callback.js'
 import { type Effect, type Event, type State, transition } from '../protocol/machine.js'
 import { validateReturnTo } from '../protocol/return-to.js'
@@ -22,9 +16,20 @@ import type {
   Session,
   Transaction,
 } from '../protocol/types.js'
-import { buildUserinfoRequest, processUserinfoResponse } from '../protocol/userinfo.js'
+import {
+  buildUserinfoRequest,
+  processUserinfoResponse,
+  type UserinfoClaims,
+} from '../protocol/userinfo.js'
+import {
+  type BearerFailure,
+  type BearerOptions,
+  BearerVerifier,
+  type VerifiedBearer,
+} from './bearer-verifier.js'
 import {
   type AuthorizationParams,
+  assertFormPost,
   type HybridAuthConfig,
   type ResolvedConfig,
   resolveConfig,
@@ -42,6 +47,7 @@ import {
 import { type HttpOptions, send } from './http.js'
 import { ProviderCache } from './provider-cache.js'
 import { RefreshCoordinator } from './refresh-coordinator.js'
+import { type AccessTokenOptions, RequestSession } from './request-session.js'
 import { CookieSealer } from './seal.js'
 import { statusForError } from './status.js'
 
@@ -77,24 +83,6 @@ export interface LoginOptions {
   authorizationParams?: AuthorizationParams
 }
 
-export interface AccessTokenOptions {
-  /** `auto` (default): refresh when expired; `force`: always refresh; `never`. */
-  refresh?: 'auto' | 'force' | 'never'
-  /** Reduced scope for the refresh (OIDC Core 12.1). */
-  scope?: string
-}
-
-export interface BearerOptions {
-  /** The API identifier(s) the token must be for. */
-  audience: string | string[]
-  /** Scopes that must all be granted. */
-  scopes?: string[]
-  /** `at+jwt` (RFC 9068, default) or `any` (e.g. Auth0's default token profile). */
-  typ?: 'at+jwt' | 'any'
-  /** Read Auth0 RBAC `permissions` as scopes. */
-  permissionsClaim?: boolean
-}
-
 interface SealedSession {
   session: Session
 }
@@ -106,6 +94,17 @@ interface SessionState {
 
 const TRANSACTION_STATE = /^[A-Za-z0-9_-]+$/
 
+/** The request URL; adapters must pass an absolute one. */
+function requestUrl(request: AuthRequest): URL {
+  try {
+    return new URL(request.url)
+  } catch {
+    throw new ConfigurationError(
+      'the adapter passed a request URL that is not absolute; build it from the protocol and host',
+    )
+  }
+}
+
 /** Creates the engine; validates the configuration now (throws ConfigurationError). */
 export function createHybridAuth(config: HybridAuthConfig): HybridAuth {
   return new HybridAuth(resolveConfig(config))
@@ -115,8 +114,9 @@ export class HybridAuth {
   readonly config: ResolvedConfig
   readonly #http: HttpOptions
   readonly #provider: ProviderCache
-  readonly #refreshes: RefreshCoordinator
+  readonly #refreshes: RefreshCoordinator<{ scope: string | undefined; session: Session }>
   readonly #sealer: Promise<CookieSealer>
+  readonly #bearer: BearerVerifier
   /** States already used on a callback, until their transaction would have expired. */
   readonly #usedStates = new Map<string, number>()
 
@@ -129,8 +129,20 @@ export class HybridAuth {
       now: config.now,
       maxAge: config.cacheMaxAge,
       jwksCooldown: config.jwksCooldown,
+      onStale: (error) =>
+        config.log({
+          level: 'warn',
+          event: 'provider_refetch_failed',
+          code: isOidcHybridError(error) ? error.code : undefined,
+          message: 'serving the cached discovery document or JWKS',
+        }),
     })
     this.#refreshes = new RefreshCoordinator({ now: config.now, grace: 60, maxEntries: 1000 })
+    this.#bearer = new BearerVerifier(
+      this.#provider,
+      { audience: [] },
+      { now: config.now, tolerance: config.clockTolerance, crypto: config.crypto },
+    )
     this.#sealer = CookieSealer.create(config.secrets, config.crypto)
     // A rejected sealer surfaces on first use; avoid an unhandled rejection in the meantime.
     this.#sealer.catch(() => {})
@@ -146,7 +158,7 @@ export class HybridAuth {
    * Failures come back as a response with `error` set and the status from the error table.
    */
   async handle(request: AuthRequest): Promise<AuthResponse | undefined> {
-    const path = new URL(request.url).pathname
+    const path = requestUrl(request).pathname
     const { login, callback, logout } = this.config.routes
     if (path === login && request.method === 'GET') return this.login(request)
     if (path === callback) return this.callback(request)
@@ -163,19 +175,17 @@ export class HybridAuth {
   async login(request: AuthRequest, options: LoginOptions = {}): Promise<AuthResponse> {
     return this.#answer(async (headers) => {
       const returnTo = validateReturnTo(
-        options.returnTo ?? new URL(request.url).searchParams.get('returnTo'),
+        options.returnTo ?? requestUrl(request).searchParams.get('returnTo'),
         this.config.baseURL.href,
       )
+      const override = toAuthorizationOptions(options.authorizationParams)
       const authorization: AuthorizationOptions = {
         ...this.config.authorization,
-        ...(options.authorizationParams && toAuthorizationOptions(options.authorizationParams)),
-        extra: {
-          ...this.config.authorization.extra,
-          ...(options.authorizationParams &&
-            toAuthorizationOptions(options.authorizationParams).extra),
-        },
+        ...override,
+        extra: { ...this.config.authorization.extra, ...override.extra },
         returnTo,
       }
+      assertFormPost(authorization)
       const random = () => encode(this.config.crypto.randomBytes(32))
       const event: Event = {
         type: 'LoginRequested',
@@ -227,7 +237,7 @@ export class HybridAuth {
     return this.#answer(async (headers) => {
       const path =
         validateReturnTo(
-          options.returnTo ?? new URL(request.url).searchParams.get('returnTo'),
+          options.returnTo ?? requestUrl(request).searchParams.get('returnTo'),
           this.config.baseURL.href,
         ) ?? this.config.routes.postLogoutRedirect
       const returnTo = new URL(path, this.config.baseURL).href
@@ -253,41 +263,50 @@ export class HybridAuth {
   }
 
   /**
-   * The session of a request, or `undefined`. Expired, tampered or foreign cookies count as no
-   * session and are cleared; a rolling session is extended. Send `setCookies` with the response.
+   * Loads the session of a request once, for everything a handler may do with it: read the user,
+   * get a fresh access token, refresh, fetch userinfo, call an API. Expired, tampered or foreign
+   * cookies count as no session and are cleared. The adapter sends `takeSetCookies()` with the
+   * response.
    */
-  async getSession(request: AuthRequest): Promise<WithCookies<Session | undefined>> {
-    const { session, setCookies } = await this.#readSession(
-      parseCookieHeader(request.headers.get('cookie')),
+  async load(request: AuthRequest): Promise<RequestSession> {
+    const cookies = parseCookieHeader(request.headers.get('cookie'))
+    const { session, setCookies } = await this.#readSession(cookies)
+    return new RequestSession(
+      {
+        refresh: (current, scope) => this.refreshSession(current, scope),
+        write: (current) => this.#writeSession(current, cookies),
+        userinfo: async (current) => {
+          const metadata = await this.#provider.metadata()
+          const response = await send(
+            buildUserinfoRequest(metadata, current.accessToken),
+            this.#http,
+          )
+          return processUserinfoResponse(response, current.sub)
+        },
+        fetch: this.config.fetch,
+        isExpired: (current) =>
+          current.expiresAt !== undefined &&
+          current.expiresAt - this.config.refreshLeeway <= this.config.now(),
+      },
+      session,
+      setCookies,
     )
-    return { value: session, setCookies }
   }
 
-  /**
-   * The session's token-endpoint access token, refreshed first when it has expired (or within
-   * `refreshLeeway` of it). Concurrent calls share one refresh. Throws SESSION_MISSING without a
-   * session and REFRESH_TOKEN_MISSING when it expired and cannot be refreshed.
-   *
-   * @see [OIDC Core 12](https://openid.net/specs/openid-connect-core-1_0-errata2.html#RefreshTokens)
-   */
+  /** The session of a request, or `undefined` (see {@link HybridAuth.load}). */
+  async getSession(request: AuthRequest): Promise<WithCookies<Session | undefined>> {
+    const loaded = await this.load(request)
+    return { value: loaded.session, setCookies: loaded.takeSetCookies() }
+  }
+
+  /** The session with a fresh access token (see {@link RequestSession.getAccessToken}). */
   async getAccessToken(
     request: AuthRequest,
     options: AccessTokenOptions = {},
   ): Promise<WithCookies<Session>> {
-    const cookies = parseCookieHeader(request.headers.get('cookie'))
-    const { session, setCookies } = await this.#readSession(cookies)
-    if (session === undefined) {
-      throw new OidcHybridError('SESSION_MISSING', 'there is no session: log in first')
-    }
-    const mode = options.refresh ?? 'auto'
-    const expired =
-      session.expiresAt !== undefined &&
-      session.expiresAt - this.config.refreshLeeway <= this.config.now()
-    if (mode === 'never' || (mode === 'auto' && !expired && options.scope === undefined)) {
-      return { value: session, setCookies }
-    }
-    const refreshed = await this.refreshSession(session, options.scope)
-    return { value: refreshed, setCookies: await this.#writeSession(refreshed, cookies) }
+    const loaded = await this.load(request)
+    const value = await loaded.getAccessToken(options)
+    return { value, setCookies: loaded.takeSetCookies() }
   }
 
   /**
@@ -296,51 +315,50 @@ export class HybridAuth {
    *
    * @see [OIDC Core 12.1](https://openid.net/specs/openid-connect-core-1_0-errata2.html#RefreshingAccessToken)
    */
-  refreshSession(session: Session, scope?: string): Promise<Session> {
-    const key = `${session.refreshToken ?? ''}\u0000${scope ?? ''}`
-    return this.#refreshes.run(key, async () => {
-      // No headers: the caller decides where the refreshed session is stored.
-      const result = await this.#drive(
-        { kind: 'Authenticated', session },
-        { type: 'RefreshRequested', scope },
-        undefined,
-        new Map(),
-      )
-      if (result.kind !== 'Authenticated') {
-        throw new OidcHybridError('ILLEGAL_TRANSITION', 'the refresh ended without a session')
-      }
-      return result.session
-    })
+  async refreshSession(session: Session, scope?: string): Promise<Session> {
+    let current = session
+    // Keyed by refresh token alone: one token is never sent twice, whatever scope is asked. A
+    // result for another scope hands over its successor token, refreshed again (bounded).
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const from = current
+      const result = await this.#refreshes.run(from.refreshToken ?? '', async () => {
+        // No headers: the caller decides where the refreshed session is stored.
+        const settled = await this.#drive(
+          { kind: 'Authenticated', session: from },
+          { type: 'RefreshRequested', scope },
+          undefined,
+          new Map(),
+        )
+        if (settled.kind !== 'Authenticated') {
+          throw new OidcHybridError('ILLEGAL_TRANSITION', 'the refresh ended without a session')
+        }
+        return { scope, session: settled.session }
+      })
+      if (result.scope === scope) return result.session
+      current = result.session
+    }
+    throw new OidcHybridError(
+      'ILLEGAL_TRANSITION',
+      'concurrent refreshes for different scopes did not settle; retry the request',
+    )
   }
 
-  /**
-   * Fetches the userinfo claims with the session's access token (refreshing first when needed)
-   * and checks that `sub` is the session's.
-   *
-   * @see [OIDC Core 5.3](https://openid.net/specs/openid-connect-core-1_0-errata2.html#UserInfo)
-   */
-  async fetchUserinfo(
-    request: AuthRequest,
-  ): Promise<WithCookies<{ sub: string; [claim: string]: unknown }>> {
-    const { value: session, setCookies } = await this.getAccessToken(request)
-    const metadata = await this.#provider.metadata()
-    const response = await send(buildUserinfoRequest(metadata, session.accessToken), this.#http)
-    return { value: processUserinfoResponse(response, session.sub), setCookies }
+  /** Userinfo for the request's session (see {@link RequestSession.fetchUserinfo}). */
+  async fetchUserinfo(request: AuthRequest): Promise<WithCookies<UserinfoClaims>> {
+    const loaded = await this.load(request)
+    const value = await loaded.fetchUserinfo()
+    return { value, setCookies: loaded.takeSetCookies() }
   }
 
-  /**
-   * Calls an API with the session's token-endpoint access token as a Bearer token (RFC 6750 2.1),
-   * refreshing it first when it has expired. The front-channel access token is never used.
-   */
+  /** Calls an API for the request's session (see {@link RequestSession.fetchWithAccessToken}). */
   async fetchWithAccessToken(
     request: AuthRequest,
     input: string | URL | Request,
     init?: RequestInit,
   ): Promise<WithCookies<Response>> {
-    const { value: session, setCookies } = await this.getAccessToken(request)
-    const outgoing = new Request(input, init)
-    outgoing.headers.set('authorization', `Bearer ${session.accessToken}`)
-    return { value: await this.config.fetch(outgoing), setCookies }
+    const loaded = await this.load(request)
+    const value = await loaded.fetchWithAccessToken(input, init)
+    return { value, setCookies: loaded.takeSetCookies() }
   }
 
   /**
@@ -349,48 +367,17 @@ export class HybridAuth {
    * {@link HybridAuth.bearerError}.
    *
    * @see [RFC 9068 4](https://www.rfc-editor.org/rfc/rfc9068#section-4)
-   * @see [RFC 6750 2.1](https://www.rfc-editor.org/rfc/rfc6750#section-2.1)
    */
-  async verifyBearer(
+  verifyBearer(
     authorization: string | null | undefined,
     options: BearerOptions,
-  ): Promise<{ claims: AccessTokenClaims; scopes: string[] }> {
-    const token = extractBearerToken(authorization)
-    const metadata = await this.#provider.metadata()
-    const verify = (jwks: JsonWebKeySet, jwksRefreshed: boolean) =>
-      verifyAccessToken(token, {
-        issuer: metadata.issuer,
-        audience: options.audience,
-        requiredScopes: options.scopes,
-        typ: options.typ,
-        permissionsClaim: options.permissionsClaim,
-        now: this.config.now(),
-        clockTolerance: this.config.clockTolerance,
-        jwks,
-        jwksRefreshed,
-        crypto: this.config.crypto,
-      })
-    let result = await verify(await this.#provider.jwks(), false)
-    if (result.kind === 'need-keys') {
-      result = await verify(await this.#provider.jwksAfterUnknownKid(), true)
-    }
-    if (result.kind === 'need-keys') {
-      throw new OidcHybridError('BEARER_TOKEN_INVALID', 'the token was signed by an unknown key')
-    }
-    return { claims: result.claims, scopes: result.scopes }
+  ): Promise<VerifiedBearer> {
+    return this.#bearer.verify(authorization, options)
   }
 
-  /** The RFC 6750 3 answer (status and `WWW-Authenticate`) for a failed bearer check. */
-  bearerError(
-    error: unknown,
-    options: { realm?: string; scopes?: string[] } = {},
-  ): { status: number; wwwAuthenticate: string; body: string } {
-    const { status, wwwAuthenticate } = bearerChallenge(error, {
-      realm: options.realm,
-      requiredScopes: options.scopes,
-    })
-    const code = isOidcHybridError(error) ? error.code : 'BEARER_TOKEN_INVALID'
-    return { status, wwwAuthenticate, body: JSON.stringify({ error: code }) }
+  /** The RFC 6750 3 answer (status, `WWW-Authenticate`, JSON body) for a failed bearer check. */
+  bearerError(error: unknown, options: { scopes?: string[] } = {}): BearerFailure {
+    return this.#bearer.failure(error, options)
   }
 
   /** Provider metadata (discovery), cached. */
@@ -484,7 +471,6 @@ export class HybridAuth {
     if (effect.type === 'NeedKeys') {
       return { type: 'KeysReceived', jwks: await this.#provider.jwksAfterUnknownKid() }
     }
-    if (effect.type === 'ClearTransaction') this.#markUsed(effect.state)
     if (headers === undefined) return undefined
     switch (effect.type) {
       case 'Redirect':
@@ -553,6 +539,8 @@ export class HybridAuth {
     }
     const name = this.#transactionName(state)
     const sealed = TRANSACTION_STATE.test(state) ? cookies.get(name) : undefined
+    // Marked before any await: two concurrent replays cannot both reach the token endpoint.
+    if (sealed !== undefined) this.#markUsed(state)
     if (sealed === undefined) {
       throw new OidcHybridError(
         'TRANSACTION_MISSING',

@@ -23,6 +23,8 @@ export interface ProviderCacheOptions {
   now: () => number
   maxAge: number
   jwksCooldown: number
+  /** Told when a refetch failed and the cached copy is served instead. */
+  onStale?: (error: unknown) => void
 }
 
 export class ProviderCache {
@@ -42,9 +44,11 @@ export class ProviderCache {
     if (cached && this.#options.now() - cached.fetchedAt < this.#options.maxAge) {
       return Promise.resolve(cached.value)
     }
-    this.#metadataInFlight ??= this.#fetchMetadata().finally(() => {
-      this.#metadataInFlight = undefined
-    })
+    this.#metadataInFlight ??= this.#fetchMetadata()
+      .catch((error: unknown) => this.#stale(this.#metadata, error))
+      .finally(() => {
+        this.#metadataInFlight = undefined
+      })
     return this.#metadataInFlight
   }
 
@@ -69,10 +73,24 @@ export class ProviderCache {
   }
 
   #refetchJwks(): Promise<JsonWebKeySet> {
-    this.#jwksInFlight ??= this.#fetchJwks().finally(() => {
-      this.#jwksInFlight = undefined
-    })
+    this.#jwksInFlight ??= this.#fetchJwks()
+      .catch((error: unknown) => this.#stale(this.#jwks, error))
+      .finally(() => {
+        this.#jwksInFlight = undefined
+      })
     return this.#jwksInFlight
+  }
+
+  /**
+   * A failed refetch keeps serving the copy we have (the provider's documents rarely change, an
+   * outage should not end every login) and tries again after one cooldown, not on every request.
+   * Without a copy, the error stands.
+   */
+  #stale<T>(entry: Entry<T> | undefined, error: unknown): T {
+    if (entry === undefined) throw error
+    entry.fetchedAt = this.#options.now() - this.#options.maxAge + this.#options.jwksCooldown
+    this.#options.onStale?.(error)
+    return entry.value
   }
 
   async #fetchMetadata(): Promise<ProviderMetadata> {

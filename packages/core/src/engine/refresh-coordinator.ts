@@ -4,7 +4,6 @@
  * handed to late requests that still carry the old cookie, so a rotated refresh token is never
  * sent again (Auth0 revokes the whole token family on reuse; RFC 9700 4.14.2).
  */
-import type { Session } from '../protocol/types.js'
 
 export interface RefreshCoordinatorOptions {
   now: () => number
@@ -14,9 +13,9 @@ export interface RefreshCoordinatorOptions {
   maxEntries: number
 }
 
-export class RefreshCoordinator {
-  readonly #inFlight = new Map<string, Promise<Session>>()
-  readonly #recent = new Map<string, { session: Session; until: number }>()
+export class RefreshCoordinator<T> {
+  readonly #inFlight = new Map<string, Promise<T>>()
+  readonly #recent = new Map<string, { result: T; until: number }>()
   readonly #options: RefreshCoordinatorOptions
 
   constructor(options: RefreshCoordinatorOptions) {
@@ -24,19 +23,19 @@ export class RefreshCoordinator {
   }
 
   /** Runs `refresh` once per `key` at a time; returns a remembered result inside the grace. */
-  run(key: string, refresh: () => Promise<Session>): Promise<Session> {
+  run(key: string, refresh: () => Promise<T>): Promise<T> {
     const now = this.#options.now()
     const recent = this.#recent.get(key)
     if (recent !== undefined) {
-      if (recent.until > now) return Promise.resolve(recent.session)
+      if (recent.until > now) return Promise.resolve(recent.result)
       this.#recent.delete(key)
     }
     const running = this.#inFlight.get(key)
     if (running !== undefined) return running
     const promise = refresh()
-      .then((session) => {
-        this.#remember(key, session)
-        return session
+      .then((result) => {
+        this.#remember(key, result)
+        return result
       })
       .finally(() => this.#inFlight.delete(key))
     this.#inFlight.set(key, promise)
@@ -48,12 +47,12 @@ export class RefreshCoordinator {
     return { inFlight: this.#inFlight.size, recent: this.#recent.size }
   }
 
-  #remember(key: string, session: Session): void {
+  #remember(key: string, result: T): void {
     const now = this.#options.now()
     for (const [oldKey, entry] of this.#recent) {
       if (entry.until > now && this.#recent.size < this.#options.maxEntries) break
       this.#recent.delete(oldKey)
     }
-    this.#recent.set(key, { session, until: now + this.#options.grace })
+    this.#recent.set(key, { result, until: now + this.#options.grace })
   }
 }

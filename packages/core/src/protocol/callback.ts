@@ -293,17 +293,19 @@ function missing(name: string, responseType: string): OidcHybridError {
  */
 function collect(text: string, where: string): CallbackParameters {
   const found = new Map<string, string>()
+  const seen = new Set<string>()
   for (const [name, value] of new URLSearchParams(text)) {
-    // RFC 6749 3.1: a parameter sent without a value is treated as omitted.
-    if (value === '') continue
-    if (found.has(name)) {
+    // Checked before empty values are dropped: `state=&state=X` is a repeated parameter too.
+    if (seen.has(name)) {
       throw new OidcHybridError(
         'CALLBACK_PARAMETER_DUPLICATED',
         `the parameter ${quote(name)} appears more than once in the callback ${where}; RFC 6749 3.1 forbids repeated parameters, so the response is refused`,
         { details: { parameter: truncate(name) } },
       )
     }
-    found.set(name, value)
+    seen.add(name)
+    // RFC 6749 3.1: a parameter sent without a value is treated as omitted.
+    if (value !== '') found.set(name, value)
   }
   // fromEntries defines own properties, so a `__proto__` parameter cannot touch the prototype.
   return Object.freeze(Object.fromEntries(found))

@@ -121,7 +121,8 @@ const CHALLENGE_FIELDS = new Set<string>(['error', 'error_description', 'error_u
  */
 export function parseBearerChallenge(headers: Headers): BearerChallenge | undefined {
   const value = headers.get('www-authenticate')
-  if (value === null || !BEARER_SCHEME.test(value)) return undefined
+  // Bounded input keeps the parameter regex linear in practice; real challenges are short.
+  if (value === null || value.length > 2048 || !BEARER_SCHEME.test(value)) return undefined
   const challenge: Record<string, string> = {}
   for (const match of value.matchAll(AUTH_PARAM)) {
     const name = match[1]!.toLowerCase()

@@ -241,6 +241,15 @@ export async function verifyIdToken(
   expectations: IdTokenExpectations,
 ): Promise<IdTokenVerification> {
   const jws = decodeJws(idToken, ID_TOKEN_ERRORS)
+  // RFC 8725 3.11 / RFC 9068 2.1: an access token must never pass as an ID token.
+  const typ = typeof jws.header.typ === 'string' ? jws.header.typ.toLowerCase() : undefined
+  if (typ === 'at+jwt' || typ === 'application/at+jwt') {
+    throw new OidcHybridError(
+      'ID_TOKEN_MALFORMED',
+      'the ID token is typed as an access token (typ at+jwt); an access token is never accepted as an ID token',
+      { details: { typ } },
+    )
+  }
   const secret = context.client.client_secret_for_hs
   const signature = await verifyJwsSignature(
     jws,

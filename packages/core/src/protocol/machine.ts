@@ -173,10 +173,17 @@ const TABLE: Table = {
       }
     },
     LogoutRequested: async (context, state, event) => {
-      const url = buildLogoutUrl(context.provider, context.client, {
-        ...event.logout,
-        idTokenHint: state.session.idToken,
-      })
+      let url: URL | undefined
+      try {
+        url = buildLogoutUrl(context.provider, context.client, {
+          ...event.logout,
+          idTokenHint: state.session.idToken,
+        })
+      } catch (error) {
+        // The local session ends even when the provider logout cannot be built.
+        if (!isOidcHybridError(error)) throw error
+        return fail(error, [{ type: 'ClearSession' }])
+      }
       return {
         state: { kind: 'LoggedOut' },
         effects: [{ type: 'ClearSession' }, { type: 'Redirect', url: url?.href ?? event.returnTo }],

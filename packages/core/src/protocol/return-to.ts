@@ -67,6 +67,9 @@ export function validateReturnTo(
   if (path.startsWith('//')) {
     throw invalid('it resolves to a protocol-relative path')
   }
+  if (ENCODED_SLASH_AFTER_ROOT.test(path)) {
+    throw invalid('it starts with an encoded slash or backslash')
+  }
   return path
 }
 

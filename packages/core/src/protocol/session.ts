@@ -104,6 +104,8 @@ export async function processRefreshResponse(
   if (tokens.id_token !== undefined) {
     const verification = await verifyIdToken(context, tokens.id_token, {
       accessToken: { value: tokens.access_token, required: false },
+      // An organization login stays one: the refreshed ID token must still name it.
+      organization: session.organization,
     })
     if (verification.kind === 'need-keys') return verification
     assertSameIdentity(session.claims, verification.claims)
@@ -140,15 +142,19 @@ function assertSameIdentity(before: IdTokenClaims, after: IdTokenClaims): void {
       'the refreshed ID token is for a different user than the session (OIDC Core 12.2); the refresh was refused and the session kept',
     )
   }
-  const changed = (name: 'azp' | 'auth_time' | 'nonce', required: boolean) =>
-    (required || after[name] !== undefined) && after[name] !== before[name]
-  if (!sameAudience(before.aud, after.aud) || changed('azp', before.azp !== undefined)) {
+  // Core 12.2: azp must be the same, and absent if it was absent.
+  if (!sameAudience(before.aud, after.aud) || after.azp !== before.azp) {
     throw new OidcHybridError(
       'ID_TOKEN_AUDIENCE_CHANGED',
       'the refreshed ID token has a different audience or authorized party than the session (OIDC Core 12.2); the refresh was refused and the session kept',
     )
   }
-  if (changed('auth_time', before.auth_time !== undefined)) {
+  // Core 12.2: when present, auth_time must still be the original authentication's.
+  if (
+    before.auth_time !== undefined &&
+    after.auth_time !== undefined &&
+    after.auth_time !== before.auth_time
+  ) {
     throw new OidcHybridError(
       'AUTH_TIME_INVALID',
       'the refreshed ID token carries a different auth_time than the original authentication (OIDC Core 12.2); the refresh was refused and the session kept',

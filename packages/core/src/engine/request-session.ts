@@ -1,0 +1,145 @@
+/**
+ * One request's view of its session: loaded once by the engine, updated in place when a refresh
+ * happens, with the Set-Cookie lines the adapter must send collected here.
+ */
+import { OidcHybridError, TokenEndpointError } from '../errors.js'
+import type { IdTokenClaims, Session } from '../protocol/types.js'
+import type { UserinfoClaims } from '../protocol/userinfo.js'
+
+export interface AccessTokenOptions {
+  /** `auto` (default): refresh when expired; `force`: always refresh; `never`. */
+  refresh?: 'auto' | 'force' | 'never'
+  /** Reduced scope for the refresh (OIDC Core 12.1); implies a refresh. */
+  scope?: string
+}
+
+/** What the engine lends a request session; no protocol logic lives here. */
+export interface SessionOperations {
+  refresh(session: Session, scope: string | undefined): Promise<Session>
+  write(session: Session): Promise<string[]>
+  userinfo(session: Session): Promise<UserinfoClaims>
+  fetch: typeof fetch
+  isExpired(session: Session): boolean
+}
+
+export class RequestSession {
+  #session: Session | undefined
+  #setCookies: string[]
+  readonly #operations: SessionOperations
+
+  constructor(operations: SessionOperations, session: Session | undefined, setCookies: string[]) {
+    this.#operations = operations
+    this.#session = session
+    this.#setCookies = [...setCookies]
+  }
+
+  /** The session, or `undefined` when the user is not logged in. */
+  get session(): Session | undefined {
+    return this.#session
+  }
+
+  isAuthenticated(): boolean {
+    return this.#session !== undefined
+  }
+
+  /** The ID token claims of the logged-in user. */
+  get user(): IdTokenClaims | undefined {
+    return this.#session?.claims
+  }
+
+  /** True when the access token has expired (or will within the refresh leeway). */
+  isAccessTokenExpired(): boolean {
+    return this.#session !== undefined && this.#operations.isExpired(this.#session)
+  }
+
+  /**
+   * The session with a usable token-endpoint access token: refreshed first when it has expired
+   * (or always with `refresh: 'force'` or a reduced `scope`). Concurrent requests share one
+   * refresh. Throws SESSION_MISSING without a session, REFRESH_TOKEN_MISSING when it expired and
+   * there is no refresh token, and the token endpoint's error when the refresh fails (the session
+   * is then kept as it was).
+   *
+   * @see [OIDC Core 12](https://openid.net/specs/openid-connect-core-1_0-errata2.html#RefreshTokens)
+   */
+  async getAccessToken(options: AccessTokenOptions = {}): Promise<Session> {
+    const session = this.#require()
+    const mode = options.refresh ?? 'auto'
+    const due = this.#operations.isExpired(session)
+    if (mode === 'never' || (mode === 'auto' && !due && options.scope === undefined)) {
+      return session
+    }
+    return this.refresh(options.scope)
+  }
+
+  /**
+   * Refreshes now. Without `scope` the new tokens become the session's. With a reduced `scope`
+   * the narrowed access token is returned for this use only: the session keeps its own access
+   * token and takes the rotated refresh token (and any new ID token), so nothing is lost.
+   * When the provider answers `invalid_grant`, the dead refresh token is dropped from the
+   * session so later requests do not retry it; the error is rethrown either way.
+   */
+  async refresh(scope?: string): Promise<Session> {
+    const session = this.#require()
+    let refreshed: Session
+    try {
+      refreshed = await this.#operations.refresh(session, scope)
+    } catch (error) {
+      if (error instanceof TokenEndpointError && error.error === 'invalid_grant') {
+        await this.#store({ ...session, refreshToken: undefined })
+      }
+      throw error
+    }
+    await this.#store(
+      scope === undefined
+        ? refreshed
+        : {
+            ...session,
+            refreshToken: refreshed.refreshToken,
+            idToken: refreshed.idToken,
+            claims: refreshed.claims,
+            updatedAt: refreshed.updatedAt,
+          },
+    )
+    return refreshed
+  }
+
+  async #store(session: Session): Promise<void> {
+    this.#session = session
+    this.#setCookies = await this.#operations.write(session)
+  }
+
+  /**
+   * Userinfo claims fetched with the access token (refreshed first when needed); their `sub`
+   * must be the session's.
+   *
+   * @see [OIDC Core 5.3.2](https://openid.net/specs/openid-connect-core-1_0-errata2.html#UserInfoResponse)
+   */
+  async fetchUserinfo(): Promise<UserinfoClaims> {
+    return this.#operations.userinfo(await this.getAccessToken())
+  }
+
+  /**
+   * Calls an API with the token-endpoint access token as a Bearer token (RFC 6750 2.1),
+   * refreshed first when it has expired. The front-channel access token is never used.
+   */
+  async fetchWithAccessToken(input: string | URL | Request, init?: RequestInit): Promise<Response> {
+    const session = await this.getAccessToken()
+    const outgoing = new Request(input, init)
+    outgoing.headers.set('authorization', `Bearer ${session.accessToken}`)
+    return this.#operations.fetch(outgoing)
+  }
+
+  /** The Set-Cookie lines to send with the response; each is returned once. */
+  takeSetCookies(): string[] {
+    const lines = this.#setCookies
+    this.#setCookies = []
+    return lines
+  }
+
+  #require(): Session {
+    if (this.#session === undefined) {
+      throw new OidcHybridError('SESSION_MISSING', 'there is no session: log in first')
+    }
+    return this.#session
+  }
+}

@@ -1,0 +1,317 @@
+/**
+ * Defences added after the security review; each test names the attack it stops and fails when
+ * the defence is removed.
+ */
+import { describe, expect, it } from 'vitest'
+import {
+  createBearerVerifier,
+  createHybridAuth,
+  parseCallbackRequest,
+  processUserinfoResponse,
+  validateReturnTo,
+  verifyIdToken,
+  WebCryptoProvider,
+} from '../src/index.js'
+import { APP, baseConfig, setup } from './support/harness.js'
+import { generateTestKey, halfHash, jwksOf, signWith } from './support/jwt.js'
+
+const urlOf = (input: RequestInfo | URL) => (input instanceof Request ? input.url : String(input))
+
+describe('per-login overrides never erase configured parameters', () => {
+  it('a screen_hint override keeps organization, audience, scope (org-restricted app stays restricted)', async () => {
+    const t = await setup({
+      authorizationParams: {
+        scope: 'openid offline_access',
+        audience: 'https://api.example.test',
+        organization: 'org_abc',
+      },
+    })
+    const response = await t.auth.login(t.request('GET', '/login'), {
+      authorizationParams: { screen_hint: 'signup' },
+    })
+    const url = new URL(response.headers.get('location')!)
+    expect(url.searchParams.get('organization')).toBe('org_abc')
+    expect(url.searchParams.get('audience')).toBe('https://api.example.test')
+    expect(url.searchParams.get('scope')).toContain('offline_access')
+    expect(url.searchParams.get('screen_hint')).toBe('signup')
+  })
+
+  it('a per-login response_mode other than form_post is refused', async () => {
+    const t = await setup()
+    const response = await t.auth.login(t.request('GET', '/login'), {
+      authorizationParams: { response_mode: 'fragment' },
+    })
+    expect(response.error?.code).toBe('CONFIG_INVALID')
+    expect(response.headers.get('location')).toBeNull()
+  })
+})
+
+describe('bearer scopes fail closed', () => {
+  it('a route without scopes keeps the verifier-wide required scopes', async () => {
+    const t = await setup()
+    await t.login()
+    const { value: session } = await t.auth.getSession(t.request('GET', '/'))
+    const verifier = createBearerVerifier({
+      issuerBaseURL: 'https://op.example.test',
+      audience: 'https://api.example.test',
+      scopes: ['admin'],
+      fetch: t.provider.fetch,
+      now: () => t.clock.now,
+    })
+    await expect(
+      verifier.verify(`Bearer ${session!.accessToken}`, { scopes: undefined }),
+    ).rejects.toMatchObject({ code: 'BEARER_INSUFFICIENT_SCOPE' })
+    const failure = verifier.failure(
+      await verifier.verify(`Bearer ${session!.accessToken}`, {}).catch((e: unknown) => e),
+    )
+    expect(failure.status).toBe(403)
+    expect(failure.wwwAuthenticate).toContain('scope="admin"')
+  })
+})
+
+describe('refresh with a reduced scope', () => {
+  it('returns the narrowed token once, keeps the session token and takes the rotated refresh token', async () => {
+    const t = await setup()
+    await t.login()
+    const before = (await t.auth.getSession(t.request('GET', '/'))).value!
+    const narrowed = await t.auth.getAccessToken(t.request('GET', '/'), { scope: 'openid' })
+    t.jar.store(narrowed.setCookies)
+    expect(narrowed.value.scope).toBe('openid')
+    const after = (await t.auth.getSession(t.request('GET', '/'))).value!
+    expect(after.accessToken).toBe(before.accessToken)
+    expect(after.scope).toBe(before.scope)
+    expect(after.refreshToken).toBe(narrowed.value.refreshToken)
+    expect(after.refreshToken).not.toBe(before.refreshToken)
+    // and the next plain call does not refresh again
+    const calls = t.provider.count('/oauth/token')
+    await t.auth.getAccessToken(t.request('GET', '/'))
+    expect(t.provider.count('/oauth/token')).toBe(calls)
+  })
+
+  it('concurrent refreshes for different scopes never send one refresh token twice', async () => {
+    const t = await setup()
+    await t.login()
+    t.clock.now += 3600
+    await Promise.all([
+      t.auth.getAccessToken(t.request('GET', '/')),
+      t.auth.getAccessToken(t.request('GET', '/'), { scope: 'openid' }),
+      t.auth.getAccessToken(t.request('GET', '/'), { scope: 'openid offline_access' }),
+    ])
+    const sent = t.provider.calls
+      .filter((c) => c.body.get('grant_type') === 'refresh_token')
+      .map((c) => c.body.get('refresh_token'))
+    expect(sent.length).toBeGreaterThan(0)
+    expect(new Set(sent).size).toBe(sent.length)
+  })
+
+  it('invalid_grant drops the dead refresh token so later requests stop retrying it', async () => {
+    const t = await setup()
+    await t.login()
+    t.provider.tokenEndpointOverride = () =>
+      new Response(JSON.stringify({ error: 'invalid_grant' }), {
+        status: 400,
+        headers: { 'content-type': 'application/json' },
+      })
+    const loaded = await t.auth.load(t.request('GET', '/'))
+    await expect(loaded.refresh()).rejects.toMatchObject({ code: 'TOKEN_ENDPOINT_ERROR' })
+    t.jar.store(loaded.takeSetCookies())
+    const calls = t.provider.count('/oauth/token')
+    await expect(
+      t.auth.getAccessToken(t.request('GET', '/'), { refresh: 'force' }),
+    ).rejects.toMatchObject({ code: 'REFRESH_TOKEN_MISSING' })
+    expect(t.provider.count('/oauth/token')).toBe(calls)
+    expect((await t.auth.getSession(t.request('GET', '/'))).value?.sub).toBe('user-1')
+  })
+
+  it('a refreshed ID token that lost the organization is refused', async () => {
+    const t = await setup({
+      authorizationParams: { scope: 'openid offline_access', organization: 'org_abc' },
+    })
+    expect((await t.login()).callback.error).toBeUndefined()
+    t.provider.nextTokenEndpointTamper = (claims) => {
+      delete claims.org_id
+    }
+    await expect(
+      t.auth.getAccessToken(t.request('GET', '/'), { refresh: 'force' }),
+    ).rejects.toMatchObject({ code: 'ORGANIZATION_MISMATCH' })
+  })
+
+  it('a refreshed ID token may carry auth_time when the first had none (OIDC Core 12.2)', async () => {
+    const t = await setup()
+    t.provider.nextTokenEndpointTamper = (claims) => {
+      delete claims.auth_time
+    }
+    expect((await t.login()).callback.error).toBeUndefined()
+    const refreshed = await t.auth.getAccessToken(t.request('GET', '/'), { refresh: 'force' })
+    expect(refreshed.value.claims.auth_time).toBeTypeOf('number')
+  })
+})
+
+describe('callbacks', () => {
+  it('two concurrent replays of one response reach the token endpoint once', async () => {
+    const t = await setup()
+    const start = await t.startLogin()
+    const params = await t.provider.authorize(start.headers.get('location')!)
+    const [a, b] = await Promise.all([t.postCallback(params), t.postCallback(params)])
+    expect([a.error?.code, b.error?.code].filter(Boolean)).toEqual(['TRANSACTION_MISSING'])
+    expect(t.provider.count('/oauth/token')).toBe(1)
+  })
+
+  it('state=&state=X is a repeated parameter, not one state', () => {
+    expect(() =>
+      parseCallbackRequest({
+        method: 'POST',
+        url: `${APP}/callback`,
+        contentType: 'application/x-www-form-urlencoded',
+        body: 'state=&state=abc&code=c',
+      }),
+    ).toThrow(expect.objectContaining({ code: 'CALLBACK_PARAMETER_DUPLICATED' }))
+  })
+
+  it('a request URL that is not absolute is a ConfigurationError, not a TypeError', async () => {
+    const t = await setup()
+    await expect(
+      t.auth.handle({ method: 'GET', url: '/login', headers: new Headers() }),
+    ).rejects.toMatchObject({ code: 'CONFIG_INVALID' })
+  })
+})
+
+describe('logout', () => {
+  it('clears the local session even when the provider logout cannot be built', async () => {
+    const t = await setup({ logoutMode: 'oidc' })
+    t.provider.endSessionEndpoint = false
+    await t.login()
+    const response = (await t.auth.handle(t.request('GET', '/logout')))!
+    expect(response.error?.code).toBe('CONFIG_INVALID')
+    t.jar.store(response.headers.getSetCookie())
+    expect((await t.auth.getSession(t.request('GET', '/'))).value).toBeUndefined()
+  })
+})
+
+describe('provider outages', () => {
+  it('a failed JWKS refetch after the cache expired serves the cached keys', async () => {
+    const t = await setup({ cacheMaxAge: 60 })
+    expect((await t.login()).callback.error).toBeUndefined()
+    const original = t.provider.fetch
+    const logs: string[] = []
+    let down = false
+    const flaky: typeof fetch = (input, init) =>
+      down && urlOf(input).endsWith('jwks.json')
+        ? Promise.resolve(new Response('down', { status: 503 }))
+        : original(input, init)
+    const engine = createHybridAuth({
+      ...baseConfig(t),
+      fetch: flaky,
+      cacheMaxAge: 60,
+      logger: (entry) => logs.push(entry.event),
+    })
+    const first = await engine.login(t.request('GET', '/login'))
+    t.jar.store(first.headers.getSetCookie())
+    let params = await t.provider.authorize(first.headers.get('location')!)
+    let callback = await engine.callback(t.request('POST', '/callback', params.toString()))
+    expect(callback.error).toBeUndefined()
+    down = true
+    t.clock.now += 120
+    const second = await engine.login(t.request('GET', '/login'))
+    t.jar.store(second.headers.getSetCookie())
+    params = await t.provider.authorize(second.headers.get('location')!)
+    callback = await engine.callback(t.request('POST', '/callback', params.toString()))
+    expect(callback.error).toBeUndefined()
+    expect(logs).toContain('provider_refetch_failed')
+  })
+})
+
+describe('configuration', () => {
+  it.each([
+    [{ transaction: { maxAge: 0.5 } }, /whole number/],
+    [{ transaction: { maxCount: Number.NaN } }, /maxCount/],
+    [{ session: { rollingDuration: 10.5 } }, /whole number/],
+  ])('%o is refused', (overrides, message) => {
+    expect(() =>
+      createHybridAuth({
+        issuerBaseURL: 'https://op.example.test',
+        baseURL: APP,
+        clientID: 'c',
+        clientSecret: 's',
+        secret: 'a-cookie-secret-that-is-long-enough-0123456789',
+        ...overrides,
+      }),
+    ).toThrow(message)
+  })
+
+  it('cookie names are __Host- prefixed by default and plain with a domain', () => {
+    const base = {
+      issuerBaseURL: 'https://op.example.test',
+      baseURL: APP,
+      clientID: 'c',
+      clientSecret: 's',
+      secret: 'a-cookie-secret-that-is-long-enough-0123456789',
+    }
+    expect(createHybridAuth(base).config.session.name).toBe('__Host-appSession')
+    expect(createHybridAuth(base).config.transaction.name).toBe('__Host-oidc_tx')
+    expect(
+      createHybridAuth({ ...base, session: { cookie: { domain: 'example.test' } } }).config.session
+        .name,
+    ).toBe('appSession')
+  })
+})
+
+describe('protocol edge cases from the review', () => {
+  it('returnTo: an absolute same-origin URL with an encoded slash path is refused', () => {
+    expect(() => validateReturnTo(`${APP}/%2F%2Fevil.com`, APP)).toThrow(
+      expect.objectContaining({ code: 'RETURN_TO_INVALID' }),
+    )
+  })
+
+  it('an access token (typ at+jwt) is never accepted as an ID token (RFC 8725 3.11)', async () => {
+    const key = await generateTestKey('RS256')
+    const now = 1_700_000_000
+    const token = await signWith(
+      key,
+      {
+        iss: 'https://op.example.test/',
+        sub: 's',
+        aud: 'client',
+        iat: now,
+        exp: now + 60,
+        nonce: 'n',
+      },
+      { typ: 'at+jwt' },
+    )
+    await expect(
+      verifyIdToken(
+        {
+          provider: {
+            issuer: 'https://op.example.test/',
+            authorization_endpoint: 'https://op.example.test/authorize',
+            token_endpoint: 'https://op.example.test/token',
+            jwks_uri: 'https://op.example.test/jwks',
+          },
+          client: { client_id: 'client', redirect_uri: `${APP}/callback` },
+          now,
+          clockTolerance: 0,
+          jwks: jwksOf(key.publicJwk),
+          crypto: new WebCryptoProvider(),
+        },
+        token,
+        { nonce: 'n' },
+      ),
+    ).rejects.toMatchObject({ code: 'ID_TOKEN_MALFORMED' })
+    expect(halfHash('RS256', 'x')).toBeTruthy()
+  })
+
+  it('an oversized WWW-Authenticate from userinfo is not parsed (no quadratic regex work)', () => {
+    const long = `Bearer ${'a'.repeat(64 * 1024)}`
+    const error = (() => {
+      try {
+        processUserinfoResponse(
+          { status: 401, headers: new Headers({ 'www-authenticate': long }), body: '' },
+          'sub',
+        )
+      } catch (caught) {
+        return caught as { code: string; details: Record<string, unknown> }
+      }
+    })()
+    expect(error?.code).toBe('USERINFO_ERROR')
+  })
+})

@@ -9,6 +9,8 @@ export default defineConfig({
       provider: 'v8',
       include: ['src/**/*.ts'],
       reporter: ['text-summary', 'json-summary'],
+      // The issue's bar for the core; the run fails below it.
+      thresholds: { branches: 95, lines: 95 },
     },
   },
 })

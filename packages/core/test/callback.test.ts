@@ -185,7 +185,7 @@ describe('parseCallbackRequest', () => {
   })
 
   it('treats empty-valued parameters as absent (RFC 6749 3.1)', () => {
-    const params = parseCallbackRequest(post(`state=&${GOOD_BODY}&session_state=`))
+    const params = parseCallbackRequest(post(`${GOOD_BODY}&session_state=&error_description=`))
     expect(params).toEqual({
       code: 'SplxlOBeZQQYbYS6WxSbIA',
       id_token: 'eyJ.eyJ.sig',

@@ -1,0 +1,390 @@
+import {
+  type Client,
+  errors,
+  type Grant,
+  type KoaContext,
+  type ProviderContext,
+  type Token,
+} from 'oidc-provider'
+import { errorPage, logoutPage, logoutSuccessPage } from './lib/html.js'
+import type { PrivateSigningJwk } from './lib/keys.js'
+import type {
+  CustomClaimsContext,
+  DevApi,
+  DevClient,
+  DevOrganization,
+  DevResponseType,
+  DevUser,
+} from './types.js'
+
+/** Auth0's endpoint paths, so URLs look familiar; relying parties find them through discovery. */
+export const ROUTES = {
+  authorization: '/authorize',
+  token: '/oauth/token',
+  userinfo: '/userinfo',
+  jwks: '/.well-known/jwks.json',
+  end_session: '/oidc/logout',
+  revocation: '/oauth/revoke',
+  pushed_authorization_request: '/oauth/par',
+} as const
+
+/** Where the login and consent pages live; `uid` is oidc-provider's interaction id. */
+export const INTERACTION_PATH = '/interaction'
+
+export const RESPONSE_TYPES: DevResponseType[] = [
+  'code id_token',
+  'code token',
+  'code id_token token',
+  'code',
+]
+
+const DAY = 24 * 60 * 60
+
+/** Claims oidc-provider sets itself or that the standard scopes carry; hooks cannot add these. */
+const STANDARD_CLAIMS = new Set([
+  'sub',
+  'iss',
+  'aud',
+  'exp',
+  'iat',
+  'nbf',
+  'jti',
+  'nonce',
+  'auth_time',
+  'acr',
+  'amr',
+  'azp',
+  'sid',
+  'at_hash',
+  'c_hash',
+  's_hash',
+  'scope',
+  'client_id',
+  'name',
+  'nickname',
+  'picture',
+  'email',
+  'email_verified',
+  'org_id',
+  'org_name',
+])
+
+/** Everything the provider knows, indexed; shared by the configuration and the login pages. */
+export interface Directory {
+  clients: Map<string, DevClient>
+  users: Map<string, DevUser>
+  apis: Map<string, DevApi>
+  organizations: DevOrganization[]
+  /** Which organization (`org_...` id) each grant was issued for; absent when none. */
+  grantOrganizations: Map<string, string>
+  customClaims: (context: CustomClaimsContext) => Record<string, unknown>
+}
+
+/**
+ * Resolves Auth0's `organization` parameter: an `org_...` id is compared exactly, anything else
+ * is an organization name, compared case-insensitively.
+ */
+export function findOrganization(
+  directory: Directory,
+  value: unknown,
+): DevOrganization | undefined {
+  if (typeof value !== 'string' || value === '') return undefined
+  if (value.startsWith('org_')) return directory.organizations.find((org) => org.id === value)
+  const name = value.toLowerCase()
+  return directory.organizations.find((org) => org.name.toLowerCase() === name)
+}
+
+/** Finds a user by email, case-insensitively. */
+export function findUserByEmail(directory: Directory, email: string): DevUser | undefined {
+  const wanted = email.trim().toLowerCase()
+  for (const user of directory.users.values()) {
+    if (user.email.toLowerCase() === wanted) return user
+  }
+  return undefined
+}
+
+/** Whether consent is given automatically (Auth0 first-party applications). */
+export function isFirstParty(directory: Directory, clientId: string | undefined): boolean {
+  return clientId !== undefined && directory.clients.get(clientId)?.is_first_party !== false
+}
+
+/**
+ * The names of the custom ID token claims. oidc-provider only puts claims it declares into ID
+ * tokens, so the hook is asked once per user and client, with every scope, at start.
+ */
+export function customIdTokenClaimNames(directory: Directory): string[] {
+  const scope = 'openid profile email offline_access'
+  const names = new Set<string>()
+  for (const user of directory.users.values()) {
+    for (const client of directory.clients.values()) {
+      const claims = directory.customClaims({ user, client, token: 'id_token', scope })
+      for (const name of Object.keys(claims)) {
+        if (!STANDARD_CLAIMS.has(name)) names.add(name)
+      }
+    }
+  }
+  return [...names]
+}
+
+function organizationClaims(
+  directory: Directory,
+  grantId: string | undefined,
+): Record<string, string> {
+  const orgId = grantId === undefined ? undefined : directory.grantOrganizations.get(grantId)
+  const org = directory.organizations.find((candidate) => candidate.id === orgId)
+  // Auth0 lower-cases organization names in `org_name`.
+  return org ? { org_id: org.id, org_name: org.name.toLowerCase() } : {}
+}
+
+function standardClaims(user: DevUser): Record<string, unknown> {
+  return {
+    sub: user.sub,
+    email: user.email,
+    email_verified: user.email_verified ?? false,
+    ...(user.name === undefined ? {} : { name: user.name }),
+    ...(user.nickname === undefined ? {} : { nickname: user.nickname }),
+    ...(user.picture === undefined ? {} : { picture: user.picture }),
+  }
+}
+
+function originOf(uri: string): string | undefined {
+  try {
+    return new URL(uri).origin
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Gives first-party clients everything they ask for, so the login form is the only page
+ * (oidc-provider's "skip consent" recipe), and keeps one grant per organization so tokens never
+ * mix organizations. Also where organization membership is enforced: it runs once the user is
+ * known, both after a login and when a session already exists.
+ */
+async function loadExistingGrant(
+  ctx: ProviderContext,
+  directory: Directory,
+): Promise<Grant | undefined> {
+  const { oidc } = ctx
+  const clientId = oidc.client?.clientId
+  const accountId = oidc.session.accountId
+  if (clientId === undefined || accountId === undefined) return undefined
+  const { provider } = oidc
+
+  const requested = oidc.params?.organization
+  const organization = findOrganization(directory, requested)
+  if (requested !== undefined && organization) {
+    const user = directory.users.get(accountId)
+    if (!user?.organizations?.includes(organization.id)) {
+      throw new errors.AccessDenied(
+        `user is not a member of the organization "${organization.name}" (${organization.id})`,
+      )
+    }
+  }
+
+  const grantId = oidc.result?.consent?.grantId ?? oidc.session.grantIdFor(clientId)
+  let grant = grantId === undefined ? undefined : await provider.Grant.find(grantId)
+  if (
+    grant &&
+    (grant.accountId !== accountId ||
+      directory.grantOrganizations.get(grant.jti) !== organization?.id)
+  ) {
+    grant = undefined
+  }
+  if (!isFirstParty(directory, clientId)) return grant
+
+  grant ??= new provider.Grant({ accountId, clientId })
+  const oidcScope = [...oidc.requestParamOIDCScopes].join(' ')
+  if (oidcScope) grant.addOIDCScope(oidcScope)
+  if (oidc.requestParamClaims.size > 0) grant.addOIDCClaims([...oidc.requestParamClaims])
+  for (const [indicator, resourceServer] of Object.entries(oidc.resourceServers)) {
+    const scope = [...oidc.requestParamScopes].filter((s) => resourceServer.scopes.has(s))
+    if (scope.length > 0) grant.addResourceScope(indicator, scope.join(' '))
+  }
+  await grant.save()
+  recordOrganization(directory, grant.jti, organization)
+  return grant
+}
+
+/** Remembers the organization a grant was issued for (or that it had none). */
+export function recordOrganization(
+  directory: Directory,
+  grantId: string,
+  organization: DevOrganization | undefined,
+): void {
+  if (organization) directory.grantOrganizations.set(grantId, organization.id)
+  else directory.grantOrganizations.delete(grantId)
+}
+
+/** Inputs of {@link buildConfiguration}, all resolved. */
+export interface ConfigurationInput {
+  directory: Directory
+  accessTokenTTL: number
+  idTokenTTL: number
+  signingAlg: 'RS256' | 'ES256'
+  signingKey: PrivateSigningJwk
+  cookieKeys: string[]
+  adapter: unknown
+}
+
+/**
+ * The oidc-provider configuration: Auth0-like behaviour expressed through oidc-provider's own
+ * options.
+ *
+ * @see https://github.com/panva/node-oidc-provider/blob/main/docs/README.md#configuration-options
+ */
+export function buildConfiguration(input: ConfigurationInput): Record<string, unknown> {
+  const { directory, signingAlg } = input
+
+  const customIdClaims = customIdTokenClaimNames(directory)
+
+  return {
+    adapter: input.adapter,
+    clients: [...directory.clients.values()].map(({ is_first_party: _, ...metadata }) => metadata),
+    clientDefaults: {
+      grant_types: ['authorization_code', 'implicit', 'refresh_token'],
+      response_types: RESPONSE_TYPES,
+      token_endpoint_auth_method: 'client_secret_basic',
+      id_token_signed_response_alg: signingAlg,
+    },
+    jwks: { keys: [input.signingKey] },
+    cookies: { keys: input.cookieKeys },
+    routes: ROUTES,
+    responseTypes: RESPONSE_TYPES,
+    scopes: ['openid', 'profile', 'email', 'offline_access'],
+    claims: {
+      acr: null,
+      auth_time: null,
+      iss: null,
+      sid: null,
+      openid: ['sub', 'org_id', 'org_name', ...customIdClaims],
+      profile: ['name', 'nickname', 'picture'],
+      email: ['email', 'email_verified'],
+    },
+    // Auth0 puts the profile claims into the ID token even when an access token for userinfo is
+    // issued too; oidc-provider's default would leave only `sub` there.
+    conformIdTokenClaims: false,
+    // RFC 9700 §2.1.1: PKCE for every client, confidential ones included.
+    pkce: { required: () => true },
+    // Auth0 refresh token rotation: every use returns a new one; reusing an old one revokes the
+    // whole grant.
+    rotateRefreshToken: true,
+    // Auth0's `audience`, `organization` and `invitation` authorization parameters.
+    extraParams: {
+      audience: null,
+      invitation: null,
+      organization: async (_ctx: KoaContext, value: unknown) => {
+        if (value !== undefined && !findOrganization(directory, value)) {
+          throw new errors.AccessDenied(`unknown organization "${String(value)}"`)
+        }
+      },
+    },
+    interactions: {
+      url: (_ctx: KoaContext, interaction: { uid: string }) =>
+        `${INTERACTION_PATH}/${interaction.uid}`,
+    },
+    features: {
+      devInteractions: { enabled: false },
+      revocation: {
+        enabled: true,
+        allowedPolicy: async (_ctx: KoaContext, client: Client, token: Token) =>
+          token.clientId === client.clientId,
+      },
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource: async (ctx: KoaContext, form: string) => {
+          ctx.type = 'html'
+          ctx.body = logoutPage(form, ctx.host)
+        },
+        postLogoutSuccessSource: async (ctx: KoaContext) => {
+          ctx.type = 'html'
+          ctx.body = logoutSuccessPage()
+        },
+      },
+      // Auth0's `audience` selects the API an access token is for; oidc-provider calls that a
+      // resource indicator (RFC 8707). With one, access tokens are RFC 9068 JWTs for that API;
+      // without, they are opaque and only good at userinfo.
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: async (ctx: ProviderContext, _client: Client, oneOf?: string[]) => {
+          if (oneOf) return oneOf
+          const audience = ctx.oidc.params?.audience
+          return typeof audience === 'string' && audience !== '' ? audience : undefined
+        },
+        // Tokens from a login for an API stay tokens for that API at the token endpoint.
+        useGrantedResource: async () => true,
+        getResourceServerInfo: async (_ctx: KoaContext, identifier: string) => {
+          const api = directory.apis.get(identifier)
+          if (!api) {
+            throw new errors.InvalidTarget(`no API with the identifier "${identifier}"`)
+          }
+          return {
+            scope: api.scopes.join(' '),
+            audience: api.identifier,
+            accessTokenTTL: api.accessTokenTTL ?? input.accessTokenTTL,
+            accessTokenFormat: 'jwt',
+            jwt: { sign: { alg: signingAlg } },
+          }
+        },
+      },
+    },
+    // Auth0 issues a refresh token for `offline_access` only when the API allows offline access.
+    issueRefreshToken: async (_ctx: KoaContext, client: Client, code: Token) => {
+      if (!client.grantTypeAllowed('refresh_token') || !code.scopes.has('offline_access')) {
+        return false
+      }
+      const resources = code.resource === undefined ? [] : [code.resource].flat()
+      return resources.every((id) => directory.apis.get(id)?.allowOfflineAccess === true)
+    },
+    loadExistingGrant: (ctx: ProviderContext) => loadExistingGrant(ctx, directory),
+    findAccount: async (ctx: ProviderContext, sub: string, token?: Token) => {
+      const user = directory.users.get(sub)
+      if (!user) return undefined
+      return {
+        accountId: user.sub,
+        claims: async (_use: string, scope: string) => {
+          const client = directory.clients.get(ctx.oidc.client?.clientId ?? '')
+          const custom = client
+            ? directory.customClaims({ user, client, token: 'id_token', scope })
+            : {}
+          const grantId = ctx.oidc.entities.Grant?.jti ?? token?.grantId
+          return {
+            ...custom,
+            ...organizationClaims(directory, grantId),
+            ...standardClaims(user),
+          }
+        },
+      }
+    },
+    extraTokenClaims: async (_ctx: KoaContext, token: Token) => {
+      const user = directory.users.get(token.accountId ?? '')
+      const client = directory.clients.get(token.clientId ?? '')
+      if (!user || !client) return undefined
+      const custom = directory.customClaims({
+        user,
+        client,
+        token: 'access_token',
+        scope: token.scope ?? '',
+      })
+      const { org_id } = organizationClaims(directory, token.grantId)
+      return { ...custom, ...(org_id === undefined ? {} : { org_id }) }
+    },
+    clientBasedCORS: (_ctx: KoaContext, origin: string, client: Client) =>
+      client.redirectUris.some((uri) => originOf(uri) === origin),
+    renderError: async (ctx: KoaContext, out: Record<string, unknown>) => {
+      ctx.type = 'html'
+      ctx.body = errorPage(out)
+    },
+    ttl: {
+      AccessToken: (_ctx: KoaContext, token: Token) =>
+        token.resourceServer?.accessTokenTTL ?? input.accessTokenTTL,
+      AuthorizationCode: 60,
+      IdToken: input.idTokenTTL,
+      RefreshToken: 30 * DAY,
+      Interaction: 60 * 60,
+      Session: 14 * DAY,
+      // Longer than any refresh token, so rotated refresh tokens never outlive their grant.
+      Grant: 365 * DAY,
+    },
+  }
+}

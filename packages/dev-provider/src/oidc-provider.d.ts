@@ -1,0 +1,130 @@
+/**
+ * oidc-provider 9 ships no type declarations. These cover only what this package uses; they are
+ * internal and never appear in the published types.
+ */
+declare module 'oidc-provider' {
+  import type { IncomingMessage, ServerResponse } from 'node:http'
+
+  export interface ResourceServer {
+    scopes: Set<string>
+    identifier(): string
+  }
+
+  export interface Grant {
+    jti: string
+    accountId?: string
+    clientId?: string
+    addOIDCScope(scope: string): void
+    addOIDCClaims(claims: string[]): void
+    addResourceScope(indicator: string, scope: string): void
+    save(): Promise<string>
+  }
+
+  export interface GrantConstructor {
+    new (properties: { accountId: string; clientId: string }): Grant
+    find(id: string): Promise<Grant | undefined>
+  }
+
+  export interface Client {
+    clientId: string
+    redirectUris: string[]
+    grantTypeAllowed(type: string): boolean
+  }
+
+  export interface ClientModel {
+    find(id: string): Promise<Client | undefined>
+    Schema: { prototype: { invalidate(message: string, code?: string): void } }
+  }
+
+  export interface Session {
+    accountId?: string
+    grantIdFor(clientId: string): string | undefined
+  }
+
+  export interface OidcContext {
+    params?: Record<string, unknown>
+    client?: Client
+    session: Session
+    result?: { consent?: { grantId?: string } }
+    requestParamOIDCScopes: Set<string>
+    requestParamScopes: Set<string>
+    requestParamClaims: Set<string>
+    resourceServers: Record<string, ResourceServer>
+    entities: { Grant?: Grant }
+    provider: { Grant: GrantConstructor }
+  }
+
+  export interface KoaContext {
+    method: string
+    path: string
+    host: string
+    querystring: string
+    req: IncomingMessage
+    res: ServerResponse
+    status: number
+    type: string
+    body: unknown
+    oidc?: OidcContext
+    set(field: string, value: string): void
+    redirect(url: string): void
+  }
+
+  export interface ProviderContext extends KoaContext {
+    oidc: OidcContext
+  }
+
+  export interface InteractionPrompt {
+    name: string
+    reasons: string[]
+    details: Record<string, unknown>
+  }
+
+  export interface Interaction {
+    uid: string
+    prompt: InteractionPrompt
+    params: Record<string, unknown>
+    session?: { accountId?: string }
+    grantId?: string
+  }
+
+  export interface InteractionResults {
+    login?: { accountId: string }
+    consent?: { grantId: string }
+    error?: string
+    error_description?: string
+  }
+
+  export interface Token {
+    accountId?: string
+    clientId?: string
+    grantId?: string
+    scope?: string
+    scopes: Set<string>
+    resource?: string | string[]
+    resourceServer?: { accessTokenTTL?: number }
+  }
+
+  export class Provider {
+    constructor(issuer: string, configuration: Record<string, unknown>)
+    readonly issuer: string
+    readonly Grant: GrantConstructor
+    readonly Client: ClientModel
+    callback(): (req: IncomingMessage, res: ServerResponse) => void
+    use(middleware: (ctx: KoaContext, next: () => Promise<void>) => Promise<void>): this
+    on(event: string, listener: (...args: unknown[]) => void): this
+    interactionDetails(req: IncomingMessage, res: ServerResponse): Promise<Interaction>
+    interactionResult(
+      req: IncomingMessage,
+      res: ServerResponse,
+      result: InteractionResults,
+      options?: { mergeWithLastSubmission?: boolean },
+    ): Promise<string>
+  }
+
+  type ErrorClass = new (description?: string) => Error
+  export const errors: {
+    AccessDenied: ErrorClass
+    InvalidRequest: ErrorClass
+    InvalidTarget: ErrorClass
+  }
+}

@@ -1,0 +1,165 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+
+/**
+ * A public JSON Web Key, as registered for a `private_key_jwt` client (RFC 7517). `kty` is
+ * optional in the type only so jose's `exportJWK()` result fits; oidc-provider requires it.
+ */
+export interface PublicJwk {
+  kty?: string
+  kid?: string
+  alg?: string
+  use?: string
+  [member: string]: unknown
+}
+
+/** A JSON Web Key Set (RFC 7517 §5). */
+export interface JwkSet {
+  keys: PublicJwk[]
+}
+
+/** How a client authenticates at the token endpoint (OIDC Core 1.0 §9). */
+export type TokenEndpointAuthMethod =
+  | 'client_secret_basic'
+  | 'client_secret_post'
+  | 'private_key_jwt'
+  | 'none'
+
+/** The response types this provider supports (OIDC Core 1.0 §3, Multiple Response Types §3). */
+export type DevResponseType = 'code id_token' | 'code token' | 'code id_token token' | 'code'
+
+/** The grant types a client may register. `implicit` is required for the hybrid response types. */
+export type DevGrantType = 'authorization_code' | 'implicit' | 'refresh_token'
+
+/**
+ * A registered client (an Auth0 "Application"), in OpenID Connect Dynamic Client Registration
+ * metadata names.
+ */
+export interface DevClient {
+  client_id: string
+  /** Required for `client_secret_basic` and `client_secret_post`. */
+  client_secret?: string
+  token_endpoint_auth_method: TokenEndpointAuthMethod
+  /** Public keys that verify the client's assertions; required for `private_key_jwt`. */
+  jwks?: JwkSet
+  redirect_uris: string[]
+  post_logout_redirect_uris?: string[]
+  response_types?: DevResponseType[]
+  grant_types?: DevGrantType[]
+  /** Display name on the consent page. */
+  client_name?: string
+  /**
+   * First-party clients (the default, like Auth0 first-party applications) get consent
+   * automatically; third-party clients see a consent page.
+   */
+  is_first_party?: boolean
+}
+
+/** A user of the provider; `sub` is the subject identifier put in tokens. */
+export interface DevUser {
+  sub: string
+  email: string
+  password: string
+  email_verified?: boolean
+  name?: string
+  nickname?: string
+  picture?: string
+  /** Ids (`org_...`) of the organizations this user is a member of. */
+  organizations?: string[]
+}
+
+/** An API (an Auth0 "API" / RFC 8707 resource server) that access tokens can be issued for. */
+export interface DevApi {
+  /** The `audience` value, e.g. `https://api.example.com`. An absolute URI. */
+  identifier: string
+  /** Scopes the API defines, e.g. `read:messages`. */
+  scopes: string[]
+  /** Whether `offline_access` yields a refresh token for this API (Auth0 "Allow Offline Access"). */
+  allowOfflineAccess?: boolean
+  /** Lifetime of this API's access tokens in seconds; defaults to `accessTokenTTL`. */
+  accessTokenTTL?: number
+}
+
+/** An Auth0-style organization. */
+export interface DevOrganization {
+  /** `org_` followed by an identifier. */
+  id: string
+  /** The organization name; ID tokens carry it lower-cased as `org_name`. */
+  name: string
+}
+
+/** What the {@link DevProviderOptions.customClaims} hook is called with. */
+export interface CustomClaimsContext {
+  user: DevUser
+  client: DevClient
+  /** `id_token` is also used for the userinfo response. */
+  token: 'id_token' | 'access_token'
+  /** The space-separated scope of the token being issued. */
+  scope: string
+}
+
+/** Receives what the provider has to say; the library never writes to the console itself. */
+export interface DevProviderLogger {
+  info(message: string): void
+  error(message: string, error?: unknown): void
+}
+
+/** Options of {@link start}. Every member has a working default. */
+export interface DevProviderOptions {
+  /** TCP port; `0` (the default) picks a free port. */
+  port?: number
+  /** Interface to bind; `127.0.0.1` by default. Only change this if you know why. */
+  host?: string
+  /**
+   * Issuer identifier. Defaults to `http://127.0.0.1:${port}/` — with a trailing slash, as
+   * Auth0's. Its path must be `/`.
+   */
+  issuer?: string
+  /** Registered clients; defaults to {@link defaultClients}(). */
+  clients?: DevClient[]
+  /** Users; defaults to {@link defaultUsers}(). */
+  users?: DevUser[]
+  /** APIs (resource servers); defaults to {@link defaultApis}(). */
+  apis?: DevApi[]
+  /** Organizations; defaults to {@link defaultOrganizations}(). */
+  organizations?: DevOrganization[]
+  /**
+   * Extra claims for ID tokens, userinfo and access tokens (Auth0 "rules"/"actions"). Defaults to
+   * {@link defaultCustomClaims}. Registered claims of the token always win over these.
+   */
+  customClaims?: (context: CustomClaimsContext) => Record<string, unknown>
+  /** Lifetime of access tokens in seconds; 86400 (Auth0's default) unless an API sets its own. */
+  accessTokenTTL?: number
+  /** Lifetime of ID tokens in seconds; 36000 (Auth0's default). */
+  idTokenTTL?: number
+  /** JWS algorithm of ID tokens and JWT access tokens; a fresh key is generated at start. */
+  signingAlg?: 'RS256' | 'ES256'
+  /** Keys that sign the provider's cookies; random ones are generated when absent. */
+  cookieKeys?: string[]
+  logger?: DevProviderLogger
+}
+
+/**
+ * The parts of the oidc-provider instance this package exposes. It is the full `Provider` object
+ * (a Koa application); cast it if you need more.
+ */
+export interface OidcProviderInstance {
+  readonly issuer: string
+  callback(): (req: IncomingMessage, res: ServerResponse) => void
+  on(event: string, listener: (...args: unknown[]) => void): unknown
+}
+
+/** A running provider, returned by {@link start}. */
+export interface DevProvider {
+  /** The issuer identifier, with its trailing slash. */
+  issuer: string
+  /** The URL the server listens on, without a trailing slash, e.g. `http://127.0.0.1:4000`. */
+  url: string
+  port: number
+  clients: DevClient[]
+  users: DevUser[]
+  apis: DevApi[]
+  organizations: DevOrganization[]
+  /** Stops listening and closes open connections. Safe to call twice. */
+  close(): Promise<void>
+  provider: OidcProviderInstance
+}

@@ -1,0 +1,96 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type DevProvider, defaultApis, start } from '../src/index.js'
+import {
+  type Discovery,
+  decodeJwt,
+  decodeProtectedHeader,
+  discover,
+  halfHash,
+  login,
+  redeemCode,
+  verifyJwt,
+} from './helpers.js'
+
+const API = 'https://api.example.com'
+
+async function userinfo(discovery: Discovery, accessToken: string): Promise<Response> {
+  return fetch(discovery.userinfo_endpoint, { headers: { authorization: `Bearer ${accessToken}` } })
+}
+
+describe('audience (Auth0 APIs as RFC 8707 resource indicators)', () => {
+  let op: DevProvider
+  let discovery: Discovery
+
+  beforeAll(async () => {
+    op = await start({
+      apis: [
+        ...defaultApis(),
+        { identifier: 'https://short.example.com', scopes: ['ping'], accessTokenTTL: 120 },
+      ],
+    })
+    discovery = await discover(op.issuer)
+  })
+  afterAll(() => op.close())
+
+  it('issues an RFC 9068 JWT access token for the API with its requested scopes', async () => {
+    const { response, verifier } = await login(discovery, {
+      audience: API,
+      scope: 'openid profile read:messages',
+    })
+    const tokens = await redeemCode(discovery, response.get('code')!, verifier)
+    const accessToken = tokens.json.access_token!
+    expect(decodeProtectedHeader(accessToken).typ).toBe('at+jwt')
+    const claims = await verifyJwt(discovery, accessToken, API)
+    expect(claims).toMatchObject({
+      iss: op.issuer,
+      sub: 'auth0|demo-user',
+      client_id: 'demo-app',
+      scope: 'read:messages',
+    })
+  })
+
+  it('issues a JWT for the API in the front channel too (code id_token token)', async () => {
+    const { response } = await login(discovery, {
+      response_type: 'code id_token token',
+      audience: API,
+      scope: 'openid read:messages write:messages',
+    })
+    const accessToken = response.get('access_token')!
+    expect(decodeProtectedHeader(accessToken).typ).toBe('at+jwt')
+    expect(decodeJwt(accessToken)).toMatchObject({
+      aud: API,
+      scope: 'read:messages write:messages',
+    })
+    expect(decodeJwt(response.get('id_token')!).at_hash).toBe(halfHash(accessToken))
+  })
+
+  it('uses the API access token lifetime', async () => {
+    const { response, verifier } = await login(discovery, {
+      audience: 'https://short.example.com',
+      scope: 'openid ping',
+    })
+    const tokens = await redeemCode(discovery, response.get('code')!, verifier)
+    const { exp, iat } = decodeJwt(tokens.json.access_token!)
+    expect(exp! - iat!).toBe(120)
+  })
+
+  it('without audience the access token is opaque and works at userinfo', async () => {
+    const { response, verifier } = await login(discovery, { scope: 'openid email' })
+    const tokens = await redeemCode(discovery, response.get('code')!, verifier)
+    expect(tokens.json.access_token!.split('.')).toHaveLength(1)
+    const info = await userinfo(discovery, tokens.json.access_token!)
+    expect(info.status).toBe(200)
+    expect(await info.json()).toMatchObject({ sub: 'auth0|demo-user', email: 'demo@example.com' })
+  })
+
+  it('an API access token is not accepted at userinfo', async () => {
+    const { response, verifier } = await login(discovery, { audience: API, scope: 'openid' })
+    const tokens = await redeemCode(discovery, response.get('code')!, verifier)
+    expect((await userinfo(discovery, tokens.json.access_token!)).status).toBe(401)
+  })
+
+  it('answers an unknown audience with invalid_target', async () => {
+    const { response } = await login(discovery, { audience: 'https://unknown.example.com' })
+    expect(response.get('error')).toBe('invalid_target')
+  })
+})

@@ -1,6 +1,6 @@
 // Prints what the test run measured, from the files the runners wrote: tests per package,
 // core coverage, and one closing line "N passed, N failed" for CI.
-import { existsSync, readFileSync, readdirSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 
 const root = new URL('..', import.meta.url).pathname

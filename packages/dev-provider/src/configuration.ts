@@ -16,6 +16,7 @@ import type {
   DevResponseType,
   DevUser,
 } from './types.js'
+import type { StructuredJwt, UserinfoAudience } from './userinfo-audience.js'
 
 /** Auth0's endpoint paths, so URLs look familiar; relying parties find them through discovery. */
 export const ROUTES = {
@@ -225,6 +226,7 @@ export interface ConfigurationInput {
   signingKey: PrivateSigningJwk
   cookieKeys: string[]
   adapter: unknown
+  userinfoAudience: UserinfoAudience
 }
 
 /**
@@ -302,8 +304,9 @@ export function buildConfiguration(input: ConfigurationInput): Record<string, un
         },
       },
       // Auth0's `audience` selects the API an access token is for; oidc-provider calls that a
-      // resource indicator (RFC 8707). With one, access tokens are RFC 9068 JWTs for that API;
-      // without, they are opaque and only good at userinfo.
+      // resource indicator (RFC 8707). With one, access tokens are RFC 9068 JWTs for that API
+      // (and for userinfo too with `openid`, see `formats`); without, they are opaque and only
+      // good at userinfo.
       resourceIndicators: {
         enabled: true,
         defaultResource: async (ctx: ProviderContext, _client: Client, oneOf?: string[]) => {
@@ -326,6 +329,14 @@ export function buildConfiguration(input: ConfigurationInput): Record<string, un
             jwt: { sign: { alg: signingAlg } },
           }
         },
+      },
+    },
+    // Auth0 also puts `${issuer}userinfo` into an API access token's `aud` when `openid` was
+    // requested, and accepts it at userinfo; see UserinfoAudience for why this needs a route.
+    formats: {
+      customizers: {
+        jwt: (ctx: KoaContext | undefined, token: Token, jwt: StructuredJwt) =>
+          input.userinfoAudience.customize(ctx, token, jwt),
       },
     },
     // Auth0 issues a refresh token for `offline_access` only when the API allows offline access.
@@ -357,6 +368,7 @@ export function buildConfiguration(input: ConfigurationInput): Record<string, un
       }
     },
     extraTokenClaims: async (_ctx: KoaContext, token: Token) => {
+      if (input.userinfoAudience.isDelegate(token)) return undefined
       const user = directory.users.get(token.accountId ?? '')
       const client = directory.clients.get(token.clientId ?? '')
       if (!user || !client) return undefined

@@ -17,12 +17,24 @@ declare module 'oidc-provider' {
     addOIDCScope(scope: string): void
     addOIDCClaims(claims: string[]): void
     addResourceScope(indicator: string, scope: string): void
+    getOIDCScopeFiltered(filter: Set<string>): string
     save(): Promise<string>
   }
 
   export interface GrantConstructor {
     new (properties: { accountId: string; clientId: string }): Grant
     find(id: string): Promise<Grant | undefined>
+  }
+
+  export interface AccessTokenConstructor {
+    new (properties: {
+      accountId: string
+      clientId: string
+      grantId: string
+      scope: string
+      claims?: unknown
+      exp: number
+    }): { save(): Promise<string> }
   }
 
   export interface Client {
@@ -42,7 +54,10 @@ declare module 'oidc-provider' {
   }
 
   export interface OidcContext {
+    route?: string
     params?: Record<string, unknown>
+    /** The `claims` authorization request parameter, parsed. */
+    claims?: unknown
     client?: Client
     session: Session
     result?: { consent?: { grantId?: string } }
@@ -50,8 +65,8 @@ declare module 'oidc-provider' {
     requestParamScopes: Set<string>
     requestParamClaims: Set<string>
     resourceServers: Record<string, ResourceServer>
-    entities: { Grant?: Grant }
-    provider: { Grant: GrantConstructor }
+    entities: { Grant?: Grant; AuthorizationCode?: Token; RefreshToken?: Token }
+    provider: { Grant: GrantConstructor; AccessToken: AccessTokenConstructor }
   }
 
   export interface KoaContext {
@@ -95,12 +110,14 @@ declare module 'oidc-provider' {
   }
 
   export interface Token {
+    jti?: string
     accountId?: string
     clientId?: string
     grantId?: string
     scope?: string
     scopes: Set<string>
     resource?: string | string[]
+    claims?: unknown
     resourceServer?: { accessTokenTTL?: number }
   }
 

@@ -8,6 +8,7 @@ import { generateCookieKeys, generateSigningKey } from './lib/keys.js'
 import { MemoryStore, memoryAdapter } from './lib/memory-adapter.js'
 import { baseUrl, resolveOptions } from './options.js'
 import type { DevProvider, DevProviderOptions, OidcProviderInstance } from './types.js'
+import { UserinfoAudience } from './userinfo-audience.js'
 
 /** oidc-provider events worth a line in the log: failed requests, with the reason. */
 const ERROR_EVENTS = [
@@ -111,6 +112,7 @@ export async function start(options: DevProviderOptions = {}): Promise<DevProvid
     customClaims: resolved.customClaims,
   }
   const store = new MemoryStore()
+  const userinfoAudience = new UserinfoAudience(issuer, signingKey, resolved.signingAlg)
 
   let provider: Provider
   try {
@@ -124,6 +126,7 @@ export async function start(options: DevProviderOptions = {}): Promise<DevProvid
         signingKey,
         cookieKeys: resolved.cookieKeys ?? generateCookieKeys(),
         adapter: memoryAdapter(store),
+        userinfoAudience,
       }),
     )
     allowHttpLocalhostRedirects(provider)
@@ -141,6 +144,7 @@ export async function start(options: DevProviderOptions = {}): Promise<DevProvid
 
   const { logger } = resolved
   provider.use(interactionRoutes(provider, directory, logger))
+  provider.use(userinfoAudience.route(logger))
   provider.on('server_error', (_ctx, error) => logger.error('server error', error))
   // Koa prints unhandled errors to stderr unless someone listens.
   provider.on('error', (error) => logger.error('unhandled error', error))

@@ -91,7 +91,7 @@ describe('offline_access and refresh tokens', () => {
     const refreshed = await refresh(discovery, first, 'openid offline_access read:messages')
     expect(refreshed.status).toBe(200)
     expect(decodeJwt(refreshed.json.access_token!)).toMatchObject({
-      aud: API,
+      aud: [API, `${op.issuer}userinfo`],
       scope: 'read:messages',
     })
     expect(decodeJwt(refreshed.json.id_token!).sub).toBe('auth0|demo-user')

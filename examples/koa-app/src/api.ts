@@ -1,0 +1,40 @@
+/**
+ * The demo API: a separate Koa server whose routes require a bearer access token for
+ * `https://api.example.com` with the right scope (RFC 9068 / RFC 6750).
+ */
+import Router from '@koa/router'
+import { requireBearer } from '@oidc-hybrid/koa'
+import Koa from 'koa'
+
+export interface ApiOptions {
+  issuerBaseURL: string
+  audience: string
+}
+
+export function createApi(options: ApiOptions): Koa {
+  const app = new Koa()
+  const router = new Router()
+  const verifier = {
+    issuerBaseURL: options.issuerBaseURL,
+    audience: options.audience,
+    realm: 'demo-api',
+  }
+  router.get('/api/messages', requireBearer(verifier, { scopes: ['read:messages'] }), (ctx) => {
+    const { claims, scopes } = ctx.state.auth
+    ctx.body = {
+      messages: [
+        { id: 1, text: 'Hello from the demo API' },
+        { id: 2, text: `Your access token is for ${String(claims.aud)}` },
+      ],
+      sub: claims.sub,
+      scopes,
+      customClaim: claims['http://foo/bar'],
+    }
+  })
+  router.post('/api/messages', requireBearer(verifier, { scopes: ['write:messages'] }), (ctx) => {
+    ctx.status = 201
+    ctx.body = { ok: true, sub: ctx.state.auth.claims.sub }
+  })
+  app.use(router.routes())
+  return app
+}

@@ -1,0 +1,99 @@
+/**
+ * Starts the whole demo: the local provider (127.0.0.1), the API and the web app (localhost).
+ * Provider and app are on different sites, so the form_post callback is really cross-site.
+ */
+import { randomBytes } from 'node:crypto'
+import type { Server } from 'node:http'
+import { start } from '@oidc-hybrid/dev-provider'
+import { createApi } from './api.js'
+import { createWeb } from './web.js'
+
+export interface DemoOptions {
+  webPort?: number
+  apiPort?: number
+  providerPort?: number
+  responseType?: string
+}
+
+export interface Demo {
+  webURL: string
+  apiURL: string
+  issuer: string
+  user: { email: string; password: string }
+  close(): Promise<void>
+}
+
+export const AUDIENCE = 'https://api.example.com'
+const CLIENT_ID = 'demo-app'
+const CLIENT_SECRET = 'demo-app-secret-0123456789abcdef0123456789'
+
+function listen(app: { listen: (port: number, host: string) => Server }, port: number) {
+  return new Promise<Server>((resolve, reject) => {
+    const server = app.listen(port, '127.0.0.1')
+    server.once('listening', () => resolve(server))
+    server.once('error', reject)
+  })
+}
+
+function close(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve())
+    server.closeAllConnections()
+  })
+}
+
+export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
+  const webPort = options.webPort ?? 3000
+  const apiPort = options.apiPort ?? 3001
+  const webURL = `http://localhost:${webPort}`
+  const apiURL = `http://localhost:${apiPort}`
+  const provider = await start({
+    port: options.providerPort ?? 4000,
+    host: '127.0.0.1',
+    clients: [
+      {
+        client_id: CLIENT_ID,
+        client_secret: CLIENT_SECRET,
+        token_endpoint_auth_method: 'client_secret_basic',
+        redirect_uris: [`${webURL}/callback`],
+        post_logout_redirect_uris: [`${webURL}/`],
+        response_types: ['code id_token', 'code token', 'code id_token token', 'code'],
+        grant_types: ['authorization_code', 'implicit', 'refresh_token'],
+      },
+    ],
+    apis: [
+      {
+        identifier: AUDIENCE,
+        scopes: ['read:messages', 'write:messages'],
+        allowOfflineAccess: true,
+      },
+    ],
+  })
+  const api = await listen(
+    createApi({ issuerBaseURL: provider.issuer, audience: AUDIENCE }),
+    apiPort,
+  )
+  const web = await listen(
+    createWeb({
+      issuerBaseURL: provider.issuer,
+      baseURL: webURL,
+      clientID: CLIENT_ID,
+      clientSecret: CLIENT_SECRET,
+      secret: randomBytes(32).toString('hex'),
+      apiURL,
+      audience: AUDIENCE,
+      responseType: options.responseType,
+    }),
+    webPort,
+  )
+  return {
+    webURL,
+    apiURL,
+    issuer: provider.issuer,
+    user: { email: 'demo@example.com', password: 'demo-password' },
+    close: async () => {
+      await Promise.all([close(web), close(api)])
+      await provider.close()
+    },
+  }
+}

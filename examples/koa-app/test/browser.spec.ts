@@ -1,0 +1,114 @@
+/**
+ * The whole user story in real Chromium: log in through the demo across two sites (provider on
+ * 127.0.0.1, app on localhost), with the form_post callback carrying the cookies a real browser
+ * sends; then the profile, the API call, refresh, userinfo and logout.
+ */
+import { type Browser, chromium, type Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type Demo, startDemo } from '../src/demo.js'
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+
+let demo: Demo
+let browser: Browser
+
+beforeAll(async () => {
+  demo = await startDemo({ webPort: 3100, apiPort: 3101, providerPort: 4100 })
+  // launch() gives every run a new, empty profile of its own.
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  })
+})
+
+afterAll(async () => {
+  await browser?.close()
+  await demo?.close()
+})
+
+async function logIn(page: Page): Promise<void> {
+  await page.goto(demo.webURL)
+  await page.click('#login')
+  // The provider's login page, on the other site.
+  await page.waitForURL((url) => url.host === new URL(demo.issuer).host)
+  await page.fill('input[name="email"]', demo.user.email)
+  await page.fill('input[name="password"]', demo.user.password)
+  await Promise.all([
+    page.waitForURL(`${demo.webURL}/profile**`),
+    page.click('button[type="submit"]'),
+  ])
+}
+
+describe('the demo in Chromium', () => {
+  it('logs in with form_post across two sites and shows the claims', async () => {
+    const context = await browser.newContext()
+    const page = await context.newPage()
+    await logIn(page)
+    const claims = JSON.parse((await page.textContent('#claims')) ?? '{}')
+    expect(claims.email).toBe(demo.user.email)
+    expect(claims['http://fiz/baz']).toBe('some other value')
+    expect(await page.textContent('#aud')).toContain('https://api.example.com')
+    const cookies = await context.cookies(demo.webURL)
+    const session = cookies.find(
+      (c) => c.name === '__Host-appSession' || c.name.startsWith('__Host-appSession.'),
+    )
+    expect(session?.httpOnly).toBe(true)
+    expect(session?.sameSite).toBe('Lax')
+    expect(cookies.some((c) => c.name.startsWith('__Host-oidc_tx_'))).toBe(false)
+
+    await Promise.all([page.waitForURL(`${demo.webURL}/call-api`), page.click('#call-api')])
+    expect(await page.textContent('#api-status')).toBe('200')
+    expect(JSON.parse((await page.textContent('#api-body')) ?? '{}').customClaim).toBe('value')
+
+    await page.goto(`${demo.webURL}/profile`)
+    await Promise.all([
+      page.waitForURL(`${demo.webURL}/profile?**`),
+      page.click('#refresh-reduced'),
+    ])
+    // The narrowed token no longer carries write:messages (the provider lists API scopes only).
+    const message = (await page.textContent('#message')) ?? ''
+    expect(message).toContain('read:messages')
+    expect(message).not.toContain('write:messages')
+
+    await Promise.all([page.waitForURL(`${demo.webURL}/userinfo**`), page.click('#userinfo')])
+    expect(JSON.parse((await page.textContent('#userinfo-body')) ?? '{}').email).toBe(
+      demo.user.email,
+    )
+
+    await page.goto(`${demo.webURL}/profile`)
+    await page.click('#logout')
+    await page.waitForURL((url) => url.origin === demo.webURL && url.pathname === '/')
+    expect(await page.textContent('h1')).toBe('oidc-hybrid demo')
+    await context.close()
+  })
+
+  it('refuses a callback whose login cookie the browser did not send back', async () => {
+    const context = await browser.newContext()
+    const page = await context.newPage()
+    await page.goto(demo.webURL)
+    await page.click('#login')
+    await page.waitForURL((url) => url.host === new URL(demo.issuer).host)
+    await context.clearCookies({ domain: 'localhost' })
+    await page.fill('input[name="email"]', demo.user.email)
+    await page.fill('input[name="password"]', demo.user.password)
+    const [response] = await Promise.all([
+      page.waitForResponse((r) => r.url() === `${demo.webURL}/callback`),
+      page.click('button[type="submit"]'),
+    ])
+    expect(response.status()).toBe(400)
+    expect(await page.textContent('body')).toContain('TRANSACTION_MISSING')
+    expect(
+      (await context.cookies(demo.webURL)).some((c) => c.name.startsWith('__Host-appSession')),
+    ).toBe(false)
+    await context.close()
+  })
+})

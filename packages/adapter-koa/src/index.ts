@@ -1,0 +1,305 @@
+/**
+ * @oidc-hybrid/koa — the OpenID Connect Hybrid Flow for Koa. A translator between Koa's context
+ * and the core engine: no protocol logic lives here.
+ *
+ * @example
+ * ```ts
+ * import Koa from 'koa'
+ * import { auth, requiresAuth } from '@oidc-hybrid/koa'
+ *
+ * const app = new Koa()
+ * app.use(auth({
+ *   issuerBaseURL: 'https://tenant.auth0.com',
+ *   baseURL: 'https://app.example.com',
+ *   clientID: 'abc',
+ *   clientSecret: process.env.CLIENT_SECRET,
+ *   secret: process.env.COOKIE_SECRET!,
+ *   authorizationParams: { scope: 'openid profile offline_access', audience: 'https://api.example.com' },
+ * }))
+ * app.use(requiresAuth())
+ * app.use((ctx) => { ctx.body = `hello ${ctx.oidc.user?.name}` })
+ * ```
+ */
+import {
+  type AuthRequest,
+  type AuthResponse,
+  type BearerOptions,
+  type BearerVerifier,
+  type BearerVerifierConfig,
+  createBearerVerifier,
+  createHybridAuth,
+  type HybridAuth,
+  type HybridAuthConfig,
+  type IdTokenClaims,
+  isOidcHybridError,
+  type LoginOptions,
+  OidcHybridError,
+  type RequestSession,
+  renderError,
+  type Session,
+  type UserinfoClaims,
+  type VerifiedBearer,
+  wantsHtml,
+} from '@oidc-hybrid/core'
+import type { Context, Middleware, Next } from 'koa'
+import { readFormBody } from './body.js'
+
+export type { HybridAuthConfig } from '@oidc-hybrid/core'
+
+/** The session's token-endpoint access token, as express-openid-connect users know it. */
+export interface AccessToken {
+  access_token: string
+  token_type: 'Bearer'
+  /** Seconds until it expires (0 when it has), undefined when the provider did not say. */
+  expires_in: number | undefined
+  scope: string | undefined
+  isExpired(): boolean
+  /** Refreshes now (optionally with a reduced scope); the new session cookie is sent. */
+  refresh(options?: { scope?: string }): Promise<AccessToken>
+}
+
+/** `ctx.oidc`: the request's authentication state and actions. */
+export interface KoaOidc {
+  isAuthenticated(): boolean
+  /** ID token claims of the logged-in user. */
+  readonly user: IdTokenClaims | undefined
+  readonly idTokenClaims: IdTokenClaims | undefined
+  readonly idToken: string | undefined
+  readonly accessToken: AccessToken | undefined
+  readonly refreshToken: string | undefined
+  readonly session: Session | undefined
+  /** The access token, refreshed first when expired (concurrent requests share one refresh). */
+  getAccessToken(options?: {
+    refresh?: 'auto' | 'force' | 'never'
+    scope?: string
+  }): Promise<AccessToken>
+  /** Userinfo claims (their `sub` is checked against the session's). */
+  fetchUserInfo(): Promise<UserinfoClaims>
+  /** Calls an API with the access token as a Bearer token, refreshing it first when expired. */
+  fetch(input: string | URL | Request, init?: RequestInit): Promise<Response>
+  /** Starts a login from any handler. */
+  login(options?: LoginOptions): Promise<void>
+  /** Logs out from any handler. */
+  logout(options?: { returnTo?: string }): Promise<void>
+}
+
+declare module 'koa' {
+  interface DefaultContext {
+    oidc: KoaOidc
+  }
+}
+
+export interface KoaAuthConfig extends HybridAuthConfig {
+  /** Use an engine you created (shares caches between apps); otherwise one is created. */
+  engine?: HybridAuth
+}
+
+/** The Koa request as the engine reads it; honours `app.proxy` through ctx.protocol/ctx.host. */
+function toAuthRequest(ctx: Context, body?: string): AuthRequest {
+  return {
+    method: ctx.method,
+    url: `${ctx.protocol}://${ctx.host}${ctx.originalUrl}`,
+    headers: { get: (name) => ctx.get(name) || null },
+    body,
+  }
+}
+
+function sendError(ctx: Context, error: unknown): void {
+  const rendered = renderError(error, ctx.get('accept'))
+  ctx.status = rendered.status
+  ctx.type = rendered.contentType
+  ctx.body = rendered.body
+}
+
+function applyResponse(ctx: Context, response: AuthResponse): void {
+  for (const [name, value] of response.headers) {
+    if (name !== 'set-cookie') ctx.set(name, value)
+  }
+  for (const line of response.headers.getSetCookie()) ctx.append('Set-Cookie', line)
+  if (response.error) {
+    sendError(ctx, response.error)
+    return
+  }
+  ctx.status = response.status
+  ctx.body = response.body ?? ''
+}
+
+const LOOPBACK = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/
+
+function plainHttpProblem(ctx: Context): OidcHybridError | undefined {
+  if (ctx.secure || LOOPBACK.test(ctx.hostname)) return undefined
+  return new OidcHybridError(
+    'CONFIG_INVALID',
+    'this request arrived over plain http, where browsers drop the Secure login cookies. Serve the app over https; behind a TLS-terminating proxy set `app.proxy = true` so X-Forwarded-Proto is honoured.',
+  )
+}
+
+class KoaOidcContext implements KoaOidc {
+  readonly #ctx: Context
+  readonly #engine: HybridAuth
+  readonly #loaded: RequestSession
+
+  constructor(ctx: Context, engine: HybridAuth, loaded: RequestSession) {
+    this.#ctx = ctx
+    this.#engine = engine
+    this.#loaded = loaded
+  }
+
+  isAuthenticated(): boolean {
+    return this.#loaded.isAuthenticated()
+  }
+  get user() {
+    return this.#loaded.user
+  }
+  get idTokenClaims() {
+    return this.#loaded.user
+  }
+  get idToken() {
+    return this.#loaded.session?.idToken
+  }
+  get refreshToken() {
+    return this.#loaded.session?.refreshToken
+  }
+  get session() {
+    return this.#loaded.session
+  }
+  get accessToken(): AccessToken | undefined {
+    const session = this.#loaded.session
+    return session && this.#accessToken(session)
+  }
+
+  async getAccessToken(options?: { refresh?: 'auto' | 'force' | 'never'; scope?: string }) {
+    return this.#accessToken(await this.#loaded.getAccessToken(options))
+  }
+
+  fetchUserInfo(): Promise<UserinfoClaims> {
+    return this.#loaded.fetchUserinfo()
+  }
+
+  fetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
+    return this.#loaded.fetchWithAccessToken(input, init)
+  }
+
+  async login(options?: LoginOptions): Promise<void> {
+    applyResponse(this.#ctx, await this.#engine.login(toAuthRequest(this.#ctx), options))
+  }
+
+  async logout(options?: { returnTo?: string }): Promise<void> {
+    applyResponse(this.#ctx, await this.#engine.logout(toAuthRequest(this.#ctx), options))
+  }
+
+  /** Set-Cookie lines produced while handling the request (rolling, refresh). */
+  flush(): void {
+    for (const line of this.#loaded.takeSetCookies()) this.#ctx.append('Set-Cookie', line)
+  }
+
+  #accessToken(session: Session): AccessToken {
+    const now = Math.floor(Date.now() / 1000)
+    return {
+      access_token: session.accessToken,
+      token_type: session.tokenType,
+      expires_in:
+        session.expiresAt === undefined ? undefined : Math.max(0, session.expiresAt - now),
+      scope: session.scope,
+      isExpired: () => this.#loaded.isAccessTokenExpired(),
+      refresh: async (options) => this.#accessToken(await this.#loaded.refresh(options?.scope)),
+    }
+  }
+}
+
+/**
+ * Mounts the login (GET), callback (form_post) and logout (GET) routes, loads the session into
+ * `ctx.oidc` (and the user's claims into `ctx.state.user`) for every other request, and turns
+ * library errors into proper statuses with a readable page (browsers) or JSON.
+ *
+ * @see [OIDC Core 3.3](https://openid.net/specs/openid-connect-core-1_0-errata2.html#HybridFlowAuth)
+ */
+export function auth(config: KoaAuthConfig): Middleware {
+  const engine = config.engine ?? createHybridAuth(config)
+  const { login, callback, logout } = engine.routes
+  return async function oidcHybridAuth(ctx: Context, next: Next): Promise<void> {
+    const isRoute =
+      (ctx.path === login && ctx.method === 'GET') ||
+      ctx.path === callback ||
+      (ctx.path === logout && ctx.method === 'GET')
+    if (isRoute) {
+      const problem = plainHttpProblem(ctx)
+      if (problem) return sendError(ctx, problem)
+      try {
+        const body =
+          ctx.path === callback && ctx.method === 'POST' ? await readFormBody(ctx) : undefined
+        const response = await engine.handle(toAuthRequest(ctx, body))
+        if (response) return applyResponse(ctx, response)
+      } catch (error) {
+        if (!isOidcHybridError(error)) throw error
+        return sendError(ctx, error)
+      }
+    }
+    const loaded = await engine.load(toAuthRequest(ctx))
+    const oidc = new KoaOidcContext(ctx, engine, loaded)
+    ctx.oidc = oidc
+    ctx.state.user = loaded.user
+    try {
+      await next()
+    } catch (error) {
+      if (!isOidcHybridError(error)) throw error
+      sendError(ctx, error)
+    } finally {
+      oidc.flush()
+    }
+  }
+}
+
+/**
+ * Requires a logged-in user: browsers (HTML, GET) are sent to the login route and come back to
+ * the page they asked for; other requests get 401 JSON.
+ */
+export function requiresAuth(): Middleware {
+  return async function oidcHybridRequiresAuth(ctx: Context, next: Next): Promise<void> {
+    if (ctx.oidc === undefined) {
+      throw new TypeError('requiresAuth() needs the auth() middleware to run first')
+    }
+    if (ctx.oidc.isAuthenticated()) return next()
+    if (ctx.method === 'GET' && wantsHtml(ctx.get('accept'))) {
+      await ctx.oidc.login({ returnTo: ctx.originalUrl })
+      return
+    }
+    sendError(ctx, new OidcHybridError('SESSION_MISSING', 'log in first'))
+  }
+}
+
+export interface RequireBearerOptions extends Partial<BearerOptions> {
+  /** Scopes that must all be granted. */
+  scopes?: string[]
+}
+
+/**
+ * Protects an API route with a bearer access token (RFC 9068 JWT, RFC 6750): on success the
+ * claims are in `ctx.state.auth`; on failure the answer is 400/401/403 with `WWW-Authenticate`.
+ * Pass a verifier (from `createBearerVerifier`) or its configuration.
+ *
+ * @see [RFC 6750 3](https://www.rfc-editor.org/rfc/rfc6750#section-3)
+ */
+export function requireBearer(
+  verifier: BearerVerifier | BearerVerifierConfig,
+  options: RequireBearerOptions = {},
+): Middleware {
+  const bearer = 'verify' in verifier ? verifier : createBearerVerifier(verifier)
+  return async function oidcHybridRequireBearer(ctx: Context, next: Next): Promise<void> {
+    let verified: VerifiedBearer
+    try {
+      verified = await bearer.verify(ctx.get('authorization') || null, options)
+    } catch (error) {
+      if (isOidcHybridError(error) && error.code === 'CONFIG_INVALID') throw error
+      const failure = bearer.failure(error, { scopes: options.scopes })
+      ctx.status = failure.status
+      ctx.set('WWW-Authenticate', failure.wwwAuthenticate)
+      ctx.set('Cache-Control', 'no-store')
+      ctx.type = 'application/json'
+      ctx.body = failure.body
+      return
+    }
+    ctx.state.auth = verified
+    await next()
+  }
+}

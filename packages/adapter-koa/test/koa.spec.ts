@@ -1,0 +1,270 @@
+/**
+ * End to end: the Koa adapter against the real dev provider (oidc-provider), for every hybrid
+ * response type and client authentication method, then refresh, userinfo, the API, logout, and
+ * the bad cases — each of which must end in an error status with no session.
+ */
+import { request } from 'node:http'
+import { afterEach, describe, expect, it } from 'vitest'
+import { createHarness, type Harness, type HarnessOptions } from './harness.js'
+
+let harness: Harness | undefined
+async function use(options: HarnessOptions = {}): Promise<Harness> {
+  harness = await createHarness(options)
+  return harness
+}
+afterEach(async () => {
+  await harness?.close()
+  harness = undefined
+})
+
+const SESSION = '__Host-appSession'
+
+/** node:http, because fetch may not set the Host header (a forbidden header name). */
+function rawGet(base: string, path: string, headers: Record<string, string>) {
+  const { port } = new URL(base)
+  return new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, headers }, (res) => {
+      let body = ''
+      res.setEncoding('utf8')
+      res.on('data', (chunk) => {
+        body += chunk
+      })
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }))
+    })
+    req.on('error', reject)
+    req.end()
+  })
+}
+
+describe('login through the real provider', () => {
+  for (const responseType of ['code id_token', 'code token', 'code id_token token']) {
+    for (const clientAuth of [
+      'client_secret_basic',
+      'client_secret_post',
+      'private_key_jwt',
+    ] as const) {
+      it(`${responseType} with ${clientAuth}`, async () => {
+        const h = await use({ responseType, clientAuth })
+        const callback = await h.login()
+        expect(callback.status).toBe(302)
+        expect(callback.headers.get('location')).toBe(`${h.appURL}/`)
+        expect(h.jar.has(SESSION)).toBe(true)
+        expect(h.jar.has('__Host-oidc_tx_')).toBe(false)
+        const me = await (await h.get('/me', { accept: 'application/json' })).json()
+        expect(me.claims.sub).toBe('auth0|demo-user')
+        expect(me.state).toBe('auth0|demo-user')
+        expect(me.claims['http://fiz/baz']).toBe('some other value')
+        expect(h.grants()).toBe(1)
+      })
+    }
+  }
+})
+
+describe('after login', () => {
+  it('calls the API with the access token, refreshes (also reduced), fetches userinfo', async () => {
+    const h = await use()
+    await h.login()
+    const api = await h.get('/call-api')
+    expect(api.status).toBe(200)
+    expect(await api.json()).toMatchObject({ sub: 'auth0|demo-user', scopes: ['read:messages'] })
+
+    const refreshed = await (await h.get('/refresh')).json()
+    expect(refreshed.scope).toContain('read:messages')
+    const reduced = await h.get(`/refresh?scope=${encodeURIComponent('openid offline_access')}`)
+    expect(reduced.status).toBe(200)
+    expect((await reduced.json()).scope ?? '').not.toContain('read:messages')
+    // the session keeps its own access token: the API still accepts it
+    expect((await h.get('/call-api')).status).toBe(200)
+
+    const userinfo = await (await h.get('/userinfo')).json()
+    expect(userinfo).toMatchObject({ sub: 'auth0|demo-user', email: 'demo@example.com' })
+  })
+
+  it('logs out: session cleared, redirect to the provider with id_token_hint', async () => {
+    const h = await use()
+    await h.login()
+    const response = await h.get('/logout')
+    expect(response.status).toBe(302)
+    const location = new URL(response.headers.get('location')!)
+    expect(location.href.startsWith(`${h.provider.issuer}oidc/logout`)).toBe(true)
+    expect(location.searchParams.get('id_token_hint')).toBeTruthy()
+    expect(location.searchParams.get('post_logout_redirect_uri')).toBe(`${h.appURL}/`)
+    expect(h.jar.has(SESSION)).toBe(false)
+    expect((await h.get('/me', { accept: 'application/json' })).status).toBe(401)
+  })
+
+  it('the API refuses a missing token and a token without the scope (RFC 6750)', async () => {
+    const h = await use()
+    const missing = await fetch(`${h.apiURL}/`)
+    expect(missing.status).toBe(401)
+    expect(missing.headers.get('www-authenticate')).toMatch(/^Bearer/)
+    const garbage = await fetch(`${h.apiURL}/`, {
+      headers: { authorization: 'Bearer abc.def.ghi' },
+    })
+    expect(garbage.status).toBe(401)
+    expect(garbage.headers.get('www-authenticate')).toContain('error="invalid_token"')
+  })
+})
+
+describe('protected routes', () => {
+  it('browsers are sent to login and come back; API clients get 401 JSON', async () => {
+    const h = await use()
+    const browser = await h.get('/me?tab=1', { accept: 'text/html' })
+    expect(browser.status).toBe(302)
+    expect(browser.headers.get('location')!.startsWith(h.provider.issuer)).toBe(true)
+    const { action, params } = await h.authorize(browser.headers.get('location')!)
+    const callback = await h.post(action, params)
+    expect(callback.headers.get('location')).toBe(`${h.appURL}/me?tab=1`)
+    const api = await fetch(`${h.appURL}/me`, { headers: { accept: 'application/json' } })
+    expect(api.status).toBe(401)
+    expect(await api.json()).toMatchObject({ error: 'SESSION_MISSING' })
+  })
+})
+
+describe('bad callbacks end in an error and no session', () => {
+  async function twoLogins(h: Harness) {
+    const a = await h.authorize(await h.startLogin())
+    const b = await h.authorize(await h.startLogin())
+    return { a, b }
+  }
+  async function expectRefused(h: Harness, response: Response, code: string, grantsBefore = 0) {
+    expect(response.status).toBeGreaterThanOrEqual(400)
+    expect((await response.json()).error).toBe(code)
+    expect(h.jar.has(SESSION)).toBe(false)
+    expect(h.grants()).toBe(grantsBefore)
+  }
+
+  it('a code swapped in from another login: c_hash mismatch (code injection)', async () => {
+    const h = await use()
+    const { a, b } = await twoLogins(h)
+    a.params.set('code', b.params.get('code')!)
+    await expectRefused(
+      h,
+      await h.post(a.action, a.params, { accept: 'application/json' }),
+      'C_HASH_MISMATCH',
+    )
+  })
+
+  it("another login's response under this login's state: nonce mismatch", async () => {
+    const h = await use()
+    const { a, b } = await twoLogins(h)
+    b.params.set('state', a.params.get('state')!)
+    await expectRefused(
+      h,
+      await h.post(a.action, b.params, { accept: 'application/json' }),
+      'NONCE_MISMATCH',
+    )
+  })
+
+  it('an access token swapped in from another login: at_hash mismatch', async () => {
+    const h = await use({ responseType: 'code id_token token' })
+    const { a, b } = await twoLogins(h)
+    a.params.set('access_token', b.params.get('access_token')!)
+    await expectRefused(
+      h,
+      await h.post(a.action, a.params, { accept: 'application/json' }),
+      'AT_HASH_MISMATCH',
+    )
+  })
+
+  it('a tampered ID token signature', async () => {
+    const h = await use()
+    const { a } = await twoLogins(h)
+    const token = a.params.get('id_token')!
+    a.params.set('id_token', `${token.slice(0, -4)}${token.endsWith('AAAA') ? 'BBBB' : 'AAAA'}`)
+    await expectRefused(
+      h,
+      await h.post(a.action, a.params, { accept: 'application/json' }),
+      'ID_TOKEN_SIGNATURE_INVALID',
+    )
+  })
+
+  it('a forged state has no transaction', async () => {
+    const h = await use()
+    const { a } = await twoLogins(h)
+    a.params.set('state', `${a.params.get('state')}x`)
+    await expectRefused(
+      h,
+      await h.post(a.action, a.params, { accept: 'application/json' }),
+      'TRANSACTION_MISSING',
+    )
+  })
+
+  it('the transaction cookie was not sent back (login started elsewhere)', async () => {
+    const h = await use()
+    const { a } = await twoLogins(h)
+    h.jar.cookies.clear()
+    const response = await h.post(a.action, a.params, { accept: 'text/html' })
+    expect(response.status).toBe(400)
+    const html = await response.text()
+    expect(html).toContain('TRANSACTION_MISSING')
+    expect(html).toContain('SameSite=None')
+    expect(h.jar.has(SESSION)).toBe(false)
+    expect(h.grants()).toBe(0)
+  })
+
+  it('a replayed callback is refused', async () => {
+    const h = await use()
+    const { action, params } = await h.authorize(await h.startLogin())
+    const tx = new Map(h.jar.cookies)
+    expect((await h.post(action, params)).status).toBe(302)
+    for (const [name, value] of tx) h.jar.cookies.set(name, value)
+    h.jar.cookies.delete(SESSION)
+    await expectRefused(
+      h,
+      await h.post(action, params, { accept: 'application/json' }),
+      'TRANSACTION_MISSING',
+      1,
+    )
+  })
+
+  it('hybrid parameters in a query string are refused', async () => {
+    const h = await use()
+    const { a } = await twoLogins(h)
+    const response = await h.get(`/callback?${a.params}`, { accept: 'application/json' })
+    await expectRefused(h, response, 'CALLBACK_PARAMETERS_IN_QUERY')
+  })
+
+  it('an oversized callback body is refused', async () => {
+    const h = await use()
+    const response = await h.post(`${h.appURL}/callback`, `state=${'a'.repeat(70 * 1024)}`, {
+      accept: 'application/json',
+    })
+    await expectRefused(h, response, 'BODY_TOO_LARGE')
+  })
+})
+
+describe('body parsers and proxies', () => {
+  it('works after @koa/bodyparser (raw body kept)', async () => {
+    const h = await use({ bodyParser: 'koa' })
+    expect((await h.login()).status).toBe(302)
+    expect(h.jar.has(SESSION)).toBe(true)
+  })
+
+  it('works after a parser that kept only the parsed object, and still sees duplicates', async () => {
+    const h = await use({ bodyParser: 'lossy' })
+    const { action, params } = await h.authorize(await h.startLogin())
+    params.append('code', 'second')
+    const refused = await h.post(action, params, { accept: 'application/json' })
+    expect((await refused.json()).error).toBe('CALLBACK_PARAMETER_DUPLICATED')
+    expect((await h.login()).status).toBe(302)
+  })
+
+  it('plain http on a public host is refused with advice; app.proxy + X-Forwarded-Proto is honoured', async () => {
+    const plain = await use()
+    const refused = await rawGet(plain.appURL, '/login', {
+      host: 'app.example.com',
+      accept: 'application/json',
+    })
+    expect(refused.status).toBe(500)
+    expect(JSON.parse(refused.body).message).toContain('app.proxy')
+    await plain.close()
+    harness = undefined
+    const proxied = await use({ proxy: true })
+    const allowed = await rawGet(proxied.appURL, '/login', {
+      host: 'app.example.com',
+      'x-forwarded-proto': 'https',
+    })
+    expect(allowed.status).toBe(302)
+  })
+})

@@ -13,7 +13,6 @@ import {
 } from './helpers.js'
 
 const API = 'https://api.example.com'
-const SHORT_API = 'https://short.example.com'
 
 function userinfo(discovery: Discovery, accessToken: string): Promise<Response> {
   return fetch(discovery.userinfo_endpoint, { headers: { authorization: `Bearer ${accessToken}` } })
@@ -34,13 +33,15 @@ async function expectInvalidToken(response: Response): Promise<void> {
   expect(await response.json()).toMatchObject({ error: 'invalid_token' })
 }
 
+// Expiry of the JWT is covered by test/access-token-jwt.test.ts: an end-to-end wait on a
+// one-second token was timing-dependent under CI load.
 describe('API access tokens at /userinfo (Auth0: the issuer userinfo URL in aud with openid)', () => {
   let op: DevProvider
   let discovery: Discovery
 
   beforeAll(async () => {
     op = await start({
-      apis: [...defaultApis(), { identifier: SHORT_API, scopes: ['ping'], accessTokenTTL: 1 }],
+      apis: defaultApis(),
     })
     discovery = await discover(op.issuer)
   })
@@ -129,14 +130,6 @@ describe('API access tokens at /userinfo (Auth0: the issuer userinfo URL in aud 
     const tampered = `${signature.slice(0, i)}${signature[i] === 'A' ? 'B' : 'A'}${signature.slice(i + 1)}`
     await expectInvalidToken(await userinfo(discovery, `${header}.${payload}.${tampered}`))
     expect((await userinfo(discovery, tokens.access_token!)).status).toBe(200)
-  })
-
-  it('refuses an expired API access token', async () => {
-    const tokens = await tokensFor(discovery, { audience: SHORT_API, scope: 'openid ping' })
-    expect((await userinfo(discovery, tokens.access_token!)).status).toBe(200)
-    const { exp } = decodeJwt(tokens.access_token!)
-    await new Promise((resolve) => setTimeout(resolve, exp! * 1000 - Date.now() + 50))
-    await expectInvalidToken(await userinfo(discovery, tokens.access_token!))
   })
 
   it('refuses an API access token once its grant is revoked', async () => {

@@ -27,6 +27,18 @@ function files(dir) {
 }
 
 const problems = []
+// The fetch adapter runs in workerd, Deno and Bun: Web APIs only, like the core.
+for (const file of files(join(root, 'packages/adapter-fetch/src'))) {
+  readFileSync(file, 'utf8')
+    .split('\n')
+    .forEach((line, index) => {
+      if (/^\s*(\*|\/\*)/.test(line)) return
+      const code = line.replace(/\/\/.*$/, '')
+      for (const [pattern, why] of everywhere) {
+        if (pattern.test(code)) problems.push(`${relative(root, file)}:${index + 1} ${why}`)
+      }
+    })
+}
 for (const file of files(join(root, 'packages/core/src'))) {
   const isProtocol = file.includes('/protocol/')
   const rules = isProtocol ? [...everywhere, ...protocolOnly] : everywhere
@@ -41,9 +53,9 @@ for (const file of files(join(root, 'packages/core/src'))) {
 }
 
 if (problems.length > 0) {
-  console.error(`core purity check failed:\n${problems.join('\n')}`)
+  console.error(`purity check failed:\n${problems.join('\n')}`)
   process.exit(1)
 }
 console.log(
-  'core purity check: protocol has no I/O, clock or randomness; core has no Node-only APIs',
+  'purity check: the core protocol has no I/O, clock or randomness; the core and the fetch adapter use no Node-only APIs',
 )

@@ -268,13 +268,18 @@ describe('keys', () => {
     expect(t.provider.count('/.well-known/jwks.json')).toBe(jwksFetches + 1)
   })
 
-  it('unknown kids within the cooldown do not refetch the JWKS', async () => {
+  it('a flood of unknown kids refetches the JWKS once per cooldown', async () => {
     const t = await setup()
     expect((await t.login()).callback.error).toBeUndefined()
     const before = t.provider.count('/.well-known/jwks.json')
     const results = await Promise.all([1, 2, 3].map(() => t.login({ foreignKey: true })))
     for (const { callback } of results) expect(callback.error?.code).toBe('ID_TOKEN_KEY_NOT_FOUND')
-    expect(t.provider.count('/.well-known/jwks.json')).toBe(before)
+    expect(t.provider.count('/.well-known/jwks.json')).toBe(before + 1)
+    t.clock.now += 10
+    expect((await t.login({ foreignKey: true })).callback.error?.code).toBe(
+      'ID_TOKEN_KEY_NOT_FOUND',
+    )
+    expect(t.provider.count('/.well-known/jwks.json')).toBe(before + 1)
   })
 })
 

@@ -125,23 +125,35 @@ describe('jwks', () => {
 })
 
 describe('jwksAfterUnknownKid', () => {
-  it('within the cooldown: the cached set, no fetch', async () => {
+  it('the first unknown kid after a regular fetch refetches at once (the provider just rotated)', async () => {
     const providerCache = cache({ jwksCooldown: 30 })
-    const keys = await providerCache.jwks()
+    await providerCache.jwks()
+    await provider.rotateKey()
+    clock.now += 1
+    const keys = await providerCache.jwksAfterUnknownKid()
+    expect(keys.keys.map((key) => key.kid)).toEqual(['key-1', 'key-2'])
+    expect(provider.count(JWKS)).toBe(2)
+  })
+
+  it('within the cooldown of the last unknown-kid refetch: the cached set, no fetch', async () => {
+    const providerCache = cache({ jwksCooldown: 30 })
+    await providerCache.jwks()
+    const keys = await providerCache.jwksAfterUnknownKid()
     await provider.rotateKey()
     clock.now += 29
     expect(await providerCache.jwksAfterUnknownKid()).toBe(keys)
-    expect(provider.count(JWKS)).toBe(1)
+    expect(provider.count(JWKS)).toBe(2)
   })
 
   it('after the cooldown: a fresh set with the rotated key', async () => {
     const providerCache = cache({ jwksCooldown: 30 })
     await providerCache.jwks()
+    await providerCache.jwksAfterUnknownKid()
     await provider.rotateKey()
     clock.now += 30
     const keys = await providerCache.jwksAfterUnknownKid()
     expect(keys.keys.map((key) => key.kid)).toEqual(['key-1', 'key-2'])
-    expect(provider.count(JWKS)).toBe(2)
+    expect(provider.count(JWKS)).toBe(3)
     // The fresh set is what jwks() serves from now on.
     expect(await providerCache.jwks()).toBe(keys)
   })
@@ -197,5 +209,20 @@ describe('a failed refetch serves the copy it has', () => {
     clock.now += 30
     failNext = 1
     expect(await providerCache.jwksAfterUnknownKid()).toBe(keys)
+  })
+})
+
+describe('jwksAfterUnknownKid during a refetch', () => {
+  it('waits for the refetch under way instead of answering with the old set', async () => {
+    const providerCache = cache({ jwksCooldown: 30 })
+    await providerCache.jwks()
+    await provider.rotateKey()
+    const [first, second] = await Promise.all([
+      providerCache.jwksAfterUnknownKid(),
+      providerCache.jwksAfterUnknownKid(),
+    ])
+    expect(second).toBe(first)
+    expect(second.keys.map((key) => key.kid)).toEqual(['key-1', 'key-2'])
+    expect(provider.count(JWKS)).toBe(2)
   })
 })

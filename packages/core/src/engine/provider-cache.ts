@@ -1,7 +1,7 @@
 /**
  * Discovery and JWKS, fetched on demand and cached for the life of the engine (one isolate).
- * Concurrent misses share one fetch. An unknown `kid` refetches the JWKS at most once per
- * cooldown (OIDC Core 10.1.1: the provider may rotate keys at any time).
+ * Concurrent misses share one fetch. Unknown `kid`s refetch the JWKS at most once per cooldown
+ * (OIDC Core 10.1.1: the provider may rotate keys at any time).
  */
 import {
   discoveryUrl,
@@ -33,6 +33,7 @@ export class ProviderCache {
   #metadataInFlight?: Promise<ProviderMetadata>
   #jwks?: Entry<JsonWebKeySet>
   #jwksInFlight?: Promise<JsonWebKeySet>
+  #lastForcedRefetch?: number
 
   constructor(options: ProviderCacheOptions) {
     this.#options = options
@@ -65,10 +66,20 @@ export class ProviderCache {
    * provider; the caller then fails the token with ID_TOKEN_KEY_NOT_FOUND.
    */
   async jwksAfterUnknownKid(): Promise<JsonWebKeySet> {
+    // A refetch under way serves every waiting token, the legitimate ones after a rotation too.
+    if (this.#jwksInFlight) return this.#jwksInFlight
     const cached = this.#jwks
-    if (cached && this.#options.now() - cached.fetchedAt < this.#options.jwksCooldown) {
+    const now = this.#options.now()
+    // The cooldown spaces refetches caused by unknown kids, not the first one after a regular
+    // fetch: a provider that just rotated its key is followed at once.
+    if (
+      cached &&
+      this.#lastForcedRefetch !== undefined &&
+      now - this.#lastForcedRefetch < this.#options.jwksCooldown
+    ) {
       return cached.value
     }
+    this.#lastForcedRefetch = now
     return this.#refetchJwks()
   }
 

@@ -1,0 +1,194 @@
+// Bundle size of core + fetch adapter for a Worker, as a user ships it: esbuild, minified, ESM,
+// neutral platform with the worker/browser conditions (as wrangler bundles), gzip level 9.
+// The headline bundles the published entries (this package's dist and the core's dist, so run
+// `npx tsup` first); the breakdown bundles the core from its sources, because its dist is one file.
+//
+//   node scripts/size.mjs          # report
+//   node scripts/size.mjs --json   # the same figures as JSON
+import { existsSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { gzipSync } from 'node:zlib'
+import { build } from 'esbuild'
+
+const TARGET_GZ = 12 * 1024
+const here = (path) => fileURLToPath(new URL(path, import.meta.url))
+const adapterDist = here('../dist/index.js')
+const coreSrc = here('../../core/src/index.ts')
+const example = here('../../../examples/worker/src/index.ts')
+
+if (!existsSync(adapterDist)) {
+  console.error('dist/index.js is missing: run `npx tsup` in packages/adapter-fetch first')
+  process.exit(1)
+}
+
+async function bundle({ contents, entry, alias = {} }) {
+  const result = await build({
+    ...(entry
+      ? { entryPoints: [entry] }
+      : { stdin: { contents, resolveDir: here('..'), loader: 'ts' } }),
+    bundle: true,
+    minify: true,
+    format: 'esm',
+    target: 'es2022',
+    platform: 'neutral',
+    mainFields: ['module', 'main'],
+    conditions: ['workerd', 'worker', 'browser'],
+    alias: { '@oidc-hybrid/fetch': adapterDist, ...alias },
+    metafile: true,
+    write: false,
+    logLevel: 'silent',
+  })
+  const bytes = result.outputFiles[0].contents
+  const [output] = Object.values(result.metafile.outputs)
+  return {
+    text: result.outputFiles[0].text,
+    min: bytes.byteLength,
+    gz: gzipSync(bytes, { level: 9 }).byteLength,
+    inputs: Object.entries(output.inputs).map(([path, { bytesInOutput }]) => ({
+      path,
+      bytes: bytesInOutput,
+    })),
+  }
+}
+
+const kb = (bytes) => `${(bytes / 1024).toFixed(1)} KB`
+
+/** Where a bundled input comes from, for the breakdown. */
+function origin(path) {
+  if (path.includes('oauth4webapi')) return 'oauth4webapi'
+  const core = path.match(/core\/(?:src|dist)\/(.*)$/)
+  if (core) return `core/${core[1]}`
+  if (/(^|adapter-fetch\/)dist\/index\.js$/.test(path)) return 'adapter-fetch (dist)'
+  if (path.includes('examples/worker')) return 'examples/worker'
+  return path
+}
+
+/**
+ * The bundle's string and template literals of 40+ characters (in this library, almost only the
+ * actionable error messages), found with the TypeScript parser, and the gzip size without them:
+ * what those messages cost. `undefined` when TypeScript (a root devDependency) is not installed.
+ */
+async function longStrings(text) {
+  let ts
+  try {
+    ts = (await import('typescript')).default
+  } catch {
+    return undefined
+  }
+  const file = ts.createSourceFile('bundle.js', text, ts.ScriptTarget.ES2022, false)
+  const ranges = []
+  const visit = (node) => {
+    const isLiteral =
+      ts.isStringLiteral(node) ||
+      ts.isNoSubstitutionTemplateLiteral(node) ||
+      ts.isTemplateExpression(node)
+    if (isLiteral) {
+      const start = node.getStart(file)
+      if (node.end - start >= 40) {
+        ranges.push([start, node.end])
+        return
+      }
+    }
+    ts.forEachChild(node, visit)
+  }
+  visit(file)
+  let stripped = ''
+  let at = 0
+  let removed = 0
+  for (const [start, end] of ranges) {
+    stripped += `${text.slice(at, start)}""`
+    removed += end - start
+    at = end
+  }
+  stripped += text.slice(at)
+  return {
+    count: ranges.length,
+    removed,
+    gz: gzipSync(Buffer.from(stripped), { level: 9 }).byteLength,
+  }
+}
+
+const usedByExample = await bundle({ contents: "export { createAuth } from '@oidc-hybrid/fetch'" })
+const everything = await bundle({ contents: "export * from '@oidc-hybrid/fetch'" })
+const exampleWorker = await bundle({ entry: example })
+// Same bundle as `usedByExample`, the core taken from its sources so files can be told apart.
+const breakdown = await bundle({
+  contents: "export { createAuth } from '@oidc-hybrid/fetch'",
+  alias: { '@oidc-hybrid/core': coreSrc },
+})
+// The core's engine as an adapter needs it, without this adapter: the adapter's own cost is the rest.
+const coreOnly = await bundle({
+  contents:
+    "export { createHybridAuth, createBearerVerifier, renderError, wantsHtml, isOidcHybridError, OidcHybridError } from '@oidc-hybrid/core'",
+})
+const strings = await longStrings(usedByExample.text)
+
+const byOrigin = new Map()
+for (const { path, bytes } of breakdown.inputs) {
+  byOrigin.set(origin(path), (byOrigin.get(origin(path)) ?? 0) + bytes)
+}
+const top = [...byOrigin].sort((a, b) => b[1] - a[1]).filter(([, bytes]) => bytes > 0)
+const groups = new Map()
+for (const [name, bytes] of top) {
+  const group = name.startsWith('core/protocol')
+    ? 'core protocol/'
+    : name.startsWith('core/engine')
+      ? 'core engine/'
+      : name.startsWith('core/')
+        ? 'core other (errors, crypto, lib)'
+        : name
+  groups.set(group, (groups.get(group) ?? 0) + bytes)
+}
+
+const report = {
+  targetGz: TARGET_GZ,
+  bundles: {
+    'core + adapter (createAuth, as examples/worker uses it)': usedByExample,
+    'core + adapter (every export)': everything,
+    'examples/worker (app code included)': exampleWorker,
+  },
+  adapterOwnGz: everything.gz - coreOnly.gz,
+  groups: Object.fromEntries(groups),
+  top: top.slice(0, 15),
+  longStrings: strings,
+}
+
+if (process.argv.includes('--json')) {
+  const bundles = Object.fromEntries(
+    Object.entries(report.bundles).map(([name, { min, gz }]) => [name, { min, gz }]),
+  )
+  console.log(JSON.stringify({ ...report, bundles }, null, 2))
+} else {
+  console.log('Bundle size (esbuild --minify, ESM, platform neutral, gzip -9)\n')
+  for (const [name, { min, gz }] of Object.entries(report.bundles)) {
+    console.log(
+      `  ${name.padEnd(58)} ${String(min).padStart(7)} B min  ${String(gz).padStart(6)} B min+gz (${kb(gz)})`,
+    )
+  }
+  const headline = usedByExample.gz
+  console.log(
+    `\n  target ≤ ${kb(TARGET_GZ)} min+gz: ${headline <= TARGET_GZ ? 'met' : `OVER by ${kb(headline - TARGET_GZ)}`}`,
+  )
+  console.log('\nWhere the minified bytes come from (core from sources; shares of min, not gz):\n')
+  console.log(
+    `  (the adapter's own share: ${everything.gz - coreOnly.gz} B min+gz over the core's engine alone, ${coreOnly.gz} B)\n`,
+  )
+  for (const [group, bytes] of [...groups].sort((a, b) => b[1] - a[1])) {
+    console.log(
+      `  ${group.padEnd(40)} ${String(bytes).padStart(7)} B  ${((100 * bytes) / breakdown.min).toFixed(0).padStart(3)} %`,
+    )
+  }
+  console.log('\nTop files:\n')
+  for (const [name, bytes] of report.top) {
+    console.log(
+      `  ${name.padEnd(40)} ${String(bytes).padStart(7)} B  ${((100 * bytes) / breakdown.min).toFixed(0).padStart(3)} %`,
+    )
+  }
+  if (strings) {
+    console.log(
+      `\n${strings.count} string/template literals of 40+ characters (mostly the actionable error messages):` +
+        ` ${strings.removed} B min; without them ${strings.gz} B min+gz (${kb(strings.gz)}),` +
+        ` so they cost ${kb(headline - strings.gz)} of the gzip size.`,
+    )
+  }
+}

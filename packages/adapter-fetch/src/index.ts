@@ -1,0 +1,391 @@
+/**
+ * @oidc-hybrid/fetch — the OpenID Connect Hybrid Flow for fetch runtimes: Cloudflare Workers,
+ * Deno, Bun and Node. Web `Request` in, Web `Response` out; a translator between them and the core
+ * engine, with no protocol logic and only Web APIs (no `node:*`, no `Buffer`).
+ *
+ * Create the engine once per isolate (at module scope, or lazily on the first request when the
+ * configuration comes from a Worker's `env`): discovery and the JWKS are cached in it.
+ *
+ * @example
+ * ```ts
+ * import { createAuth } from '@oidc-hybrid/fetch'
+ *
+ * const auth = createAuth({
+ *   issuerBaseURL: 'https://tenant.auth0.com',
+ *   baseURL: 'https://app.example.com',
+ *   clientID: 'abc',
+ *   clientSecret: 'client-secret',
+ *   secret: 'at-least-32-characters-of-random-secret',
+ * })
+ *
+ * export default {
+ *   fetch: auth.wrap(async (request, oidc) => {
+ *     const denied = await oidc.requireAuth()
+ *     if (denied) return denied
+ *     return Response.json({ hello: oidc.user?.name })
+ *   }),
+ * }
+ * ```
+ */
+import {
+  type AuthRequest,
+  type AuthResponse,
+  type BearerFailure,
+  type BearerOptions,
+  type BearerVerifier,
+  type BearerVerifierConfig,
+  createBearerVerifier,
+  createHybridAuth,
+  type HybridAuth,
+  type HybridAuthConfig,
+  type IdTokenClaims,
+  isOidcHybridError,
+  type LoginOptions,
+  OidcHybridError,
+  type RequestSession,
+  renderError,
+  type Session,
+  type UserinfoClaims,
+  type VerifiedBearer,
+  wantsHtml,
+} from '@oidc-hybrid/core'
+import { readFormBody } from './body.js'
+
+export type {
+  BearerOptions,
+  HybridAuthConfig,
+  IdTokenClaims,
+  LoginOptions,
+  Session,
+  UserinfoClaims,
+  VerifiedBearer,
+} from '@oidc-hybrid/core'
+export { MAX_FORM_BYTES } from './body.js'
+
+/** The session's token-endpoint access token, as express-openid-connect users know it. */
+export interface AccessToken {
+  access_token: string
+  token_type: 'Bearer'
+  /** Seconds until it expires (0 when it has), undefined when the provider did not say. */
+  expires_in: number | undefined
+  scope: string | undefined
+  isExpired(): boolean
+  /** Refreshes now (optionally with a reduced scope); the new session cookie goes out with `respond`. */
+  refresh(options?: { scope?: string }): Promise<AccessToken>
+}
+
+/**
+ * One request's authentication state and actions. Cookies it has to update (session rolled,
+ * refreshed or cleared) are sent by {@link AuthContext.respond}: pass your response through it.
+ */
+export interface AuthContext {
+  isAuthenticated(): boolean
+  /** ID token claims of the logged-in user. */
+  readonly user: IdTokenClaims | undefined
+  readonly idTokenClaims: IdTokenClaims | undefined
+  readonly idToken: string | undefined
+  readonly accessToken: AccessToken | undefined
+  readonly refreshToken: string | undefined
+  readonly session: Session | undefined
+  /** The access token, refreshed first when expired (concurrent requests share one refresh). */
+  getAccessToken(options?: {
+    refresh?: 'auto' | 'force' | 'never'
+    scope?: string
+  }): Promise<AccessToken>
+  /** Userinfo claims (their `sub` is checked against the session's). */
+  fetchUserInfo(): Promise<UserinfoClaims>
+  /** Calls an API with the access token as a Bearer token, refreshing it first when expired. */
+  fetch(input: string | URL | Request, init?: RequestInit): Promise<Response>
+  /** A response that starts a login (redirect to the provider), e.g. from a protected page. */
+  login(options?: LoginOptions): Promise<Response>
+  /** A response that logs out. */
+  logout(options?: { returnTo?: string }): Promise<Response>
+  /**
+   * `undefined` when logged in; otherwise the answer to send: browsers (HTML, GET) are sent to the
+   * login and come back to this URL, other clients get 401 JSON.
+   */
+  requireAuth(): Promise<Response | undefined>
+  /** The error as a response: its status from the core's table, HTML for browsers, else JSON. */
+  error(error: unknown): Response
+  /**
+   * Adds the Set-Cookie lines this request produced (rolling session, refresh, cleared cookie) to
+   * `response` and returns it (a copy when its headers are immutable). Call it last.
+   */
+  respond(response: Response): Response
+}
+
+/** Checks an API request's bearer token: the verified claims, or the RFC 6750 answer to send. */
+export type BearerGuard = (request: Request) => Promise<VerifiedBearer | Response>
+
+export interface FetchAuth {
+  /** The core engine (routes, metadata, `verifyBearer`, ...). */
+  readonly engine: HybridAuth
+  /** Answers the login (GET), callback (form_post) and logout (GET) routes; `undefined` otherwise. */
+  handle(request: Request): Promise<Response | undefined>
+  /** Loads the session of `request` (see {@link AuthContext}). */
+  context(request: Request): Promise<AuthContext>
+  /**
+   * A fetch handler: answers the auth routes, gives every other request to `handler` with its
+   * {@link AuthContext}, renders library errors it throws, and sends the cookies it produced.
+   */
+  wrap<Args extends unknown[]>(
+    handler: (request: Request, oidc: AuthContext, ...args: Args) => Response | Promise<Response>,
+  ): (request: Request, ...args: Args) => Promise<Response>
+  /** A bearer check sharing this engine's discovery and JWKS cache. */
+  requireBearer(options: BearerOptions): BearerGuard
+}
+
+export interface FetchAuthConfig extends HybridAuthConfig {
+  /** Use an engine you created (shares caches between apps); otherwise one is created. */
+  engine?: HybridAuth
+}
+
+function toAuthRequest(request: Request, body?: string): AuthRequest {
+  return { method: request.method, url: request.url, headers: request.headers, body }
+}
+
+/**
+ * `error` as a response for `request`: the status from the core's table, an escaped HTML page
+ * when the client accepts HTML, JSON otherwise. Unknown errors are a bare 500.
+ */
+export function errorResponse(
+  error: unknown,
+  request?: Request,
+  headers: Headers = new Headers(),
+): Response {
+  const rendered = renderError(error, request?.headers.get('accept'))
+  headers.set('content-type', rendered.contentType)
+  headers.set('cache-control', 'no-store')
+  return new Response(rendered.body, { status: rendered.status, headers })
+}
+
+function toResponse(answer: AuthResponse, request: Request): Response {
+  if (answer.error) return errorResponse(answer.error, request, answer.headers)
+  return new Response(answer.body ?? null, { status: answer.status, headers: answer.headers })
+}
+
+/** Appends Set-Cookie lines, one header each; copies `response` if its headers are immutable. */
+function appendCookies(response: Response, lines: string[]): Response {
+  if (lines.length === 0) return response
+  let target = response
+  try {
+    target.headers.append('set-cookie', lines[0]!)
+  } catch {
+    // Responses from fetch() or Response.redirect() have immutable headers.
+    target = new Response(response.body, response)
+    target.headers.append('set-cookie', lines[0]!)
+  }
+  for (const line of lines.slice(1)) target.headers.append('set-cookie', line)
+  return target
+}
+
+class FetchAuthContext implements AuthContext {
+  readonly #request: Request
+  readonly #engine: HybridAuth
+  readonly #loaded: RequestSession
+
+  constructor(request: Request, engine: HybridAuth, loaded: RequestSession) {
+    this.#request = request
+    this.#engine = engine
+    this.#loaded = loaded
+  }
+
+  isAuthenticated(): boolean {
+    return this.#loaded.isAuthenticated()
+  }
+  get user() {
+    return this.#loaded.user
+  }
+  get idTokenClaims() {
+    return this.#loaded.user
+  }
+  get idToken() {
+    return this.#loaded.session?.idToken
+  }
+  get refreshToken() {
+    return this.#loaded.session?.refreshToken
+  }
+  get session() {
+    return this.#loaded.session
+  }
+  get accessToken(): AccessToken | undefined {
+    const session = this.#loaded.session
+    return session && this.#accessToken(session)
+  }
+
+  async getAccessToken(options?: { refresh?: 'auto' | 'force' | 'never'; scope?: string }) {
+    return this.#accessToken(await this.#loaded.getAccessToken(options))
+  }
+
+  fetchUserInfo(): Promise<UserinfoClaims> {
+    return this.#loaded.fetchUserinfo()
+  }
+
+  fetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
+    return this.#loaded.fetchWithAccessToken(input, init)
+  }
+
+  async login(options?: LoginOptions): Promise<Response> {
+    return toResponse(
+      await this.#engine.login(toAuthRequest(this.#request), options),
+      this.#request,
+    )
+  }
+
+  async logout(options?: { returnTo?: string }): Promise<Response> {
+    return toResponse(
+      await this.#engine.logout(toAuthRequest(this.#request), options),
+      this.#request,
+    )
+  }
+
+  async requireAuth(): Promise<Response | undefined> {
+    if (this.isAuthenticated()) return undefined
+    const request = this.#request
+    if (request.method === 'GET' && wantsHtml(request.headers.get('accept'))) {
+      const url = new URL(request.url)
+      return this.login({ returnTo: `${url.pathname}${url.search}` })
+    }
+    return this.error(new OidcHybridError('SESSION_MISSING', 'log in first'))
+  }
+
+  error(error: unknown): Response {
+    return errorResponse(error, this.#request)
+  }
+
+  respond(response: Response): Response {
+    return appendCookies(response, this.#loaded.takeSetCookies())
+  }
+
+  #accessToken(session: Session): AccessToken {
+    const now = this.#engine.config.now()
+    return {
+      access_token: session.accessToken,
+      token_type: session.tokenType,
+      expires_in:
+        session.expiresAt === undefined ? undefined : Math.max(0, session.expiresAt - now),
+      scope: session.scope,
+      isExpired: () => this.#loaded.isAccessTokenExpired(),
+      refresh: async (options) => this.#accessToken(await this.#loaded.refresh(options?.scope)),
+    }
+  }
+}
+
+/** The RFC 6750 3 answer for a failed bearer check. */
+function bearerResponse(
+  describe: (error: unknown, options: { scopes?: string[] }) => BearerFailure,
+  error: unknown,
+  scopes: string[] | undefined,
+): Response {
+  // Misconfiguration is the developer's to see, not a 401 for the client.
+  if (isOidcHybridError(error) && error.code === 'CONFIG_INVALID') throw error
+  const failure = describe(error, { scopes })
+  return new Response(failure.body, {
+    status: failure.status,
+    headers: {
+      'www-authenticate': failure.wwwAuthenticate,
+      'cache-control': 'no-store',
+      'content-type': 'application/json',
+    },
+  })
+}
+
+export interface RequireBearerOptions extends Partial<BearerOptions> {
+  /** Scopes that must all be granted. */
+  scopes?: string[]
+}
+
+/**
+ * A bearer check for an API (RFC 9068 JWT access tokens, RFC 6750 answers), for API-only
+ * workers: pass a verifier (from `createBearerVerifier`) or its configuration. Create it once per
+ * isolate so the JWKS stays cached.
+ *
+ * @example
+ * ```ts
+ * const guard = requireBearer({ issuerBaseURL: 'https://tenant.auth0.com', audience: 'https://api.example.com' }, { scopes: ['read:messages'] })
+ * const bearer = await guard(request)
+ * if (bearer instanceof Response) return bearer // 400 / 401 / 403 with WWW-Authenticate
+ * return Response.json({ sub: bearer.claims.sub })
+ * ```
+ *
+ * @see [RFC 6750 3](https://www.rfc-editor.org/rfc/rfc6750#section-3)
+ * @see [RFC 9068 4](https://www.rfc-editor.org/rfc/rfc9068#section-4)
+ */
+export function requireBearer(
+  verifier: BearerVerifier | BearerVerifierConfig,
+  options: RequireBearerOptions = {},
+): BearerGuard {
+  const bearer = 'verify' in verifier ? verifier : createBearerVerifier(verifier)
+  return async (request) => {
+    try {
+      return await bearer.verify(request.headers.get('authorization'), options)
+    } catch (error) {
+      return bearerResponse((e, o) => bearer.failure(e, o), error, options.scopes)
+    }
+  }
+}
+
+/**
+ * Creates the fetch adapter: login, form_post callback and logout routes, the session of any
+ * request, access tokens refreshed when expired, userinfo, API calls and bearer checks. The
+ * configuration is validated now (throws `ConfigurationError`).
+ *
+ * @see [OIDC Core 3.3](https://openid.net/specs/openid-connect-core-1_0-errata2.html#HybridFlowAuth)
+ * @see [OAuth 2.0 Form Post Response Mode](https://openid.net/specs/oauth-v2-form-post-response-mode-1_0.html)
+ */
+export function createAuth(config: FetchAuthConfig): FetchAuth {
+  const engine = config.engine ?? createHybridAuth(config)
+  const { login, callback, logout } = engine.routes
+
+  async function handle(request: Request): Promise<Response | undefined> {
+    const { pathname } = new URL(request.url)
+    const isRoute =
+      (pathname === login && request.method === 'GET') ||
+      pathname === callback ||
+      (pathname === logout && request.method === 'GET')
+    if (!isRoute) return undefined
+    try {
+      const body =
+        pathname === callback && request.method === 'POST' ? await readFormBody(request) : undefined
+      const answer = await engine.handle(toAuthRequest(request, body))
+      return answer && toResponse(answer, request)
+    } catch (error) {
+      if (!isOidcHybridError(error)) throw error
+      return errorResponse(error, request)
+    }
+  }
+
+  async function context(request: Request): Promise<AuthContext> {
+    return new FetchAuthContext(request, engine, await engine.load(toAuthRequest(request)))
+  }
+
+  return {
+    engine,
+    handle,
+    context,
+    wrap(handler) {
+      return async (request, ...args) => {
+        const answered = await handle(request)
+        if (answered) return answered
+        const oidc = await context(request)
+        let response: Response
+        try {
+          response = await handler(request, oidc, ...args)
+        } catch (error) {
+          if (!isOidcHybridError(error)) throw error
+          response = oidc.error(error)
+        }
+        return oidc.respond(response)
+      }
+    },
+    requireBearer(options) {
+      return async (request) => {
+        try {
+          return await engine.verifyBearer(request.headers.get('authorization'), options)
+        } catch (error) {
+          return bearerResponse((e, o) => engine.bearerError(e, o), error, options.scopes)
+        }
+      }
+    },
+  }
+}

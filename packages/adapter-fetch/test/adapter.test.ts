@@ -1,0 +1,292 @@
+/**
+ * The adapter's own translation rules, called directly with Request objects (no provider: the
+ * paths exercised here never reach it, or reach an injected fetch).
+ */
+import { readdirSync, readFileSync } from 'node:fs'
+import { describe, expect, it } from 'vitest'
+import { createAuth, errorResponse, type FetchAuthConfig, requireBearer } from '../src/index.js'
+
+const BASE = 'http://localhost:3000'
+const SESSION = '__Host-appSession'
+
+function config(overrides: Partial<FetchAuthConfig> = {}): FetchAuthConfig {
+  return {
+    issuerBaseURL: 'https://op.example.com/',
+    baseURL: BASE,
+    clientID: 'client',
+    clientSecret: 'client-secret',
+    secret: 'fetch-adapter-unit-test-secret-0123456789abcdef',
+    // Nothing here may reach the network unless a test says so.
+    fetch: async () => {
+      throw new Error('unexpected fetch')
+    },
+    ...overrides,
+  }
+}
+
+/** A chunked session cookie that does not open: the engine clears all three cookies. */
+const TAMPERED = `${SESSION}.0=garbage; ${SESSION}.1=more`
+
+describe('createAuth', () => {
+  it('validates the configuration at setup', () => {
+    expect(() => createAuth(config({ secret: 'short' }))).toThrow(
+      expect.objectContaining({ code: 'CONFIG_INVALID' }),
+    )
+  })
+})
+
+describe('handle', () => {
+  it('answers only the auth routes', async () => {
+    const auth = createAuth(config())
+    expect(await auth.handle(new Request(`${BASE}/`))).toBeUndefined()
+    expect(await auth.handle(new Request(`${BASE}/login`, { method: 'POST' }))).toBeUndefined()
+    expect(await auth.handle(new Request(`${BASE}/logout`, { method: 'DELETE' }))).toBeUndefined()
+  })
+
+  it('uses the injected fetch, and renders a provider failure with the status table', async () => {
+    const seen: string[] = []
+    const auth = createAuth(
+      config({
+        fetch: async (input) => {
+          seen.push(input instanceof Request ? input.url : String(input))
+          return new Response('nope', { status: 500 })
+        },
+      }),
+    )
+    const response = await auth.handle(
+      new Request(`${BASE}/login`, { headers: { accept: 'application/json' } }),
+    )
+    expect(seen).toEqual(['https://op.example.com/.well-known/openid-configuration'])
+    expect(response?.status).toBe(502)
+    expect(response?.headers.get('cache-control')).toBe('no-store')
+    expect(response?.headers.get('location')).toBeNull()
+    expect(await response?.json()).toMatchObject({ error: 'DISCOVERY_INVALID' })
+  })
+
+  it('refuses a callback whose body was already read, with advice', async () => {
+    const auth = createAuth(config())
+    const request = new Request(`${BASE}/callback`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'state=abc',
+    })
+    await request.text()
+    const response = await auth.handle(request)
+    expect(response?.status).toBe(500)
+    expect(await response?.json()).toMatchObject({
+      error: 'CONFIG_INVALID',
+      message: expect.stringContaining('request.clone()'),
+    })
+  })
+
+  it('stops reading a streamed callback body past the limit (the core checks only what it is given)', async () => {
+    const auth = createAuth(config())
+    const chunk = new Uint8Array(16 * 1024).fill(0x61)
+    let pulled = 0
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        // 4 MiB on offer; the adapter must stop after about 64 KiB.
+        if (pulled++ === 256) controller.close()
+        else controller.enqueue(chunk)
+      },
+    })
+    const response = await auth.handle(
+      new Request(`${BASE}/callback`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body,
+        duplex: 'half',
+      } as RequestInit),
+    )
+    expect(response?.status).toBe(413)
+    expect(await response?.json()).toMatchObject({ error: 'BODY_TOO_LARGE' })
+    expect(pulled).toBeLessThan(10)
+  })
+
+  it('refuses a declared Content-Length over the limit without reading the body', async () => {
+    const auth = createAuth(config())
+    const response = await auth.handle(
+      new Request(`${BASE}/callback`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          'content-length': String(1 << 20),
+        },
+        body: 'state=small',
+      }),
+    )
+    expect(response?.status).toBe(413)
+    expect(await response?.json()).toMatchObject({ error: 'BODY_TOO_LARGE' })
+  })
+
+  it('reads the callback body as the raw form and lets the core check it', async () => {
+    const auth = createAuth(config())
+    const response = await auth.handle(
+      new Request(`${BASE}/callback`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          accept: 'application/json',
+        },
+        body: 'code=a&code=b&state=s',
+      }),
+    )
+    expect(response?.status).toBe(400)
+    expect(await response?.json()).toMatchObject({ error: 'CALLBACK_PARAMETER_DUPLICATED' })
+  })
+})
+
+describe('context and respond', () => {
+  it('a tampered session is no session, and every clearing Set-Cookie is its own header', async () => {
+    const auth = createAuth(config())
+    const oidc = await auth.context(new Request(`${BASE}/`, { headers: { cookie: TAMPERED } }))
+    expect(oidc.isAuthenticated()).toBe(false)
+    expect(oidc.user).toBeUndefined()
+    // Response.redirect() has immutable headers: respond() must copy it.
+    const response = oidc.respond(Response.redirect(`${BASE}/next`, 302))
+    expect(response.status).toBe(302)
+    expect(response.headers.get('location')).toBe(`${BASE}/next`)
+    const lines = response.headers.getSetCookie()
+    expect(lines.map((line) => line.split('=')[0])).toEqual([
+      SESSION,
+      `${SESSION}.0`,
+      `${SESSION}.1`,
+    ])
+    expect(lines.every((line) => /Max-Age=0/.test(line))).toBe(true)
+    // Each line is sent once.
+    expect(oidc.respond(new Response('again')).headers.getSetCookie()).toEqual([])
+  })
+
+  it('requireAuth: browsers go to the login, API clients get 401 JSON', async () => {
+    const discovery = {
+      issuer: 'https://op.example.com/',
+      authorization_endpoint: 'https://op.example.com/authorize',
+      token_endpoint: 'https://op.example.com/oauth/token',
+      jwks_uri: 'https://op.example.com/.well-known/jwks.json',
+      response_types_supported: ['code id_token'],
+      response_modes_supported: ['form_post'],
+      id_token_signing_alg_values_supported: ['RS256'],
+      subject_types_supported: ['public'],
+    }
+    const auth = createAuth(config({ fetch: async () => Response.json(discovery) }))
+    const page = await auth.context(
+      new Request(`${BASE}/private?tab=2`, { headers: { accept: 'text/html' } }),
+    )
+    const login = await page.requireAuth()
+    expect(login?.status).toBe(302)
+    const location = new URL(login!.headers.get('location')!)
+    expect(location.origin + location.pathname).toBe('https://op.example.com/authorize')
+    expect(location.searchParams.get('response_mode')).toBe('form_post')
+    expect(login!.headers.getSetCookie().some((c) => c.startsWith('__Host-oidc_tx_'))).toBe(true)
+
+    const api = await auth.context(new Request(`${BASE}/private`))
+    const denied = await api.requireAuth()
+    expect(denied?.status).toBe(401)
+    expect(denied?.headers.get('content-type')).toBe('application/json')
+    expect(await denied?.json()).toMatchObject({ error: 'SESSION_MISSING' })
+  })
+})
+
+describe('wrap', () => {
+  it('renders library errors the handler throws, as HTML for browsers and JSON otherwise', async () => {
+    const handler = createAuth(config()).wrap(async (_request, oidc) => {
+      await oidc.getAccessToken()
+      return new Response('unreachable')
+    })
+    const html = await handler(new Request(`${BASE}/x`, { headers: { accept: 'text/html' } }))
+    expect(html.status).toBe(401)
+    expect(html.headers.get('content-type')).toContain('text/html')
+    expect(await html.text()).toContain('SESSION_MISSING')
+    const json = await handler(new Request(`${BASE}/x`))
+    expect(json.status).toBe(401)
+    expect(await json.json()).toMatchObject({ error: 'SESSION_MISSING' })
+  })
+
+  it('sends the cookies of an erroring request too, and passes extra arguments through', async () => {
+    const handler = createAuth(config()).wrap(async (_request, oidc, env: { name: string }) => {
+      if (env.name !== 'worker') return new Response('wrong env')
+      return oidc.error(new Error('boom'))
+    })
+    const response = await handler(new Request(`${BASE}/x`, { headers: { cookie: TAMPERED } }), {
+      name: 'worker',
+    })
+    expect(response.status).toBe(500)
+    expect(await response.json()).toEqual({
+      error: 'INTERNAL_ERROR',
+      message: 'an unexpected error occurred',
+    })
+    expect(response.headers.getSetCookie()).toHaveLength(3)
+  })
+
+  it('lets errors that are not the library’s propagate', async () => {
+    const handler = createAuth(config()).wrap(() => {
+      throw new RangeError('a bug in the app')
+    })
+    await expect(handler(new Request(`${BASE}/x`))).rejects.toBeInstanceOf(RangeError)
+  })
+})
+
+describe('bearer checks', () => {
+  it('standalone: no token is a bare 401 challenge (RFC 6750 3.1), without a provider call', async () => {
+    const guard = requireBearer({
+      issuerBaseURL: 'https://op.example.com/',
+      audience: 'https://api.example.com',
+      fetch: async () => {
+        throw new Error('unexpected fetch')
+      },
+    })
+    const response = await guard(new Request(`${BASE}/api`))
+    expect(response).toBeInstanceOf(Response)
+    const failure = response as Response
+    expect(failure.status).toBe(401)
+    expect(failure.headers.get('www-authenticate')).toBe('Bearer')
+    expect(failure.headers.get('cache-control')).toBe('no-store')
+  })
+
+  it('engine-shared: a malformed Authorization header is 400 invalid_request', async () => {
+    const guard = createAuth(config()).requireBearer({ audience: 'https://api.example.com' })
+    const response = (await guard(
+      new Request(`${BASE}/api`, { headers: { authorization: 'Bearer a b' } }),
+    )) as Response
+    expect(response.status).toBe(400)
+    expect(response.headers.get('www-authenticate')).toContain('error="invalid_request"')
+  })
+
+  it('a misconfigured check throws instead of blaming the client', async () => {
+    const guard = requireBearer({
+      issuerBaseURL: 'https://op.example.com/',
+      audience: undefined as unknown as string,
+    })
+    await expect(
+      guard(new Request(`${BASE}/api`, { headers: { authorization: 'Bearer abc' } })),
+    ).rejects.toMatchObject({ code: 'CONFIG_INVALID' })
+  })
+})
+
+describe('errorResponse', () => {
+  it('escapes the message in HTML', async () => {
+    const { OidcHybridError } = await import('@oidc-hybrid/core')
+    const response = errorResponse(
+      new OidcHybridError('STATE_MISMATCH', '<script>x</script>'),
+      new Request(BASE, { headers: { accept: 'text/html' } }),
+    )
+    expect(response.status).toBe(400)
+    expect(await response.text()).not.toContain('<script>')
+  })
+})
+
+describe('Web APIs only', () => {
+  it('src imports no node:* module and uses no Buffer or process (it must run in workerd)', () => {
+    const dir = new URL('../src/', import.meta.url)
+    const offenders = readdirSync(dir)
+      .filter((name) => name.endsWith('.ts'))
+      .flatMap((name) =>
+        readFileSync(new URL(name, dir), 'utf8')
+          .split('\n')
+          .filter((line) => !/^\s*(\*|\/\/|\/\*)/.test(line))
+          .filter((line) => /from\s+['"]node:|\bBuffer\b|\bprocess\./.test(line))
+          .map((line) => `${name}: ${line.trim()}`),
+      )
+    expect(offenders).toEqual([])
+  })
+})

@@ -1,0 +1,98 @@
+/**
+ * The test application: a plain fetch handler built with the adapter, runnable unchanged on Node,
+ * inside workerd (bundled by esbuild) and on Bun or Deno. Web APIs only: no node:* here.
+ * It is also its own API: `/api` is protected with the engine's bearer check, `/api-standalone`
+ * with a standalone verifier, `/api-write` requires a scope the login never asks for.
+ */
+import { type AuthContext, createAuth, type FetchAuthConfig, requireBearer } from '../src/index.js'
+
+/** String bindings, as a Worker's `env` carries them. */
+export interface TestEnv {
+  ISSUER_BASE_URL: string
+  BASE_URL: string
+  CLIENT_ID: string
+  CLIENT_SECRET: string
+  SECRET: string
+  AUDIENCE: string
+  RESPONSE_TYPE?: string
+}
+
+export const SCOPE = 'openid profile email offline_access read:messages'
+
+export function createTestApp(
+  env: TestEnv,
+  overrides: Partial<FetchAuthConfig> = {},
+): (request: Request) => Promise<Response> {
+  const auth = createAuth({
+    issuerBaseURL: env.ISSUER_BASE_URL,
+    baseURL: env.BASE_URL,
+    clientID: env.CLIENT_ID,
+    clientSecret: env.CLIENT_SECRET,
+    secret: env.SECRET,
+    authorizationParams: {
+      response_type: env.RESPONSE_TYPE ?? 'code id_token',
+      scope: SCOPE,
+      audience: env.AUDIENCE,
+    },
+    ...overrides,
+  })
+  const api = auth.requireBearer({ audience: env.AUDIENCE, scopes: ['read:messages'] })
+  const apiWrite = auth.requireBearer({ audience: env.AUDIENCE, scopes: ['write:messages'] })
+  const standalone = requireBearer(
+    { issuerBaseURL: env.ISSUER_BASE_URL, audience: env.AUDIENCE },
+    { scopes: ['read:messages'] },
+  )
+
+  const protectedRoutes: Record<string, (oidc: AuthContext, url: URL) => Promise<Response>> = {
+    '/me': async (oidc) =>
+      Response.json({ claims: oidc.idTokenClaims, scope: oidc.accessToken?.scope }),
+    '/call-api': async (oidc, url) => {
+      const target = new URL(url.searchParams.get('path') ?? '/api', env.BASE_URL)
+      const response = await oidc.fetch(target)
+      return new Response(response.body, {
+        status: response.status,
+        headers: { 'content-type': 'application/json' },
+      })
+    },
+    '/userinfo': async (oidc) => Response.json(await oidc.fetchUserInfo()),
+    '/refresh': async (oidc, url) => {
+      const token = await oidc.getAccessToken({
+        refresh: 'force',
+        scope: url.searchParams.get('scope') ?? undefined,
+      })
+      return Response.json({ scope: token.scope, expires_in: token.expires_in })
+    },
+    '/token': async (oidc) => {
+      const token = await oidc.getAccessToken()
+      return Response.json({ expires_in: token.expires_in })
+    },
+  }
+
+  return auth.wrap(async (request, oidc) => {
+    const url = new URL(request.url)
+    const guard =
+      url.pathname === '/api'
+        ? api
+        : url.pathname === '/api-write'
+          ? apiWrite
+          : url.pathname === '/api-standalone'
+            ? standalone
+            : undefined
+    if (guard) {
+      const bearer = await guard(request)
+      if (bearer instanceof Response) return bearer
+      return Response.json({ sub: bearer.claims.sub, scopes: bearer.scopes })
+    }
+    const route = protectedRoutes[url.pathname]
+    if (route) {
+      const denied = await oidc.requireAuth()
+      return denied ?? route(oidc, url)
+    }
+    if (url.pathname === '/redirect') {
+      // An immutable-headers response: respond() must still get the cookies onto it.
+      if (oidc.isAuthenticated()) await oidc.getAccessToken()
+      return Response.redirect(new URL('/', env.BASE_URL).href, 302)
+    }
+    return new Response(oidc.isAuthenticated() ? `hello ${oidc.user?.sub}` : 'hello stranger')
+  })
+}

@@ -1,0 +1,206 @@
+/**
+ * The adapter inside real workerd (through Miniflare): the test app and the example worker are
+ * bundled with esbuild as a Worker would be (no Node built-ins resolvable), and log in end to end
+ * against the dev provider. The worker's own fetch() goes out through Miniflare's outboundService
+ * to Node, which forwards it to the provider, or back into the worker for its own URL (the API).
+ */
+import { fileURLToPath } from 'node:url'
+import { build } from 'esbuild'
+import {
+  Miniflare,
+  type Request as MiniflareRequest,
+  Response as MiniflareResponse,
+} from 'miniflare'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import {
+  type Browser,
+  createBrowser,
+  SESSION,
+  startProvider,
+  type TestProvider,
+} from './browser.js'
+
+/** The worker's origin: nothing listens there, requests reach it through dispatchFetch. */
+const APP = 'http://localhost:8787'
+const COMPATIBILITY_DATE = '2026-04-01'
+
+async function bundle(entry: string): Promise<string> {
+  const result = await build({
+    entryPoints: [fileURLToPath(new URL(entry, import.meta.url))],
+    bundle: true,
+    format: 'esm',
+    target: 'es2022',
+    // As wrangler bundles: no Node built-ins, so a node:* import in the adapter fails the build.
+    platform: 'neutral',
+    mainFields: ['module', 'main'],
+    conditions: ['workerd', 'worker', 'browser'],
+    alias: { '@oidc-hybrid/fetch': fileURLToPath(new URL('../src/index.ts', import.meta.url)) },
+    write: false,
+    logLevel: 'silent',
+  })
+  return result.outputFiles[0]!.text
+}
+
+interface Worker extends Browser {
+  /** URLs the worker fetched (provider and its own API). */
+  outbound: string[]
+}
+
+let op: TestProvider
+let scripts: { app: string; example: string }
+let running: Miniflare[] = []
+
+beforeAll(async () => {
+  op = await startProvider(APP)
+  const [app, example] = await Promise.all([
+    bundle('./worker.ts'),
+    bundle('../../../examples/worker/src/index.ts'),
+  ])
+  scripts = { app, example }
+})
+afterEach(async () => {
+  await Promise.all(running.map((mf) => mf.dispose()))
+  running = []
+})
+afterAll(async () => {
+  await op?.close()
+})
+
+async function copyResponse(response: Response): Promise<MiniflareResponse> {
+  const headers: [string, string][] = [...response.headers]
+  const body =
+    response.status === 204 || response.status === 304 ? null : await response.arrayBuffer()
+  return new MiniflareResponse(body, { status: response.status, headers })
+}
+
+function startWorker(script: string, bindings: Record<string, string>): Worker {
+  const outbound: string[] = []
+  const mf = new Miniflare({
+    host: '127.0.0.1',
+    port: 0,
+    modules: true,
+    script,
+    compatibilityDate: COMPATIBILITY_DATE,
+    bindings,
+    outboundService: async (request: MiniflareRequest, miniflare: Miniflare) => {
+      outbound.push(request.url)
+      const init = {
+        method: request.method,
+        headers: [...request.headers] as [string, string][],
+        body: ['GET', 'HEAD'].includes(request.method) ? undefined : await request.arrayBuffer(),
+        redirect: 'manual' as const,
+      }
+      if (new URL(request.url).origin === APP) return miniflare.dispatchFetch(request.url, init)
+      return copyResponse(await fetch(request.url, init))
+    },
+  })
+  running.push(mf)
+  const send = async (url: string, init: RequestInit) =>
+    (await mf.dispatchFetch(url, init as never)) as unknown as Response
+  return { ...createBrowser(APP, send), outbound }
+}
+
+function appWorker(responseType?: string): Worker {
+  const env = op.env({ responseType })
+  return startWorker(scripts.app, { ...env, RESPONSE_TYPE: env.RESPONSE_TYPE ?? 'code id_token' })
+}
+
+describe('the test app in workerd', () => {
+  it('logs in, reads the session, calls the API, refreshes, fetches userinfo, logs out', async () => {
+    const w = appWorker()
+    const grants = op.grants()
+    const callback = await w.login()
+    expect(callback.status).toBe(302)
+    expect(callback.headers.get('location')).toBe(`${APP}/`)
+    expect(w.jar.has(SESSION)).toBe(true)
+    expect(op.grants()).toBe(grants + 1)
+
+    const me = await (await w.get('/me', { accept: 'application/json' })).json()
+    expect(me.claims.sub).toBe('auth0|demo-user')
+    const api = await w.get('/call-api')
+    expect(api.status).toBe(200)
+    expect(await api.json()).toMatchObject({ sub: 'auth0|demo-user', scopes: ['read:messages'] })
+
+    // Discovery and the JWKS were fetched once for the login, the session and the API check.
+    const fetched = (suffix: string) => w.outbound.filter((url) => url.endsWith(suffix)).length
+    expect(fetched('/.well-known/openid-configuration')).toBe(1)
+    expect(fetched('/.well-known/jwks.json')).toBe(1)
+
+    const before = w.jar.cookies.get(SESSION)
+    const refreshed = await w.get('/refresh')
+    expect(refreshed.status).toBe(200)
+    expect(w.jar.cookies.get(SESSION)).not.toBe(before)
+    expect(await (await w.get('/userinfo')).json()).toMatchObject({ sub: 'auth0|demo-user' })
+
+    const logout = await w.get('/logout')
+    expect(logout.status).toBe(302)
+    expect(logout.headers.get('location')!.startsWith(`${op.provider.issuer}oidc/logout`)).toBe(
+      true,
+    )
+    expect(w.jar.has(SESSION)).toBe(false)
+  })
+
+  it('logs in with code id_token token', async () => {
+    const w = appWorker('code id_token token')
+    expect((await w.login()).status).toBe(302)
+    expect(w.jar.has(SESSION)).toBe(true)
+  })
+
+  it('refuses a code swapped in from another login (c_hash), before the token endpoint', async () => {
+    const w = appWorker()
+    const a = await w.authorize(await w.startLogin())
+    const b = await w.authorize(await w.startLogin())
+    a.params.set('code', b.params.get('code')!)
+    const grants = op.grants()
+    const response = await w.post(a.action, a.params, { accept: 'application/json' })
+    expect(response.status).toBe(400)
+    expect((await response.json()).error).toBe('C_HASH_MISMATCH')
+    expect(w.jar.has(SESSION)).toBe(false)
+    expect(op.grants()).toBe(grants)
+  })
+
+  it('refuses a callback without its transaction cookie, with an HTML page for browsers', async () => {
+    const w = appWorker()
+    const { action, params } = await w.authorize(await w.startLogin())
+    w.jar.cookies.clear()
+    const response = await w.post(action, params, { accept: 'text/html' })
+    expect(response.status).toBe(400)
+    expect(await response.text()).toContain('TRANSACTION_MISSING')
+    expect(w.jar.has(SESSION)).toBe(false)
+  })
+
+  it('refuses an oversized callback body', async () => {
+    const w = appWorker()
+    const response = await w.post(`${APP}/callback`, `state=${'a'.repeat(70 * 1024)}`, {
+      accept: 'application/json',
+    })
+    expect(response.status).toBe(413)
+    expect((await response.json()).error).toBe('BODY_TOO_LARGE')
+  })
+})
+
+describe('examples/worker in workerd', () => {
+  it('logs in and shows the messages from its bearer-protected API', async () => {
+    const env = op.env()
+    const w = startWorker(scripts.example, {
+      ISSUER_BASE_URL: env.ISSUER_BASE_URL,
+      BASE_URL: APP,
+      CLIENT_ID: env.CLIENT_ID,
+      CLIENT_SECRET: env.CLIENT_SECRET,
+      COOKIE_SECRET: env.SECRET,
+      AUDIENCE: env.AUDIENCE,
+      API_URL: `${APP}/api/messages`,
+    })
+    const anonymous = await w.get('/messages', { accept: 'text/html' })
+    expect(anonymous.status).toBe(302)
+    const { action, params } = await w.authorize(anonymous.headers.get('location')!)
+    const callback = await w.post(action, params)
+    expect(callback.headers.get('location')).toBe(`${APP}/messages`)
+    const messages = await w.get('/messages')
+    expect(messages.status).toBe(200)
+    expect(await messages.json()).toMatchObject({ for: 'auth0|demo-user' })
+    expect(await (await w.get('/')).text()).toContain('Hello Demo User')
+    const unauthenticated = await w.get('/api/messages', { cookie: '' })
+    expect(unauthenticated.status).toBe(401)
+  })
+})

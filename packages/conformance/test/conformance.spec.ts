@@ -1,0 +1,117 @@
+/**
+ * The case table, over HTTP, against every adapter and every hybrid response type. For each
+ * front-channel failure the token endpoint must never have been called, and no failure may leave
+ * a session cookie behind.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { APPS, type RunningApp } from '../src/apps.js'
+import { CASES, type Case, RESPONSE_TYPES, type ResponseType } from '../src/cases.js'
+import { HostileProvider } from '../src/hostile-provider.js'
+
+const SECRET = 'conformance-cookie-secret-0123456789abcdef0123'
+
+class Jar {
+  readonly cookies = new Map<string, string>()
+  store(response: Response): void {
+    for (const line of response.headers.getSetCookie()) {
+      const [pair, ...attributes] = line.split(';')
+      const at = pair!.indexOf('=')
+      const name = pair!.slice(0, at).trim()
+      if (attributes.some((a) => /^\s*max-age=0\s*$/i.test(a))) this.cookies.delete(name)
+      else this.cookies.set(name, pair!.slice(at + 1).trim())
+    }
+  }
+  header(): string {
+    return [...this.cookies].map(([n, v]) => `${n}=${v}`).join('; ')
+  }
+  hasSession(): boolean {
+    return [...this.cookies.keys()].some((n) => n.includes('appSession'))
+  }
+}
+
+let provider: HostileProvider
+beforeAll(async () => {
+  provider = await HostileProvider.start()
+})
+afterAll(async () => {
+  await provider?.close()
+})
+
+async function run(app: RunningApp, testCase: Case): Promise<void> {
+  const jar = new Jar()
+  const request = async (method: string, path: string, body?: string) => {
+    const response = await fetch(path.startsWith('http') ? path : `${app.url}${path}`, {
+      method,
+      redirect: 'manual',
+      headers: {
+        accept: 'application/json',
+        cookie: jar.header(),
+        ...(body === undefined ? {} : { 'content-type': 'application/x-www-form-urlencoded' }),
+      },
+      body,
+    })
+    jar.store(response)
+    return response
+  }
+  await provider.reset(testCase.misbehaviour)
+  const login = await request('GET', '/login')
+  expect(login.status).toBe(302)
+  const authorizationUrl = new URL(login.headers.get('location')!)
+  expect(testCase.authorizationUrl?.(authorizationUrl)).toBeUndefined()
+  const params = await provider.authorize(authorizationUrl.href)
+  const callback = await request('POST', `${app.url}/callback`, params.toString())
+  if (testCase.callback !== 'ok') {
+    const body = await callback.json()
+    expect({ status: callback.status >= 400, error: body.error }).toEqual({
+      status: true,
+      error: testCase.callback,
+    })
+    expect(jar.hasSession()).toBe(false)
+    if (!testCase.tokenEndpointCalled) expect(provider.count('/token')).toBe(0)
+    return
+  }
+  expect(callback.status, await callback.clone().text()).toBe(302)
+  expect(jar.hasSession()).toBe(true)
+  if (testCase.after) {
+    const response = await request('GET', `/${testCase.after.step}`)
+    const body = await response.json()
+    if (testCase.after.expect === 'ok') expect(response.status, JSON.stringify(body)).toBe(200)
+    else expect(body.error).toBe(testCase.after.expect)
+  }
+}
+
+for (const adapter of APPS) {
+  describe(adapter.name, () => {
+    const apps = new Map<ResponseType, RunningApp>()
+    beforeAll(async () => {
+      for (const responseType of RESPONSE_TYPES) {
+        apps.set(
+          responseType,
+          await adapter.start((baseURL) => ({
+            issuerBaseURL: provider.issuer,
+            baseURL,
+            clientID: provider.clientId,
+            clientSecret: provider.clientSecret,
+            secret: SECRET,
+            httpTimeout: 1_000,
+            // Cases change the provider's keys one after another (rotation, kid-less keys);
+            // the refetch cooldown itself is tested in the core's engine tests.
+            jwksCooldown: 0,
+            authorizationParams: {
+              response_type: responseType,
+              scope: 'openid profile offline_access',
+            },
+          })),
+        )
+      }
+    })
+    afterAll(async () => {
+      await Promise.all([...apps.values()].map((app) => app.close()))
+    })
+    for (const testCase of CASES) {
+      for (const responseType of testCase.responseTypes ?? RESPONSE_TYPES) {
+        it(`${testCase.id} [${responseType}]`, () => run(apps.get(responseType)!, testCase))
+      }
+    }
+  })
+}

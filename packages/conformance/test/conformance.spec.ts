@@ -4,7 +4,8 @@
  * a session cookie behind.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { APPS, type RunningApp } from '../src/apps.js'
+import { APPS, type AppUnderTest, type RunningApp } from '../src/apps.js'
+import { nestExpress, nestFastify } from '../src/nest.js'
 import { CASES, type Case, RESPONSE_TYPES, type ResponseType } from '../src/cases.js'
 import { HostileProvider } from '../src/hostile-provider.js'
 
@@ -80,7 +81,9 @@ async function run(app: RunningApp, testCase: Case): Promise<void> {
   }
 }
 
-for (const adapter of APPS) {
+const ADAPTERS: readonly AppUnderTest[] = [...APPS, nestExpress, nestFastify]
+
+for (const adapter of ADAPTERS) {
   describe(adapter.name, () => {
     const apps = new Map<ResponseType, RunningApp>()
     beforeAll(async () => {

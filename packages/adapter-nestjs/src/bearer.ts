@@ -1,0 +1,206 @@
+/**
+ * The API side: `BearerAuthModule` provides a bearer verifier (RFC 9068 JWT access tokens, keys
+ * from the issuer's JWKS), `BearerAuthGuard` checks each request with the route's
+ * `@RequiredScopes()` and `@RequiredClaims()`, and failures answer as RFC 6750 3 says.
+ */
+import {
+  type CanActivate,
+  type CustomDecorator,
+  createParamDecorator,
+  type ExecutionContext,
+  HttpException,
+  Inject,
+  Injectable,
+  Module,
+  SetMetadata,
+} from '@nestjs/common'
+import { Reflector } from '@nestjs/core'
+import {
+  type AccessTokenClaims,
+  type BearerFailure,
+  type BearerVerifier,
+  ConfigurationError,
+  createBearerVerifier,
+  isOidcHybridError,
+  OidcHybridError,
+  type VerifiedBearer,
+} from '@oidc-hybrid/core'
+import { requestState } from './context.js'
+import { isPublic } from './guard.js'
+import { headerOf, type PlatformRequest, type PlatformResponse, setHeader } from './http.js'
+import {
+  BEARER_AUTH_OPTIONS,
+  BEARER_VERIFIER,
+  BearerAuthConfigurableModule,
+  type BearerAuthModuleOptions,
+} from './options.js'
+
+/** Metadata key of {@link RequiredScopes}. */
+export const REQUIRED_SCOPES = 'oidc-hybrid:required-scopes'
+/** Metadata key of {@link RequiredClaims}. */
+export const REQUIRED_CLAIMS = 'oidc-hybrid:required-claims'
+
+/**
+ * A claim check: each named claim must equal the value (or, for a list claim, contain it), or a
+ * predicate over all claims must hold.
+ */
+export type ClaimRequirement =
+  | Readonly<Record<string, string | number | boolean>>
+  | ((claims: AccessTokenClaims) => boolean)
+
+/**
+ * Scopes the access token must all grant (added to the module's `scopes`); on a controller and
+ * a route they add up. With `permissionsClaim: true`, Auth0 RBAC `permissions` count as scopes.
+ *
+ * @see [RFC 6750 3.1](https://www.rfc-editor.org/rfc/rfc6750#section-3.1)
+ */
+export const RequiredScopes = (...scopes: string[]): CustomDecorator<string> =>
+  SetMetadata(REQUIRED_SCOPES, scopes)
+
+/**
+ * A claim check the access token must pass, after its signature, issuer, audience, times and
+ * scopes were verified; on a controller and a route every check must pass. A failure is
+ * 403 `insufficient_scope`.
+ *
+ * @example
+ * ```ts
+ * @RequiredClaims({ org_id: 'org_acme' })
+ * @RequiredClaims((claims) => claims.sub.startsWith('auth0|'))
+ * ```
+ * @see [RFC 6750 3.1](https://www.rfc-editor.org/rfc/rfc6750#section-3.1)
+ */
+export const RequiredClaims = (requirement: ClaimRequirement): CustomDecorator<string> =>
+  SetMetadata(REQUIRED_CLAIMS, requirement)
+
+function satisfies(requirement: ClaimRequirement, claims: AccessTokenClaims): boolean {
+  if (typeof requirement === 'function') return requirement(claims) === true
+  return Object.entries(requirement).every(([name, expected]) => {
+    const actual = claims[name]
+    return Array.isArray(actual) ? actual.includes(expected) : actual === expected
+  })
+}
+
+function claimNames(requirement: ClaimRequirement): string[] {
+  return typeof requirement === 'function' ? [] : Object.keys(requirement)
+}
+
+/**
+ * A failed bearer check, as RFC 6750 3 says: 400 `invalid_request`, 401 (bare challenge when no
+ * token was sent, `invalid_token` otherwise) or 403 `insufficient_scope`, with a JSON body.
+ * `BearerAuthGuard` writes `WWW-Authenticate` onto the response before throwing it, so any
+ * exception filter that keeps headers answers correctly.
+ *
+ * @see [RFC 6750 3](https://www.rfc-editor.org/rfc/rfc6750#section-3)
+ */
+export class BearerAuthException extends HttpException {
+  readonly wwwAuthenticate: string
+
+  constructor(failure: BearerFailure) {
+    super(JSON.parse(failure.body) as Record<string, unknown>, failure.status)
+    this.wwwAuthenticate = failure.wwwAuthenticate
+  }
+}
+
+/**
+ * Requires a valid bearer access token for the audience `BearerAuthModule` was given, with the
+ * route's required scopes and claims. On success the result is in `@Bearer()`.
+ *
+ * @see [RFC 9068 4](https://www.rfc-editor.org/rfc/rfc9068#section-4)
+ * @see [RFC 6750 2.1](https://www.rfc-editor.org/rfc/rfc6750#section-2.1)
+ */
+@Injectable()
+export class BearerAuthGuard implements CanActivate {
+  readonly #verifier: BearerVerifier
+  readonly #reflector: Reflector
+
+  constructor(
+    @Inject(BEARER_VERIFIER) verifier: BearerVerifier,
+    @Inject(Reflector) reflector: Reflector,
+  ) {
+    this.#verifier = verifier
+    this.#reflector = reflector
+  }
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    if (isPublic(this.#reflector, context)) return true
+    if (context.getType() !== 'http') {
+      throw new ConfigurationError(
+        'BearerAuthGuard checks HTTP requests only; apply it to HTTP controllers only',
+      )
+    }
+    // The controller's requirements first, then the route's: they add up.
+    const targets = [context.getClass(), context.getHandler()]
+    const scopes = [
+      ...new Set(
+        this.#reflector
+          .getAll<Array<string[] | undefined>>(REQUIRED_SCOPES, targets)
+          .flatMap((list) => list ?? []),
+      ),
+    ]
+    const requirements = this.#reflector
+      .getAll<Array<ClaimRequirement | undefined>>(REQUIRED_CLAIMS, targets)
+      .filter((requirement) => requirement !== undefined)
+    const http = context.switchToHttp()
+    const request = http.getRequest<PlatformRequest>()
+    try {
+      const verified = await this.#verifier.verify(headerOf(request, 'authorization'), { scopes })
+      for (const requirement of requirements) {
+        if (!satisfies(requirement, verified.claims)) {
+          throw new OidcHybridError(
+            'BEARER_INSUFFICIENT_SCOPE',
+            'the access token does not carry the claims this route requires',
+            { details: { claims: claimNames(requirement) } },
+          )
+        }
+      }
+      requestState(request).bearer = verified
+      return true
+    } catch (error) {
+      if (isOidcHybridError(error) && error.code === 'CONFIG_INVALID') throw error
+      const failure = this.#verifier.failure(error, { scopes })
+      const response = http.getResponse<PlatformResponse>()
+      setHeader(response, 'www-authenticate', failure.wwwAuthenticate)
+      setHeader(response, 'cache-control', 'no-store')
+      throw new BearerAuthException(failure)
+    }
+  }
+}
+
+/**
+ * The verified access token of the request (`{ claims, scopes }`), or one claim:
+ * `@Bearer('sub') sub: string`. Set by `BearerAuthGuard`.
+ *
+ * @see [RFC 9068 2.2](https://www.rfc-editor.org/rfc/rfc9068#section-2.2)
+ */
+export const Bearer = createParamDecorator(
+  (claim: string | undefined, context: ExecutionContext): unknown => {
+    const verified: VerifiedBearer | undefined = requestState(
+      context.switchToHttp().getRequest<PlatformRequest>(),
+    ).bearer
+    if (verified === undefined) {
+      throw new ConfigurationError(
+        '@Bearer() reads what BearerAuthGuard verified: add @UseGuards(BearerAuthGuard) to this route',
+      )
+    }
+    return claim === undefined ? verified : verified.claims[claim]
+  },
+)
+
+/**
+ * Bearer protection for an API: `BearerAuthModule.forRoot({ issuerBaseURL, audience })` or
+ * `forRootAsync(...)`, then `@UseGuards(BearerAuthGuard)` (or `APP_GUARD`).
+ *
+ * @see [RFC 9068 4](https://www.rfc-editor.org/rfc/rfc9068#section-4)
+ */
+@Module({
+  providers: [
+    {
+      provide: BEARER_VERIFIER,
+      useFactory: (options: BearerAuthModuleOptions) => createBearerVerifier(options),
+      inject: [BEARER_AUTH_OPTIONS],
+    },
+    BearerAuthGuard,
+  ],
+  exports: [BEARER_VERIFIER, BearerAuthGuard],
+})
+export class BearerAuthModule extends BearerAuthConfigurableModule {}

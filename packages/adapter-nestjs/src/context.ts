@@ -1,0 +1,142 @@
+/**
+ * A request's authentication state: the session the engine loaded once, the actions on it, and
+ * the Set-Cookie lines they produce written onto the response as soon as they exist (so they
+ * also go out with an error answer).
+ */
+import type {
+  AccessTokenOptions,
+  IdTokenClaims,
+  RequestSession,
+  Session,
+  UserinfoClaims,
+  VerifiedBearer,
+} from '@oidc-hybrid/core'
+import { appendSetCookies, type PlatformRequest, type PlatformResponse } from './http.js'
+
+/** The session's token-endpoint access token, as express-openid-connect users know it. */
+export interface SessionAccessToken {
+  access_token: string
+  token_type: 'Bearer'
+  /** Seconds until it expires (0 when it has), undefined when the provider did not say. */
+  expires_in: number | undefined
+  scope: string | undefined
+  isExpired(): boolean
+  /** Refreshes now (optionally with a reduced scope); the new session cookie is sent. */
+  refresh(options?: { scope?: string }): Promise<SessionAccessToken>
+}
+
+/** What `@Oidc()` gives a handler: the request's authentication state and actions. */
+export interface OidcContext {
+  isAuthenticated(): boolean
+  /** ID token claims of the logged-in user. */
+  readonly user: IdTokenClaims | undefined
+  readonly idToken: string | undefined
+  readonly refreshToken: string | undefined
+  readonly session: Session | undefined
+  readonly accessToken: SessionAccessToken | undefined
+  /**
+   * The access token, refreshed first when expired (or with `refresh: 'force'`, or for a reduced
+   * `scope`); concurrent requests share one refresh. The updated session cookie is sent.
+   */
+  getAccessToken(options?: AccessTokenOptions): Promise<SessionAccessToken>
+  /** Userinfo claims (their `sub` is checked against the session's). */
+  fetchUserInfo(): Promise<UserinfoClaims>
+  /** Calls an API with the access token as a Bearer token, refreshing it first when expired. */
+  fetch(input: string | URL | Request, init?: RequestInit): Promise<Response>
+}
+
+export class RequestOidcContext implements OidcContext {
+  readonly #loaded: RequestSession
+  readonly #response: PlatformResponse
+  readonly #now: () => number
+
+  constructor(loaded: RequestSession, response: PlatformResponse, now: () => number) {
+    this.#loaded = loaded
+    this.#response = response
+    this.#now = now
+  }
+
+  isAuthenticated(): boolean {
+    return this.#loaded.isAuthenticated()
+  }
+  get user(): IdTokenClaims | undefined {
+    return this.#loaded.user
+  }
+  get idToken(): string | undefined {
+    return this.#loaded.session?.idToken
+  }
+  get refreshToken(): string | undefined {
+    return this.#loaded.session?.refreshToken
+  }
+  get session(): Session | undefined {
+    return this.#loaded.session
+  }
+  get accessToken(): SessionAccessToken | undefined {
+    const session = this.#loaded.session
+    return session && this.#accessToken(session)
+  }
+
+  getAccessToken(options?: AccessTokenOptions): Promise<SessionAccessToken> {
+    return this.#track(async () => this.#accessToken(await this.#loaded.getAccessToken(options)))
+  }
+
+  fetchUserInfo(): Promise<UserinfoClaims> {
+    return this.#track(() => this.#loaded.fetchUserinfo())
+  }
+
+  fetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
+    return this.#track(() => this.#loaded.fetchWithAccessToken(input, init))
+  }
+
+  /** Writes the Set-Cookie lines produced so far (rolling, resealing, refresh) onto the response. */
+  flush(): void {
+    appendSetCookies(this.#response, this.#loaded.takeSetCookies())
+  }
+
+  async #track<T>(run: () => Promise<T>): Promise<T> {
+    try {
+      return await run()
+    } finally {
+      this.flush()
+    }
+  }
+
+  #accessToken(session: Session): SessionAccessToken {
+    return {
+      access_token: session.accessToken,
+      token_type: session.tokenType,
+      expires_in:
+        session.expiresAt === undefined ? undefined : Math.max(0, session.expiresAt - this.#now()),
+      scope: session.scope,
+      isExpired: () => this.#loaded.isAccessTokenExpired(),
+      refresh: (options) =>
+        this.#track(async () => this.#accessToken(await this.#loaded.refresh(options?.scope))),
+    }
+  }
+}
+
+/** Loads a request's context; the module stashes one on every request it sees. */
+export type ContextLoader = (
+  request: PlatformRequest,
+  response: PlatformResponse,
+) => Promise<OidcContext>
+
+/** What the adapter keeps on a request between the middleware, the guards and the decorators. */
+export interface RequestState {
+  loader?: ContextLoader
+  context?: Promise<OidcContext>
+  bearer?: VerifiedBearer
+}
+
+// Symbol.for: the ESM and CJS builds of this package, if both are loaded, see the same state.
+const STATE = Symbol.for('@oidc-hybrid/nestjs.request-state')
+
+/**
+ * The adapter's state for a request, kept on the Node request underneath (Fastify's request
+ * wraps it, so the middleware and the guards see one object on both platforms).
+ */
+export function requestState(request: PlatformRequest): RequestState {
+  const holder = (request.raw ?? request) as { [STATE]?: RequestState }
+  holder[STATE] ??= {}
+  return holder[STATE]
+}

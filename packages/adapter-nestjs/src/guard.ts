@@ -1,0 +1,93 @@
+/**
+ * The session guard: lets logged-in users through, sends browsers to the login and back, and
+ * answers everything else 401. Usable on a controller or route, or for the whole app as
+ * `APP_GUARD`, with `@Public()` to opt a route out.
+ */
+import {
+  type CanActivate,
+  type CustomDecorator,
+  type ExecutionContext,
+  Inject,
+  Injectable,
+  SetMetadata,
+} from '@nestjs/common'
+import { Reflector } from '@nestjs/core'
+import { ConfigurationError, OidcHybridError, wantsHtml } from '@oidc-hybrid/core'
+import { LoginRedirectException } from './filter.js'
+import {
+  applyHeaders,
+  headerOf,
+  type PlatformRequest,
+  type PlatformResponse,
+  targetOf,
+  toAuthRequest,
+} from './http.js'
+import { HybridAuthService } from './service.js'
+
+/** Metadata key of {@link Public}. */
+export const PUBLIC_ROUTE = 'oidc-hybrid:public'
+
+/**
+ * Marks a route or controller as open to everyone: `HybridAuthGuard` (and `BearerAuthGuard`)
+ * let it through. The session is still loaded, so `@User()` is the user when there is one.
+ *
+ * @see [RFC 6750 3](https://www.rfc-editor.org/rfc/rfc6750#section-3)
+ */
+export const Public = (): CustomDecorator<string> => SetMetadata(PUBLIC_ROUTE, true)
+
+/** True when the handler or its class is marked {@link Public}. */
+export function isPublic(reflector: Reflector, context: ExecutionContext): boolean {
+  return (
+    reflector.getAllAndOverride<boolean | undefined>(PUBLIC_ROUTE, [
+      context.getHandler(),
+      context.getClass(),
+    ]) === true
+  )
+}
+
+/**
+ * Requires a logged-in user. A browser navigation (GET asking for HTML) is redirected to the
+ * login and comes back to the URL it asked for; other requests get 401 (`SESSION_MISSING`).
+ * Session cookies rolled while loading are written onto the response.
+ *
+ * @see [OIDC Core 3.3.2.1](https://openid.net/specs/openid-connect-core-1_0-errata2.html#HybridAuthRequest)
+ */
+@Injectable()
+export class HybridAuthGuard implements CanActivate {
+  readonly #auth: HybridAuthService
+  readonly #reflector: Reflector
+
+  constructor(
+    @Inject(HybridAuthService) auth: HybridAuthService,
+    @Inject(Reflector) reflector: Reflector,
+  ) {
+    this.#auth = auth
+    this.#reflector = reflector
+  }
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const open = isPublic(this.#reflector, context)
+    if (context.getType() !== 'http') {
+      if (open) return true
+      // Failing closed: a global guard must not wave through what it cannot check.
+      throw new ConfigurationError(
+        'HybridAuthGuard checks HTTP requests only; mark this handler @Public() or apply the guard to HTTP controllers only',
+      )
+    }
+    const http = context.switchToHttp()
+    const request = http.getRequest<PlatformRequest>()
+    const response = http.getResponse<PlatformResponse>()
+    const oidc = await this.#auth.context(request, response)
+    if (open || oidc.isAuthenticated()) return true
+    if (request.method === 'GET' && wantsHtml(headerOf(request, 'accept'))) {
+      const engine = this.#auth.engine
+      const answer = await engine.login(toAuthRequest(request, engine.config.baseURL), {
+        returnTo: targetOf(request),
+      })
+      if (answer.error) throw answer.error
+      applyHeaders(response, answer)
+      throw new LoginRedirectException(answer.headers.get('location') ?? '')
+    }
+    throw new OidcHybridError('SESSION_MISSING', 'this route needs a logged-in user: log in first')
+  }
+}

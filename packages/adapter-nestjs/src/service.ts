@@ -1,0 +1,118 @@
+/**
+ * The engine inside Nest's container: one `HybridAuth` per module, the per-request session, and
+ * the login, callback and logout routes answered at the configured paths.
+ */
+import { Inject, Injectable } from '@nestjs/common'
+import {
+  type AuthResponse,
+  createHybridAuth,
+  type HybridAuth,
+  isOidcHybridError,
+} from '@oidc-hybrid/core'
+import { type BodySource, readFormBody } from './body.js'
+import { type OidcContext, RequestOidcContext, requestState } from './context.js'
+import {
+  headerOf,
+  type NodeResponse,
+  type PlatformRequest,
+  type PlatformResponse,
+  pathOf,
+  plainHttpProblem,
+  sendError,
+  toAuthRequest,
+  writeAuthResponse,
+} from './http.js'
+import { HYBRID_AUTH_OPTIONS, type HybridAuthModuleOptions } from './options.js'
+
+type Route = 'login' | 'callback' | 'logout'
+
+/** A Connect-style middleware, the shape both platforms' `use()` accepts. */
+export type RouteMiddleware = (
+  request: BodySource,
+  response: NodeResponse,
+  next: (error?: unknown) => void,
+) => void
+
+/**
+ * The engine and the request contexts, injectable anywhere the module is visible.
+ *
+ * @see [OIDC Core 3.3](https://openid.net/specs/openid-connect-core-1_0-errata2.html#HybridFlowAuth)
+ */
+@Injectable()
+export class HybridAuthService {
+  /** The core engine (see `@oidc-hybrid/core`): verifyBearer, refreshSession, metadata, ... */
+  readonly engine: HybridAuth
+
+  constructor(@Inject(HYBRID_AUTH_OPTIONS) options: HybridAuthModuleOptions) {
+    // A configuration mistake is a ConfigurationError here, when the application starts.
+    this.engine = options.engine ?? createHybridAuth(options)
+  }
+
+  /**
+   * The request's authentication state, loaded once per request: expired, tampered or foreign
+   * session cookies count as no session and are cleared, and a rolled or resealed session
+   * cookie is written onto `response`.
+   */
+  context(request: PlatformRequest, response: PlatformResponse): Promise<OidcContext> {
+    const state = requestState(request)
+    state.context ??= this.#load(request, response)
+    return state.context
+  }
+
+  async #load(request: PlatformRequest, response: PlatformResponse): Promise<OidcContext> {
+    const engine = this.engine
+    const loaded = await engine.load(toAuthRequest(request, engine.config.baseURL))
+    const context = new RequestOidcContext(loaded, response, engine.config.now)
+    context.flush()
+    return context
+  }
+
+  /**
+   * The middleware the module mounts on the platform: answers GET login, the callback (any
+   * method, so a wrong one gets a typed error) and GET logout at exactly the configured paths,
+   * and lets every other request through, noting how to load its session.
+   */
+  middleware(): RouteMiddleware {
+    const { login, callback, logout } = this.engine.routes
+    const loader = this.context.bind(this)
+    return (request, response, next) => {
+      requestState(request).loader ??= loader
+      const path = pathOf(request)
+      const get = request.method === 'GET'
+      const route: Route | undefined =
+        path === callback
+          ? 'callback'
+          : get && path === login
+            ? 'login'
+            : get && path === logout
+              ? 'logout'
+              : undefined
+      if (route === undefined) {
+        next()
+        return
+      }
+      this.#answer(route, request, response).catch(next)
+    }
+  }
+
+  async #answer(route: Route, request: BodySource, response: NodeResponse): Promise<void> {
+    const accept = headerOf(request, 'accept')
+    const engine = this.engine
+    try {
+      const incoming = toAuthRequest(request, engine.config.baseURL)
+      const problem = plainHttpProblem(incoming.url)
+      if (problem) throw problem
+      let answer: AuthResponse
+      if (route === 'login') answer = await engine.login(incoming)
+      else if (route === 'logout') answer = await engine.logout(incoming)
+      else {
+        const body = request.method === 'POST' ? await readFormBody(request) : undefined
+        answer = await engine.callback({ ...incoming, body })
+      }
+      writeAuthResponse(response, answer, accept)
+    } catch (error) {
+      if (!isOidcHybridError(error)) throw error
+      sendError(response, error, accept)
+    }
+  }
+}

@@ -5,9 +5,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { APPS, type AppUnderTest, type RunningApp } from '../src/apps.js'
-import { nestExpress, nestFastify } from '../src/nest.js'
 import { CASES, type Case, RESPONSE_TYPES, type ResponseType } from '../src/cases.js'
 import { HostileProvider } from '../src/hostile-provider.js'
+import { nestExpress, nestFastify } from '../src/nest.js'
 
 const SECRET = 'conformance-cookie-secret-0123456789abcdef0123'
 

@@ -5,6 +5,8 @@
 set -euo pipefail
 source "$(dirname "$0")/setup.sh"
 ensure_chromium
+# The fetch adapter's smoke test on Bun and Deno, fetched from the npm registry by npx.
+export SMOKE_RUNTIMES="${SMOKE_RUNTIMES-bun,deno}"
 
 pnpm exec turbo run build typecheck lint test lint:package --concurrency=2 --output-logs=errors-only "$@"
 pnpm exec biome check .

@@ -1,7 +1,8 @@
 /**
  * Smoke test on Bun and Deno: the test app, bundled for a Web-only platform, served by the
  * runtime's own server, logs in against the dev provider, calls its API, and refuses a swapped
- * code. Opt-in, because it fetches the runtimes from the npm registry:
+ * code. `scripts/test.sh` turns it on; run alone it is opt-in, because it fetches the runtimes from the
+ * npm registry:
  *
  *   SMOKE_RUNTIMES=bun,deno npx vitest run test/smoke-runtimes.spec.ts
  *

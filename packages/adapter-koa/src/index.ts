@@ -194,7 +194,7 @@ class KoaOidcContext implements KoaOidc {
   }
 
   #accessToken(session: Session): AccessToken {
-    const now = Math.floor(Date.now() / 1000)
+    const now = this.#engine.config.now()
     return {
       access_token: session.accessToken,
       token_type: session.tokenType,

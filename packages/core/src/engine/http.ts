@@ -14,7 +14,11 @@ export interface HttpOptions {
 }
 
 export async function send(request: Request, options: HttpOptions): Promise<HttpResponseData> {
-  const signal = AbortSignal.timeout(options.timeout)
+  // A timer cleared in `finally`, not AbortSignal.timeout(): those stay alive for the whole
+  // timeout, which under load holds memory for requests long finished.
+  const controller = new AbortController()
+  const signal = controller.signal
+  const timer = setTimeout(() => controller.abort(), options.timeout)
   const target = new URL(request.url)
   const where = `${target.origin}${target.pathname}`
   try {
@@ -35,6 +39,8 @@ export async function send(request: Request, options: HttpOptions): Promise<Http
       `${request.method} ${where} failed: ${error instanceof Error ? error.message : String(error)}`,
       { cause: error, details: { url: where } },
     )
+  } finally {
+    clearTimeout(timer)
   }
 }
 

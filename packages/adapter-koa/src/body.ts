@@ -2,7 +2,7 @@
  * The raw form body of the callback, whether or not a body parser ran before us. The raw text is
  * what the core parses, so duplicated parameters stay visible (a parsed object would hide them).
  */
-import { OidcHybridError } from '@oidc-hybrid/core'
+import { encodeParsedForm, OidcHybridError } from '@oidc-hybrid/core'
 import type { Context } from 'koa'
 
 /** Bytes a callback body may have; form_post responses are a few KB. */
@@ -15,29 +15,12 @@ export async function readFormBody(ctx: Context): Promise<string> {
   // koa-bodyparser and @koa/bodyparser keep the raw text here.
   if (typeof request.rawBody === 'string') return request.rawBody
   if (request.body !== undefined && request.body !== null && ctx.req.readableEnded) {
-    return reencode(request.body)
+    return encodeParsedForm(
+      request.body,
+      'mount the parser after auth() or enable its rawBody option',
+    )
   }
   return readStream(ctx)
-}
-
-/** A parser consumed the stream without keeping the raw text: rebuild it, arrays included. */
-function reencode(body: unknown): string {
-  if (typeof body === 'string') return body
-  const params = new URLSearchParams()
-  if (typeof body === 'object' && body !== null) {
-    for (const [name, value] of Object.entries(body)) {
-      for (const item of Array.isArray(value) ? value : [value]) {
-        if (typeof item !== 'string') {
-          throw new OidcHybridError(
-            'CALLBACK_CONTENT_TYPE_INVALID',
-            'the callback body was parsed into nested values by a body parser; mount the parser after auth() or enable its rawBody option',
-          )
-        }
-        params.append(name, item)
-      }
-    }
-  }
-  return params.toString()
 }
 
 async function readStream(ctx: Context): Promise<string> {

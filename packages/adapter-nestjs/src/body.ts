@@ -6,7 +6,7 @@
  * content-type parser, so the stream is always unread there. On Express, Nest's body parsers run
  * first: `rawBody: true` keeps the bytes, otherwise the parsed object is encoded again.
  */
-import { OidcHybridError } from '@oidc-hybrid/core'
+import { encodeParsedForm, OidcHybridError } from '@oidc-hybrid/core'
 import { headerOf, type PlatformRequest } from './http.js'
 
 /** Bytes a callback body may have; form_post responses are a few KB. */
@@ -38,7 +38,9 @@ export async function readFormBody(request: BodySource): Promise<string> {
         'a body parser consumed the callback body without keeping it; create the app with `rawBody: true`, or let the parser keep `req.body`',
       )
     }
-    return limited(reencode(body))
+    return limited(
+      encodeParsedForm(body, 'create the app with `rawBody: true` so the form is read as sent'),
+    )
   }
   return readStream(request)
 }
@@ -46,26 +48,6 @@ export async function readFormBody(request: BodySource): Promise<string> {
 function limited(text: string): string {
   if (Buffer.byteLength(text) > MAX_FORM_BYTES) throw tooLarge()
   return text
-}
-
-/** A parser consumed the stream without keeping the raw text: rebuild it, arrays included. */
-function reencode(body: unknown): string {
-  if (typeof body === 'string') return body
-  const params = new URLSearchParams()
-  if (typeof body === 'object' && body !== null) {
-    for (const [name, value] of Object.entries(body)) {
-      for (const item of Array.isArray(value) ? value : [value]) {
-        if (typeof item !== 'string') {
-          throw new OidcHybridError(
-            'CALLBACK_CONTENT_TYPE_INVALID',
-            'the callback body was parsed into nested values by a body parser; create the app with `rawBody: true` so the form is read as sent',
-          )
-        }
-        params.append(name, item)
-      }
-    }
-  }
-  return params.toString()
 }
 
 async function readStream(request: BodySource): Promise<string> {

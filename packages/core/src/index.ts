@@ -27,6 +27,7 @@ export {
   parseCookieHeader,
   serializeCookie,
 } from './engine/cookies.js'
+export { encodeParsedForm } from './engine/form-body.js'
 // Engine (I/O shell shared by adapters)
 export {
   type AuthRequest,

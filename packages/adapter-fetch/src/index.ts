@@ -28,6 +28,7 @@
  * ```
  */
 import {
+  type AccessTokenView,
   type AuthRequest,
   type AuthResponse,
   type BearerFailure,
@@ -63,16 +64,7 @@ export type {
 export { MAX_FORM_BYTES } from './body.js'
 
 /** The session's token-endpoint access token, as express-openid-connect users know it. */
-export interface AccessToken {
-  access_token: string
-  token_type: 'Bearer'
-  /** Seconds until it expires (0 when it has), undefined when the provider did not say. */
-  expires_in: number | undefined
-  scope: string | undefined
-  isExpired(): boolean
-  /** Refreshes now (optionally with a reduced scope); the new session cookie goes out with `respond`. */
-  refresh(options?: { scope?: string }): Promise<AccessToken>
-}
+export type AccessToken = AccessTokenView
 
 /**
  * One request's authentication state and actions. Cookies it has to update (session rolled,
@@ -210,11 +202,11 @@ class FetchAuthContext implements AuthContext {
   }
   get accessToken(): AccessToken | undefined {
     const session = this.#loaded.session
-    return session && this.#accessToken(session)
+    return session && this.#loaded.viewOf(session)
   }
 
   async getAccessToken(options?: { refresh?: 'auto' | 'force' | 'never'; scope?: string }) {
-    return this.#accessToken(await this.#loaded.getAccessToken(options))
+    return this.#loaded.viewOf(await this.#loaded.getAccessToken(options))
   }
 
   fetchUserInfo(): Promise<UserinfoClaims> {
@@ -255,19 +247,6 @@ class FetchAuthContext implements AuthContext {
 
   respond(response: Response): Response {
     return appendCookies(response, this.#loaded.takeSetCookies())
-  }
-
-  #accessToken(session: Session): AccessToken {
-    const now = this.#engine.config.now()
-    return {
-      access_token: session.accessToken,
-      token_type: session.tokenType,
-      expires_in:
-        session.expiresAt === undefined ? undefined : Math.max(0, session.expiresAt - now),
-      scope: session.scope,
-      isExpired: () => this.#loaded.isAccessTokenExpired(),
-      refresh: async (options) => this.#accessToken(await this.#loaded.refresh(options?.scope)),
-    }
   }
 }
 

@@ -21,6 +21,7 @@
  * ```
  */
 import {
+  type AccessTokenView,
   type AuthRequest,
   type AuthResponse,
   type BearerOptions,
@@ -48,16 +49,7 @@ import { readFormBody } from './body.js'
 export type { HybridAuthConfig } from '@oidc-hybrid/core'
 
 /** The session's token-endpoint access token, as express-openid-connect users know it. */
-export interface AccessToken {
-  access_token: string
-  token_type: 'Bearer'
-  /** Seconds until it expires (0 when it has), undefined when the provider did not say. */
-  expires_in: number | undefined
-  scope: string | undefined
-  isExpired(): boolean
-  /** Refreshes now (optionally with a reduced scope); the new session cookie is sent. */
-  refresh(options?: { scope?: string }): Promise<AccessToken>
-}
+export type AccessToken = AccessTokenView
 
 /** `ctx.oidc`: the request's authentication state and actions. */
 export interface KoaOidc {
@@ -166,11 +158,11 @@ class KoaOidcContext implements KoaOidc {
   }
   get accessToken(): AccessToken | undefined {
     const session = this.#loaded.session
-    return session && this.#accessToken(session)
+    return session && this.#loaded.viewOf(session)
   }
 
   async getAccessToken(options?: { refresh?: 'auto' | 'force' | 'never'; scope?: string }) {
-    return this.#accessToken(await this.#loaded.getAccessToken(options))
+    return this.#loaded.viewOf(await this.#loaded.getAccessToken(options))
   }
 
   fetchUserInfo(): Promise<UserinfoClaims> {
@@ -192,19 +184,6 @@ class KoaOidcContext implements KoaOidc {
   /** Set-Cookie lines produced while handling the request (rolling, refresh). */
   flush(): void {
     for (const line of this.#loaded.takeSetCookies()) this.#ctx.append('Set-Cookie', line)
-  }
-
-  #accessToken(session: Session): AccessToken {
-    const now = this.#engine.config.now()
-    return {
-      access_token: session.accessToken,
-      token_type: session.tokenType,
-      expires_in:
-        session.expiresAt === undefined ? undefined : Math.max(0, session.expiresAt - now),
-      scope: session.scope,
-      isExpired: () => this.#loaded.isAccessTokenExpired(),
-      refresh: async (options) => this.#accessToken(await this.#loaded.refresh(options?.scope)),
-    }
   }
 }
 

@@ -5,6 +5,7 @@
  */
 import type {
   AccessTokenOptions,
+  AccessTokenView,
   IdTokenClaims,
   RequestSession,
   Session,
@@ -14,16 +15,7 @@ import type {
 import { appendSetCookies, type PlatformRequest, type PlatformResponse } from './http.js'
 
 /** The session's token-endpoint access token, as express-openid-connect users know it. */
-export interface SessionAccessToken {
-  access_token: string
-  token_type: 'Bearer'
-  /** Seconds until it expires (0 when it has), undefined when the provider did not say. */
-  expires_in: number | undefined
-  scope: string | undefined
-  isExpired(): boolean
-  /** Refreshes now (optionally with a reduced scope); the new session cookie is sent. */
-  refresh(options?: { scope?: string }): Promise<SessionAccessToken>
-}
+export type SessionAccessToken = AccessTokenView
 
 /** What `@Oidc()` gives a handler: the request's authentication state and actions. */
 export interface OidcContext {
@@ -48,12 +40,10 @@ export interface OidcContext {
 export class RequestOidcContext implements OidcContext {
   readonly #loaded: RequestSession
   readonly #response: PlatformResponse
-  readonly #now: () => number
 
-  constructor(loaded: RequestSession, response: PlatformResponse, now: () => number) {
+  constructor(loaded: RequestSession, response: PlatformResponse) {
     this.#loaded = loaded
     this.#response = response
-    this.#now = now
   }
 
   isAuthenticated(): boolean {
@@ -73,11 +63,13 @@ export class RequestOidcContext implements OidcContext {
   }
   get accessToken(): SessionAccessToken | undefined {
     const session = this.#loaded.session
-    return session && this.#accessToken(session)
+    return session && this.#loaded.viewOf(session, (run) => this.#track(run))
   }
 
   getAccessToken(options?: AccessTokenOptions): Promise<SessionAccessToken> {
-    return this.#track(async () => this.#accessToken(await this.#loaded.getAccessToken(options)))
+    return this.#track(async () =>
+      this.#loaded.viewOf(await this.#loaded.getAccessToken(options), (run) => this.#track(run)),
+    )
   }
 
   fetchUserInfo(): Promise<UserinfoClaims> {
@@ -98,19 +90,6 @@ export class RequestOidcContext implements OidcContext {
       return await run()
     } finally {
       this.flush()
-    }
-  }
-
-  #accessToken(session: Session): SessionAccessToken {
-    return {
-      access_token: session.accessToken,
-      token_type: session.tokenType,
-      expires_in:
-        session.expiresAt === undefined ? undefined : Math.max(0, session.expiresAt - this.#now()),
-      scope: session.scope,
-      isExpired: () => this.#loaded.isAccessTokenExpired(),
-      refresh: (options) =>
-        this.#track(async () => this.#accessToken(await this.#loaded.refresh(options?.scope))),
     }
   }
 }

@@ -65,7 +65,7 @@ export class HybridAuthService {
   async #load(request: PlatformRequest, response: PlatformResponse): Promise<OidcContext> {
     const engine = this.engine
     const loaded = await engine.load(toAuthRequest(request, engine.config.baseURL))
-    const context = new RequestOidcContext(loaded, response, engine.config.now)
+    const context = new RequestOidcContext(loaded, response)
     context.flush()
     return context
   }

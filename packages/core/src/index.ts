@@ -40,6 +40,8 @@ export {
 export { type RenderedError, renderError, wantsHtml } from './engine/render.js'
 export {
   type AccessTokenOptions,
+  type AccessTokenView,
+  type Around,
   RequestSession,
   type SessionOperations,
 } from './engine/request-session.js'

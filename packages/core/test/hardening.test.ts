@@ -315,3 +315,29 @@ describe('protocol edge cases from the review', () => {
     expect(error?.code).toBe('USERINFO_ERROR')
   })
 })
+
+describe('the access token view adapters share', () => {
+  it('expires_in follows the engine clock; refresh goes through the adapter wrapper', async () => {
+    const t = await setup()
+    await t.login()
+    const loaded = await t.auth.load(t.request('GET', '/'))
+    const session = loaded.session!
+    t.clock.now += 600
+    const calls: string[] = []
+    const view = loaded.viewOf(session, async (run) => {
+      calls.push('around')
+      return run()
+    })
+    expect(view.expires_in).toBe(session.expiresAt! - t.clock.now)
+    expect(view.isExpired()).toBe(false)
+    const refreshed = await view.refresh()
+    expect(calls).toEqual(['around'])
+    expect(refreshed.access_token).not.toBe(session.accessToken)
+    expect(loaded.session?.accessToken).toBe(refreshed.access_token)
+    // expires_in is a snapshot taken when the view is made; isExpired() asks the clock now.
+    expect(refreshed.expires_in).toBe(3600)
+    t.clock.now += 3600
+    expect(refreshed.isExpired()).toBe(true)
+    expect(loaded.viewOf(loaded.session!).expires_in).toBe(0)
+  })
+})

@@ -287,6 +287,7 @@ export class HybridAuth {
         isExpired: (current) =>
           current.expiresAt !== undefined &&
           current.expiresAt - this.config.refreshLeeway <= this.config.now(),
+        now: this.config.now,
       },
       session,
       setCookies,

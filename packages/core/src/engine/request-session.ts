@@ -13,6 +13,21 @@ export interface AccessTokenOptions {
   scope?: string
 }
 
+/** The session's token-endpoint access token, shaped as express-openid-connect users know it. */
+export interface AccessTokenView {
+  access_token: string
+  token_type: 'Bearer'
+  /** Seconds until it expires (0 when it has), undefined when the provider did not say. */
+  expires_in: number | undefined
+  scope: string | undefined
+  isExpired(): boolean
+  /** Refreshes now (optionally with a reduced scope) and stores the new session. */
+  refresh(options?: { scope?: string }): Promise<AccessTokenView>
+}
+
+/** Runs an operation; adapters that must write cookies at once wrap it. */
+export type Around = <T>(run: () => Promise<T>) => Promise<T>
+
 /** What the engine lends a request session; no protocol logic lives here. */
 export interface SessionOperations {
   refresh(session: Session, scope: string | undefined): Promise<Session>
@@ -20,6 +35,8 @@ export interface SessionOperations {
   userinfo(session: Session): Promise<UserinfoClaims>
   fetch: typeof fetch
   isExpired(session: Session): boolean
+  /** The engine's clock, seconds since the epoch. */
+  now(): number
 }
 
 export class RequestSession {
@@ -127,6 +144,25 @@ export class RequestSession {
     const outgoing = new Request(input, init)
     outgoing.headers.set('authorization', `Bearer ${session.accessToken}`)
     return this.#operations.fetch(outgoing)
+  }
+
+  /**
+   * `session`'s access token as a view with `expires_in`, `isExpired()` and `refresh()`. `around`
+   * wraps the refresh (an adapter that writes cookies right away passes its writer).
+   */
+  viewOf(session: Session, around: Around = (run) => run()): AccessTokenView {
+    return {
+      access_token: session.accessToken,
+      token_type: session.tokenType,
+      expires_in:
+        session.expiresAt === undefined
+          ? undefined
+          : Math.max(0, session.expiresAt - this.#operations.now()),
+      scope: session.scope,
+      isExpired: () => this.#operations.isExpired(session),
+      refresh: (options) =>
+        around(async () => this.viewOf(await this.refresh(options?.scope), around)),
+    }
   }
 
   /** The Set-Cookie lines to send with the response; each is returned once. */

@@ -314,18 +314,13 @@ export function requireBearer(
  */
 export function createAuth(config: FetchAuthConfig): FetchAuth {
   const engine = config.engine ?? createHybridAuth(config)
-  const { login, callback, logout } = engine.routes
 
   async function handle(request: Request): Promise<Response | undefined> {
-    const { pathname } = new URL(request.url)
-    const isRoute =
-      (pathname === login && request.method === 'GET') ||
-      pathname === callback ||
-      (pathname === logout && request.method === 'GET')
-    if (!isRoute) return undefined
+    const route = engine.routeOf(request.method, new URL(request.url).pathname)
+    if (route === undefined) return undefined
     try {
       const body =
-        pathname === callback && request.method === 'POST' ? await readFormBody(request) : undefined
+        route === 'callback' && request.method === 'POST' ? await readFormBody(request) : undefined
       const answer = await engine.handle(toAuthRequest(request, body))
       return answer && toResponse(answer, request)
     } catch (error) {

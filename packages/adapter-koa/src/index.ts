@@ -197,18 +197,14 @@ class KoaOidcContext implements KoaOidc {
 export function auth(config: KoaAuthConfig): Middleware {
   // node:crypto is ~2-4x faster than WebCrypto on Node for the same sealed format (bench/).
   const engine = config.engine ?? createHybridAuth({ crypto: new NodeCryptoProvider(), ...config })
-  const { login, callback, logout } = engine.routes
   return async function oidcHybridAuth(ctx: Context, next: Next): Promise<void> {
-    const isRoute =
-      (ctx.path === login && ctx.method === 'GET') ||
-      ctx.path === callback ||
-      (ctx.path === logout && ctx.method === 'GET')
-    if (isRoute) {
+    const route = engine.routeOf(ctx.method, ctx.path)
+    if (route !== undefined) {
       const problem = plainHttpProblem(ctx)
       if (problem) return sendError(ctx, problem)
       try {
         const body =
-          ctx.path === callback && ctx.method === 'POST' ? await readFormBody(ctx) : undefined
+          route === 'callback' && ctx.method === 'POST' ? await readFormBody(ctx) : undefined
         const response = await engine.handle(toAuthRequest(ctx, body))
         if (response) return applyResponse(ctx, response)
       } catch (error) {

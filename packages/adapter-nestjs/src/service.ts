@@ -76,20 +76,10 @@ export class HybridAuthService {
    * and lets every other request through, noting how to load its session.
    */
   middleware(): RouteMiddleware {
-    const { login, callback, logout } = this.engine.routes
     const loader = this.context.bind(this)
     return (request, response, next) => {
       requestState(request).loader ??= loader
-      const path = pathOf(request)
-      const get = request.method === 'GET'
-      const route: Route | undefined =
-        path === callback
-          ? 'callback'
-          : get && path === login
-            ? 'login'
-            : get && path === logout
-              ? 'logout'
-              : undefined
+      const route: Route | undefined = this.engine.routeOf(request.method ?? '', pathOf(request))
       if (route === undefined) {
         next()
         return

@@ -341,3 +341,16 @@ describe('the access token view adapters share', () => {
     expect(loaded.viewOf(loaded.session!).expires_in).toBe(0)
   })
 })
+
+describe('routeOf', () => {
+  it('names GET login, the callback for any method, GET logout, and nothing else', async () => {
+    const t = await setup()
+    expect(t.auth.routeOf('GET', '/login')).toBe('login')
+    expect(t.auth.routeOf('POST', '/login')).toBeUndefined()
+    expect(t.auth.routeOf('POST', '/callback')).toBe('callback')
+    expect(t.auth.routeOf('GET', '/callback')).toBe('callback')
+    expect(t.auth.routeOf('GET', '/logout')).toBe('logout')
+    expect(t.auth.routeOf('DELETE', '/logout')).toBeUndefined()
+    expect(t.auth.routeOf('GET', '/profile')).toBeUndefined()
+  })
+})

@@ -158,11 +158,29 @@ export class HybridAuth {
    * Failures come back as a response with `error` set and the status from the error table.
    */
   async handle(request: AuthRequest): Promise<AuthResponse | undefined> {
-    const path = requestUrl(request).pathname
+    switch (this.routeOf(request.method, requestUrl(request).pathname)) {
+      case 'login':
+        return this.login(request)
+      case 'callback':
+        return this.callback(request)
+      case 'logout':
+        return this.logout(request)
+      default:
+        return undefined
+    }
+  }
+
+  /**
+   * Which of the engine's routes `method` and `path` name: GET login, the callback (any method,
+   * so a wrong one gets a typed error), GET logout. Adapters ask first, to read the form body
+   * only for a callback POST.
+   */
+  routeOf(method: string, path: string): 'login' | 'callback' | 'logout' | undefined {
     const { login, callback, logout } = this.config.routes
-    if (path === login && request.method === 'GET') return this.login(request)
-    if (path === callback) return this.callback(request)
-    if (path === logout && request.method === 'GET') return this.logout(request)
+    if (path === callback) return 'callback'
+    if (method !== 'GET') return undefined
+    if (path === login) return 'login'
+    if (path === logout) return 'logout'
     return undefined
   }
 

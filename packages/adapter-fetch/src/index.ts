@@ -46,6 +46,7 @@ import {
   type RequestSession,
   renderError,
   type Session,
+  SessionContext,
   type UserinfoClaims,
   type VerifiedBearer,
   wantsHtml,
@@ -171,50 +172,14 @@ function appendCookies(response: Response, lines: string[]): Response {
   return target
 }
 
-class FetchAuthContext implements AuthContext {
+class FetchAuthContext extends SessionContext implements AuthContext {
   readonly #request: Request
   readonly #engine: HybridAuth
-  readonly #loaded: RequestSession
 
   constructor(request: Request, engine: HybridAuth, loaded: RequestSession) {
+    super(loaded)
     this.#request = request
     this.#engine = engine
-    this.#loaded = loaded
-  }
-
-  isAuthenticated(): boolean {
-    return this.#loaded.isAuthenticated()
-  }
-  get user() {
-    return this.#loaded.user
-  }
-  get idTokenClaims() {
-    return this.#loaded.user
-  }
-  get idToken() {
-    return this.#loaded.session?.idToken
-  }
-  get refreshToken() {
-    return this.#loaded.session?.refreshToken
-  }
-  get session() {
-    return this.#loaded.session
-  }
-  get accessToken(): AccessToken | undefined {
-    const session = this.#loaded.session
-    return session && this.#loaded.viewOf(session)
-  }
-
-  async getAccessToken(options?: { refresh?: 'auto' | 'force' | 'never'; scope?: string }) {
-    return this.#loaded.viewOf(await this.#loaded.getAccessToken(options))
-  }
-
-  fetchUserInfo(): Promise<UserinfoClaims> {
-    return this.#loaded.fetchUserinfo()
-  }
-
-  fetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
-    return this.#loaded.fetchWithAccessToken(input, init)
   }
 
   async login(options?: LoginOptions): Promise<Response> {
@@ -246,7 +211,7 @@ class FetchAuthContext implements AuthContext {
   }
 
   respond(response: Response): Response {
-    return appendCookies(response, this.#loaded.takeSetCookies())
+    return appendCookies(response, this.loaded.takeSetCookies())
   }
 }
 

@@ -38,6 +38,7 @@ import {
   type RequestSession,
   renderError,
   type Session,
+  SessionContext,
   type UserinfoClaims,
   type VerifiedBearer,
   wantsHtml,
@@ -127,50 +128,14 @@ function plainHttpProblem(ctx: Context): OidcHybridError | undefined {
   )
 }
 
-class KoaOidcContext implements KoaOidc {
+class KoaOidcContext extends SessionContext implements KoaOidc {
   readonly #ctx: Context
   readonly #engine: HybridAuth
-  readonly #loaded: RequestSession
 
   constructor(ctx: Context, engine: HybridAuth, loaded: RequestSession) {
+    super(loaded)
     this.#ctx = ctx
     this.#engine = engine
-    this.#loaded = loaded
-  }
-
-  isAuthenticated(): boolean {
-    return this.#loaded.isAuthenticated()
-  }
-  get user() {
-    return this.#loaded.user
-  }
-  get idTokenClaims() {
-    return this.#loaded.user
-  }
-  get idToken() {
-    return this.#loaded.session?.idToken
-  }
-  get refreshToken() {
-    return this.#loaded.session?.refreshToken
-  }
-  get session() {
-    return this.#loaded.session
-  }
-  get accessToken(): AccessToken | undefined {
-    const session = this.#loaded.session
-    return session && this.#loaded.viewOf(session)
-  }
-
-  async getAccessToken(options?: { refresh?: 'auto' | 'force' | 'never'; scope?: string }) {
-    return this.#loaded.viewOf(await this.#loaded.getAccessToken(options))
-  }
-
-  fetchUserInfo(): Promise<UserinfoClaims> {
-    return this.#loaded.fetchUserinfo()
-  }
-
-  fetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
-    return this.#loaded.fetchWithAccessToken(input, init)
   }
 
   async login(options?: LoginOptions): Promise<void> {
@@ -183,7 +148,7 @@ class KoaOidcContext implements KoaOidc {
 
   /** Set-Cookie lines produced while handling the request (rolling, refresh). */
   flush(): void {
-    for (const line of this.#loaded.takeSetCookies()) this.#ctx.append('Set-Cookie', line)
+    for (const line of this.loaded.takeSetCookies()) this.#ctx.append('Set-Cookie', line)
   }
 }
 

@@ -46,6 +46,7 @@ export {
   type SessionOperations,
 } from './engine/request-session.js'
 export { CookieSealer, MIN_SECRET_LENGTH, type UnsealResult } from './engine/seal.js'
+export { SessionContext } from './engine/session-context.js'
 export { ERROR_STATUS, statusForError } from './engine/status.js'
 export * from './errors.js'
 export {

@@ -1,0 +1,56 @@
+/**
+ * The framework-neutral part of an adapter's per-request context (`ctx.oidc`, `req.oidc`): the
+ * express-openid-connect-shaped reads and actions on a {@link RequestSession}. Adapters extend it
+ * with what needs their framework (login, logout, writing cookies).
+ */
+import type { IdTokenClaims, Session } from '../protocol/types.js'
+import type { UserinfoClaims } from '../protocol/userinfo.js'
+import type { AccessTokenOptions, AccessTokenView, RequestSession } from './request-session.js'
+
+export class SessionContext {
+  protected readonly loaded: RequestSession
+
+  constructor(loaded: RequestSession) {
+    this.loaded = loaded
+  }
+
+  isAuthenticated(): boolean {
+    return this.loaded.isAuthenticated()
+  }
+  /** ID token claims of the logged-in user. */
+  get user(): IdTokenClaims | undefined {
+    return this.loaded.user
+  }
+  get idTokenClaims(): IdTokenClaims | undefined {
+    return this.loaded.user
+  }
+  get idToken(): string | undefined {
+    return this.loaded.session?.idToken
+  }
+  get refreshToken(): string | undefined {
+    return this.loaded.session?.refreshToken
+  }
+  get session(): Session | undefined {
+    return this.loaded.session
+  }
+  /** The session's token-endpoint access token, as it is now. */
+  get accessToken(): AccessTokenView | undefined {
+    const session = this.loaded.session
+    return session && this.loaded.viewOf(session)
+  }
+
+  /** The access token, refreshed first when expired (concurrent requests share one refresh). */
+  async getAccessToken(options?: AccessTokenOptions): Promise<AccessTokenView> {
+    return this.loaded.viewOf(await this.loaded.getAccessToken(options))
+  }
+
+  /** Userinfo claims, their `sub` checked against the session's (OIDC Core 5.3.2). */
+  fetchUserInfo(): Promise<UserinfoClaims> {
+    return this.loaded.fetchUserinfo()
+  }
+
+  /** Calls an API with the access token as a Bearer token, refreshing it first when expired. */
+  fetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
+    return this.loaded.fetchWithAccessToken(input, init)
+  }
+}

@@ -1,18 +1,31 @@
-// HTTP load on 127.0.0.1 with autocannon: bare Koa against Koa + our auth() middleware, and bare
-// Express against Express + express-openid-connect, each with a session from a real login at the
-// dev provider. Apps run in child processes; runs alternate between the apps, round after round.
+// HTTP load on 127.0.0.1 with autocannon: bare Koa against Koa + our auth() middleware, bare Nest
+// against the same Nest app with HybridAuthModule and its guard, and bare Express against
+// Express + express-openid-connect, each with a session from a real login at the dev provider.
+// Apps run in child processes; runs alternate between the apps, round after round.
+//
+// Alone, without the micro benchmarks and without touching RESULTS.md (short runs are a smoke
+// test, not figures to publish):
+//   node --import tsx src/http-load.ts [--duration=5] [--rounds=2] [--connections=10]
 import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { createServer } from 'node:net'
 import { createInterface } from 'node:readline'
-import { fileURLToPath } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import { CookieSealer, WebCryptoProvider } from '@oidc-hybrid/core'
 import { completeLogin, defaultApis, defaultUsers, start } from '@oidc-hybrid/dev-provider'
 import autocannon from 'autocannon'
 import { APP_CLIENT_SECRET, COOKIE_SECRET } from './fixtures.js'
 import { median } from './measure.js'
+import { LOAD_HEADER, loadRows, loadTargets, targetRows, textTable } from './report.js'
 
-export type AppKind = 'koa-bare' | 'koa-ours-web' | 'koa-ours-node' | 'express-bare' | 'express-eoc'
+export type AppKind =
+  | 'koa-bare'
+  | 'koa-ours-web'
+  | 'koa-ours-node'
+  | 'nest-bare'
+  | 'nest-ours-node'
+  | 'express-bare'
+  | 'express-eoc'
 
 export interface LoadRun {
   kind: AppKind
@@ -63,10 +76,15 @@ const KINDS: AppKind[] = [
   'koa-bare',
   'koa-ours-web',
   'koa-ours-node',
+  'nest-bare',
+  'nest-ours-node',
   'express-bare',
   'express-eoc',
 ]
 const SESSION_COOKIE = '__Host-appSession'
+/** Bounds on everything around the timed runs, so a stuck app fails the bench instead of hanging it. */
+const START_TIMEOUT_MS = 60_000
+const REQUEST_TIMEOUT_MS = 15_000
 
 async function freePort(): Promise<number> {
   const server = createServer()
@@ -85,10 +103,21 @@ async function startApp(kind: AppKind, port: number, issuer: string): Promise<Ch
     env: { ...process.env, NODE_ENV: 'production' },
   })
   const lines = createInterface({ input: child.stdout! })
-  await new Promise<void>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`${kind} exited with ${code} before listening`)))
-    lines.once('line', () => resolve())
-  })
+  try {
+    await new Promise<void>((resolve, reject) => {
+      child.once('exit', (code) =>
+        reject(new Error(`${kind} exited with ${code} before listening`)),
+      )
+      lines.once('line', () => resolve())
+      setTimeout(
+        () => reject(new Error(`${kind} did not listen within ${START_TIMEOUT_MS / 1000} s`)),
+        START_TIMEOUT_MS,
+      ).unref()
+    })
+  } catch (error) {
+    child.kill('SIGKILL')
+    throw error
+  }
   child.removeAllListeners('exit')
   return child
 }
@@ -109,7 +138,8 @@ function cookiePairs(response: Response, keep: (name: string) => boolean): strin
  * to its callback. Returns the session cookies it set.
  */
 async function login(appUrl: string, isSession: (name: string) => boolean): Promise<string> {
-  const start = await fetch(`${appUrl}/login`, { redirect: 'manual' })
+  const signal = AbortSignal.timeout(REQUEST_TIMEOUT_MS)
+  const start = await fetch(`${appUrl}/login`, { redirect: 'manual', signal })
   const location = start.headers.get('location')
   if (start.status !== 302 || location === null) throw new Error(`${appUrl}/login: ${start.status}`)
   const transaction = cookiePairs(start, () => true).join('; ')
@@ -119,6 +149,7 @@ async function login(appUrl: string, isSession: (name: string) => boolean): Prom
     body: params,
     redirect: 'manual',
     headers: { cookie: transaction, 'content-type': 'application/x-www-form-urlencoded' },
+    signal,
   })
   const session = cookiePairs(callback, isSession)
   if (callback.status !== 302 || session.length === 0) {
@@ -162,7 +193,10 @@ function percentile(sorted: Float64Array, p: number): number {
 }
 
 async function cpuTime(origin: string): Promise<number> {
-  const usage = (await (await fetch(`${origin}/__cpu`)).json()) as { user: number; system: number }
+  const response = await fetch(`${origin}/__cpu`, {
+    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+  })
+  const usage = (await response.json()) as { user: number; system: number }
   return usage.user + usage.system
 }
 
@@ -203,6 +237,9 @@ async function load(
   }
 }
 
+/** The load parameters of `pnpm bench`. */
+export const LOAD_DEFAULTS = { duration: 5, rounds: 2, connections: 10 }
+
 export async function httpLoad(options: {
   duration: number
   rounds: number
@@ -228,6 +265,14 @@ export async function httpLoad(options: {
         grant_types: ['authorization_code', 'implicit', 'refresh_token'],
       },
       {
+        client_id: 'bench-nest',
+        client_secret: APP_CLIENT_SECRET,
+        token_endpoint_auth_method: 'client_secret_basic',
+        redirect_uris: [`${appUrl('nest-ours-node')}/callback`],
+        response_types: ['code id_token'],
+        grant_types: ['authorization_code', 'implicit', 'refresh_token'],
+      },
+      {
         client_id: 'bench-express',
         client_secret: APP_CLIENT_SECRET,
         token_endpoint_auth_method: 'client_secret_basic',
@@ -242,24 +287,42 @@ export async function httpLoad(options: {
   const children = new Map<AppKind, ChildProcess>()
   try {
     for (const kind of KINDS) children.set(kind, await startApp(kind, ports[kind], provider.issuer))
-    options.onProgress('logging in at the dev provider (ours and express-openid-connect)')
-    const oursLogin = await login(appUrl('koa-ours-web'), (name) => name.startsWith(SESSION_COOKIE))
+    options.onProgress(
+      'logging in at the dev provider (Koa and Nest with ours, express-openid-connect)',
+    )
+    const isOurs = (name: string) => name.startsWith(SESSION_COOKIE)
+    const oursLogin = await login(appUrl('koa-ours-web'), isOurs)
+    const nestLogin = await login(appUrl('nest-ours-node'), isOurs)
     const eocCookie = await login(appUrl('express-eoc'), (name) => name.startsWith('appSession'))
     const cookieFor = async (kind: AppKind) =>
       kind.startsWith('koa-ours')
         ? freshOursCookie(oursLogin)
-        : kind === 'express-eoc'
-          ? eocCookie
-          : undefined
-    // Prove each app accepts its session before timing anything.
+        : kind === 'nest-ours-node'
+          ? freshOursCookie(nestLogin)
+          : kind === 'express-eoc'
+            ? eocCookie
+            : undefined
+    // Prove each app accepts its session before timing anything (with the headers of the runs:
+    // Nest's guard redirects a browser without a session instead of answering 401).
     for (const kind of KINDS) {
       const response = await fetch(`http://127.0.0.1:${ports[kind]}/profile`, {
-        headers: { cookie: (await cookieFor(kind)) ?? '' },
+        headers: { cookie: (await cookieFor(kind)) ?? '', accept: 'text/html' },
+        redirect: 'manual',
+        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
       })
       const body = await response.text()
       if (response.status !== 200 || !body.startsWith('hello')) {
         throw new Error(`${kind} did not answer the session: ${response.status} ${body}`)
       }
+      if (kind.endsWith('-bare')) continue
+      // ... and that the authenticated apps do check it: without one, no 200.
+      const anonymous = await fetch(`http://127.0.0.1:${ports[kind]}/profile`, {
+        headers: { accept: 'text/html' },
+        redirect: 'manual',
+        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+      })
+      await anonymous.arrayBuffer()
+      if (anonymous.status === 200) throw new Error(`${kind} answered 200 without a session`)
     }
     options.onProgress('warming the apps up (1 s each)')
     for (const kind of KINDS) {
@@ -311,4 +374,25 @@ export async function httpLoad(options: {
     }
     await provider.close()
   }
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const flag = (name: keyof typeof LOAD_DEFAULTS): number => {
+    const arg = process.argv.find((candidate) => candidate.startsWith(`--${name}=`))
+    const value = arg === undefined ? LOAD_DEFAULTS[name] : Number(arg.slice(name.length + 3))
+    if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be an integer ≥ 1`)
+    return value
+  }
+  const load = await httpLoad({
+    duration: flag('duration'),
+    rounds: flag('rounds'),
+    connections: flag('connections'),
+    onProgress: (message) => process.stderr.write(`\r\x1b[K… ${message}`),
+  })
+  process.stderr.write('\r\x1b[K')
+  const note = `autocannon, ${load.connections} connections, ${load.duration} s per run, ${load.rounds} round(s); session cookies: ours ${load.sessionCookieBytes.ours} B, express-openid-connect ${load.sessionCookieBytes.eoc} B`
+  const header = ['target (issue 7)', 'result', 'measured']
+  process.stdout.write(
+    `${textTable(LOAD_HEADER, loadRows(load))}\n\n${note}\n\n${textTable(header, targetRows(loadTargets(load)))}\n`,
+  )
 }

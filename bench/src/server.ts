@@ -1,11 +1,18 @@
 // One app under load, in its own process so the load generator does not share its core:
 //   node --import tsx src/server.ts <kind> <port> <issuer>
-// kinds: koa-bare, koa-ours-web, koa-ours-node, express-bare, express-eoc.
-// Every app answers GET /profile with a short text; the authenticated ones answer 401 without a
-// session, so a load run that lost its session shows up as non-2xx responses.
+// kinds: koa-bare, koa-ours-web, koa-ours-node, express-bare, express-eoc, nest-bare,
+// nest-ours-node.
+// Every app answers GET /profile with a short text; the authenticated ones answer 401 (Nest's
+// guard: a 302 to the login) without a session, so a load run that lost its session shows up as
+// non-2xx responses.
+import 'reflect-metadata'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
-import { WebCryptoProvider } from '@oidc-hybrid/core'
+import { Controller, Get, Module } from '@nestjs/common'
+import { APP_GUARD, NestFactory } from '@nestjs/core'
+import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express'
+import { type IdTokenClaims, WebCryptoProvider } from '@oidc-hybrid/core'
 import { auth as koaAuth } from '@oidc-hybrid/koa'
+import { HybridAuthGuard, HybridAuthModule, User } from '@oidc-hybrid/nestjs'
 import express from 'express'
 import { auth as eocAuth } from 'express-openid-connect'
 import Koa from 'koa'
@@ -84,12 +91,71 @@ function expressApp(withAuth: boolean) {
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void
 
-const handlers: Record<string, () => Handler> = {
+/**
+ * A Nest app on platform-express with one controller, `GET /profile`. With `withAuth`:
+ * HybridAuthModule (NodeCryptoProvider, the Nest adapter's default, passed explicitly so the row
+ * keeps measuring it) and HybridAuthGuard for every route, as the adapter's README sets it up.
+ *
+ * The decorators are applied as calls, as TypeScript compiles them: the bench has no tsconfig
+ * enabling `experimentalDecorators` for tsx, and Nest's decorators are the legacy kind.
+ */
+async function nestApp(withAuth: boolean): Promise<Handler> {
+  class ProfileController {
+    profile(user?: IdTokenClaims): string {
+      return user ? `hello ${user.sub}` : 'hello anonymous'
+    }
+  }
+  const profile = Object.getOwnPropertyDescriptor(ProfileController.prototype, 'profile')
+  const parameters: MethodDecorator[] = withAuth
+    ? [(target, key) => User()(target, key, 0)] // @User() user
+    : []
+  Reflect.decorate([Get('profile'), ...parameters], ProfileController.prototype, 'profile', profile)
+  Reflect.decorate([Controller()], ProfileController)
+
+  class AppModule {}
+  Reflect.decorate(
+    [
+      Module({
+        imports: withAuth
+          ? [
+              HybridAuthModule.forRoot({
+                issuerBaseURL: issuer,
+                baseURL,
+                clientID: 'bench-nest',
+                clientSecret: APP_CLIENT_SECRET,
+                secret: COOKIE_SECRET,
+                authorizationParams: {
+                  response_type: 'code id_token',
+                  scope: SCOPE,
+                  audience: API,
+                },
+                crypto: new NodeCryptoProvider(),
+              }),
+            ]
+          : [],
+        controllers: [ProfileController],
+        providers: withAuth ? [{ provide: APP_GUARD, useExisting: HybridAuthGuard }] : [],
+      }),
+    ],
+    AppModule,
+  )
+
+  const app = await NestFactory.create<NestExpressApplication>(AppModule, new ExpressAdapter(), {
+    logger: false,
+  })
+  app.disable('x-powered-by')
+  await app.init()
+  return app.getHttpAdapter().getInstance() as Handler
+}
+
+const handlers: Record<string, () => Handler | Promise<Handler>> = {
   'koa-bare': () => koaApp(),
   'koa-ours-web': () => koaApp(new WebCryptoProvider()),
   'koa-ours-node': () => koaApp(new NodeCryptoProvider()),
   'express-bare': () => expressApp(false),
   'express-eoc': () => expressApp(true),
+  'nest-bare': () => nestApp(false),
+  'nest-ours-node': () => nestApp(true),
 }
 
 const handler = handlers[kind]
@@ -97,7 +163,7 @@ if (handler === undefined || !Number.isInteger(port) || port <= 0) {
   console.error(`usage: server.ts <${Object.keys(handlers).join('|')}> <port> <issuer>`)
   process.exit(2)
 }
-const app = handler()
+const app = await handler()
 // The process's CPU time, read by the load runner before and after each run: CPU per request
 // that does not depend on whether the load generator kept the server saturated.
 const server = createServer((req, res) => {

@@ -4,11 +4,17 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { send } from '../src/engine/http.js'
+import type { HttpRequest } from '../src/protocol/types.js'
 
 const URL_WITH_QUERY = 'https://op.example.test/oauth/token?secret=never-in-messages'
 
-function request(): Request {
-  return new Request(URL_WITH_QUERY, { method: 'POST', body: 'grant_type=refresh_token' })
+function request(): HttpRequest {
+  return {
+    url: URL_WITH_QUERY,
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: 'grant_type=refresh_token',
+  }
 }
 
 /** A body stream that hands out `chunks` one by one and records how far it was read. */
@@ -52,6 +58,24 @@ describe('send', () => {
     expect(result.body).toBe('{"ok":true}')
     expect(init?.redirect).toBe('manual')
     expect(init?.signal).toBeInstanceOf(AbortSignal)
+  })
+
+  it('passes the request to fetch as a URL string and plain init, not a Request', async () => {
+    let call: unknown[] = []
+    await send(request(), {
+      fetch: async (...args) => {
+        call = args
+        return new Response('')
+      },
+      timeout: 1000,
+      maxBodyBytes: 100,
+    })
+    expect(call[0]).toBe(URL_WITH_QUERY)
+    expect(call[1]).toMatchObject({
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'grant_type=refresh_token',
+    })
   })
 
   it('a response without a body is the empty string', async () => {
@@ -198,11 +222,14 @@ describe('send', () => {
     })
 
     it('a redirect is returned as it is, not followed', async () => {
-      const result = await send(new Request(`${origin}/redirect`), {
-        fetch: globalThis.fetch,
-        timeout: 2000,
-        maxBodyBytes: 1000,
-      })
+      const result = await send(
+        { url: `${origin}/redirect`, method: 'GET', headers: {} },
+        {
+          fetch: globalThis.fetch,
+          timeout: 2000,
+          maxBodyBytes: 1000,
+        },
+      )
       expect(result.status).toBe(302)
       expect(result.headers.get('location')).toBe('/elsewhere')
       expect(result.body).not.toBe('followed')

@@ -29,10 +29,11 @@ function response(
 describe('buildUserinfoRequest', () => {
   it('rp-userinfo-bearer-header: sends the access token in the Authorization header only', () => {
     const request = buildUserinfoRequest(provider, 'eyJhbGciOi.eyJzdWIi.c2ln-_')
-    expect(request.method).toBe('GET')
-    expect(request.url).toBe('https://tenant.auth0.com/userinfo')
-    expect(request.headers.get('authorization')).toBe('Bearer eyJhbGciOi.eyJzdWIi.c2ln-_')
-    expect(request.headers.get('accept')).toBe('application/json')
+    expect(request).toEqual({
+      url: 'https://tenant.auth0.com/userinfo',
+      method: 'GET',
+      headers: { authorization: 'Bearer eyJhbGciOi.eyJzdWIi.c2ln-_', accept: 'application/json' },
+    })
   })
 
   it('keeps a query the endpoint itself carries, and adds no token to it', () => {
@@ -98,6 +99,17 @@ describe('processUserinfoResponse', () => {
           error: 'invalid_token',
           error_description: 'the "token" expired',
         },
+      }),
+    )
+  })
+
+  it('keeps the first value of a repeated challenge parameter', () => {
+    const headers = {
+      'www-authenticate': 'Bearer error=invalid_token, ERROR="insufficient_scope", scope=openid',
+    }
+    expect(() => processUserinfoResponse(response(403, '', headers), SUB)).toThrow(
+      expect.objectContaining({
+        details: { status: 403, error: 'invalid_token', scope: 'openid' },
       }),
     )
   })

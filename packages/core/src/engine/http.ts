@@ -3,7 +3,7 @@
  * and body, and a cap on the body size. Everything it returns is plain data for the protocol.
  */
 import { OidcHybridError } from '../errors.js'
-import type { HttpResponseData } from '../protocol/types.js'
+import type { HttpRequest, HttpResponseData } from '../protocol/types.js'
 
 export interface HttpOptions {
   fetch: typeof fetch
@@ -13,68 +13,75 @@ export interface HttpOptions {
   maxBodyBytes: number
 }
 
-export async function send(request: Request, options: HttpOptions): Promise<HttpResponseData> {
+/**
+ * Sends a request built by a protocol step as `fetch(url, { method, headers, body })`, redirects
+ * handed back rather than followed, and reads the body within `timeout` and `maxBodyBytes`.
+ * Messages and details name the URL without its query.
+ */
+export async function send(
+  { url, method, headers, body }: HttpRequest,
+  { fetch, timeout, maxBodyBytes }: HttpOptions,
+): Promise<HttpResponseData> {
   // A timer cleared in `finally`, not AbortSignal.timeout(): those stay alive for the whole
   // timeout, which under load holds memory for requests long finished.
   const controller = new AbortController()
-  const signal = controller.signal
-  const timer = setTimeout(() => controller.abort(), options.timeout)
-  const target = new URL(request.url)
-  const where = `${target.origin}${target.pathname}`
+  const { signal } = controller
+  const timer = setTimeout(() => controller.abort(), timeout)
+  const target = new URL(url)
+  const where = target.origin + target.pathname
+  const fail = (
+    code: 'HTTP_TIMEOUT' | 'HTTP_REQUEST_FAILED' | 'HTTP_RESPONSE_TOO_LARGE',
+    message: string,
+    details?: Record<string, unknown>,
+    cause?: unknown,
+  ) => new OidcHybridError(code, message, { cause, details: { url: where, ...details } })
   try {
-    const response = await options.fetch(request, { signal, redirect: 'manual' })
-    const body = await readLimited(response, options.maxBodyBytes, where)
-    return { status: response.status, headers: response.headers, body }
+    const response = await fetch(url, { method, headers, body, redirect: 'manual', signal })
+    return { status: response.status, headers: response.headers, body: await read(response) }
   } catch (error) {
     if (error instanceof OidcHybridError) throw error
     if (signal.aborted) {
-      throw new OidcHybridError(
+      throw fail(
         'HTTP_TIMEOUT',
-        `${request.method} ${where} did not answer within ${options.timeout} ms: is the identity provider reachable from this server?`,
-        { cause: error, details: { url: where, timeout: options.timeout } },
+        `${method} ${where} timed out: is the provider reachable?`,
+        { timeout },
+        error,
       )
     }
-    throw new OidcHybridError(
+    throw fail(
       'HTTP_REQUEST_FAILED',
-      `${request.method} ${where} failed: ${error instanceof Error ? error.message : String(error)}`,
-      { cause: error, details: { url: where } },
+      `${method} ${where} failed: ${error instanceof Error ? error.message : String(error)}`,
+      {},
+      error,
     )
   } finally {
     clearTimeout(timer)
   }
-}
 
-async function readLimited(response: Response, limit: number, where: string): Promise<string> {
-  const tooLarge = () =>
-    new OidcHybridError(
-      'HTTP_RESPONSE_TOO_LARGE',
-      `the response from ${where} is larger than ${limit} bytes and was not read`,
-      { details: { url: where, limit } },
-    )
-  const declared = Number(response.headers.get('content-length'))
-  if (Number.isFinite(declared) && declared > limit) {
-    await response.body?.cancel()
-    throw tooLarge()
-  }
-  if (response.body === null) return ''
-  const reader = response.body.getReader()
-  const chunks: Uint8Array[] = []
-  let size = 0
-  for (;;) {
-    const { done, value } = await reader.read()
-    if (done) break
-    size += value.byteLength
-    if (size > limit) {
-      await reader.cancel()
+  async function read(response: Response): Promise<string> {
+    const tooLarge = () =>
+      fail('HTTP_RESPONSE_TOO_LARGE', `the response from ${where} is over ${maxBodyBytes} bytes`, {
+        limit: maxBodyBytes,
+      })
+    if (Number(response.headers.get('content-length')) > maxBodyBytes) {
+      await response.body?.cancel()
       throw tooLarge()
     }
-    chunks.push(value)
+    if (response.body === null) return ''
+    const reader = response.body.getReader()
+    // Streaming decode: a character split across chunks survives.
+    const decoder = new TextDecoder()
+    let text = ''
+    let size = 0
+    for (;;) {
+      const { done, value } = await reader.read()
+      if (done) return text + decoder.decode()
+      size += value.byteLength
+      if (size > maxBodyBytes) {
+        await reader.cancel()
+        throw tooLarge()
+      }
+      text += decoder.decode(value, { stream: true })
+    }
   }
-  const bytes = new Uint8Array(size)
-  let offset = 0
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset)
-    offset += chunk.byteLength
-  }
-  return new TextDecoder().decode(bytes)
 }

@@ -9,12 +9,14 @@ import {
   processJwksResponse,
 } from '../protocol/discovery.js'
 import type { JsonWebKeySet, ProviderMetadata } from '../protocol/types.js'
-import type { HttpOptions } from './http.js'
-import { send } from './http.js'
+import { type HttpOptions, send } from './http.js'
 
-interface Entry<T> {
-  value: T
+/** One cached document: how to fetch it, the value, when it was fetched, the fetch under way. */
+interface Slot<T> {
+  fetch: () => Promise<T>
+  value?: T
   fetchedAt: number
+  inFlight?: Promise<T>
 }
 
 export interface ProviderCacheOptions {
@@ -29,35 +31,34 @@ export interface ProviderCacheOptions {
 
 export class ProviderCache {
   readonly #options: ProviderCacheOptions
-  #metadata?: Entry<ProviderMetadata>
-  #metadataInFlight?: Promise<ProviderMetadata>
-  #jwks?: Entry<JsonWebKeySet>
-  #jwksInFlight?: Promise<JsonWebKeySet>
+  readonly #metadata: Slot<ProviderMetadata>
+  readonly #jwks: Slot<JsonWebKeySet>
   #lastForcedRefetch?: number
 
   constructor(options: ProviderCacheOptions) {
     this.#options = options
+    const { issuerBaseURL, http } = options
+    const get = (url: string) =>
+      send({ url, method: 'GET', headers: { accept: 'application/json' } }, http)
+    this.#metadata = {
+      fetchedAt: 0,
+      fetch: async () =>
+        processDiscoveryResponse(issuerBaseURL, await get(discoveryUrl(issuerBaseURL).href)),
+    }
+    this.#jwks = {
+      fetchedAt: 0,
+      fetch: async () => processJwksResponse(await get((await this.metadata()).jwks_uri)),
+    }
   }
 
   /** Provider metadata, from cache when younger than `maxAge`. */
   metadata(): Promise<ProviderMetadata> {
-    const cached = this.#metadata
-    if (cached && this.#options.now() - cached.fetchedAt < this.#options.maxAge) {
-      return Promise.resolve(cached.value)
-    }
-    this.#metadataInFlight ??= this.#fetchMetadata()
-      .catch((error: unknown) => this.#stale(this.#metadata, error))
-      .finally(() => {
-        this.#metadataInFlight = undefined
-      })
-    return this.#metadataInFlight
+    return this.#cached(this.#metadata)
   }
 
   /** The JWKS, from cache when younger than `maxAge`. */
-  async jwks(): Promise<JsonWebKeySet> {
-    const cached = this.#jwks
-    if (cached && this.#options.now() - cached.fetchedAt < this.#options.maxAge) return cached.value
-    return this.#refetchJwks()
+  jwks(): Promise<JsonWebKeySet> {
+    return this.#cached(this.#jwks)
   }
 
   /**
@@ -66,61 +67,55 @@ export class ProviderCache {
    * provider; the caller then fails the token with ID_TOKEN_KEY_NOT_FOUND.
    */
   async jwksAfterUnknownKid(): Promise<JsonWebKeySet> {
+    const slot = this.#jwks
     // A refetch under way serves every waiting token, the legitimate ones after a rotation too.
-    if (this.#jwksInFlight) return this.#jwksInFlight
-    const cached = this.#jwks
+    if (slot.inFlight) return slot.inFlight
     const now = this.#options.now()
     // The cooldown spaces refetches caused by unknown kids, not the first one after a regular
     // fetch: a provider that just rotated its key is followed at once.
     if (
-      cached &&
+      slot.value &&
       this.#lastForcedRefetch !== undefined &&
       now - this.#lastForcedRefetch < this.#options.jwksCooldown
     ) {
-      return cached.value
+      return slot.value
     }
     this.#lastForcedRefetch = now
-    return this.#refetchJwks()
+    return this.#load(slot)
   }
 
-  #refetchJwks(): Promise<JsonWebKeySet> {
-    this.#jwksInFlight ??= this.#fetchJwks()
-      .catch((error: unknown) => this.#stale(this.#jwks, error))
-      .finally(() => {
-        this.#jwksInFlight = undefined
-      })
-    return this.#jwksInFlight
+  /** The slot's value when younger than `maxAge`, else one shared fetch. */
+  #cached<T>(slot: Slot<T>): Promise<T> {
+    return slot.value !== undefined && this.#options.now() - slot.fetchedAt < this.#options.maxAge
+      ? Promise.resolve(slot.value)
+      : this.#load(slot)
   }
 
   /**
-   * A failed refetch keeps serving the copy we have (the provider's documents rarely change, an
-   * outage should not end every login) and tries again after one cooldown, not on every request.
-   * Without a copy, the error stands.
+   * One fetch for all concurrent callers. A failed refetch keeps serving the copy we have (the
+   * provider's documents rarely change, an outage should not end every login) and tries again
+   * after one cooldown, not on every request. Without a copy, the error stands.
    */
-  #stale<T>(entry: Entry<T> | undefined, error: unknown): T {
-    if (entry === undefined) throw error
-    entry.fetchedAt = this.#options.now() - this.#options.maxAge + this.#options.jwksCooldown
-    this.#options.onStale?.(error)
-    return entry.value
-  }
-
-  async #fetchMetadata(): Promise<ProviderMetadata> {
-    const request = new Request(discoveryUrl(this.#options.issuerBaseURL), {
-      headers: { accept: 'application/json' },
-    })
-    const metadata = processDiscoveryResponse(
-      this.#options.issuerBaseURL,
-      await send(request, this.#options.http),
-    )
-    this.#metadata = { value: metadata, fetchedAt: this.#options.now() }
-    return metadata
-  }
-
-  async #fetchJwks(): Promise<JsonWebKeySet> {
-    const metadata = await this.metadata()
-    const request = new Request(metadata.jwks_uri, { headers: { accept: 'application/json' } })
-    const jwks = processJwksResponse(await send(request, this.#options.http))
-    this.#jwks = { value: jwks, fetchedAt: this.#options.now() }
-    return jwks
+  #load<T>(slot: Slot<T>): Promise<T> {
+    const { now, maxAge, jwksCooldown, onStale } = this.#options
+    slot.inFlight ??= slot
+      .fetch()
+      .then(
+        (value) => {
+          slot.value = value
+          slot.fetchedAt = now()
+          return value
+        },
+        (error: unknown) => {
+          if (slot.value === undefined) throw error
+          slot.fetchedAt = now() - maxAge + jwksCooldown
+          onStale?.(error)
+          return slot.value
+        },
+      )
+      .finally(() => {
+        slot.inFlight = undefined
+      })
+    return slot.inFlight
   }
 }

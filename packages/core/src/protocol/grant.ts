@@ -1,18 +1,23 @@
 /**
- * Token endpoint requests, built as `Request` objects for the caller to send. Client
- * authentication is oauth4webapi's `ClientAuth`, applied to the body and headers built here.
+ * Token endpoint requests, built as plain {@link HttpRequest} data for the engine to send, with
+ * the client authentication applied to the form body and headers.
  */
-import type { AuthorizationServer, ClientAuth } from 'oauth4webapi'
 import { ConfigurationError, OidcHybridError } from '../errors.js'
 import { parseUrl } from './http.js'
-import type { ClientMetadata, ProviderMetadata, Transaction, VerifiedCallback } from './types.js'
+import type {
+  ClientAuthentication,
+  ClientMetadata,
+  HttpRequest,
+  ProviderMetadata,
+  Transaction,
+  VerifiedCallback,
+} from './types.js'
 
 /** What a token endpoint request needs to know about the two parties. */
 export interface GrantContext {
   provider: ProviderMetadata
   client: ClientMetadata
-  /** `ClientSecretBasic(...)`, `ClientSecretPost(...)`, `PrivateKeyJwt(...)` or `None()`. */
-  clientAuth: ClientAuth
+  clientAuth: ClientAuthentication
 }
 
 export interface RefreshTokenGrantOptions {
@@ -24,17 +29,8 @@ export interface RefreshTokenGrantOptions {
 
 // Parameters that identify the grant or the client: `extra` replacing one would change who asks
 // for what, or undo the client authentication.
-const RESERVED = new Set([
-  'grant_type',
-  'code',
-  'refresh_token',
-  'redirect_uri',
-  'code_verifier',
-  'client_id',
-  'client_secret',
-  'client_assertion',
-  'client_assertion_type',
-])
+const RESERVED =
+  /^(?:grant_type|code|refresh_token|redirect_uri|code_verifier|client_(?:id|secret|assertion(?:_type)?))$/
 
 /**
  * Builds the authorization_code grant request for a callback whose front-channel checks passed:
@@ -44,30 +40,30 @@ const RESERVED = new Set([
  * @example
  * ```ts
  * const request = await buildAuthorizationCodeGrantRequest(
- *   { provider, client, clientAuth: ClientSecretBasic(clientSecret) },
+ *   { provider, client, clientAuth: { method: 'client_secret_basic', secret: clientSecret } },
  *   verifiedCallback,
  *   transaction,
  * )
+ * const response = await fetch(request.url, request)
  * ```
  *
- * @throws {ConfigurationError} when the token endpoint is not a URL or the client authentication
- *   fails to apply (e.g. an unusable private key)
+ * @throws {ConfigurationError} when the token endpoint is not a URL or a `custom` client
+ *   authentication fails to apply (e.g. an unusable private key)
  * @see [OIDC Core 3.1.3.1, 3.3.3.1](https://openid.net/specs/openid-connect-core-1_0-errata2.html#TokenRequest)
  * @see [RFC 6749 4.1.3](https://www.rfc-editor.org/rfc/rfc6749#section-4.1.3)
  * @see [RFC 7636 4.5](https://www.rfc-editor.org/rfc/rfc7636#section-4.5)
  */
-export async function buildAuthorizationCodeGrantRequest(
+export function buildAuthorizationCodeGrantRequest(
   context: GrantContext,
   callback: VerifiedCallback,
   transaction: Transaction,
-): Promise<Request> {
-  const body = new URLSearchParams({
+): Promise<HttpRequest> {
+  return tokenEndpointRequest(context, {
     grant_type: 'authorization_code',
     code: callback.code,
     redirect_uri: transaction.redirectUri,
     code_verifier: transaction.codeVerifier,
   })
-  return tokenEndpointRequest(context, body)
 }
 
 /**
@@ -82,78 +78,73 @@ export async function buildAuthorizationCodeGrantRequest(
  *
  * @throws {OidcHybridError} `REFRESH_TOKEN_MISSING` for an empty refresh token
  * @throws {ConfigurationError} for an empty `scope`, an `extra` parameter that would replace one of
- *   the grant's, or a client authentication that fails to apply
+ *   the grant's, or a `custom` client authentication that fails to apply
  * @see [OIDC Core 12.1](https://openid.net/specs/openid-connect-core-1_0-errata2.html#RefreshingAccessToken)
  * @see [RFC 6749 6](https://www.rfc-editor.org/rfc/rfc6749#section-6)
  */
 export async function buildRefreshTokenGrantRequest(
   context: GrantContext,
   refreshToken: string,
-  options: RefreshTokenGrantOptions = {},
-): Promise<Request> {
+  { scope, extra }: RefreshTokenGrantOptions = {},
+): Promise<HttpRequest> {
   if (typeof refreshToken !== 'string' || refreshToken === '') {
     throw new OidcHybridError(
       'REFRESH_TOKEN_MISSING',
-      'there is no refresh token to use: request the offline_access scope (and allow offline access on the API) to get one',
+      'no refresh token: request the offline_access scope at login',
     )
   }
-  const body = new URLSearchParams()
-  for (const [name, value] of Object.entries(options.extra ?? {})) {
-    if (RESERVED.has(name)) {
-      throw new ConfigurationError(
-        `the token request parameter '${name}' is set by the library and cannot be passed in extra`,
-      )
+  for (const name in extra) {
+    if (RESERVED.test(name)) {
+      throw new ConfigurationError(`'${name}' cannot be passed in extra: the library sets it`)
     }
-    body.set(name, value)
   }
-  body.set('grant_type', 'refresh_token')
-  body.set('refresh_token', refreshToken)
-  if (options.scope !== undefined) {
-    if (options.scope.trim() === '') {
-      throw new ConfigurationError(
-        'the refresh scope must not be empty: omit it to keep the granted scope',
-      )
-    }
-    body.set('scope', options.scope)
+  if (scope?.trim() === '') {
+    throw new ConfigurationError('the refresh scope is empty: omit it to keep the granted scope')
   }
-  return tokenEndpointRequest(context, body)
+  return tokenEndpointRequest(context, {
+    ...extra,
+    grant_type: 'refresh_token',
+    refresh_token: refreshToken,
+    ...(scope === undefined ? undefined : { scope }),
+  })
 }
 
 async function tokenEndpointRequest(
-  context: GrantContext,
-  body: URLSearchParams,
-): Promise<Request> {
-  const endpoint = parseUrl(context.provider.token_endpoint)
-  if (endpoint === undefined) {
-    throw new ConfigurationError(
-      `the provider's token_endpoint '${String(context.provider.token_endpoint)}' is not an absolute URL`,
-    )
+  { provider, client, clientAuth }: GrantContext,
+  params: Record<string, string>,
+): Promise<HttpRequest> {
+  const url = parseUrl(provider.token_endpoint)?.href
+  if (url === undefined) {
+    throw new ConfigurationError('the provider token_endpoint is not an absolute URL')
   }
-  const headers = new Headers({
+  const body = new URLSearchParams(params)
+  let headers: Record<string, string> = {
     'content-type': 'application/x-www-form-urlencoded;charset=UTF-8',
     accept: 'application/json',
-  })
-  try {
-    await context.clientAuth(
-      asAuthorizationServer(context.provider),
-      { client_id: context.client.client_id },
-      body,
-      headers,
-    )
-  } catch (error) {
-    throw new ConfigurationError(
-      `the client authentication could not be applied to the token request: check the client secret or private key`,
-      { cause: error },
-    )
   }
-  return new Request(endpoint, { method: 'POST', headers, body: body.toString() })
-}
-
-/**
- * The provider metadata as oauth4webapi's `AuthorizationServer`. Its index signature only admits
- * JSON values, so the members the `ClientAuth` functions read are copied rather than cast:
- * `issuer` (the audience of a `private_key_jwt` assertion) and `token_endpoint`.
- */
-function asAuthorizationServer(provider: ProviderMetadata): AuthorizationServer {
-  return { issuer: provider.issuer, token_endpoint: provider.token_endpoint }
+  const { method } = clientAuth
+  if (method === 'custom') {
+    const applied = new Headers(headers)
+    try {
+      await clientAuth.apply(
+        { issuer: provider.issuer, token_endpoint: provider.token_endpoint },
+        { client_id: client.client_id },
+        body,
+        applied,
+      )
+    } catch (error) {
+      throw new ConfigurationError('the custom client authentication failed: check its key', {
+        cause: error,
+      })
+    }
+    headers = Object.fromEntries(applied)
+  } else if (method === 'client_secret_basic') {
+    // RFC 6749 2.3.1: each part form-urlencoded (an `=` in the id is escaped), then Base64.
+    const pair = new URLSearchParams([[client.client_id, clientAuth.secret]])
+    headers.authorization = `Basic ${btoa(pair.toString().replace('=', ':'))}`
+  } else {
+    body.set('client_id', client.client_id)
+    if (method === 'client_secret_post') body.set('client_secret', clientAuth.secret)
+  }
+  return { url, method: 'POST', headers, body: body.toString() }
 }

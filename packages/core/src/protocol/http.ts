@@ -4,6 +4,7 @@
  */
 import type { RateLimitInfo } from '../errors.js'
 import { isRecord, parseJson } from '../lib/compare.js'
+import type { HttpResponseData } from './types.js'
 
 /**
  * The media type of a response, lower-cased and without parameters (`charset=...`), or
@@ -12,19 +13,7 @@ import { isRecord, parseJson } from '../lib/compare.js'
  * @see [RFC 9110 8.3.1](https://www.rfc-editor.org/rfc/rfc9110#section-8.3.1)
  */
 export function mediaType(headers: Headers): string | undefined {
-  const value = headers.get('content-type')
-  if (value === null) return undefined
-  const type = value.split(';', 1)[0]!.trim().toLowerCase()
-  return type === '' ? undefined : type
-}
-
-/**
- * True when the response says its body is `application/json` (parameters allowed).
- *
- * @see [RFC 8259 11](https://www.rfc-editor.org/rfc/rfc8259#section-11)
- */
-export function isJsonResponse(headers: Headers): boolean {
-  return mediaType(headers) === 'application/json'
+  return headers.get('content-type')?.replace(/;.*/s, '').trim().toLowerCase() || undefined
 }
 
 /**
@@ -38,43 +27,43 @@ export function parseJsonObject(body: string): Record<string, unknown> | undefin
 }
 
 /**
+ * The body of a response whose media type matches `types` (tested against `''` when there is no
+ * `Content-Type`) and that is a JSON object; otherwise throws `fail(problem, details)`.
+ */
+export function readJsonObject(
+  { headers, body }: HttpResponseData,
+  fail: (problem: string, details?: Record<string, unknown>) => Error,
+  types = /^application\/json$/,
+): Record<string, unknown> {
+  const contentType = mediaType(headers)
+  if (!types.test(contentType ?? '')) throw fail('is not JSON', { contentType })
+  const document = parseJsonObject(body)
+  if (document === undefined) throw fail('is not a JSON object')
+  return document
+}
+
+/**
  * Parses a URL; `undefined` instead of a `TypeError` when it is not an absolute URL.
  *
  * @see [WHATWG URL](https://url.spec.whatwg.org/#url-parsing)
  */
 export function parseUrl(value: unknown): URL | undefined {
-  if (typeof value !== 'string') return undefined
   try {
-    return new URL(value)
-  } catch {
-    return undefined
-  }
+    if (typeof value === 'string') return new URL(value)
+  } catch {}
 }
 
 /**
- * True for the loopback hosts on which plain `http:` is tolerated (local development).
- *
- * @see [RFC 8252 8.3](https://www.rfc-editor.org/rfc/rfc8252#section-8.3)
- */
-export function isLoopbackHost(hostname: string): boolean {
-  return hostname === 'localhost' || hostname === '127.0.0.1' || hostname === '[::1]'
-}
-
-/**
- * True when `url` may carry protocol traffic: `https:`, or `http:` on a loopback host.
+ * True when `url` may carry protocol traffic: `https:`, or `http:` on a loopback host
+ * (`localhost`, `127.0.0.1`, `[::1]`: local development, RFC 8252 8.3).
  *
  * @see [RFC 9700 2.6](https://www.rfc-editor.org/rfc/rfc9700#section-2.6)
  */
 export function isSecureUrl(url: URL): boolean {
-  return url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackHost(url.hostname))
-}
-
-const DELTA_SECONDS = /^\d{1,10}$/
-
-function nonNegativeInteger(value: string | null): number | undefined {
-  if (value === null) return undefined
-  const trimmed = value.trim()
-  return DELTA_SECONDS.test(trimmed) ? Number(trimmed) : undefined
+  return (
+    url.protocol === 'https:' ||
+    (url.protocol === 'http:' && /^(?:localhost|127\.0\.0\.1|\[::1\])$/.test(url.hostname))
+  )
 }
 
 /**
@@ -88,14 +77,11 @@ function nonNegativeInteger(value: string | null): number | undefined {
  */
 export function parseRateLimit(headers: Headers): RateLimitInfo {
   const info: RateLimitInfo = {}
-  const retryAfter = nonNegativeInteger(headers.get('retry-after'))
-  const limit = nonNegativeInteger(headers.get('x-ratelimit-limit'))
-  const remaining = nonNegativeInteger(headers.get('x-ratelimit-remaining'))
-  const reset = nonNegativeInteger(headers.get('x-ratelimit-reset'))
-  if (retryAfter !== undefined) info.retryAfter = retryAfter
-  if (limit !== undefined) info.limit = limit
-  if (remaining !== undefined) info.remaining = remaining
-  if (reset !== undefined) info.reset = reset
+  for (const member of ['retryAfter', 'limit', 'remaining', 'reset'] as const) {
+    const name = member === 'retryAfter' ? 'retry-after' : `x-ratelimit-${member}`
+    const value = headers.get(name)?.trim()
+    if (value && /^\d{1,10}$/.test(value)) info[member] = Number(value)
+  }
   return info
 }
 
@@ -107,10 +93,8 @@ export interface BearerChallenge {
   scope?: string
 }
 
-const BEARER_SCHEME = /^\s*bearer(?:\s+|$)/i
 const TOKEN = "[!#$%&'*+.^_`|~0-9A-Za-z-]+"
 const AUTH_PARAM = new RegExp(`(${TOKEN})\\s*=\\s*(?:"((?:[^"\\\\]|\\\\.)*)"|(${TOKEN}))`, 'g')
-const CHALLENGE_FIELDS = new Set<string>(['error', 'error_description', 'error_uri', 'scope'])
 
 /**
  * Reads the error parameters of a `WWW-Authenticate: Bearer ...` challenge; `undefined` when the
@@ -122,12 +106,13 @@ const CHALLENGE_FIELDS = new Set<string>(['error', 'error_description', 'error_u
 export function parseBearerChallenge(headers: Headers): BearerChallenge | undefined {
   const value = headers.get('www-authenticate')
   // Bounded input keeps the parameter regex linear in practice; real challenges are short.
-  if (value === null || value.length > 2048 || !BEARER_SCHEME.test(value)) return undefined
+  if (!value || value.length > 2048 || !/^\s*bearer(?:\s|$)/i.test(value)) return undefined
   const challenge: Record<string, string> = {}
-  for (const match of value.matchAll(AUTH_PARAM)) {
-    const name = match[1]!.toLowerCase()
-    if (!CHALLENGE_FIELDS.has(name) || name in challenge) continue
-    challenge[name] = match[2] === undefined ? match[3]! : match[2].replace(/\\(.)/g, '$1')
+  for (const [, rawName, quoted, token] of value.matchAll(AUTH_PARAM)) {
+    const name = rawName!.toLowerCase()
+    if (/^(?:error(?:_description|_uri)?|scope)$/.test(name) && !(name in challenge)) {
+      challenge[name] = quoted?.replace(/\\(.)/g, '$1') ?? token!
+    }
   }
   return challenge
 }

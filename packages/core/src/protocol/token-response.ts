@@ -3,7 +3,7 @@
  * limits and the types of the token parameters. The ID token inside is verified elsewhere.
  */
 import { OidcHybridError, TokenEndpointError } from '../errors.js'
-import { isJsonResponse, mediaType, parseJsonObject, parseRateLimit } from './http.js'
+import { mediaType, parseJsonObject, parseRateLimit, readJsonObject } from './http.js'
 import type { HttpResponseData } from './types.js'
 
 /** A successful token response whose parameters have the types RFC 6749 5.1 gives them. */
@@ -26,7 +26,6 @@ export interface ParseTokenEndpointResponseOptions {
 
 // RFC 6749 A.12, A.17: access and refresh tokens are 1*VSCHAR.
 const VSCHARS = /^[\x20-\x7e]+$/
-const NUMERIC_STRING = /^\d+(?:\.\d+)?$/
 
 /**
  * Parses a token endpoint response.
@@ -53,103 +52,81 @@ const NUMERIC_STRING = /^\d+(?:\.\d+)?$/
  */
 export function parseTokenEndpointResponse(
   response: HttpResponseData,
-  options: ParseTokenEndpointResponseOptions,
+  { requireIdToken }: ParseTokenEndpointResponseOptions,
 ): TokenEndpointResponse {
   if (response.status !== 200) throw errorResponse(response)
-  if (!isJsonResponse(response.headers)) {
-    throw invalid(
-      `the token response is '${mediaType(response.headers) ?? 'without Content-Type'}', expected application/json`,
-      { status: response.status, contentType: mediaType(response.headers) },
-    )
+  const document = readJsonObject(response, (problem, details) =>
+    invalid(`the token response ${problem}`, details),
+  )
+  const {
+    access_token: accessToken,
+    token_type: tokenType,
+    refresh_token: refreshToken,
+    id_token: idToken,
+  } = document
+  let expiresIn = document.expires_in
+  // Some providers send a numeric string; RFC 6749 5.1 says a number.
+  if (typeof expiresIn === 'string' && /^\d+(?:\.\d+)?$/.test(expiresIn)) {
+    expiresIn = Number(expiresIn)
   }
-  const document = parseJsonObject(response.body)
-  if (document === undefined) throw invalid('the token response is not a JSON object')
-
-  const accessToken = document.access_token
-  if (typeof accessToken !== 'string' || accessToken === '') {
-    throw invalid('the token response has no access_token', { parameter: 'access_token' })
-  }
-  if (!VSCHARS.test(accessToken)) {
-    throw invalid('the access_token contains characters outside RFC 6749 VSCHAR', {
-      parameter: 'access_token',
+  if (typeof accessToken !== 'string' || !VSCHARS.test(accessToken)) throw malformed('access_token')
+  if (typeof tokenType !== 'string') throw malformed('token_type')
+  if (tokenType.toLowerCase() !== 'bearer') {
+    throw invalid(`token_type ${tokenType} is not supported: use Bearer tokens`, {
+      parameter: 'token_type',
+      tokenType,
     })
   }
-  const tokenType = document.token_type
-  if (typeof tokenType !== 'string') {
-    throw invalid('the token response has no token_type', { parameter: 'token_type' })
+  if (expiresIn !== undefined && !(Number.isFinite(expiresIn) && (expiresIn as number) >= 0)) {
+    throw malformed('expires_in')
   }
-  if (tokenType.toLowerCase() !== 'bearer') {
-    throw invalid(
-      `the token_type is '${tokenType}': only Bearer tokens are supported, sender-constrained tokens (DPoP, mTLS) are not supported yet`,
-      { parameter: 'token_type', tokenType },
-    )
-  }
-  const expiresIn = parseExpiresIn(document.expires_in)
-  const refreshToken = document.refresh_token
   if (
     refreshToken !== undefined &&
     (typeof refreshToken !== 'string' || !VSCHARS.test(refreshToken))
   ) {
-    throw invalid('the refresh_token must be a non-empty string of RFC 6749 VSCHAR', {
-      parameter: 'refresh_token',
+    throw malformed('refresh_token')
+  }
+  if (idToken === undefined && requireIdToken) {
+    throw invalid('the token response has no id_token: request the openid scope', {
+      parameter: 'id_token',
     })
   }
-  const idToken = document.id_token
   if (idToken !== undefined && (typeof idToken !== 'string' || idToken === '')) {
-    throw invalid('the id_token must be a non-empty string', { parameter: 'id_token' })
+    throw malformed('id_token')
   }
-  if (idToken === undefined && options.requireIdToken) {
-    throw invalid(
-      'the token response has no id_token: is the openid scope requested and granted? (OIDC Core 3.1.3.3)',
-      { parameter: 'id_token' },
-    )
-  }
-  if (document.scope !== undefined && typeof document.scope !== 'string') {
-    throw invalid('the scope must be a string', { parameter: 'scope' })
-  }
+  if (document.scope !== undefined && typeof document.scope !== 'string') throw malformed('scope')
   const tokens: TokenEndpointResponse = {
     ...document,
     access_token: accessToken,
     token_type: 'Bearer',
   }
-  if (expiresIn !== undefined) tokens.expires_in = expiresIn
+  if (expiresIn !== undefined) tokens.expires_in = expiresIn as number
   return tokens
 }
 
-function parseExpiresIn(value: unknown): number | undefined {
-  if (value === undefined) return undefined
-  // Some providers send a numeric string; RFC 6749 5.1 says a number.
-  const seconds = typeof value === 'string' && NUMERIC_STRING.test(value) ? Number(value) : value
-  if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds < 0) {
-    throw invalid('the expires_in must be a non-negative number of seconds', {
-      parameter: 'expires_in',
-    })
-  }
-  return seconds
-}
-
-function errorResponse(response: HttpResponseData): OidcHybridError {
-  const document = parseJsonObject(response.body)
-  const error =
-    typeof document?.error === 'string' && document.error !== '' ? document.error : undefined
+function errorResponse({ status, headers, body }: HttpResponseData): OidcHybridError {
+  const document = parseJsonObject(body)
+  const error = typeof document?.error === 'string' ? document.error : ''
   const description =
     typeof document?.error_description === 'string' ? document.error_description : undefined
-  if (response.status === 429) {
+  if (status === 429) {
     return new TokenEndpointError(
       'RATE_LIMITED',
       429,
-      error ?? 'too_many_requests',
+      error || 'too_many_requests',
       description,
-      parseRateLimit(response.headers),
+      parseRateLimit(headers),
     )
   }
-  if (error !== undefined) {
-    return new TokenEndpointError('TOKEN_ENDPOINT_ERROR', response.status, error, description)
-  }
-  return invalid(
-    `the token endpoint answered HTTP ${response.status} without an OAuth error: check the token_endpoint and any proxy in between`,
-    { status: response.status, contentType: mediaType(response.headers) },
-  )
+  if (error) return new TokenEndpointError('TOKEN_ENDPOINT_ERROR', status, error, description)
+  return invalid(`the token endpoint answered HTTP ${status} without an OAuth error`, {
+    status,
+    contentType: mediaType(headers),
+  })
+}
+
+function malformed(parameter: string): OidcHybridError {
+  return invalid(`the token response ${parameter} is missing or malformed`, { parameter })
 }
 
 function invalid(message: string, details?: Record<string, unknown>): OidcHybridError {

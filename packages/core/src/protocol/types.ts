@@ -93,9 +93,15 @@ export interface ProtocolContext {
   /** True when `jwks` was fetched because of the token being verified: a second miss is final. */
   jwksRefreshed?: boolean
   crypto: CryptoProvider
-  /** Client authentication applied to token-endpoint requests (oauth4webapi ClientAuth). */
-  clientAuth: ClientAuth
+  /** Client authentication applied to token-endpoint requests. */
+  clientAuth: ClientAuthentication
 }
+
+/** How the client authenticates at the token endpoint (RFC 6749 2.3.1, OIDC Core 9). `custom` applies a function with oauth4webapi's `ClientAuth` signature, e.g. its `PrivateKeyJwt(key)`. */
+export type ClientAuthentication =
+  | { readonly method: 'client_secret_basic' | 'client_secret_post'; readonly secret: string }
+  | { readonly method: 'none' }
+  | { readonly method: 'custom'; readonly apply: ClientAuth }
 
 /** Everything the callback needs to check the response against the request that caused it. */
 export interface Transaction {
@@ -157,6 +163,17 @@ export interface IdTokenClaims {
   org_id?: string
   org_name?: string
   [claim: string]: unknown
+}
+
+/**
+ * An HTTP request as plain data, built by the protocol steps and sent by the engine with
+ * `fetch(url, { method, headers, body })`.
+ */
+export interface HttpRequest {
+  url: string
+  method: 'GET' | 'POST'
+  headers: Record<string, string>
+  body?: string
 }
 
 /** A received HTTP response reduced to data, so protocol steps stay free of I/O. */

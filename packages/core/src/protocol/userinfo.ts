@@ -3,14 +3,8 @@
  * named: its `sub` must match, or its claims could belong to someone else (token substitution).
  */
 import { ConfigurationError, OidcHybridError } from '../errors.js'
-import {
-  isJsonResponse,
-  mediaType,
-  parseBearerChallenge,
-  parseJsonObject,
-  parseUrl,
-} from './http.js'
-import type { HttpResponseData, ProviderMetadata } from './types.js'
+import { mediaType, parseBearerChallenge, parseUrl, readJsonObject } from './http.js'
+import type { HttpRequest, HttpResponseData, ProviderMetadata } from './types.js'
 
 /** Claims returned by the UserInfo endpoint; `sub` is always the ID token's. */
 export interface UserinfoClaims {
@@ -18,16 +12,14 @@ export interface UserinfoClaims {
   [claim: string]: unknown
 }
 
-// RFC 6750 2.1 b64token: anything else cannot be sent as a Bearer credential.
-const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/
-
 /**
  * Builds the UserInfo request: `GET` with the access token in the `Authorization: Bearer` header,
  * never in the query string, where it would end up in logs and `Referer` headers.
  *
  * @example
  * ```ts
- * const response = await fetch(buildUserinfoRequest(provider, session.accessToken))
+ * const request = buildUserinfoRequest(provider, session.accessToken)
+ * const response = await fetch(request.url, request)
  * const claims = processUserinfoResponse(
  *   { status: response.status, headers: response.headers, body: await response.text() },
  *   session.sub,
@@ -40,22 +32,20 @@ const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/
  * @see [RFC 6750 2.1](https://www.rfc-editor.org/rfc/rfc6750#section-2.1)
  * @see [RFC 9700 4.3.2](https://www.rfc-editor.org/rfc/rfc9700#section-4.3.2)
  */
-export function buildUserinfoRequest(provider: ProviderMetadata, accessToken: string): Request {
-  const endpoint = parseUrl(provider.userinfo_endpoint)
-  if (endpoint === undefined) {
-    throw new ConfigurationError(
-      `the provider '${provider.issuer}' has no valid userinfo_endpoint in its metadata: the UserInfo endpoint cannot be called`,
-    )
+export function buildUserinfoRequest(provider: ProviderMetadata, accessToken: string): HttpRequest {
+  const url = parseUrl(provider.userinfo_endpoint)?.href
+  if (url === undefined) {
+    throw new ConfigurationError('the provider has no valid userinfo_endpoint')
   }
-  if (typeof accessToken !== 'string' || !B64TOKEN.test(accessToken)) {
-    throw new ConfigurationError(
-      'the access token must be a non-empty RFC 6750 b64token to be sent as a Bearer credential',
-    )
+  // RFC 6750 2.1 b64token: anything else cannot be sent as a Bearer credential.
+  if (typeof accessToken !== 'string' || !/^[\w\-.~+/]+=*$/.test(accessToken)) {
+    throw new ConfigurationError('the access token is not a valid Bearer token')
   }
-  return new Request(endpoint, {
+  return {
+    url,
     method: 'GET',
     headers: { authorization: `Bearer ${accessToken}`, accept: 'application/json' },
-  })
+  }
 }
 
 /**
@@ -72,38 +62,26 @@ export function processUserinfoResponse(
   response: HttpResponseData,
   expectedSub: string,
 ): UserinfoClaims {
-  if (response.status !== 200) {
-    const challenge = parseBearerChallenge(response.headers)
-    const reason = challenge?.error === undefined ? '' : `, ${challenge.error}`
+  const { status } = response
+  if (status !== 200) {
     throw new OidcHybridError(
       'USERINFO_ERROR',
-      `the UserInfo endpoint refused the request (HTTP ${response.status}${reason}): the access token may have expired or lack the openid scope`,
-      { details: { status: response.status, ...challenge } },
+      `UserInfo refused the request (HTTP ${status}): the access token may have expired`,
+      { details: { status, ...parseBearerChallenge(response.headers) } },
     )
   }
-  const type = mediaType(response.headers)
-  if (type === 'application/jwt') {
-    throw new OidcHybridError(
-      'USERINFO_INVALID',
-      'the UserInfo endpoint answered with a signed or encrypted JWT (application/jwt), which is not supported: register the client for plain JSON UserInfo responses',
-      { details: { contentType: type } },
-    )
+  const invalid = (message: string, details?: Record<string, unknown>) =>
+    new OidcHybridError('USERINFO_INVALID', message, { details })
+  if (mediaType(response.headers) === 'application/jwt') {
+    throw invalid('signed UserInfo responses are not supported: configure plain JSON')
   }
-  if (!isJsonResponse(response.headers)) {
-    throw new OidcHybridError(
-      'USERINFO_INVALID',
-      `the UserInfo response is '${type ?? 'without Content-Type'}', expected application/json`,
-      { details: { contentType: type } },
-    )
-  }
-  const claims = parseJsonObject(response.body)
-  if (claims === undefined) {
-    throw new OidcHybridError('USERINFO_INVALID', 'the UserInfo response is not a JSON object')
-  }
+  const claims = readJsonObject(response, (problem, details) =>
+    invalid(`the UserInfo response ${problem}`, details),
+  )
   if (claims.sub !== expectedSub) {
     throw new OidcHybridError(
       'USERINFO_SUB_MISMATCH',
-      'the UserInfo response is about another user than the ID token (sub differs): its claims were discarded',
+      'the UserInfo response is about another user than the ID token',
       {
         details: {
           expected: expectedSub,

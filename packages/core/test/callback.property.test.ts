@@ -161,6 +161,31 @@ describe('callback parsing never throws anything but OidcHybridError', () => {
     )
   })
 
+  it('decodes a form_post body exactly as URLSearchParams does', () => {
+    fc.assert(
+      fc.property(formText, (body) => {
+        const params = outcome(() =>
+          parseCallbackRequest({
+            method: 'POST',
+            url: '/callback',
+            contentType: 'application/x-www-form-urlencoded',
+            body,
+          }),
+        )
+        const names = [...new URLSearchParams(body).keys()]
+        if (new Set(names).size < names.length) {
+          expect(params).toBeUndefined()
+          return
+        }
+        const expected = Object.fromEntries(
+          [...new URLSearchParams(body)].filter(([, value]) => value !== ''),
+        )
+        expect(params).toEqual(expected)
+      }),
+      { numRuns: RUNS },
+    )
+  })
+
   it('stateOf returns a state of at most 512 safe characters or throws OidcHybridError', () => {
     fc.assert(
       fc.property(request, parameters, (input, params) => {

@@ -1,7 +1,7 @@
 // The transition table, h11 style: events in, state and effects out, as data. No sockets, no
 // mocks: a real ProtocolContext, ID tokens signed with jose, token responses written by hand.
 import { createHash } from 'node:crypto'
-import { ClientSecretBasic, PrivateKeyJwt } from 'oauth4webapi'
+import { PrivateKeyJwt } from 'oauth4webapi'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { WebCryptoProvider } from '../src/crypto/webcrypto.js'
 import { ConfigurationError, OidcHybridError } from '../src/errors.js'
@@ -62,7 +62,7 @@ function context(overrides: Partial<ProtocolContext> = {}): ProtocolContext {
     clockTolerance: 60,
     jwks: jwksOf(key.publicJwk),
     crypto: new WebCryptoProvider(),
-    clientAuth: ClientSecretBasic('secret'),
+    clientAuth: { method: 'client_secret_basic', secret: 'secret' },
     ...overrides,
   }
 }
@@ -294,12 +294,12 @@ describe('LoginStarted + CallbackReceived', () => {
     expect(http.purpose).toBe('authorization_code')
     expect(http.request.method).toBe('POST')
     expect(http.request.url).toBe(PROVIDER.token_endpoint)
-    const body = new URLSearchParams(await http.request.text())
+    const body = new URLSearchParams(http.request.body)
     expect(body.get('grant_type')).toBe('authorization_code')
     expect(body.get('code')).toBe(params.code)
     expect(body.get('code_verifier')).toBe(RANDOM.codeVerifier)
     expect(body.get('redirect_uri')).toBe(REDIRECT_URI)
-    expect(http.request.headers.get('authorization')).toMatch(/^Basic /)
+    expect(http.request.headers.authorization).toMatch(/^Basic /)
   })
 
   it('code token: no front-channel ID token, so no front-channel claims', async () => {
@@ -349,7 +349,9 @@ describe('LoginStarted + CallbackReceived', () => {
   it('a client authentication that cannot be applied is a configuration error', async () => {
     const started = await loginStarted()
     const params = await callbackParams(started.transaction)
-    const unusable = context({ clientAuth: PrivateKeyJwt(await keyAgreementKey()) })
+    const unusable = context({
+      clientAuth: { method: 'custom', apply: PrivateKeyJwt(await keyAgreementKey()) },
+    })
     await expect(
       transition(unusable, started, { type: 'CallbackReceived', params }),
     ).rejects.toMatchObject({ code: 'CONFIG_INVALID' })
@@ -544,7 +546,7 @@ describe('Authenticated + RefreshRequested, Refreshing + TokenResponseReceived',
     expect(result.effects).toHaveLength(1)
     const http = httpEffect(result.effects)
     expect(http.purpose).toBe('refresh_token')
-    const body = new URLSearchParams(await http.request.text())
+    const body = new URLSearchParams(http.request.body)
     expect(body.get('grant_type')).toBe('refresh_token')
     expect(body.get('refresh_token')).toBe('refresh-1')
     expect(body.get('scope')).toBe('openid read')
@@ -552,7 +554,9 @@ describe('Authenticated + RefreshRequested, Refreshing + TokenResponseReceived',
 
   it('an unusable client authentication on refresh is a configuration error', async () => {
     const session = await authenticated('refresh-1')
-    const unusable = context({ clientAuth: PrivateKeyJwt(await keyAgreementKey()) })
+    const unusable = context({
+      clientAuth: { method: 'custom', apply: PrivateKeyJwt(await keyAgreementKey()) },
+    })
     await expect(
       transition(unusable, { kind: 'Authenticated', session }, { type: 'RefreshRequested' }),
     ).rejects.toBeInstanceOf(ConfigurationError)

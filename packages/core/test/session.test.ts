@@ -1,6 +1,5 @@
 // The identity rules between ID tokens: front channel vs token endpoint (OIDC Core 3.3.3.6) and
 // session vs refresh (OIDC Core 12.2). One test per rule; everything else stays valid.
-import { ClientSecretBasic } from 'oauth4webapi'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { WebCryptoProvider } from '../src/crypto/webcrypto.js'
 import {
@@ -47,7 +46,7 @@ function context(overrides: Partial<ProtocolContext> = {}): ProtocolContext {
     clockTolerance: 60,
     jwks: jwksOf(key.publicJwk),
     crypto: new WebCryptoProvider(),
-    clientAuth: ClientSecretBasic('secret'),
+    clientAuth: { method: 'client_secret_basic', secret: 'secret' },
     ...overrides,
   }
 }

@@ -7,6 +7,7 @@ import type { CryptoProvider } from '../crypto/provider.js'
 import { ConfigurationError } from '../errors.js'
 import { encode, utf8 } from '../lib/base64url.js'
 import { isRecord } from '../lib/compare.js'
+import { parseUrl } from './http.js'
 import type {
   ClientMetadata,
   HybridResponseType,
@@ -58,50 +59,21 @@ export interface AuthorizationRequest {
   transaction: Transaction
 }
 
-const DEFAULT_RESPONSE_TYPE: HybridResponseType = 'code id_token'
-const DEFAULT_RESPONSE_MODE: ResponseMode = 'form_post'
-const DEFAULT_SCOPE = 'openid profile email'
-
-// Keyed by the sorted words, so that any order of the same set finds the canonical spelling.
-const HYBRID_RESPONSE_TYPES: ReadonlyMap<string, HybridResponseType> = new Map([
-  ['code id_token', 'code id_token'],
-  ['code token', 'code token'],
-  ['code id_token token', 'code id_token token'],
-])
-
-const RESPONSE_MODES: ReadonlySet<string> = new Set<ResponseMode>(['form_post', 'fragment'])
-
-// state and nonce go into cookies and a callback that rejects anything longer than 512 chars.
-const STATE_OR_NONCE = /^[A-Za-z0-9_-]{43,512}$/
-const CODE_VERIFIER = /^[A-Za-z0-9._~-]{43,128}$/
-// RFC 6749 3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
-const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/
-
-/**
- * Parameters that `extra` may not set, each with what to use instead. Besides the ones the
- * library owns, this lists those with an option of their own: `max_age`, `organization` and
- * `audience` set through `extra` would bypass the transaction, and with it the checks of
- * `auth_time` and of the organization claim.
- */
-const NOT_IN_EXTRA: ReadonlyMap<string, string> = new Map([
-  ['state', 'it is generated for every login (AuthorizationRandom.state)'],
-  ['nonce', 'it is generated for every login (AuthorizationRandom.nonce)'],
-  ['code_challenge', 'it is derived from AuthorizationRandom.codeVerifier'],
-  ['code_challenge_method', 'the library always sends S256'],
-  ['client_id', 'set the client_id of the client (clientID)'],
-  ['redirect_uri', 'set the redirect_uri of the client'],
-  ['response_type', 'use the responseType option'],
-  ['response_mode', 'use the responseMode option'],
-  ['scope', 'use the scope option'],
-  ['audience', 'use the audience option'],
-  ['organization', 'use the organization option'],
-  ['invitation', 'use the invitation option'],
-  ['max_age', 'use the maxAge option'],
-  ['prompt', 'use the prompt option'],
-  ['login_hint', 'use the loginHint option'],
-  ['acr_values', 'use the acrValues option'],
-  ['ui_locales', 'use the uiLocales option'],
-])
+// Parameters with an option of their own. Set through `extra`, `max_age`, `organization` or
+// `audience` would bypass the transaction, and with it the `auth_time` and organization checks.
+const OPTION_PARAMETERS =
+  /^(response_(type|mode)|scope|audience|organization|invitation|max_age|prompt|login_hint|acr_values|ui_locales)$/
+// Sent in this order after the required ones; each comes from the option of the camelCase name.
+const OPTIONAL_PARAMETERS = [
+  'audience',
+  'organization',
+  'invitation',
+  'max_age',
+  'prompt',
+  'login_hint',
+  'acr_values',
+  'ui_locales',
+] as const
 
 /**
  * Returns the canonical spelling of a hybrid `response_type`, whatever the order of its words.
@@ -110,19 +82,20 @@ const NOT_IN_EXTRA: ReadonlyMap<string, string> = new Map([
  * @see [OAuth 2.0 Multiple Response Type Encoding Practices 3](https://openid.net/specs/oauth-v2-multiple-response-types-1_0.html#Combinations)
  * @see [OIDC Core 3.3](https://openid.net/specs/openid-connect-core-1_0-errata2.html#HybridFlowAuth)
  * @example
+ * normalizeResponseType('id_token id_token') // throws CONFIG_INVALID
  * normalizeResponseType('id_token code') // 'code id_token'
  */
 export function normalizeResponseType(value: string): HybridResponseType {
-  const words = typeof value === 'string' ? value.split(' ').filter((word) => word !== '') : []
-  const canonical =
-    new Set(words).size === words.length ? HYBRID_RESPONSE_TYPES.get(sortedWords(words)) : undefined
-  if (canonical === undefined) {
+  // Sorted, the three types read `code id_token`, `code id_token token`, `code token`; a repeated
+  // word never matches.
+  const canonical = sortedWords(value)
+  if (!/^code (id_token( token)?|token)$/.test(canonical)) {
     throw new ConfigurationError(
-      `response_type ${describe(value)} is not a Hybrid Flow response type: use 'code id_token' (the default), 'code token' or 'code id_token token'`,
+      "response_type is not a Hybrid Flow response type: use 'code id_token' or 'code token'",
       { details: { responseType: typeof value === 'string' ? value : typeof value } },
     )
   }
-  return canonical
+  return canonical as HybridResponseType
 }
 
 /**
@@ -153,10 +126,21 @@ export async function buildAuthorizationRequest(
   now: number,
   crypto: CryptoProvider,
 ): Promise<AuthorizationRequest> {
-  const responseType = normalizeResponseType(options.responseType ?? DEFAULT_RESPONSE_TYPE)
-  const responseMode = checkResponseMode(options.responseMode ?? DEFAULT_RESPONSE_MODE)
-  const scope = normalizeScope(options.scope ?? DEFAULT_SCOPE)
-  const maxAge = checkMaxAge(options.maxAge)
+  const responseType = normalizeResponseType(options.responseType ?? 'code id_token')
+  const responseMode = options.responseMode ?? 'form_post'
+  // Multiple Response Type Encoding Practices 5: hybrid responses never travel in a query.
+  if (responseMode !== 'form_post' && responseMode !== 'fragment') {
+    throw new ConfigurationError("responseMode must be 'form_post' or 'fragment'", {
+      details: { responseMode },
+    })
+  }
+  const scope = normalizeScope(options.scope ?? 'openid profile email')
+  const maxAge = options.maxAge
+  if (maxAge !== undefined && !(Number.isSafeInteger(maxAge) && maxAge >= 0)) {
+    throw new ConfigurationError('maxAge must be a whole number of seconds >= 0', {
+      details: { maxAge },
+    })
+  }
   const extra = checkExtra(options.extra)
   checkRandom(random)
   checkClient(client)
@@ -165,14 +149,17 @@ export async function buildAuthorizationRequest(
   const url = parseUrl(provider.authorization_endpoint)
   if (url === undefined) {
     throw new ConfigurationError(
-      `the provider's authorization_endpoint ${describe(provider.authorization_endpoint)} is not an absolute URL: check the discovery document or issuerBaseURL`,
+      'authorization_endpoint is not an absolute URL: check discovery or issuerBaseURL',
     )
   }
 
-  const audience = optionalString('audience', options.audience)
-  const organization = optionalString('organization', options.organization)
-  const returnTo = optionalString('returnTo', options.returnTo)
-  const challenge = encode(await crypto.digest('SHA-256', utf8(random.codeVerifier)))
+  const optional: Record<string, string | undefined> = {}
+  for (const name of OPTIONAL_PARAMETERS) {
+    optional[name] =
+      name === 'max_age' ? maxAge?.toString() : optionalString(camelCase(name), options)
+  }
+  const { audience, organization } = optional
+  const returnTo = optionalString('returnTo', options)
   const parameters: [string, string | undefined][] = [
     ['response_type', responseType],
     ['response_mode', responseMode],
@@ -181,16 +168,9 @@ export async function buildAuthorizationRequest(
     ['scope', scope],
     ['state', random.state],
     ['nonce', random.nonce],
-    ['code_challenge', challenge],
+    ['code_challenge', encode(await crypto.digest('SHA-256', utf8(random.codeVerifier)))],
     ['code_challenge_method', 'S256'],
-    ['audience', audience],
-    ['organization', organization],
-    ['invitation', optionalString('invitation', options.invitation)],
-    ['max_age', maxAge === undefined ? undefined : String(maxAge)],
-    ['prompt', optionalString('prompt', options.prompt)],
-    ['login_hint', optionalString('loginHint', options.loginHint)],
-    ['acr_values', optionalString('acrValues', options.acrValues)],
-    ['ui_locales', optionalString('uiLocales', options.uiLocales)],
+    ...Object.entries(optional),
     ...extra,
   ]
   // set(), not append(): the endpoint's own query parameters stay, none is sent twice.
@@ -198,6 +178,7 @@ export async function buildAuthorizationRequest(
     if (value !== undefined) url.searchParams.set(name, value)
   }
 
+  // Unset options stay out of the transaction, so that its cookie stays small JSON.
   const transaction: Transaction = {
     state: random.state,
     nonce: random.nonce,
@@ -207,81 +188,63 @@ export async function buildAuthorizationRequest(
     redirectUri: client.redirect_uri,
     issuer: provider.issuer,
     scope,
-    ...(maxAge === undefined ? {} : { maxAge }),
-    ...(audience === undefined ? {} : { audience }),
-    ...(organization === undefined ? {} : { organization }),
-    ...(returnTo === undefined ? {} : { returnTo }),
     createdAt: now,
   }
+  if (maxAge !== undefined) transaction.maxAge = maxAge
+  if (audience !== undefined) transaction.audience = audience
+  if (organization !== undefined) transaction.organization = organization
+  if (returnTo !== undefined) transaction.returnTo = returnTo
   return { url, transaction }
 }
 
-function checkResponseMode(value: ResponseMode): ResponseMode {
-  if (!RESPONSE_MODES.has(value)) {
-    throw new ConfigurationError(
-      `response_mode ${describe(value)} is not usable with the Hybrid Flow: use 'form_post' (the default) or 'fragment'; hybrid responses must never be sent in a query string (Multiple Response Type Encoding Practices 5)`,
-    )
-  }
-  return value
-}
-
 function normalizeScope(value: string): string {
-  if (typeof value !== 'string') {
-    throw new ConfigurationError('scope must be a string of space-separated scope values')
-  }
-  const words = value.split(' ').filter((word) => word !== '')
-  const invalid = words.find((word) => !SCOPE_TOKEN.test(word))
+  // RFC 6749 3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ), separated by single spaces.
+  const words = typeof value === 'string' ? value.split(' ').filter((word) => word !== '') : ['"']
+  const invalid = words.find((word) => !/^[\x21\x23-\x5B\x5D-\x7E]+$/.test(word))
   if (invalid !== undefined) {
-    throw new ConfigurationError(
-      `scope value ${describe(invalid)} contains characters RFC 6749 3.3 does not allow (quotes, backslashes, controls or non-ASCII); separate scope values with single spaces`,
-    )
+    throw new ConfigurationError('scope must be space-separated printable ASCII, no quotes', {
+      details: { scope: typeof value === 'string' ? invalid : typeof value },
+    })
   }
   // openid first: it is what makes the request an OpenID Connect request (OIDC Core 3.1.2.1).
   return [...new Set(['openid', ...words])].join(' ')
 }
 
-function checkMaxAge(value: number | undefined): number | undefined {
-  if (value === undefined) return undefined
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
-    throw new ConfigurationError(
-      `maxAge must be a non-negative integer number of seconds, got ${describe(value)}`,
-    )
-  }
-  return value
-}
-
 function checkExtra(extra: Record<string, string> | undefined): [string, string][] {
   if (extra === undefined) return []
-  if (!isRecord(extra)) {
-    throw new ConfigurationError('extra must be an object of authorization parameter strings')
-  }
-  return Object.entries(extra).map(([name, value]) => {
-    const instead = NOT_IN_EXTRA.get(name)
+  if (!isRecord(extra)) throw new ConfigurationError('extra must be an object of strings')
+  const entries = Object.entries(extra)
+  for (const [name, value] of entries) {
+    const instead = OPTION_PARAMETERS.test(name)
+      ? `the ${camelCase(name)} option`
+      : name === 'state' || name === 'nonce'
+        ? `AuthorizationRandom.${name}`
+        : /^code_challenge(_method)?$/.test(name)
+          ? 'AuthorizationRandom.codeVerifier (sent as S256)'
+          : name === 'client_id' || name === 'redirect_uri'
+            ? `the client's ${name}`
+            : undefined
     if (instead !== undefined) {
-      throw new ConfigurationError(
-        `the authorization parameter '${name}' cannot be set through extra: ${instead}`,
-      )
+      throw new ConfigurationError(`extra may not set ${name}: use ${instead}`)
     }
     if (name === '' || typeof value !== 'string') {
-      throw new ConfigurationError(
-        `extra parameter ${describe(name)} must have a non-empty name and a string value`,
-      )
+      throw new ConfigurationError('extra needs non-empty names and string values', {
+        details: { name },
+      })
     }
-    return [name, value]
-  })
+  }
+  return entries
 }
 
 function checkRandom(random: AuthorizationRandom): void {
-  const secrets: [keyof AuthorizationRandom, RegExp, string][] = [
-    ['state', STATE_OR_NONCE, '43 to 512 base64url characters'],
-    ['nonce', STATE_OR_NONCE, '43 to 512 base64url characters'],
-    ['codeVerifier', CODE_VERIFIER, '43 to 128 characters of [A-Za-z0-9-._~] (RFC 7636 4.1)'],
-  ]
-  for (const [name, pattern, expected] of secrets) {
+  for (const name of ['state', 'nonce', 'codeVerifier'] as const) {
     const value: unknown = isRecord(random) ? random[name] : undefined
+    // State and nonce also go into a callback that refuses more than 512 characters.
+    const pattern = name === 'codeVerifier' ? /^[\w.~-]{43,128}$/ : /^[\w-]{43,512}$/
     if (typeof value !== 'string' || !pattern.test(value)) {
       throw new ConfigurationError(
-        `the ${name} for a login must be ${expected}, e.g. 32 random bytes base64url-encoded; got ${typeof value === 'string' ? `${value.length} characters` : typeof value}`,
+        `AuthorizationRandom.${name} is malformed: use 32 random bytes, base64url`,
+        { details: { length: typeof value === 'string' ? value.length : typeof value } },
       )
     }
   }
@@ -294,7 +257,7 @@ function checkClient(client: ClientMetadata): void {
   // RFC 6749 3.1.2: an absolute URI without a fragment.
   if (parseUrl(client.redirect_uri) === undefined || client.redirect_uri.includes('#')) {
     throw new ConfigurationError(
-      `redirect_uri ${describe(client.redirect_uri)} must be an absolute URL without a fragment (RFC 6749 3.1.2), e.g. baseURL + '/callback'`,
+      'redirect_uri must be an absolute URL without #, e.g. baseURL + /callback',
     )
   }
 }
@@ -304,58 +267,45 @@ function checkProviderSupport(
   responseType: HybridResponseType,
   responseMode: ResponseMode,
 ): void {
-  const responseTypes = provider.response_types_supported
-  if (
-    Array.isArray(responseTypes) &&
-    !responseTypes.some(
-      (listed) =>
-        typeof listed === 'string' &&
-        sortedWords(listed.split(' ')) === sortedWords(responseType.split(' ')),
-    )
-  ) {
-    throw new ConfigurationError(
-      `the provider does not list response_type '${responseType}' in response_types_supported: enable the Hybrid Flow for this application at the provider (Auth0: allow the Implicit and Authorization Code grants) or choose one of ${JSON.stringify(responseTypes)}`,
-    )
+  const types = provider.response_types_supported
+  const modes = provider.response_modes_supported
+  const methods = provider.code_challenge_methods_supported
+  let missing: string | undefined
+  if (Array.isArray(types) && !types.some((listed) => sortedWords(listed) === responseType)) {
+    // Auth0: allow the Implicit and Authorization Code grants of the application.
+    missing = `response_types_supported lacks '${responseType}': enable the Hybrid Flow there`
+  } else if (Array.isArray(modes) && !modes.includes(responseMode)) {
+    missing = `response_modes_supported lacks '${responseMode}': enable it there`
+  } else if (Array.isArray(methods) && !methods.includes('S256')) {
+    // RFC 9700 2.1.1: plain is never used.
+    missing = 'code_challenge_methods_supported lacks S256: enable PKCE with S256 there'
   }
-  const responseModes = provider.response_modes_supported
-  if (Array.isArray(responseModes) && !responseModes.includes(responseMode)) {
-    throw new ConfigurationError(
-      `the provider does not list response_mode '${responseMode}' in response_modes_supported: enable it at the provider or choose one of ${JSON.stringify(responseModes)}`,
-    )
-  }
-  const challengeMethods = provider.code_challenge_methods_supported
-  if (Array.isArray(challengeMethods) && !challengeMethods.includes('S256')) {
-    throw new ConfigurationError(
-      `the provider does not list S256 in code_challenge_methods_supported (${JSON.stringify(challengeMethods)}): enable PKCE with S256 at the provider; plain is never used (RFC 9700 2.1.1)`,
-    )
+  if (missing !== undefined) {
+    throw new ConfigurationError(`provider ${missing}`, {
+      details: { types, modes, methods },
+    })
   }
 }
 
-function optionalString(name: string, value: string | undefined): string | undefined {
+function optionalString(name: string, options: object): string | undefined {
+  const value = (options as Record<string, unknown>)[name]
   // RFC 6749 3.1: a parameter sent without a value is treated as omitted, so do not send one.
   if (value === undefined || value === '') return undefined
-  if (typeof value !== 'string') {
-    throw new ConfigurationError(`the ${name} option must be a string, got ${typeof value}`)
-  }
+  if (typeof value !== 'string') throw new ConfigurationError(`${name} must be a string`)
   return value
 }
 
-function sortedWords(words: string[]): string {
-  return words
-    .filter((word) => word !== '')
-    .sort()
-    .join(' ')
+/** `login_hint` → `loginHint`: the option named after a parameter. */
+function camelCase(name: string): string {
+  return name.replace(/_(.)/g, (_, letter: string) => letter.toUpperCase())
 }
 
-function parseUrl(value: unknown): URL | undefined {
-  if (typeof value !== 'string') return undefined
-  try {
-    return new URL(value)
-  } catch {
-    return undefined
-  }
-}
-
-function describe(value: unknown): string {
-  return typeof value === 'string' ? JSON.stringify(value) : String(typeof value)
+function sortedWords(value: unknown): string {
+  return typeof value === 'string'
+    ? value
+        .split(' ')
+        .filter((word) => word !== '')
+        .sort()
+        .join(' ')
+    : ''
 }

@@ -26,13 +26,12 @@ export const MAX_CALLBACK_BODY_BYTES = 64 * 1024
 
 const FORM_MEDIA_TYPE = 'application/x-www-form-urlencoded'
 
-/** Every parameter an authorization response can carry (OIDC Core 3.3.2.5-6, RFC 9207, Session Management). */
-const RESPONSE_PARAMETERS: readonly string[] = [
-  'code',
-  'id_token',
-  'access_token',
-  'token_type',
-  'expires_in',
+// Parameters that only a successful hybrid response carries: never acceptable in a query.
+const HYBRID_RESULT_PARAMETERS = ['code', 'id_token', 'access_token', 'token_type', 'expires_in']
+// Every parameter an authorization response can carry (OIDC Core 3.3.2.5-6, RFC 9207, Session
+// Management).
+const RESPONSE_PARAMETERS = [
+  ...HYBRID_RESULT_PARAMETERS,
   'state',
   'iss',
   'error',
@@ -40,19 +39,6 @@ const RESPONSE_PARAMETERS: readonly string[] = [
   'error_uri',
   'session_state',
 ]
-
-/** Parameters that only a successful hybrid response carries: never acceptable in a query. */
-const HYBRID_RESULT_PARAMETERS: readonly string[] = [
-  'code',
-  'id_token',
-  'access_token',
-  'token_type',
-  'expires_in',
-]
-
-const MAX_STATE_LENGTH = 512
-const STATE_CHARSET = /^[A-Za-z0-9._~-]+$/
-const NON_NEGATIVE_INTEGER = /^[0-9]+$/
 
 /**
  * Reads the authorization response from the callback request. A successful hybrid response is
@@ -74,50 +60,63 @@ const NON_NEGATIVE_INTEGER = /^[0-9]+$/
  * })
  */
 export function parseCallbackRequest(request: CallbackRequest): CallbackParameters {
-  const method = isRecord(request) && typeof request.method === 'string' ? request.method : ''
+  const record = isRecord(request)
+  const method = record && typeof request.method === 'string' ? request.method : ''
   const verb = method.toUpperCase()
-  const query = isRecord(request) ? queryOf(request.url) : ''
+  const query = record ? queryOf(request.url) : ''
 
   if (verb === 'POST') {
-    if (!isFormContentType(request.contentType)) {
+    // Media types compare case-insensitively; parameters such as `charset` may follow (RFC 9110 8.3.1).
+    const contentType = request.contentType
+    if (
+      typeof contentType !== 'string' ||
+      contentType.split(';')[0]!.trim().toLowerCase() !== FORM_MEDIA_TYPE
+    ) {
       throw new OidcHybridError(
         'CALLBACK_CONTENT_TYPE_INVALID',
-        `a form_post callback must be sent as ${FORM_MEDIA_TYPE} (OAuth 2.0 Form Post Response Mode 2), got ${typeof request.contentType === 'string' ? quote(request.contentType) : 'no Content-Type'}; if a body parser runs before this route, pass the raw body`,
+        `callback POST must be ${FORM_MEDIA_TYPE}; pass the raw body`,
+        { details: { contentType: String(contentType).slice(0, 64) } },
       )
     }
     const body = typeof request.body === 'string' ? request.body : ''
-    if (exceedsBodyLimit(body)) {
-      throw new OidcHybridError(
-        'BODY_TOO_LARGE',
-        `the callback body is larger than ${MAX_CALLBACK_BODY_BYTES} bytes; an authorization response is far smaller, so this request is refused`,
-      )
+    // A UTF-16 code unit is 1 to 3 UTF-8 bytes: encode only when the length leaves a doubt.
+    if (
+      body.length * 3 > MAX_CALLBACK_BODY_BYTES &&
+      (body.length > MAX_CALLBACK_BODY_BYTES || utf8(body).length > MAX_CALLBACK_BODY_BYTES)
+    ) {
+      throw new OidcHybridError('BODY_TOO_LARGE', 'callback body is over 64 KiB; refused')
     }
     // An attacker who controls the query could inject values next to the genuine body.
-    const inQuery = present(new URLSearchParams(query), RESPONSE_PARAMETERS)
-    if (inQuery.length > 0) {
-      throw new OidcHybridError(
-        'CALLBACK_PARAMETERS_IN_QUERY',
-        `the callback URL carries response parameters in its query string (${inQuery.join(', ')}) besides the form_post body; responses must never travel in a query (Multiple Response Type Encoding Practices 5), so this request is refused`,
-        { details: { parameters: inQuery } },
+    if (query !== '') {
+      const inQuery = new URLSearchParams(query)
+      const parameters = RESPONSE_PARAMETERS.filter((name) =>
+        inQuery.getAll(name).some((value) => value !== ''),
       )
+      if (parameters.length > 0) {
+        throw new OidcHybridError(
+          'CALLBACK_PARAMETERS_IN_QUERY',
+          'response parameters in the callback query; refused',
+          { details: { parameters } },
+        )
+      }
     }
-    return collect(body, 'form_post body')
+    return collect(body)
   }
 
   if (verb === 'GET') {
-    const params = collect(query, 'query string')
-    const leaked = HYBRID_RESULT_PARAMETERS.filter((name) => Object.hasOwn(params, name))
-    if (leaked.length > 0) {
+    const params = collect(query)
+    const parameters = HYBRID_RESULT_PARAMETERS.filter((name) => Object.hasOwn(params, name))
+    if (parameters.length > 0) {
       throw new OidcHybridError(
         'CALLBACK_PARAMETERS_IN_QUERY',
-        `the authorization response arrived in the query string (${leaked.join(', ')}); hybrid responses must never be sent in a query (Multiple Response Type Encoding Practices 5): send response_mode=form_post`,
-        { details: { parameters: leaked } },
+        'response arrived in a query; use response_mode=form_post',
+        { details: { parameters } },
       )
     }
     if (!Object.hasOwn(params, 'error')) {
       throw new OidcHybridError(
         'CALLBACK_PARAMETER_MISSING',
-        'the callback was opened with GET and no authorization response: the callback expects a form_post; was response_mode changed or the URL opened directly?',
+        'GET callback without a response; use response_mode=form_post',
       )
     }
     return params
@@ -125,7 +124,7 @@ export function parseCallbackRequest(request: CallbackRequest): CallbackParamete
 
   throw new OidcHybridError(
     'CALLBACK_METHOD_NOT_ALLOWED',
-    `the callback accepts POST (response_mode=form_post) and GET for provider error reports, not ${quote(method)}`,
+    'callback accepts POST (form_post) and GET (errors) only',
     { details: { method: truncate(method) } },
   )
 }
@@ -141,19 +140,11 @@ export function parseCallbackRequest(request: CallbackRequest): CallbackParamete
  * const transaction = transactions.get(stateOf(params))
  */
 export function stateOf(params: CallbackParameters): string {
-  const state = read(params, 'state')
-  if (state === undefined) {
-    throw new OidcHybridError(
-      'STATE_MISSING',
-      'the authorization response has no state, so it cannot belong to a login started here; start a new login',
-    )
-  }
-  if (state.length > MAX_STATE_LENGTH || !STATE_CHARSET.test(state)) {
-    throw new OidcHybridError(
-      'CALLBACK_PARAMETER_INVALID',
-      `the state of the authorization response is not one this library generates (at most ${MAX_STATE_LENGTH} characters of [A-Za-z0-9._~-])`,
-      { details: { parameter: 'state', length: state.length } },
-    )
+  const state = stateIn(params)
+  if (state.length > 512 || !/^[\w.~-]+$/.test(state)) {
+    throw new OidcHybridError('CALLBACK_PARAMETER_INVALID', 'malformed state; start a new login', {
+      details: { parameter: 'state', length: state.length },
+    })
   }
   return state
 }
@@ -175,44 +166,33 @@ export function validateCallbackParameters(
   transaction: Transaction,
   provider: ProviderMetadata,
 ): CallbackResponse {
-  const state = read(params, 'state')
-  if (state === undefined) {
-    throw new OidcHybridError(
-      'STATE_MISSING',
-      'the authorization response has no state, so it cannot be tied to this login; start a new login',
-    )
-  }
+  const state = stateIn(params)
   if (!timingSafeEqual(state, transaction.state)) {
-    throw new OidcHybridError(
-      'STATE_MISMATCH',
-      "the authorization response's state does not match this login's: it belongs to another login or was forged; start a new login",
-    )
+    throw new OidcHybridError('STATE_MISMATCH', "state is not this login's; start a new login")
   }
 
-  const words = transaction.responseType.split(' ')
-  const wantsIdToken = words.includes('id_token')
-  const wantsToken = words.includes('token')
+  const { responseType, issuer } = transaction
+  // The three types are `code id_token`, `code token` and `code id_token token`.
+  const wantsIdToken = responseType.includes('id_token')
+  const wantsToken = responseType.endsWith(' token')
   const idToken = wantsIdToken ? read(params, 'id_token') : undefined
 
   const iss = read(params, 'iss')
-  if (iss !== undefined && iss !== transaction.issuer) {
+  if (iss !== undefined && iss !== issuer) {
     throw new OidcHybridError(
       'ISSUER_MISMATCH',
-      `the authorization response names issuer ${quote(iss)} but this login was sent to ${quote(transaction.issuer)} (RFC 9207): possible mix-up attack, the response is refused`,
-      { details: { expected: transaction.issuer, received: truncate(iss) } },
+      "response iss is not this login's issuer (mix-up?)",
+      { details: { expected: issuer, received: truncate(iss) } },
     )
   }
   // Without `iss`, only a front-channel ID token (whose `iss` claim is checked next) can tell
   // which provider answered.
   if (
     iss === undefined &&
-    provider.authorization_response_iss_parameter_supported === true &&
-    idToken === undefined
+    idToken === undefined &&
+    provider.authorization_response_iss_parameter_supported === true
   ) {
-    throw new OidcHybridError(
-      'ISSUER_MISSING',
-      'the provider declares authorization_response_iss_parameter_supported but its response has no iss parameter and no ID token to identify it (RFC 9207 2.4): the response is refused',
-    )
+    throw new OidcHybridError('ISSUER_MISSING', 'response lacks the iss its provider promises')
   }
 
   const error = read(params, 'error')
@@ -224,124 +204,129 @@ export function validateCallbackParameters(
     )
   }
 
-  const responseType = transaction.responseType
-  const code = required(params, 'code', responseType)
-  if (wantsIdToken && idToken === undefined) throw missing('id_token', responseType)
-
-  let token: Pick<CallbackResponse, 'accessToken' | 'tokenType' | 'expiresIn'> = {}
+  const response: CallbackResponse = { state, code: required(params, 'code', responseType) }
+  if (wantsIdToken) response.idToken = required(params, 'id_token', responseType)
   if (wantsToken) {
-    const accessToken = required(params, 'access_token', responseType)
+    response.accessToken = required(params, 'access_token', responseType)
     const tokenType = required(params, 'token_type', responseType)
-    if (tokenType.toLowerCase() !== 'bearer') {
-      throw new OidcHybridError(
-        'CALLBACK_PARAMETER_INVALID',
-        `the authorization response's token_type is ${quote(tokenType)}; only Bearer access tokens are supported (RFC 6750)`,
-        { details: { parameter: 'token_type' } },
-      )
-    }
+    response.tokenType = tokenType
+    if (tokenType.toLowerCase() !== 'bearer') throw invalid('token_type', 'must be Bearer')
     const expiresIn = read(params, 'expires_in')
-    if (
-      expiresIn !== undefined &&
-      !(NON_NEGATIVE_INTEGER.test(expiresIn) && Number.isSafeInteger(Number(expiresIn)))
-    ) {
-      throw new OidcHybridError(
-        'CALLBACK_PARAMETER_INVALID',
-        `the authorization response's expires_in is ${quote(expiresIn)}; it must be a non-negative integer number of seconds (RFC 6749 4.2.2)`,
-        { details: { parameter: 'expires_in' } },
-      )
-    }
-    token = {
-      accessToken,
-      tokenType,
-      ...(expiresIn === undefined ? {} : { expiresIn: Number(expiresIn) }),
+    if (expiresIn !== undefined) {
+      // RFC 6749 4.2.2: a non-negative integer number of seconds.
+      const seconds = Number(expiresIn)
+      if (!/^\d+$/.test(expiresIn) || !Number.isSafeInteger(seconds)) {
+        throw invalid('expires_in', 'must be whole seconds')
+      }
+      response.expiresIn = seconds
     }
   }
-
-  return {
-    state,
-    code,
-    ...(idToken === undefined ? {} : { idToken }),
-    ...token,
-    ...(iss === undefined ? {} : { iss }),
-  }
+  if (iss !== undefined) response.iss = iss
+  return response
 }
 
 /** Own, non-empty string parameters only: inherited names such as `constructor` never count. */
 function read(params: CallbackParameters, name: string): string | undefined {
-  if (!isRecord(params) || !Object.hasOwn(params, name)) return undefined
-  const value = params[name]
+  const value = isRecord(params) && Object.hasOwn(params, name) ? params[name] : undefined
   return typeof value === 'string' && value !== '' ? value : undefined
+}
+
+function stateIn(params: CallbackParameters): string {
+  const state = read(params, 'state')
+  if (state === undefined) {
+    throw new OidcHybridError('STATE_MISSING', 'response has no state; start a new login')
+  }
+  return state
 }
 
 function required(params: CallbackParameters, name: string, responseType: string): string {
   const value = read(params, name)
-  if (value === undefined) throw missing(name, responseType)
+  if (value === undefined) {
+    throw new OidcHybridError(
+      'CALLBACK_PARAMETER_MISSING',
+      `response lacks ${name}, required by response_type ${responseType}`,
+      { details: { parameter: name } },
+    )
+  }
   return value
 }
 
-function missing(name: string, responseType: string): OidcHybridError {
-  return new OidcHybridError(
-    'CALLBACK_PARAMETER_MISSING',
-    `the authorization response has no ${name}, which response_type '${responseType}' requires (OIDC Core 3.3.2.5)`,
-    { details: { parameter: name } },
-  )
+function invalid(parameter: string, rule: string): OidcHybridError {
+  return new OidcHybridError('CALLBACK_PARAMETER_INVALID', `response ${parameter} ${rule}`, {
+    details: { parameter },
+  })
 }
 
 /**
- * Decodes `application/x-www-form-urlencoded` text. URLSearchParams, unlike decodeURIComponent,
- * never throws on malformed percent-encoding.
+ * Decodes `application/x-www-form-urlencoded` text in one pass, as URLSearchParams would (which,
+ * unlike decodeURIComponent, never throws on malformed percent-encoding), refusing repeated names
+ * and dropping empty values.
  */
-function collect(text: string, where: string): CallbackParameters {
-  const found = new Map<string, string>()
-  const seen = new Set<string>()
-  for (const [name, value] of new URLSearchParams(text)) {
-    // Checked before empty values are dropped: `state=&state=X` is a repeated parameter too.
-    if (seen.has(name)) {
-      throw new OidcHybridError(
-        'CALLBACK_PARAMETER_DUPLICATED',
-        `the parameter ${quote(name)} appears more than once in the callback ${where}; RFC 6749 3.1 forbids repeated parameters, so the response is refused`,
-        { details: { parameter: truncate(name) } },
-      )
+function collect(text: string): CallbackParameters {
+  const params: Record<string, string> = {}
+  let empty = false
+  // Scans of the whole text by indexOf are far cheaper than a regular expression per piece.
+  const plain = !text.includes('%') && !text.includes('+') && isWellFormed(text)
+  // URLSearchParams ignores one leading `?`.
+  let start = text.startsWith('?') ? 1 : 0
+  while (start <= text.length) {
+    let end = text.indexOf('&', start)
+    if (end === -1) end = text.length
+    if (end > start) {
+      const equals = text.indexOf('=', start)
+      const split = equals === -1 || equals > end ? end : equals
+      const name = decode(text.slice(start, split), plain)
+      const value = decode(text.slice(split + 1, end), plain)
+      // Checked before empty values are dropped: `state=&state=X` is a repeated parameter too.
+      if (Object.hasOwn(params, name)) {
+        throw new OidcHybridError(
+          'CALLBACK_PARAMETER_DUPLICATED',
+          'repeated callback parameter; refused',
+          { details: { parameter: truncate(name) } },
+        )
+      }
+      // An own data property, also for `__proto__`, so that no name can reach the prototype.
+      Object.defineProperty(params, name, {
+        value,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      })
+      // RFC 6749 3.1: a parameter sent without a value is treated as omitted.
+      empty ||= value === ''
     }
-    seen.add(name)
-    // RFC 6749 3.1: a parameter sent without a value is treated as omitted.
-    if (value !== '') found.set(name, value)
+    start = end + 1
   }
-  // fromEntries defines own properties, so a `__proto__` parameter cannot touch the prototype.
-  return Object.freeze(Object.fromEntries(found))
+  if (empty) for (const name of Object.keys(params)) if (params[name] === '') delete params[name]
+  return Object.freeze(params)
 }
 
-function present(params: URLSearchParams, names: readonly string[]): string[] {
-  return names.filter((name) => params.getAll(name).some((value) => value !== ''))
+function decode(text: string, plain: boolean): string {
+  if (plain) return text
+  // URLSearchParams turns lone surrogates into U+FFFD, which decodeURIComponent keeps.
+  if (isWellFormed(text)) {
+    try {
+      return decodeURIComponent(text.replaceAll('+', ' '))
+    } catch {
+      // Malformed escapes stay as they are and bad UTF-8 becomes U+FFFD, as URLSearchParams does.
+    }
+  }
+  return new URLSearchParams(`=${text}`).get('') as string
+}
+
+/** `String.prototype.isWellFormed` (ES2024, Node 20): no lone surrogates. */
+function isWellFormed(text: string): boolean {
+  return (text as string & { isWellFormed(): boolean }).isWellFormed()
 }
 
 /** The query of a URL (absolute or a path), found by hand so that no input can make it throw. */
 function queryOf(url: unknown): string {
-  if (typeof url !== 'string') return ''
-  const hash = url.indexOf('#')
-  const beforeHash = hash === -1 ? url : url.slice(0, hash)
+  const beforeHash = typeof url === 'string' ? url.split('#')[0]! : ''
   const start = beforeHash.indexOf('?')
   return start === -1 ? '' : beforeHash.slice(start + 1)
 }
 
-/** Media type comparison is case-insensitive; parameters such as `charset` are allowed (RFC 9110 8.3.1). */
-function isFormContentType(contentType: unknown): boolean {
-  if (typeof contentType !== 'string') return false
-  const end = contentType.indexOf(';')
-  const mediaType = end === -1 ? contentType : contentType.slice(0, end)
-  return mediaType.trim().toLowerCase() === FORM_MEDIA_TYPE
-}
-
-function exceedsBodyLimit(body: string): boolean {
-  // Each UTF-16 code unit is at least one UTF-8 byte: huge bodies are refused without encoding.
-  return body.length > MAX_CALLBACK_BODY_BYTES || utf8(body).length > MAX_CALLBACK_BODY_BYTES
-}
-
+/** Received values go into details shortened: they are attacker-controlled. */
 function truncate(value: string): string {
   return value.length > 64 ? `${value.slice(0, 64)}…` : value
-}
-
-/** Received values go into messages quoted and shortened: they are attacker-controlled. */
-function quote(value: string): string {
-  return JSON.stringify(truncate(value))
 }

@@ -4,13 +4,7 @@
  */
 import { type CallbackParameters, validateCallbackParameters } from './callback.js'
 import { type IdTokenVerification, verifyIdToken } from './id-token.js'
-import type {
-  CallbackResponse,
-  IdTokenClaims,
-  ProtocolContext,
-  Transaction,
-  VerifiedCallback,
-} from './types.js'
+import type { IdTokenClaims, ProtocolContext, Transaction, VerifiedCallback } from './types.js'
 
 export type FrontChannelVerification =
   | { kind: 'verified'; callback: VerifiedCallback; claims?: IdTokenClaims }
@@ -29,27 +23,25 @@ export async function verifyFrontChannel(
   params: CallbackParameters,
   transaction: Transaction,
 ): Promise<FrontChannelVerification> {
-  const response = validateCallbackParameters(params, transaction, context.provider)
-  if (response.idToken === undefined) {
-    // `code token`: nothing signed arrived; state + iss + the token endpoint's ID token carry it.
-    return { kind: 'verified', callback: brand(response) }
-  }
-  const verification = await verifyIdToken(context, response.idToken, {
+  // Every check below passed once this returns `verified`: the brand is earned here only.
+  const callback = validateCallbackParameters(
+    params,
+    transaction,
+    context.provider,
+  ) as VerifiedCallback
+  const { idToken, code, accessToken } = callback
+  // `code token`: nothing signed arrived; state + iss + the token endpoint's ID token carry it.
+  if (idToken === undefined) return { kind: 'verified', callback }
+  const verification = await verifyIdToken(context, idToken, {
     nonce: transaction.nonce,
     maxAge: transaction.maxAge,
     organization: transaction.organization,
-    // c_hash is REQUIRED whenever an ID token comes with a code (Core 3.3.2.11).
-    code: { value: response.code, required: true },
-    // at_hash is REQUIRED for `code id_token token` (Core 3.3.2.11).
-    accessToken:
-      response.accessToken === undefined
-        ? undefined
-        : { value: response.accessToken, required: true },
+    // c_hash is REQUIRED whenever an ID token comes with a code, at_hash for
+    // `code id_token token` (Core 3.3.2.11).
+    code: { value: code, required: true },
+    accessToken: accessToken === undefined ? undefined : { value: accessToken, required: true },
   })
-  if (verification.kind === 'need-keys') return verification
-  return { kind: 'verified', callback: brand(response), claims: verification.claims }
-}
-
-function brand(response: CallbackResponse): VerifiedCallback {
-  return response as VerifiedCallback
+  return verification.kind === 'need-keys'
+    ? verification
+    : { kind: 'verified', callback, claims: verification.claims }
 }

@@ -24,14 +24,6 @@ export interface LogoutOptions {
   extra?: Record<string, string>
 }
 
-const RESERVED = new Set([
-  'id_token_hint',
-  'client_id',
-  'post_logout_redirect_uri',
-  'state',
-  'returnTo',
-])
-
 /**
  * Builds the provider logout URL, or `undefined` when the provider has no logout endpoint and
  * only the local session can be ended.
@@ -58,76 +50,52 @@ export function buildLogoutUrl(
   options: LogoutOptions,
 ): URL | undefined {
   const mode = options.mode ?? 'auto'
-  if (
-    options.postLogoutRedirectUri !== undefined &&
-    parseUrl(options.postLogoutRedirectUri) === undefined
-  ) {
-    throw new ConfigurationError(
-      `the post-logout redirect URI must be an absolute URL, got '${options.postLogoutRedirectUri}'`,
-    )
+  const { postLogoutRedirectUri: returnTo, extra } = options
+  if (returnTo !== undefined && parseUrl(returnTo) === undefined) {
+    throw new ConfigurationError('postLogoutRedirectUri must be an absolute URL')
   }
-  for (const name of Object.keys(options.extra ?? {})) {
-    if (RESERVED.has(name)) {
-      throw new ConfigurationError(
-        `the logout parameter '${name}' is set by the library and cannot be passed in extra`,
-      )
+  for (const name of Object.keys(extra ?? {})) {
+    if (/^(id_token_hint|client_id|post_logout_redirect_uri|state|returnTo)$/.test(name)) {
+      throw new ConfigurationError(`logout extra may not set ${name}; the library sets it`)
     }
   }
   const endSession = parseUrl(provider.end_session_endpoint)
-  if (mode === 'oidc' && endSession === undefined) {
-    throw new ConfigurationError(
-      `idpLogout uses RP-Initiated Logout but '${provider.issuer}' publishes no valid end_session_endpoint: use mode 'auto' or 'auth0'`,
-    )
-  }
+  let url: URL
   if (endSession !== undefined && mode !== 'auth0') {
-    return rpInitiatedLogoutUrl(endSession, client, options)
-  }
-  if (mode === 'auth0' || isAuth0Issuer(provider.issuer)) {
-    return auth0LogoutUrl(provider.issuer, client, options)
-  }
-  return undefined
-}
-
-function rpInitiatedLogoutUrl(
-  endpoint: URL,
-  client: Pick<ClientMetadata, 'client_id'>,
-  options: LogoutOptions,
-): URL {
-  // The endpoint's own query (e.g. a tenant policy parameter) is kept (RP-Initiated Logout 2).
-  const url = withExtra(endpoint, options.extra)
-  if (options.idTokenHint !== undefined) url.searchParams.set('id_token_hint', options.idTokenHint)
-  url.searchParams.set('client_id', client.client_id)
-  if (options.postLogoutRedirectUri !== undefined) {
-    url.searchParams.set('post_logout_redirect_uri', options.postLogoutRedirectUri)
-  }
-  if (options.state !== undefined) url.searchParams.set('state', options.state)
-  return url
-}
-
-function auth0LogoutUrl(
-  issuer: string,
-  client: Pick<ClientMetadata, 'client_id'>,
-  options: LogoutOptions,
-): URL {
-  // Auth0 issuers end with '/'; a hand-written one may not.
-  const base = parseUrl(issuer.endsWith('/') ? issuer : `${issuer}/`)
-  if (base === undefined) {
-    throw new ConfigurationError(`the issuer '${issuer}' is not a URL: cannot build /v2/logout`)
-  }
-  const url = withExtra(new URL('v2/logout', base), options.extra)
-  url.searchParams.set('client_id', client.client_id)
-  if (options.postLogoutRedirectUri !== undefined) {
-    url.searchParams.set('returnTo', options.postLogoutRedirectUri)
+    // The endpoint's own query (e.g. a tenant policy parameter) is kept (RP-Initiated Logout 2).
+    url = endSession
+    set(url, extra)
+    set(url, {
+      id_token_hint: options.idTokenHint,
+      client_id: client.client_id,
+      post_logout_redirect_uri: returnTo,
+      state: options.state,
+    })
+  } else if (mode === 'oidc') {
+    throw new ConfigurationError(
+      "provider has no end_session_endpoint: set idpLogout mode 'auto' or 'auth0'",
+      { details: { issuer: provider.issuer } },
+    )
+  } else if (mode === 'auth0' || parseUrl(provider.issuer)?.hostname.endsWith('.auth0.com')) {
+    // Auth0 issuers end with '/'; a hand-written one may not.
+    const base = parseUrl(provider.issuer.endsWith('/') ? provider.issuer : `${provider.issuer}/`)
+    if (base === undefined) {
+      throw new ConfigurationError('issuer is not a URL: cannot build /v2/logout', {
+        details: { issuer: provider.issuer },
+      })
+    }
+    url = new URL('v2/logout', base)
+    set(url, extra)
+    set(url, { client_id: client.client_id, returnTo })
+  } else {
+    return undefined
   }
   return url
 }
 
-function withExtra(endpoint: URL, extra: Record<string, string> | undefined): URL {
-  const url = new URL(endpoint)
-  for (const [name, value] of Object.entries(extra ?? {})) url.searchParams.set(name, value)
-  return url
-}
-
-function isAuth0Issuer(issuer: string): boolean {
-  return parseUrl(issuer)?.hostname.endsWith('.auth0.com') ?? false
+/** Sets each defined parameter, replacing any of the same name. */
+function set(url: URL, parameters: Record<string, string | undefined> = {}): void {
+  for (const [name, value] of Object.entries(parameters)) {
+    if (value !== undefined) url.searchParams.set(name, value)
+  }
 }

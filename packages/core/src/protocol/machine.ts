@@ -21,11 +21,16 @@ import {
   buildAuthorizationRequest,
 } from './authorize.js'
 import type { CallbackParameters } from './callback.js'
-import { verifyFrontChannel } from './front-channel.js'
+import { type FrontChannelVerification, verifyFrontChannel } from './front-channel.js'
 import { buildAuthorizationCodeGrantRequest, buildRefreshTokenGrantRequest } from './grant.js'
 import { buildLogoutUrl, type LogoutOptions } from './logout.js'
-import { processAuthorizationCodeResponse, processRefreshResponse } from './session.js'
+import {
+  processAuthorizationCodeResponse,
+  processRefreshResponse,
+  type SessionResult,
+} from './session.js'
 import type {
+  HttpRequest,
   HttpResponseData,
   IdTokenClaims,
   JsonWebKeySet,
@@ -65,7 +70,7 @@ export type Event =
 
 export type Effect =
   | { type: 'Redirect'; url: string }
-  | { type: 'Http'; purpose: 'authorization_code' | 'refresh_token'; request: Request }
+  | { type: 'Http'; purpose: 'authorization_code' | 'refresh_token'; request: HttpRequest }
   | { type: 'NeedKeys'; jwksUri: string; kid?: string }
   | { type: 'SetTransaction'; transaction: Transaction }
   | { type: 'ClearTransaction'; state: string }
@@ -115,14 +120,15 @@ const TABLE: Table = {
   LoginStarted: {
     CallbackReceived: async (context, state, event) => {
       const { transaction } = state
-      const clear = { type: 'ClearTransaction', state: transaction.state } as const
-      const result = await failing([clear], () =>
-        verifyFrontChannel(context, event.params, transaction),
-      )
-      if ('failed' in result) return result.failed
-      if (result.value.kind === 'need-keys')
-        return awaitKeys(context, state, event, result.value.kid)
-      const { callback, claims } = result.value
+      const clear: Effect = { type: 'ClearTransaction', state: transaction.state }
+      let verified: FrontChannelVerification
+      try {
+        verified = await verifyFrontChannel(context, event.params, transaction)
+      } catch (error) {
+        return failed(error, [clear])
+      }
+      if (verified.kind === 'need-keys') return awaitKeys(context, state, event, verified.kid)
+      const { callback, claims } = verified
       const request = await buildAuthorizationCodeGrantRequest(context, callback, transaction)
       return {
         state: { kind: 'CallbackVerified', transaction, callback, frontChannelClaims: claims },
@@ -132,43 +138,43 @@ const TABLE: Table = {
   },
   CallbackVerified: {
     TokenResponseReceived: async (context, state, event) => {
-      const result = await failing([], () =>
-        processAuthorizationCodeResponse(
+      const { transaction } = state
+      let result: SessionResult
+      try {
+        result = await processAuthorizationCodeResponse(
           context,
           event.response,
-          state.transaction,
+          transaction,
           state.callback,
           state.frontChannelClaims,
-        ),
-      )
-      if ('failed' in result) return result.failed
-      if (result.value.kind === 'need-keys')
-        return awaitKeys(context, state, event, result.value.kid)
-      const { session } = result.value
+        )
+      } catch (error) {
+        return failed(error)
+      }
+      if (result.kind === 'need-keys') return awaitKeys(context, state, event, result.kid)
+      const { session } = result
       return {
         state: { kind: 'Authenticated', session },
         effects: [
           { type: 'SetSession', session },
-          { type: 'Redirect', url: state.transaction.returnTo ?? '/' },
+          { type: 'Redirect', url: transaction.returnTo ?? '/' },
         ],
       }
     },
   },
   Authenticated: {
-    RefreshRequested: async (context, state, event) => {
-      if (state.session.refreshToken === undefined) {
-        return fail(
+    RefreshRequested: async (context, { session }, { scope }) => {
+      if (session.refreshToken === undefined) {
+        return failed(
           new OidcHybridError(
             'REFRESH_TOKEN_MISSING',
-            'the session has no refresh token: request the `offline_access` scope at login (and allow offline access for the API at the provider)',
+            'session has no refresh token: request offline_access at login',
           ),
         )
       }
-      const request = await buildRefreshTokenGrantRequest(context, state.session.refreshToken, {
-        scope: event.scope,
-      })
+      const request = await buildRefreshTokenGrantRequest(context, session.refreshToken, { scope })
       return {
-        state: { kind: 'Refreshing', session: state.session, scope: event.scope },
+        state: { kind: 'Refreshing', session, scope },
         effects: [{ type: 'Http', purpose: 'refresh_token', request }],
       }
     },
@@ -181,8 +187,7 @@ const TABLE: Table = {
         })
       } catch (error) {
         // The local session ends even when the provider logout cannot be built.
-        if (!isOidcHybridError(error)) throw error
-        return fail(error, [{ type: 'ClearSession' }])
+        return failed(error, [{ type: 'ClearSession' }], true)
       }
       return {
         state: { kind: 'LoggedOut' },
@@ -192,13 +197,14 @@ const TABLE: Table = {
   },
   Refreshing: {
     TokenResponseReceived: async (context, state, event) => {
-      const result = await failing([], () =>
-        processRefreshResponse(context, event.response, state.session, state.scope),
-      )
-      if ('failed' in result) return result.failed
-      if (result.value.kind === 'need-keys')
-        return awaitKeys(context, state, event, result.value.kid)
-      const { session } = result.value
+      let result: SessionResult
+      try {
+        result = await processRefreshResponse(context, event.response, state.session, state.scope)
+      } catch (error) {
+        return failed(error)
+      }
+      if (result.kind === 'need-keys') return awaitKeys(context, state, event, result.kid)
+      const { session } = result
       return {
         state: { kind: 'Authenticated', session },
         effects: [{ type: 'SetSession', session }],
@@ -225,11 +231,9 @@ export function transition(
     | undefined
   if (handler === undefined) {
     return Promise.reject(
-      new OidcHybridError(
-        'ILLEGAL_TRANSITION',
-        `event ${event.type} is not allowed in state ${state.kind}`,
-        { details: { state: state.kind, event: event.type } },
-      ),
+      new OidcHybridError('ILLEGAL_TRANSITION', `${event.type} is not allowed in ${state.kind}`, {
+        details: { state: state.kind, event: event.type },
+      }),
     )
   }
   return handler(context, state, event)
@@ -238,7 +242,7 @@ export function transition(
 /** The legal `(state, event)` pairs, for docs and diagrams generated from the table itself. */
 export function transitions(): Array<{ state: State['kind']; event: Event['type'] }> {
   return Object.entries(TABLE).flatMap(([state, events]) =>
-    Object.keys(events ?? {}).map((event) => ({
+    Object.keys(events).map((event) => ({
       state: state as State['kind'],
       event: event as Event['type'],
     })),
@@ -257,21 +261,13 @@ function awaitKeys(
   }
 }
 
-function fail(error: OidcHybridError, effects: Effect[] = []): Transition {
-  return { state: { kind: 'Failed', error }, effects }
-}
-
-/** Runs a verification step; a typed error becomes a `Failed` transition with `effects`. */
-async function failing<T>(
-  effects: Effect[],
-  step: () => Promise<T>,
-): Promise<{ value: T } | { failed: Transition }> {
-  try {
-    return { value: await step() }
-  } catch (error) {
-    if (isOidcHybridError(error) && error.code !== 'CONFIG_INVALID') {
-      return { failed: fail(error, effects) }
-    }
-    throw error
+/**
+ * A typed error of received data becomes a `Failed` transition with `effects`; anything else
+ * (a bug, or a configuration error unless `config` is set) is thrown again.
+ */
+function failed(error: unknown, effects: Effect[] = [], config = false): Transition {
+  if (isOidcHybridError(error) && (config || error.code !== 'CONFIG_INVALID')) {
+    return { state: { kind: 'Failed', error }, effects }
   }
+  throw error
 }

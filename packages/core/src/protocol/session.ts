@@ -3,7 +3,7 @@
  * The HTTP-level parsing lives in `token-response.ts`; this file holds the identity rules that
  * tie the token-endpoint ID token to the front channel and to the session it refreshes.
  */
-import { OidcHybridError } from '../errors.js'
+import { type ErrorCode, OidcHybridError } from '../errors.js'
 import { timingSafeEqual } from '../lib/compare.js'
 import { type IdTokenVerification, verifyIdToken } from './id-token.js'
 import { parseTokenEndpointResponse } from './token-response.js'
@@ -48,20 +48,7 @@ export async function processAuthorizationCodeResponse(
   })
   if (verification.kind === 'need-keys') return verification
   const claims = verification.claims
-  if (frontChannelClaims !== undefined) {
-    if (claims.iss !== frontChannelClaims.iss) {
-      throw new OidcHybridError(
-        'ID_TOKEN_ISSUER_CHANGED',
-        'the ID token from the token endpoint names a different issuer than the one received on the callback (OIDC Core 3.3.3.6); the login was refused',
-      )
-    }
-    if (claims.sub !== frontChannelClaims.sub) {
-      throw new OidcHybridError(
-        'ID_TOKEN_SUBJECT_CHANGED',
-        'the ID token from the token endpoint is for a different user than the one received on the callback (OIDC Core 3.3.3.6); the login was refused',
-      )
-    }
-  }
+  if (frontChannelClaims !== undefined) sameIdentity(frontChannelClaims, claims, false)
   return {
     kind: 'session',
     session: {
@@ -129,25 +116,17 @@ export async function processRefreshResponse(
   }
 }
 
+/** OIDC Core 3.3.3.6 (login) and 12.2 (refresh): the same issuer and subject. */
+function sameIdentity(before: IdTokenClaims, after: IdTokenClaims, refresh: boolean): void {
+  if (after.iss !== before.iss) throw changed('ID_TOKEN_ISSUER_CHANGED', 'iss', refresh)
+  if (after.sub !== before.sub) throw changed('ID_TOKEN_SUBJECT_CHANGED', 'sub', refresh)
+}
+
 function assertSameIdentity(before: IdTokenClaims, after: IdTokenClaims): void {
-  if (after.iss !== before.iss) {
-    throw new OidcHybridError(
-      'ID_TOKEN_ISSUER_CHANGED',
-      'the refreshed ID token names a different issuer than the session (OIDC Core 12.2); the refresh was refused and the session kept',
-    )
-  }
-  if (after.sub !== before.sub) {
-    throw new OidcHybridError(
-      'ID_TOKEN_SUBJECT_CHANGED',
-      'the refreshed ID token is for a different user than the session (OIDC Core 12.2); the refresh was refused and the session kept',
-    )
-  }
+  sameIdentity(before, after, true)
   // Core 12.2: azp must be the same, and absent if it was absent.
   if (!sameAudience(before.aud, after.aud) || after.azp !== before.azp) {
-    throw new OidcHybridError(
-      'ID_TOKEN_AUDIENCE_CHANGED',
-      'the refreshed ID token has a different audience or authorized party than the session (OIDC Core 12.2); the refresh was refused and the session kept',
-    )
+    throw changed('ID_TOKEN_AUDIENCE_CHANGED', 'aud or azp', true)
   }
   // Core 12.2: when present, auth_time must still be the original authentication's.
   if (
@@ -155,24 +134,25 @@ function assertSameIdentity(before: IdTokenClaims, after: IdTokenClaims): void {
     after.auth_time !== undefined &&
     after.auth_time !== before.auth_time
   ) {
-    throw new OidcHybridError(
-      'AUTH_TIME_INVALID',
-      'the refreshed ID token carries a different auth_time than the original authentication (OIDC Core 12.2); the refresh was refused and the session kept',
-    )
+    throw changed('AUTH_TIME_INVALID', 'auth_time', true)
   }
   if (
     after.nonce !== undefined &&
     (before.nonce === undefined || !timingSafeEqual(after.nonce, before.nonce))
   ) {
-    throw new OidcHybridError(
-      'NONCE_MISMATCH',
-      'the refreshed ID token carries a nonce that differs from the original ID token (OIDC Core 12.2); the refresh was refused and the session kept',
-    )
+    throw changed('NONCE_MISMATCH', 'nonce', true)
   }
 }
 
+function changed(code: ErrorCode, claim: string, refresh: boolean): OidcHybridError {
+  return new OidcHybridError(
+    code,
+    `ID token ${claim} changed ${refresh ? 'on refresh; session kept' : 'since the callback; login refused'}`,
+  )
+}
+
 function sameAudience(a: string | string[], b: string | string[]): boolean {
-  const left = new Set(Array.isArray(a) ? a : [a])
-  const right = new Set(Array.isArray(b) ? b : [b])
+  const left = new Set([a].flat())
+  const right = new Set([b].flat())
   return left.size === right.size && [...left].every((value) => right.has(value))
 }

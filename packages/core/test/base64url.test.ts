@@ -1,7 +1,8 @@
 // Strict base64url (RFC 4648 5, no padding) and strict UTF-8: one spelling per byte string.
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { decode, decodeText, encode, encodeText, fromUtf8, utf8 } from '../src/lib/base64url.js'
+import type { CryptoProvider } from '../src/crypto/provider.js'
+import { decode, encode, fromUtf8, utf8 } from '../src/lib/base64url.js'
 
 const ascii = (text: string) => new TextEncoder().encode(text)
 
@@ -95,18 +96,29 @@ describe('UTF-8', () => {
   })
 })
 
-describe('encodeText / decodeText', () => {
-  it('round-trips text through base64url of its UTF-8', () => {
-    expect(encodeText('{"alg":"ES256"}')).toBe('eyJhbGciOiJFUzI1NiJ9')
-    expect(decodeText('eyJhbGciOiJFUzI1NiJ9')).toBe('{"alg":"ES256"}')
-    expect(decodeText(encodeText('née 😀'))).toBe('née 😀')
+describe("a provider's native fast paths", () => {
+  const native = {
+    decodeBase64url: (text: string) => (text === 'x' ? new Uint8Array([1]) : undefined),
+    encodeBase64url: (bytes: Uint8Array) => `native:${bytes.length}`,
+    encodeUtf8: (text: string) => new Uint8Array([text.length]),
+  } as unknown as CryptoProvider
+
+  it('are used when the provider has them', () => {
+    expect(decode('x', native)).toEqual(new Uint8Array([1]))
+    expect(decode('Zg', native)).toBeUndefined()
+    expect(encode(new Uint8Array(3), native)).toBe('native:3')
+    expect(utf8('abc', native)).toEqual(new Uint8Array([3]))
   })
 
-  it('undefined when the base64url is invalid', () => {
-    expect(decodeText('Zg=')).toBeUndefined()
+  it('are optional: the portable code runs without them', () => {
+    const portable = {} as CryptoProvider
+    expect(decode('Zg', portable)).toEqual(ascii('f'))
+    expect(encode(ascii('f'), portable)).toBe('Zg')
+    expect(utf8('f', portable)).toEqual(ascii('f'))
   })
+})
 
-  it('undefined when the bytes are not UTF-8', () => {
-    expect(decodeText(encode(new Uint8Array([0xc0, 0x80])))).toBeUndefined()
-  })
+it('fromUtf8 of no bytes is undefined, not the empty string', () => {
+  expect(fromUtf8(undefined)).toBeUndefined()
+  expect(fromUtf8(new Uint8Array())).toBe('')
 })

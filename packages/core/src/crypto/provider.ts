@@ -39,4 +39,19 @@ export interface CryptoProvider {
   ): Promise<Uint8Array | undefined>
   /** Cryptographically secure random bytes. Used by the engine only, never by the protocol. */
   randomBytes(length: number): Uint8Array
+
+  // Optional fast paths for a runtime-native provider (e.g. node:crypto's Buffer). The core uses
+  // its portable code when one is absent; when present, each must return exactly what that code
+  // returns, for every input, so results never depend on the provider.
+
+  /**
+   * Strict base64url decoding ([RFC 4648 5](https://www.rfc-editor.org/rfc/rfc4648#section-5)):
+   * `undefined` unless `text` is the canonical unpadded encoding of some bytes (no padding, no
+   * other characters, no length 4n+1, unused trailing bits zero).
+   */
+  decodeBase64url?(text: string): Uint8Array | undefined
+  /** Unpadded base64url encoding. */
+  encodeBase64url?(bytes: Uint8Array): string
+  /** UTF-8 encoding, lone surrogates as U+FFFD (as `TextEncoder`). */
+  encodeUtf8?(text: string): Uint8Array
 }

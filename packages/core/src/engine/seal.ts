@@ -47,19 +47,21 @@ export interface UnsealResult<T = unknown> {
   stale: boolean
 }
 
-const VERSION = 'v1'
-const SALT = utf8('oidc-hybrid/cookie')
-const ENCRYPTION_INFO = utf8('oidc-hybrid cookie encryption key v1')
-const KEY_ID_INFO = utf8('oidc-hybrid cookie key id v1')
-const KEY_ID_BYTES = 4
-const IV_BYTES = 12
-const TAG_BYTES = 16
+const SALT = 'oidc-hybrid/cookie'
+const INFO = 'oidc-hybrid cookie '
 
 interface SealingKey {
   id: string
   key: Uint8Array
 }
 
+/**
+ * Why a value is refused (`details.reason`): `format` (not `v1.<kid>.<iv>.<ciphertext>`), `size`
+ * (over {@link MAX_SEALED_LENGTH}), `version` (not `v1`), `encoding` (IV or ciphertext not
+ * base64url of the right length), `key` (no configured secret has its kid: was an old secret
+ * removed too early?), `tag` (altered, or sealed for another cookie name), `payload` (not the
+ * expected JSON), `crypto` (the provider failed).
+ */
 type InvalidReason =
   | 'format'
   | 'size'
@@ -70,22 +72,14 @@ type InvalidReason =
   | 'payload'
   | 'crypto'
 
-const REASONS: Record<InvalidReason, string> = {
-  format: 'it is not in the "v1.<kid>.<iv>.<ciphertext>" format',
-  size: `it is longer than ${MAX_SEALED_LENGTH} characters`,
-  version: 'its format version is not "v1"',
-  encoding: 'its IV or ciphertext is not valid base64url of the expected length',
-  key: 'it was sealed with a secret that is not configured (was an old secret removed too early?)',
-  tag: 'its authentication tag does not verify (it was altered, or sealed for another cookie name)',
-  payload: 'its content is not the expected JSON',
-  crypto: 'the crypto provider failed to decrypt it',
-}
-
-function invalid(name: string, reason: InvalidReason, cause?: unknown): OidcHybridError {
+function invalid(cookie: string, reason: InvalidReason, cause?: unknown): OidcHybridError {
   return new OidcHybridError(
     'COOKIE_INVALID',
-    `the cookie "${name}" was not sealed by this application: ${REASONS[reason]}; it must be ignored and the user signed in again`,
-    { details: { cookie: name, reason }, cause },
+    `cookie ${cookie} was not sealed by this app; ignore it`,
+    {
+      details: { cookie, reason },
+      cause,
+    },
   )
 }
 
@@ -123,27 +117,27 @@ export class CookieSealer {
     crypto: CryptoProvider,
   ): Promise<CookieSealer> {
     const list: readonly unknown[] = Array.isArray(secrets) ? secrets : [secrets]
-    if (list.length === 0) {
+    const index = list.length
+      ? list.findIndex((secret) => typeof secret !== 'string' || secret.length < MIN_SECRET_LENGTH)
+      : 0
+    if (index >= 0) {
       throw new ConfigurationError(
-        'no cookie secret configured: set `secret` to a random string of at least 32 characters, e.g. the output of `openssl rand -hex 32`',
+        `cookie secret #${index + 1} is missing or short; use \`openssl rand -hex 32\``,
+        { details: { index } },
       )
     }
-    const keys: SealingKey[] = []
-    for (const [index, secret] of list.entries()) {
-      if (typeof secret !== 'string' || secret.length < MIN_SECRET_LENGTH) {
-        const got = typeof secret === 'string' ? `${secret.length} characters` : typeof secret
-        throw new ConfigurationError(
-          `cookie secret #${index + 1} is too weak (${got}): use a random string of at least ${MIN_SECRET_LENGTH} characters, e.g. the output of \`openssl rand -hex 32\``,
-          { details: { index } },
-        )
-      }
-      const ikm = utf8(secret)
-      const [key, id] = await Promise.all([
-        crypto.deriveKey(ikm, SALT, ENCRYPTION_INFO),
-        crypto.deriveKey(ikm, SALT, KEY_ID_INFO),
-      ])
-      keys.push({ key, id: encode(id.subarray(0, KEY_ID_BYTES)) })
-    }
+    const derive = (ikm: Uint8Array, info: string) =>
+      crypto.deriveKey(ikm, utf8(SALT), utf8(INFO + info))
+    const keys = await Promise.all(
+      (list as string[]).map(async (secret) => {
+        const ikm = utf8(secret)
+        const [key, id] = await Promise.all([
+          derive(ikm, 'encryption key v1'),
+          derive(ikm, 'key id v1'),
+        ])
+        return { key, id: encode(id.subarray(0, 4)) }
+      }),
+    )
     return new CookieSealer(keys, crypto)
   }
 
@@ -156,35 +150,38 @@ export class CookieSealer {
    * @see https://csrc.nist.gov/pubs/sp/800/38/d/final AES-GCM (NIST SP 800-38D)
    */
   async seal(name: string, payload: unknown, expiresAt: number): Promise<string> {
-    if (typeof expiresAt !== 'number' || !Number.isFinite(expiresAt) || expiresAt < 0) {
-      throw new ConfigurationError(
-        `cannot seal the cookie "${name}": expiresAt must be a non-negative number of seconds since the epoch, got ${String(expiresAt)}`,
-      )
+    if (!(Number.isFinite(expiresAt) && expiresAt >= 0)) {
+      throw new ConfigurationError(`cookie ${name}: expiresAt must be epoch seconds >= 0`)
     }
     let json: string | undefined
+    let cause: unknown
     try {
       json = payload === undefined ? undefined : JSON.stringify({ e: expiresAt, p: payload })
-    } catch (cause) {
-      throw new ConfigurationError(
-        `cannot seal the cookie "${name}": its payload is not JSON-serialisable (BigInt or a cycle?)`,
-        { cause },
-      )
+    } catch (error) {
+      cause = error
     }
     if (json === undefined) {
-      throw new ConfigurationError(
-        `cannot seal the cookie "${name}": its payload is undefined; pass null or a JSON value`,
-      )
+      throw new ConfigurationError(`cookie ${name}: payload must be a JSON value`, { cause })
     }
+    const crypto = this.#crypto
     const { id, key } = this.#keys[0]!
-    const iv = this.#crypto.randomBytes(IV_BYTES)
-    const aad = utf8(`${VERSION}.${id}.${name}`)
-    const ciphertext = await this.#crypto.encrypt(key, iv, utf8(json), aad)
-    const sealed = `${VERSION}.${id}.${encode(iv)}.${encode(ciphertext)}`
-    if (sealed.length > MAX_SEALED_LENGTH) {
+    const iv = crypto.randomBytes(12)
+    const header = `v1.${id}`
+    const ciphertext = await crypto.encrypt(
+      key,
+      iv,
+      utf8(json, crypto),
+      utf8(`${header}.${name}`, crypto),
+    )
+    const sealed = `${header}.${encode(iv, crypto)}.${encode(ciphertext, crypto)}`
+    const { length } = sealed
+    if (length > MAX_SEALED_LENGTH) {
       throw new OidcHybridError(
         'COOKIE_TOO_LARGE',
-        `the sealed cookie "${name}" would be ${sealed.length} characters, more than the ${MAX_SEALED_LENGTH} allowed: store less in it (e.g. fewer claims or tokens, or a server-side session store)`,
-        { details: { cookie: name, length: sealed.length, max: MAX_SEALED_LENGTH } },
+        `cookie ${name} is too large; store less in it`,
+        {
+          details: { cookie: name, length, max: MAX_SEALED_LENGTH },
+        },
       )
     }
     return sealed
@@ -204,13 +201,13 @@ export class CookieSealer {
     const parts = sealed.split('.')
     if (parts.length !== 4) throw invalid(name, 'format')
     const [version, id, ivText, ciphertextText] = parts as [string, string, string, string]
-    if (version !== VERSION) throw invalid(name, 'version')
-    const iv = decode(ivText)
-    const ciphertext = decode(ciphertextText)
-    if (iv?.length !== IV_BYTES || ciphertext === undefined || ciphertext.length < TAG_BYTES) {
-      throw invalid(name, 'encoding')
-    }
-    const aad = utf8(`${VERSION}.${id}.${name}`)
+    if (version !== 'v1') throw invalid(name, 'version')
+    const crypto = this.#crypto
+    const iv = decode(ivText, crypto)
+    const ciphertext = decode(ciphertextText, crypto)
+    // 12-byte IV; the ciphertext ends with the 16-byte GCM tag.
+    if (iv?.length !== 12 || !ciphertext || ciphertext.length < 16) throw invalid(name, 'encoding')
+    const aad = utf8(`v1.${id}.${name}`, crypto)
     let reason: InvalidReason = 'key'
     // Several secrets may share a 4-byte id by chance: try each one that matches.
     for (const [index, candidate] of this.#keys.entries()) {
@@ -218,26 +215,18 @@ export class CookieSealer {
       reason = 'tag'
       let plaintext: Uint8Array | undefined
       try {
-        plaintext = await this.#crypto.decrypt(candidate.key, iv, ciphertext, aad)
+        plaintext = await crypto.decrypt(candidate.key, iv, ciphertext, aad)
       } catch (cause) {
         throw invalid(name, 'crypto', cause)
       }
-      if (plaintext !== undefined) return open<T>(name, plaintext, index !== 0)
+      if (plaintext) {
+        const content = parseJson(fromUtf8(plaintext))
+        if (!isRecord(content) || !Number.isFinite(content.e) || !Object.hasOwn(content, 'p')) {
+          throw invalid(name, 'payload')
+        }
+        return { payload: content.p as T, expiresAt: content.e as number, stale: index > 0 }
+      }
     }
     throw invalid(name, reason)
   }
-}
-
-function open<T>(name: string, plaintext: Uint8Array, stale: boolean): UnsealResult<T> {
-  const text = fromUtf8(plaintext)
-  const content = text === undefined ? undefined : parseJson(text)
-  if (
-    !isRecord(content) ||
-    typeof content.e !== 'number' ||
-    !Number.isFinite(content.e) ||
-    !Object.hasOwn(content, 'p')
-  ) {
-    throw invalid(name, 'payload')
-  }
-  return { payload: content.p as T, expiresAt: content.e, stale }
 }

@@ -1,90 +1,62 @@
-// Base64url without padding (RFC 4648 section 5), on Uint8Array only: no Buffer, no atob quirks.
+// Base64url without padding (RFC 4648 section 5) and strict UTF-8, on Uint8Array only: no Buffer,
+// no atob quirks. Each takes the CryptoProvider so a runtime-native fast path is used when it has
+// one (see CryptoProvider.decodeBase64url); the JS below is the portable reference.
+import type { CryptoProvider } from '../crypto/provider.js'
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
-const LOOKUP = new Int16Array(128).fill(-1)
-for (let i = 0; i < ALPHABET.length; i++) LOOKUP[ALPHABET.charCodeAt(i)] = i
+// 64 marks a character outside the alphabet; codes >= 128 read undefined, also rejected.
+const LOOKUP = new Uint8Array(128).fill(64)
+for (let i = 0; i < 64; i++) LOOKUP[ALPHABET.charCodeAt(i)] = i
 
-export function encode(bytes: Uint8Array): string {
+export function encode(bytes: Uint8Array, crypto?: CryptoProvider): string {
+  if (crypto?.encodeBase64url) return crypto.encodeBase64url(bytes)
   let out = ''
-  let i = 0
-  for (; i + 2 < bytes.length; i += 3) {
-    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!
-    out +=
-      ALPHABET[(n >> 18) & 63]! +
-      ALPHABET[(n >> 12) & 63]! +
-      ALPHABET[(n >> 6) & 63]! +
-      ALPHABET[n & 63]!
+  let bits = 0
+  let buffer = 0
+  for (const byte of bytes) {
+    buffer = ((buffer << 8) | byte) & 0xffff
+    bits += 8
+    while (bits >= 6) {
+      bits -= 6
+      out += ALPHABET[(buffer >> bits) & 63]
+    }
   }
-  const rest = bytes.length - i
-  if (rest === 1) {
-    const n = bytes[i]! << 16
-    out += ALPHABET[(n >> 18) & 63]! + ALPHABET[(n >> 12) & 63]!
-  } else if (rest === 2) {
-    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8)
-    out += ALPHABET[(n >> 18) & 63]! + ALPHABET[(n >> 12) & 63]! + ALPHABET[(n >> 6) & 63]!
-  }
-  return out
+  return bits ? out + ALPHABET[(buffer << (6 - bits)) & 63] : out
 }
 
 /** Decodes strict base64url (no padding, no other characters); returns undefined when invalid. */
-export function decode(text: string): Uint8Array | undefined {
-  const rest = text.length % 4
-  if (rest === 1) return undefined
-  const out = new Uint8Array(Math.floor((text.length * 3) / 4))
+export function decode(text: string, crypto?: CryptoProvider): Uint8Array | undefined {
+  if (crypto?.decodeBase64url) return crypto.decodeBase64url(text)
+  const out = new Uint8Array((text.length * 3) >> 2)
+  let bits = 0
+  let buffer = 0
   let o = 0
-  let i = 0
-  for (; i + 3 < text.length; i += 4) {
-    const a = value(text, i)
-    const b = value(text, i + 1)
-    const c = value(text, i + 2)
-    const d = value(text, i + 3)
-    if ((a | b | c | d) < 0) return undefined
-    const n = (a << 18) | (b << 12) | (c << 6) | d
-    out[o++] = (n >> 16) & 255
-    out[o++] = (n >> 8) & 255
-    out[o++] = n & 255
+  for (let i = 0; i < text.length; i++) {
+    const value = LOOKUP[text.charCodeAt(i)] as number
+    if (!(value < 64)) return undefined
+    buffer = ((buffer << 6) | value) & 0xffff
+    bits += 6
+    if (bits >= 8) {
+      bits -= 8
+      out[o++] = buffer >> bits
+    }
   }
-  if (rest >= 2) {
-    const a = value(text, i)
-    const b = value(text, i + 1)
-    const c = rest === 3 ? value(text, i + 2) : 0
-    if ((a | b | c) < 0) return undefined
-    const n = (a << 18) | (b << 12) | (c << 6)
-    // Non-canonical trailing bits would let two strings decode to the same bytes.
-    if (rest === 2 ? (n & 0xffff) !== 0 : (n & 0xff) !== 0) return undefined
-    out[o++] = (n >> 16) & 255
-    if (rest === 3) out[o++] = (n >> 8) & 255
-  }
-  return out.subarray(0, o)
-}
-
-function value(text: string, index: number): number {
-  const code = text.charCodeAt(index)
-  return code < 128 ? LOOKUP[code]! : -1
+  // A length of 4n+1 (6 bits left) or non-zero unused bits would be a second spelling of `out`.
+  return bits < 6 && !(buffer & ((1 << bits) - 1)) ? out : undefined
 }
 
 const encoder = new TextEncoder()
 const decoder = new TextDecoder('utf-8', { fatal: true })
 
-export function utf8(text: string): Uint8Array {
-  return encoder.encode(text)
+export function utf8(text: string, crypto?: CryptoProvider): Uint8Array {
+  return crypto?.encodeUtf8 ? crypto.encodeUtf8(text) : encoder.encode(text)
 }
 
-/** Strict UTF-8 decoding; undefined for invalid byte sequences. */
-export function fromUtf8(bytes: Uint8Array): string | undefined {
+/** Strict UTF-8 decoding; undefined for invalid byte sequences (and for no bytes). */
+export function fromUtf8(bytes: Uint8Array | undefined): string | undefined {
   try {
-    return decoder.decode(bytes)
+    return bytes && decoder.decode(bytes)
   } catch {
     return undefined
   }
-}
-
-export function encodeText(text: string): string {
-  return encode(encoder.encode(text))
-}
-
-/** Decodes base64url to a UTF-8 string; undefined when either layer is invalid. */
-export function decodeText(text: string): string | undefined {
-  const bytes = decode(text)
-  return bytes === undefined ? undefined : fromUtf8(bytes)
 }

@@ -2,10 +2,7 @@
 
 export function timingSafeEqual(a: string, b: string): boolean {
   let diff = a.length ^ b.length
-  const length = Math.max(a.length, b.length)
-  for (let i = 0; i < length; i++) {
-    diff |= (a.charCodeAt(i) | 0) ^ (b.charCodeAt(i) | 0)
-  }
+  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ (b.charCodeAt(i) | 0)
   return diff === 0
 }
 
@@ -13,10 +10,14 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
-/** JSON.parse that returns undefined instead of throwing. */
-export function parseJson(text: string): unknown {
+export function isNumber(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value)
+}
+
+/** JSON.parse that returns undefined instead of throwing (also for no text). */
+export function parseJson(text: string | undefined): unknown {
   try {
-    return JSON.parse(text)
+    return JSON.parse(text as string)
   } catch {
     return undefined
   }

@@ -4,8 +4,14 @@
  */
 import type { CryptoProvider } from '../crypto/provider.js'
 import { ConfigurationError, isOidcHybridError, OidcHybridError } from '../errors.js'
-import { isRecord } from '../lib/compare.js'
-import { ASYMMETRIC_ALGS, decodeJws, type JwsErrorPolicy, verifyJwsSignature } from './jws.js'
+import { isNumber } from '../lib/compare.js'
+import {
+  ASYMMETRIC_ALGS,
+  decodeJws,
+  isAccessTokenTyp,
+  type JwsErrorPolicy,
+  verifyJwsSignature,
+} from './jws.js'
 import type { JsonWebKeySet, JwsAlgorithm } from './types.js'
 
 /** JWT access token claims ([RFC 9068 2.2](https://www.rfc-editor.org/rfc/rfc9068#section-2.2)). */
@@ -52,12 +58,7 @@ export type BearerVerification =
 
 const BEARER_ERRORS: JwsErrorPolicy = {
   tokenName: 'access token',
-  codes: {
-    malformed: 'BEARER_TOKEN_INVALID',
-    'alg-not-allowed': 'BEARER_TOKEN_INVALID',
-    'key-not-found': 'BEARER_TOKEN_INVALID',
-    'signature-invalid': 'BEARER_TOKEN_INVALID',
-  },
+  code: () => 'BEARER_TOKEN_INVALID',
 }
 
 // RFC 6750 2.1: credentials = "Bearer" 1*SP b64token
@@ -75,101 +76,29 @@ const BEARER_CREDENTIALS = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i
  */
 export function extractBearerToken(authorization: string | null | undefined): string {
   const value = typeof authorization === 'string' ? authorization.trim() : ''
-  if (value === '') {
-    throw new OidcHybridError(
-      'BEARER_TOKEN_MISSING',
-      'the request has no Authorization header: send "Authorization: Bearer <access token>"',
-    )
+  if (!value) {
+    throw new OidcHybridError('BEARER_TOKEN_MISSING', 'send "Authorization: Bearer <access token>"')
   }
   const match = BEARER_CREDENTIALS.exec(value)
-  if (match === null) {
-    throw new OidcHybridError(
-      'BEARER_REQUEST_INVALID',
-      'the Authorization header is not "Bearer <access token>" with a single token',
-    )
+  if (!match) {
+    throw new OidcHybridError('BEARER_REQUEST_INVALID', 'Authorization is not "Bearer <one token>"')
   }
   return match[1]!
 }
 
-function invalid(reason: string, message: string, details: Record<string, unknown> = {}) {
-  return new OidcHybridError('BEARER_TOKEN_INVALID', message, { details: { reason, ...details } })
-}
-
-function isNumber(value: unknown): value is number {
-  return typeof value === 'number' && Number.isFinite(value)
-}
-
-function checkOptions(options: BearerVerifyOptions): string[] {
-  if (typeof options.issuer !== 'string' || options.issuer === '') {
-    throw new ConfigurationError(
-      'verifyAccessToken needs options.issuer, the exact issuer of the access tokens',
-    )
-  }
-  const audiences = typeof options.audience === 'string' ? [options.audience] : options.audience
-  if (!Array.isArray(audiences) || audiences.length === 0 || audiences.includes('')) {
-    throw new ConfigurationError(
-      'verifyAccessToken needs options.audience, the identifier of this API (Auth0: the API audience)',
-    )
-  }
-  return audiences
-}
-
-function checkClaims(
-  claims: Record<string, unknown>,
-  options: BearerVerifyOptions,
-  audiences: string[],
-): void {
-  const { now, clockTolerance } = options
-  if (claims.iss !== options.issuer) {
-    throw invalid('iss', `the access token was not issued by "${options.issuer}"`, {
-      expected: options.issuer,
-    })
-  }
-  if (typeof claims.sub !== 'string' || claims.sub === '') {
-    throw invalid('sub', 'the access token has no "sub" (subject) claim')
-  }
-  const { aud } = claims
-  const tokenAudiences = typeof aud === 'string' ? [aud] : Array.isArray(aud) ? aud : []
-  if (!tokenAudiences.some((value) => audiences.includes(value))) {
-    throw invalid(
-      'aud',
-      `the access token is not meant for this API: its "aud" does not contain ${audiences.map((a) => `"${a}"`).join(' or ')}; request the token with that audience`,
-      { expected: audiences },
-    )
-  }
-  if (!isNumber(claims.exp) || now >= claims.exp + clockTolerance) {
-    throw invalid(
-      'exp',
-      isNumber(claims.exp)
-        ? 'the access token has expired: get a new one (refresh)'
-        : 'the access token has no numeric "exp" claim',
-    )
-  }
-  if (claims.nbf !== undefined && !(isNumber(claims.nbf) && claims.nbf <= now + clockTolerance)) {
-    throw invalid('nbf', 'the access token is not valid yet ("nbf"): check the clocks')
-  }
-  if (claims.iat !== undefined && !(isNumber(claims.iat) && claims.iat <= now + clockTolerance)) {
-    throw invalid('iat', 'the access token was issued in the future ("iat"): check the clocks')
-  }
-  if (claims.scope !== undefined && typeof claims.scope !== 'string') {
-    throw invalid('scope', 'the access token "scope" is not a space-separated string')
-  }
-}
-
-function grantedScopes(claims: Record<string, unknown>, permissionsClaim: boolean): string[] {
-  const scopes = typeof claims.scope === 'string' ? claims.scope.split(' ') : []
-  if (permissionsClaim && Array.isArray(claims.permissions)) {
-    scopes.push(...claims.permissions.filter((value) => typeof value === 'string'))
-  }
-  return [...new Set(scopes.filter((scope) => scope !== ''))]
+function invalid(reason: string, message: string, details?: Record<string, unknown>) {
+  return new OidcHybridError('BEARER_TOKEN_INVALID', `access token ${message}`, {
+    details: { reason, ...details },
+  })
 }
 
 /**
  * Verifies a JWT access token for this API: `typ`, signature with a key from `options.jwks`
  * (or `need-keys`), `iss`, `sub`, `aud`, `exp`, `nbf`, `iat`, then the required scopes.
- * `client_id` is not required, since Auth0 puts the client in `azp`.
+ * `client_id` is not required, since Auth0 puts the client in `azp`. HS* is never accepted.
  *
  * @see [RFC 9068 4](https://www.rfc-editor.org/rfc/rfc9068#section-4) (validating JWT access tokens)
+ * @see [RFC 9068 2.1](https://www.rfc-editor.org/rfc/rfc9068#section-2.1) (`typ` `at+jwt`)
  * @see [RFC 6750 3.1](https://www.rfc-editor.org/rfc/rfc6750#section-3.1) (`insufficient_scope`)
  * @example
  * ```ts
@@ -188,15 +117,18 @@ export async function verifyAccessToken(
   token: string,
   options: BearerVerifyOptions,
 ): Promise<BearerVerification> {
-  const audiences = checkOptions(options)
-  const jws = decodeJws(token, BEARER_ERRORS)
+  const { issuer, audience, now, clockTolerance, crypto } = options
+  if (typeof issuer !== 'string' || !issuer) {
+    throw new ConfigurationError('verifyAccessToken needs options.issuer')
+  }
+  const audiences = typeof audience === 'string' ? [audience] : audience
+  if (!Array.isArray(audiences) || !audiences.length || audiences.includes('')) {
+    throw new ConfigurationError('verifyAccessToken needs options.audience')
+  }
+  const jws = decodeJws(token, BEARER_ERRORS, crypto)
   // RFC 9068 2.1 / RFC 8725 3.11: the typ keeps ID tokens and other JWTs from passing as access tokens.
-  const typ = typeof jws.header.typ === 'string' ? jws.header.typ.toLowerCase() : undefined
-  if ((options.typ ?? 'at+jwt') === 'at+jwt' && typ !== 'at+jwt' && typ !== 'application/at+jwt') {
-    throw invalid(
-      'typ',
-      'the token is not a JWT access token (its header "typ" is not "at+jwt"): send an access token, not an ID token; if the provider issues plain JWTs (Auth0 default profile), set typ: "any"',
-    )
+  if (options.typ !== 'any' && !isAccessTokenTyp(jws.header)) {
+    throw invalid('typ', 'typ is not at+jwt; send an access token, or set typ: "any"')
   }
   const signature = await verifyJwsSignature(
     jws,
@@ -204,21 +136,47 @@ export async function verifyAccessToken(
       algorithms: options.algorithms ?? ASYMMETRIC_ALGS,
       jwks: options.jwks,
       jwksRefreshed: options.jwksRefreshed,
-      crypto: options.crypto,
+      crypto,
     },
     BEARER_ERRORS,
   )
   if (signature.kind === 'need-keys') return signature
   const claims = jws.payload
-  checkClaims(claims, options, audiences)
-
-  const scopes = grantedScopes(claims, options.permissionsClaim ?? false)
+  const { aud, exp, nbf, iat, scope, permissions } = claims
+  if (claims.iss !== issuer) throw invalid('iss', `iss is not "${issuer}"`, { expected: issuer })
+  if (typeof claims.sub !== 'string' || !claims.sub) throw invalid('sub', 'has no sub claim')
+  const tokenAudiences = typeof aud === 'string' ? [aud] : Array.isArray(aud) ? aud : []
+  if (!tokenAudiences.some((value) => audiences.includes(value))) {
+    throw invalid('aud', 'aud is not this API; request a token for it', {
+      expected: audiences,
+    })
+  }
+  if (!isNumber(exp) || now >= exp + clockTolerance) {
+    throw invalid('exp', 'has expired or has no exp; get a new one')
+  }
+  // Optional, but when present they must be numbers no later than now (+ tolerance).
+  for (const [name, value] of [
+    ['nbf', nbf],
+    ['iat', iat],
+  ] as const) {
+    if (value !== undefined && !(isNumber(value) && value <= now + clockTolerance)) {
+      throw invalid(name, `${name} is in the future; check the clocks`)
+    }
+  }
+  if (scope !== undefined && typeof scope !== 'string') {
+    throw invalid('scope', 'scope is not a string')
+  }
+  const granted = [
+    ...(scope?.split(' ') ?? []),
+    ...(options.permissionsClaim && Array.isArray(permissions) ? permissions : []),
+  ]
+  const scopes = [...new Set(granted.filter((s) => s && typeof s === 'string'))] as string[]
   const requiredScopes = options.requiredScopes ?? []
-  const missing = requiredScopes.filter((scope) => !scopes.includes(scope))
-  if (missing.length > 0) {
+  const missing = requiredScopes.filter((s) => !scopes.includes(s))
+  if (missing.length) {
     throw new OidcHybridError(
       'BEARER_INSUFFICIENT_SCOPE',
-      `the access token lacks the scope(s) ${missing.join(' ')} that this request needs`,
+      `access token lacks scope ${missing.join(' ')}`,
       { details: { requiredScopes, missing } },
     )
   }
@@ -252,37 +210,27 @@ export function bearerChallenge(
   error: unknown,
   options: { realm?: string; requiredScopes?: string[] } = {},
 ): { status: 400 | 401 | 403 | 500; wwwAuthenticate: string } {
-  const params = options.realm === undefined ? [] : [`realm=${quoted(options.realm)}`]
-  const challenge = (extra: string[]) =>
-    ['Bearer', [...params, ...extra].join(', ')].join(' ').trim()
-  if (!isOidcHybridError(error)) return { status: 500, wwwAuthenticate: challenge([]) }
-  const description = `error_description=${quoted(error.message)}`
-  switch (error.code) {
-    case 'BEARER_TOKEN_MISSING':
-      return { status: 401, wwwAuthenticate: challenge([]) }
-    case 'BEARER_REQUEST_INVALID':
-      return { status: 400, wwwAuthenticate: challenge(['error="invalid_request"', description]) }
-    case 'BEARER_TOKEN_INVALID':
-      return { status: 401, wwwAuthenticate: challenge(['error="invalid_token"', description]) }
-    case 'BEARER_INSUFFICIENT_SCOPE': {
-      const fromError = isRecord(error.details) ? error.details.requiredScopes : undefined
-      const required =
-        options.requiredScopes ??
-        (Array.isArray(fromError) ? fromError.filter((s) => typeof s === 'string') : [])
-      const scope = required
-        .map((s) => s.replace(NOT_SCOPE_TOKEN, ''))
-        .filter((s) => s !== '')
-        .join(' ')
-      return {
-        status: 403,
-        wwwAuthenticate: challenge([
-          'error="insufficient_scope"',
-          description,
-          ...(scope === '' ? [] : [`scope="${scope}"`]),
-        ]),
-      }
-    }
-    default:
-      return { status: 500, wwwAuthenticate: challenge([]) }
+  const { realm, requiredScopes } = options
+  // RFC 6750 3.1 error per code: none for a missing token, 500 for anything else.
+  const index = [
+    'BEARER_TOKEN_MISSING',
+    'BEARER_REQUEST_INVALID',
+    'BEARER_TOKEN_INVALID',
+    'BEARER_INSUFFICIENT_SCOPE',
+  ].indexOf(isOidcHybridError(error) ? error.code : '')
+  const status = ([401, 400, 401, 403] as const)[index] ?? 500
+  const kind = ['', 'invalid_request', 'invalid_token', 'insufficient_scope'][index]
+  const params = realm === undefined ? [] : [`realm=${quoted(realm)}`]
+  if (kind) {
+    const { message, details } = error as OidcHybridError
+    params.push(`error="${kind}"`, `error_description=${quoted(message)}`)
+    const fromError = details?.requiredScopes
+    const scope = (requiredScopes ?? (Array.isArray(fromError) ? fromError : []))
+      .filter((s): s is string => typeof s === 'string')
+      .map((s) => s.replace(NOT_SCOPE_TOKEN, ''))
+      .filter(Boolean)
+      .join(' ')
+    if (status === 403 && scope) params.push(`scope="${scope}"`)
   }
+  return { status, wwwAuthenticate: `Bearer ${params.join(', ')}`.trim() }
 }

@@ -4,10 +4,11 @@
  */
 import { type ErrorCode, OidcHybridError } from '../errors.js'
 import { utf8 } from '../lib/base64url.js'
-import { timingSafeEqual } from '../lib/compare.js'
+import { isNumber, timingSafeEqual } from '../lib/compare.js'
 import {
   ASYMMETRIC_ALGS,
   decodeJws,
+  isAccessTokenTyp,
   type JwsErrorPolicy,
   leftHalfHash,
   SYMMETRIC_ALGS,
@@ -39,37 +40,29 @@ export type IdTokenVerification =
 /** The ID token algorithms accepted unless the client lists its own: every asymmetric one. */
 export const DEFAULT_ID_TOKEN_ALGS: readonly JwsAlgorithm[] = ASYMMETRIC_ALGS
 
+// ID_TOKEN_MALFORMED, ID_TOKEN_ALG_NOT_ALLOWED, ID_TOKEN_KEY_NOT_FOUND, ID_TOKEN_SIGNATURE_INVALID
 const ID_TOKEN_ERRORS: JwsErrorPolicy = {
   tokenName: 'ID token',
-  codes: {
-    malformed: 'ID_TOKEN_MALFORMED',
-    'alg-not-allowed': 'ID_TOKEN_ALG_NOT_ALLOWED',
-    'key-not-found': 'ID_TOKEN_KEY_NOT_FOUND',
-    'signature-invalid': 'ID_TOKEN_SIGNATURE_INVALID',
-  },
-  algorithmHint:
-    "the accepted list is client id_token_signed_response_algs (default: every asymmetric algorithm) narrowed to the provider's id_token_signing_alg_values_supported; HS256/384/512 also need client_secret_for_hs",
+  code: (reason) => `ID_TOKEN_${reason.toUpperCase().replace(/-/g, '_')}` as ErrorCode,
 }
 
-/** Claims whose type OIDC Core 2 fixes; a wrong type means the token is malformed. */
-const STRING_CLAIMS = ['nonce', 'azp', 'acr', 'c_hash', 'at_hash', 'org_id', 'org_name'] as const
-const NUMBER_CLAIMS = ['nbf', 'auth_time'] as const
+// Claims whose type OIDC Core 2 fixes (a wrong type means the token is malformed): the first
+// seven are strings, then numbers, then `amr`, an array of strings.
+const TYPED_CLAIMS = 'nonce azp acr c_hash at_hash org_id org_name nbf auth_time amr'.split(' ')
 
 function failure(code: ErrorCode, message: string, details?: Record<string, unknown>) {
-  return new OidcHybridError(code, message, { details })
+  return new OidcHybridError(code, `ID token ${message}`, { details })
 }
 
-function isNumber(value: unknown): value is number {
-  return typeof value === 'number' && Number.isFinite(value)
-}
+const isStrings = (value: unknown) =>
+  Array.isArray(value) && value.every((item) => typeof item === 'string')
 
 /**
  * The allow-list: the client's algorithms (default: every asymmetric one, plus HS* when a client
- * secret is configured for them), narrowed to those the provider says it uses. A listed HS* still
- * fails without `client_secret_for_hs`, because the JWS check then has no secret.
+ * secret is configured for them), narrowed to the provider's `id_token_signing_alg_values_supported`.
+ * A listed HS* still fails without `client_secret_for_hs`, because the JWS check then has no secret.
  */
-function acceptedAlgorithms(context: Pick<ProtocolContext, 'provider' | 'client'>) {
-  const { client, provider } = context
+function acceptedAlgorithms({ client, provider }: Pick<ProtocolContext, 'provider' | 'client'>) {
   const requested =
     client.id_token_signed_response_algs ??
     (client.client_secret_for_hs
@@ -79,92 +72,43 @@ function acceptedAlgorithms(context: Pick<ProtocolContext, 'provider' | 'client'
   return Array.isArray(supported) ? requested.filter((alg) => supported.includes(alg)) : requested
 }
 
-function checkClaimTypes(claims: Record<string, unknown>): void {
-  const wrong = [
-    ...STRING_CLAIMS.filter(
-      (name) => claims[name] !== undefined && typeof claims[name] !== 'string',
-    ),
-    ...NUMBER_CLAIMS.filter((name) => claims[name] !== undefined && !isNumber(claims[name])),
-    ...(claims.amr !== undefined &&
-    !(Array.isArray(claims.amr) && claims.amr.every((value) => typeof value === 'string'))
-      ? ['amr']
-      : []),
-  ]
-  if (wrong.length > 0) {
-    throw failure(
-      'ID_TOKEN_MALFORMED',
-      `the ID token has claims of the wrong JSON type (${wrong.join(', ')}); OIDC Core 2 fixes their types`,
-      { claims: wrong },
-    )
-  }
-}
-
 function checkAudience(claims: Record<string, unknown>, context: Pick<ProtocolContext, 'client'>) {
   const { client_id, trusted_audiences = [] } = context.client
-  const { aud } = claims
-  const audiences =
-    typeof aud === 'string'
-      ? [aud]
-      : Array.isArray(aud) && aud.every((value) => typeof value === 'string')
-        ? (aud as string[])
-        : []
-  if (!audiences.includes(client_id)) {
+  const { aud, azp } = claims
+  const audiences = typeof aud === 'string' ? [aud] : isStrings(aud) ? (aud as string[]) : []
+  const untrusted = audiences.filter((v) => v !== client_id && !trusted_audiences.includes(v))
+  if (!audiences.includes(client_id) || untrusted.length) {
     throw failure(
       'ID_TOKEN_AUDIENCE_MISMATCH',
-      `the ID token is not meant for this client: its "aud" does not contain client_id "${client_id}"; check clientID`,
-      { expected: client_id },
+      'aud is not this client or has untrusted audiences',
+      { expected: client_id, untrusted },
     )
   }
-  const untrusted = audiences.filter(
-    (value) => value !== client_id && !trusted_audiences.includes(value),
-  )
-  if (untrusted.length > 0) {
-    throw failure(
-      'ID_TOKEN_AUDIENCE_MISMATCH',
-      `the ID token's "aud" also names ${untrusted.length} audience(s) this client does not trust: add them to trusted_audiences only if they are expected`,
-      { untrusted },
-    )
-  }
-  if (claims.azp === undefined ? audiences.length > 1 : claims.azp !== client_id) {
-    throw failure(
-      'ID_TOKEN_AZP_MISMATCH',
-      `the ID token's authorized party ("azp") must be client_id "${client_id}"${claims.azp === undefined ? ', and it is required when "aud" has several values' : ''}`,
-      { expected: client_id },
-    )
+  if (azp === undefined ? audiences.length > 1 : azp !== client_id) {
+    throw failure('ID_TOKEN_AZP_MISMATCH', 'azp is missing or not client_id', {
+      expected: client_id,
+    })
   }
 }
 
 function checkTimes(
-  claims: Record<string, unknown>,
-  context: Pick<ProtocolContext, 'now' | 'clockTolerance'>,
+  { exp, iat, nbf }: Record<string, unknown>,
+  { now, clockTolerance }: Pick<ProtocolContext, 'now' | 'clockTolerance'>,
 ): void {
-  const { now, clockTolerance } = context
-  const { exp, iat, nbf } = claims
-  if (!isNumber(exp)) {
-    throw failure('ID_TOKEN_MALFORMED', 'the ID token has no numeric "exp" (expiry) claim')
-  }
+  const details = { exp, iat, nbf, now, clockTolerance }
+  if (!isNumber(exp)) throw failure('ID_TOKEN_MALFORMED', 'has no numeric exp')
   if (now >= exp + clockTolerance) {
-    throw failure(
-      'ID_TOKEN_EXPIRED',
-      `the ID token has expired (beyond the ${clockTolerance} s clock tolerance): log in again; if this repeats, check this server's clock`,
-      { exp, now, clockTolerance },
-    )
+    throw failure('ID_TOKEN_EXPIRED', 'has expired; log in again or check the clock', details)
   }
   if (!isNumber(iat) || iat > now + clockTolerance) {
     throw failure(
       'ID_TOKEN_IAT_INVALID',
-      isNumber(iat)
-        ? `the ID token was issued in the future (beyond the ${clockTolerance} s clock tolerance): check this server's clock`
-        : 'the ID token has no numeric "iat" (issued at) claim, which OIDC Core 2 requires',
-      { iat, now, clockTolerance },
+      'iat is missing or in the future; check the clock',
+      details,
     )
   }
   if (isNumber(nbf) && nbf > now + clockTolerance) {
-    throw failure(
-      'ID_TOKEN_NOT_YET_VALID',
-      `the ID token is not valid yet ("nbf" beyond the ${clockTolerance} s clock tolerance): check this server's clock`,
-      { nbf, now, clockTolerance },
-    )
+    throw failure('ID_TOKEN_NOT_YET_VALID', 'nbf is in the future; check the clock', details)
   }
 }
 
@@ -178,38 +122,14 @@ async function checkHash(
 ): Promise<void> {
   if (expected === undefined) return
   const received = claims[claim]
-  const subject = claim === 'c_hash' ? 'authorization code' : 'access token'
+  const code = claim === 'c_hash' ? 'C_HASH' : 'AT_HASH'
   if (received === undefined) {
     if (!expected.required) return
-    throw failure(
-      claim === 'c_hash' ? 'C_HASH_MISSING' : 'AT_HASH_MISSING',
-      `the ID token has no "${claim}", which this response type requires to bind the ${subject} to it (OIDC Core 3.3.2.11): the provider is not compliant or the response was tampered with`,
-    )
+    throw failure(`${code}_MISSING`, `has no ${claim}, required for this response type`)
   }
   const computed = await leftHalfHash(alg, expected.value, context.crypto)
   if (typeof received !== 'string' || !timingSafeEqual(received, computed)) {
-    throw failure(
-      claim === 'c_hash' ? 'C_HASH_MISMATCH' : 'AT_HASH_MISMATCH',
-      `the ID token's "${claim}" does not match the ${subject} received with it: the ${subject} may have been swapped (injection); start the login again`,
-    )
-  }
-}
-
-function checkOrganization(claims: Record<string, unknown>, organization: string): void {
-  if (organization.startsWith('org_')) {
-    if (claims.org_id !== organization) {
-      throw failure(
-        'ORGANIZATION_MISMATCH',
-        `the ID token's "org_id" is missing or is not the requested organization "${organization}"`,
-        { expected: organization },
-      )
-    }
-  } else if (claims.org_name !== organization.toLowerCase()) {
-    throw failure(
-      'ORGANIZATION_MISMATCH',
-      `the ID token's "org_name" is missing or is not the requested organization "${organization.toLowerCase()}"`,
-      { expected: organization.toLowerCase() },
-    )
+    throw failure(`${code}_MISMATCH`, `${claim} does not match; start a new login`)
   }
 }
 
@@ -218,9 +138,14 @@ function checkOrganization(claims: Record<string, unknown>, organization: string
  * and the JWKS was not just refreshed), then `iss`, `sub`, `aud`, `azp`, `exp`, `iat`, `nbf`,
  * `nonce`, `auth_time`, `c_hash`, `at_hash` and the Auth0 organization claim.
  *
+ * The accepted algorithms are client `id_token_signed_response_algs` (default: every asymmetric
+ * algorithm) narrowed to the provider's `id_token_signing_alg_values_supported`; HS256/384/512
+ * also need `client_secret_for_hs`. An access token (`typ` `at+jwt`) is never accepted.
+ *
  * @see [OIDC Core 3.1.3.7](https://openid.net/specs/openid-connect-core-1_0-errata2.html#IDTokenValidation)
  * @see [OIDC Core 3.3.2.12](https://openid.net/specs/openid-connect-core-1_0-errata2.html#HybridIDTValidation)
  * @see [OIDC Core 3.3.2.11](https://openid.net/specs/openid-connect-core-1_0-errata2.html#HybridIDToken)
+ * @see [RFC 8725 3.11](https://www.rfc-editor.org/rfc/rfc8725#section-3.11) (explicit typing)
  * @example
  * ```ts
  * const result = await verifyIdToken(context, callback.idToken, {
@@ -240,15 +165,11 @@ export async function verifyIdToken(
   idToken: string,
   expectations: IdTokenExpectations,
 ): Promise<IdTokenVerification> {
-  const jws = decodeJws(idToken, ID_TOKEN_ERRORS)
+  const { crypto, now, clockTolerance } = context
+  const jws = decodeJws(idToken, ID_TOKEN_ERRORS, crypto)
   // RFC 8725 3.11 / RFC 9068 2.1: an access token must never pass as an ID token.
-  const typ = typeof jws.header.typ === 'string' ? jws.header.typ.toLowerCase() : undefined
-  if (typ === 'at+jwt' || typ === 'application/at+jwt') {
-    throw new OidcHybridError(
-      'ID_TOKEN_MALFORMED',
-      'the ID token is typed as an access token (typ at+jwt); an access token is never accepted as an ID token',
-      { details: { typ } },
-    )
+  if (isAccessTokenTyp(jws.header)) {
+    throw failure('ID_TOKEN_MALFORMED', 'is an access token (typ at+jwt)')
   }
   const secret = context.client.client_secret_for_hs
   const signature = await verifyJwsSignature(
@@ -257,57 +178,64 @@ export async function verifyIdToken(
       algorithms: acceptedAlgorithms(context),
       jwks: context.jwks,
       jwksRefreshed: context.jwksRefreshed,
-      crypto: context.crypto,
-      symmetricSecret: secret ? utf8(secret) : undefined,
+      crypto,
+      symmetricSecret: secret ? utf8(secret, crypto) : undefined,
     },
     ID_TOKEN_ERRORS,
   )
   if (signature.kind === 'need-keys') return signature
   const claims = jws.payload
-  checkClaimTypes(claims)
+  const wrong = TYPED_CLAIMS.filter((name, index) => {
+    const value = claims[name]
+    return (
+      value !== undefined &&
+      !(index < 7 ? typeof value === 'string' : index < 9 ? isNumber(value) : isStrings(value))
+    )
+  })
+  if (wrong.length) {
+    throw failure('ID_TOKEN_MALFORMED', 'has claims of the wrong JSON type', { claims: wrong })
+  }
 
   const { issuer } = context.provider
   if (claims.iss !== issuer) {
-    throw failure(
-      'ID_TOKEN_ISSUER_MISMATCH',
-      `the ID token was not issued by "${issuer}" (the issuer must match exactly, trailing slash included): check issuerBaseURL`,
-      { expected: issuer, received: typeof claims.iss === 'string' ? claims.iss : undefined },
-    )
+    throw failure('ID_TOKEN_ISSUER_MISMATCH', `iss is not "${issuer}"; check issuerBaseURL`, {
+      expected: issuer,
+    })
   }
-  if (typeof claims.sub !== 'string' || claims.sub === '') {
-    throw failure('ID_TOKEN_SUBJECT_MISSING', 'the ID token has no "sub" (subject) claim')
+  if (typeof claims.sub !== 'string' || !claims.sub) {
+    throw failure('ID_TOKEN_SUBJECT_MISSING', 'has no sub claim')
   }
   checkAudience(claims, context)
   checkTimes(claims, context)
 
-  if (expectations.nonce !== undefined) {
-    const { nonce } = claims
-    if (typeof nonce !== 'string' || !timingSafeEqual(nonce, expectations.nonce)) {
-      throw failure(
-        'NONCE_MISMATCH',
-        'the ID token\'s "nonce" is missing or differs from the one sent with the login: the token may be replayed; start the login again',
-      )
-    }
+  const { nonce, maxAge, organization } = expectations
+  if (
+    nonce !== undefined &&
+    (typeof claims.nonce !== 'string' || !timingSafeEqual(claims.nonce, nonce))
+  ) {
+    throw failure('NONCE_MISMATCH', 'nonce does not match this login; start a new login')
   }
-  if (expectations.maxAge !== undefined) {
-    const authTime = claims.auth_time
-    if (
-      !isNumber(authTime) ||
-      authTime + expectations.maxAge < context.now - context.clockTolerance
-    ) {
-      throw failure(
-        'AUTH_TIME_INVALID',
-        isNumber(authTime)
-          ? `the user authenticated longer ago than max_age (${expectations.maxAge} s) allows: the provider did not re-authenticate; log in again`
-          : 'the ID token has no numeric "auth_time", which is required because max_age was sent',
-        { maxAge: expectations.maxAge, authTime, now: context.now },
-      )
-    }
+  const authTime = claims.auth_time
+  if (maxAge !== undefined && (!isNumber(authTime) || authTime + maxAge < now - clockTolerance)) {
+    throw failure('AUTH_TIME_INVALID', 'auth_time is missing or older than max_age; log in again', {
+      maxAge,
+      authTime,
+      now,
+    })
   }
   await checkHash(claims, 'c_hash', expectations.code, signature.alg, context)
   await checkHash(claims, 'at_hash', expectations.accessToken, signature.alg, context)
-  if (expectations.organization !== undefined) checkOrganization(claims, expectations.organization)
-
+  if (organization !== undefined) {
+    // Auth0: an org_... value is an organization id, anything else a name, compared lower-cased.
+    const [claim, expected] = organization.startsWith('org_')
+      ? ['org_id', organization]
+      : ['org_name', organization.toLowerCase()]
+    if (claims[claim] !== expected) {
+      throw failure('ORGANIZATION_MISMATCH', `${claim} is not the requested organization`, {
+        expected,
+      })
+    }
+  }
   return {
     kind: 'verified',
     claims: claims as IdTokenClaims,

@@ -3,33 +3,22 @@
  * token and the access token (bearer) checks. Nothing here fetches: when no key fits, the result
  * is `need-keys` and the caller refetches the JWKS, then calls again with `jwksRefreshed`.
  */
-import type { CryptoProvider, DigestAlgorithm } from '../crypto/provider.js'
+import type { CryptoProvider } from '../crypto/provider.js'
 import { type ErrorCode, OidcHybridError } from '../errors.js'
+import { algSpec } from '../lib/alg.js'
 import { decode, encode, fromUtf8, utf8 } from '../lib/base64url.js'
 import { isRecord, parseJson } from '../lib/compare.js'
 import type { JsonWebKeySet, Jwk, JwsAlgorithm, JwsHeader } from './types.js'
 
+const algs = (names: string) => Object.freeze(names.split(' ')) as readonly JwsAlgorithm[]
+
 /** Every asymmetric algorithm understood, in preference order. Never `none`, never HS*. */
-export const ASYMMETRIC_ALGS: readonly JwsAlgorithm[] = Object.freeze([
-  'RS256',
-  'RS384',
-  'RS512',
-  'PS256',
-  'PS384',
-  'PS512',
-  'ES256',
-  'ES384',
-  'ES512',
-  'EdDSA',
-  'Ed25519',
-] as const)
+export const ASYMMETRIC_ALGS = algs(
+  'RS256 RS384 RS512 PS256 PS384 PS512 ES256 ES384 ES512 EdDSA Ed25519',
+)
 
 /** The algorithms keyed by a shared secret; only ever accepted with an explicit secret. */
-export const SYMMETRIC_ALGS: readonly JwsAlgorithm[] = Object.freeze([
-  'HS256',
-  'HS384',
-  'HS512',
-] as const)
+export const SYMMETRIC_ALGS = algs('HS256 HS384 HS512')
 
 /** Why a JWS was rejected; each caller maps these to its own error codes. */
 export type JwsFailure = 'malformed' | 'alg-not-allowed' | 'key-not-found' | 'signature-invalid'
@@ -38,16 +27,16 @@ export type JwsFailure = 'malformed' | 'alg-not-allowed' | 'key-not-found' | 'si
 export interface JwsErrorPolicy {
   /** Names the token in messages, e.g. `ID token`. */
   tokenName: string
-  codes: Readonly<Record<JwsFailure, ErrorCode>>
-  /** Appended to the message when `alg` is not accepted: where to change the allow-list. */
-  algorithmHint?: string
+  /** The error code of each failure (`details.reason` names the failure). */
+  code: (reason: JwsFailure) => ErrorCode
 }
 
 /** A structurally valid compact JWS whose signature is not verified yet. */
 export interface DecodedJws {
   header: JwsHeader
   payload: Record<string, unknown>
-  signingInput: Uint8Array
+  /** `header.payload`, the ASCII the signature covers. */
+  signingInput: string
   signature: Uint8Array
 }
 
@@ -77,100 +66,43 @@ function failure(
   policy: JwsErrorPolicy,
   reason: JwsFailure,
   message: string,
-  details: Record<string, unknown> = {},
+  details?: Record<string, unknown>,
 ): OidcHybridError {
-  return new OidcHybridError(policy.codes[reason], message, { details: { reason, ...details } })
-}
-
-function decodeJson(segment: string): unknown {
-  const bytes = decode(segment)
-  const text = bytes === undefined ? undefined : fromUtf8(bytes)
-  return text === undefined ? undefined : parseJson(text)
+  return new OidcHybridError(policy.code(reason), `${policy.tokenName} ${message}`, {
+    details: { reason, ...details },
+  })
 }
 
 /**
  * Splits and decodes a compact JWS strictly: three base64url parts, a JSON object header with a
- * string `alg`, a JSON object payload. Any `crit` is rejected because no extension is understood.
+ * string `alg` (and a string `kid`, if any), a JSON object payload. Any `crit` is rejected because
+ * no extension is understood. `crypto` lends its native base64url decoder, when it has one.
  *
  * @see [RFC 7515 5.2](https://www.rfc-editor.org/rfc/rfc7515#section-5.2) (validation steps)
  * @see [RFC 7515 4.1.11](https://www.rfc-editor.org/rfc/rfc7515#section-4.1.11) (`crit`)
  */
-export function decodeJws(token: string, policy: JwsErrorPolicy): DecodedJws {
-  const name = policy.tokenName
+export function decodeJws(
+  token: string,
+  policy: JwsErrorPolicy,
+  crypto?: CryptoProvider,
+): DecodedJws {
   const parts = typeof token === 'string' ? token.split('.') : []
-  if (parts.length !== 3) {
-    throw failure(
-      policy,
-      'malformed',
-      `the ${name} is not a compact JWS (three base64url parts separated by dots): check that the whole token was passed, without quotes or whitespace`,
-    )
+  const [head = '', body = '', signed = ''] = parts
+  const header = parseJson(fromUtf8(decode(head, crypto)))
+  const payload = parseJson(fromUtf8(decode(body, crypto)))
+  const signature = decode(signed, crypto)
+  if (
+    parts.length !== 3 ||
+    !isRecord(header) ||
+    typeof header.alg !== 'string' ||
+    (header.kid !== undefined && typeof header.kid !== 'string') ||
+    header.crit !== undefined ||
+    !isRecord(payload) ||
+    !signature
+  ) {
+    throw failure(policy, 'malformed', 'is not a valid JWS; pass it exactly as issued')
   }
-  const [headerPart, payloadPart, signaturePart] = parts as [string, string, string]
-  const header = decodeJson(headerPart)
-  if (!isRecord(header) || typeof header.alg !== 'string') {
-    throw failure(
-      policy,
-      'malformed',
-      `the ${name} header is not base64url-encoded JSON with a string "alg"`,
-    )
-  }
-  if (header.kid !== undefined && typeof header.kid !== 'string') {
-    throw failure(policy, 'malformed', `the ${name} header "kid" is not a string`)
-  }
-  if (header.crit !== undefined) {
-    throw failure(
-      policy,
-      'malformed',
-      `the ${name} header lists critical extensions ("crit") that this library does not implement, so it must be rejected`,
-    )
-  }
-  const payload = decodeJson(payloadPart)
-  if (!isRecord(payload)) {
-    throw failure(policy, 'malformed', `the ${name} payload is not a base64url-encoded JSON object`)
-  }
-  const signature = decode(signaturePart)
-  if (signature === undefined) {
-    throw failure(policy, 'malformed', `the ${name} signature is not valid base64url`)
-  }
-  return {
-    header: header as JwsHeader,
-    payload,
-    signingInput: utf8(`${headerPart}.${payloadPart}`),
-    signature,
-  }
-}
-
-/** The key type (and curve) an algorithm needs ([RFC 7518 3.1](https://www.rfc-editor.org/rfc/rfc7518#section-3.1)). */
-function keyTypeOf(alg: JwsAlgorithm): { kty: string; crv?: string } {
-  switch (alg) {
-    case 'ES256':
-      return { kty: 'EC', crv: 'P-256' }
-    case 'ES384':
-      return { kty: 'EC', crv: 'P-384' }
-    case 'ES512':
-      return { kty: 'EC', crv: 'P-521' }
-    case 'EdDSA':
-    case 'Ed25519':
-      return { kty: 'OKP', crv: 'Ed25519' }
-    default:
-      return { kty: 'RSA' }
-  }
-}
-
-/** Keys that may verify `alg`: type, curve, `use`, `key_ops` and `alg` all permit it. */
-function candidateKeys(jwks: JsonWebKeySet, alg: JwsAlgorithm): Jwk[] {
-  const keys: unknown[] = isRecord(jwks) && Array.isArray(jwks.keys) ? jwks.keys : []
-  const { kty, crv } = keyTypeOf(alg)
-  return keys.filter(
-    (key): key is Jwk =>
-      isRecord(key) &&
-      key.kty === kty &&
-      (crv === undefined || key.crv === crv) &&
-      (key.use === undefined || key.use === 'sig') &&
-      (key.key_ops === undefined ||
-        (Array.isArray(key.key_ops) && key.key_ops.includes('verify'))) &&
-      (key.alg === undefined || key.alg === alg),
-  )
+  return { header: header as JwsHeader, payload, signingInput: `${head}.${body}`, signature }
 }
 
 function needKeys(
@@ -180,24 +112,21 @@ function needKeys(
   kid: string | undefined,
 ): NeedKeys {
   if (keys.jwksRefreshed) {
-    throw failure(
-      policy,
-      'key-not-found',
-      kid === undefined
-        ? `no usable key in the provider's JWKS can verify the ${policy.tokenName}, even after fetching the JWKS again: check that the issuer and its jwks_uri are the right ones`
-        : `no usable key in the provider's JWKS has the ${policy.tokenName}'s "kid", even after fetching the JWKS again: check that the issuer and its jwks_uri are the right ones`,
-      { kid },
-    )
+    throw failure(policy, 'key-not-found', "has no key in the issuer's JWKS; check the issuer", {
+      kid,
+    })
   }
-  return kid === undefined ? { kind: 'need-keys', reason } : { kind: 'need-keys', reason, kid }
+  return { kind: 'need-keys', reason, kid }
 }
 
 /**
  * Checks `alg` against the allow-list and the signature against the JWKS (or the client secret
- * for HS*). With a `kid` only keys with that `kid` are tried; without one every candidate is
- * tried. Keys the crypto provider cannot import are skipped.
+ * for HS*). Only keys whose type, curve, `use`, `key_ops` and `alg` permit the algorithm are
+ * candidates; with a `kid` only keys with that `kid` are tried, without one every candidate is.
+ * Keys the crypto provider cannot import are skipped.
  *
  * @see [RFC 7515 5.2](https://www.rfc-editor.org/rfc/rfc7515#section-5.2)
+ * @see [RFC 7518 3.1](https://www.rfc-editor.org/rfc/rfc7518#section-3.1) (key type per `alg`)
  * @see [OIDC Core 10.1.1](https://openid.net/specs/openid-connect-core-1_0-errata2.html#RotateSigKeys) (unknown `kid`: refetch)
  * @see [RFC 7517 5](https://www.rfc-editor.org/rfc/rfc7517#section-5) (ignore keys that cannot be used)
  * @see [RFC 8725 3.1](https://www.rfc-editor.org/rfc/rfc8725#section-3.1) (algorithm verification)
@@ -207,90 +136,59 @@ export async function verifyJwsSignature(
   keys: JwsKeyOptions,
   policy: JwsErrorPolicy,
 ): Promise<JwsVerification> {
-  const name = policy.tokenName
-  const hint = policy.algorithmHint ? `: ${policy.algorithmHint}` : ''
-  if (jws.header.alg === 'none') {
-    throw failure(
-      policy,
-      'alg-not-allowed',
-      `the ${name} is unsigned (alg "none"), which is never accepted`,
-      { alg: 'none' },
-    )
+  const { alg, kid } = jws.header
+  const { algorithms, crypto, symmetricSecret: secret } = keys
+  const spec = algSpec(alg)
+  const symmetric = spec?.kty === 'oct'
+  // `none` is never in the table; HS* also needs the client secret.
+  if (!spec || !algorithms.includes(alg as JwsAlgorithm) || (symmetric && !secret)) {
+    throw failure(policy, 'alg-not-allowed', 'alg is not allowed; see details.accepted', {
+      alg: spec && alg,
+      accepted: [...algorithms],
+    })
   }
-  const alg = keys.algorithms.find((allowed) => allowed === jws.header.alg)
-  if (alg === undefined) {
-    const known = [...ASYMMETRIC_ALGS, ...SYMMETRIC_ALGS].find((a) => a === jws.header.alg)
-    throw failure(
-      policy,
-      'alg-not-allowed',
-      `the ${name} is signed with ${known ?? 'an unsupported algorithm'}, which is not among the accepted algorithms (${keys.algorithms.join(', ') || 'none'})${hint}`,
-      { alg: known, accepted: [...keys.algorithms] },
-    )
-  }
-  if (SYMMETRIC_ALGS.includes(alg)) {
-    if (keys.symmetricSecret === undefined) {
-      throw failure(
-        policy,
-        'alg-not-allowed',
-        `the ${name} is signed with ${alg} (a shared secret) but no client secret is configured for it${hint}`,
-        { alg },
+  const verified = { kind: 'verified', alg: alg as JwsAlgorithm } as const
+  const input = utf8(jws.signingInput, crypto)
+  const listed: unknown[] =
+    isRecord(keys.jwks) && Array.isArray(keys.jwks.keys) ? keys.jwks.keys : []
+  const candidates: (Jwk | Uint8Array)[] = symmetric
+    ? [secret!]
+    : listed.filter(
+        (key): key is Jwk =>
+          isRecord(key) &&
+          key.kty === spec.kty &&
+          (!spec.crv || key.crv === spec.crv) &&
+          (key.use === undefined || key.use === 'sig') &&
+          (key.key_ops === undefined ||
+            (Array.isArray(key.key_ops) && key.key_ops.includes('verify'))) &&
+          (key.alg === undefined || key.alg === alg) &&
+          (kid === undefined || key.kid === kid),
       )
-    }
-    const valid = await keys.crypto.verifySignature(
-      alg,
-      keys.symmetricSecret,
-      jws.signingInput,
-      jws.signature,
-    )
-    if (valid !== true) {
-      throw failure(
-        policy,
-        'signature-invalid',
-        `the ${name} signature does not verify with the configured client secret: check the secret, or the token was altered`,
-        { alg },
-      )
-    }
-    return { kind: 'verified', alg }
-  }
-  const kid = jws.header.kid
-  const candidates = candidateKeys(keys.jwks, alg).filter(
-    (key) => kid === undefined || key.kid === kid,
-  )
-  if (candidates.length === 0) {
+  if (!candidates.length) {
     return needKeys(keys, policy, kid === undefined ? 'no-usable-key' : 'unknown-kid', kid)
   }
-  let rejected = false
+  // The client secret is the only HS* key: a failure there is final, never a reason to refetch.
+  let rejected = symmetric
   for (const key of candidates) {
-    const valid = await keys.crypto.verifySignature(alg, key, jws.signingInput, jws.signature)
-    if (valid === true) return { kind: 'verified', alg }
-    if (valid === false) rejected = true
+    const valid = await crypto.verifySignature(verified.alg, key, input, jws.signature)
+    if (valid) return verified
+    rejected ||= valid === false
   }
   if (!rejected) return needKeys(keys, policy, 'no-usable-key', kid)
   throw failure(
     policy,
     'signature-invalid',
-    `the ${name} signature does not verify with the provider's keys: the token was altered or was not issued by this provider`,
-    { alg, kid },
+    'signature is invalid; it was altered or not issued here',
+    {
+      alg,
+      kid,
+    },
   )
 }
 
-function digestOf(alg: JwsAlgorithm): DigestAlgorithm {
-  switch (alg) {
-    case 'RS384':
-    case 'PS384':
-    case 'ES384':
-    case 'HS384':
-      return 'SHA-384'
-    case 'RS512':
-    case 'PS512':
-    case 'ES512':
-    case 'HS512':
-    case 'EdDSA':
-    case 'Ed25519':
-      return 'SHA-512'
-    default:
-      return 'SHA-256'
-  }
+/** Whether a JWS header types the token as an access token (`at+jwt`, RFC 9068 2.1). */
+export function isAccessTokenTyp({ typ }: JwsHeader): boolean {
+  return typeof typ === 'string' && /^(application\/)?at\+jwt$/i.test(typ)
 }
 
 /**
@@ -305,6 +203,6 @@ export async function leftHalfHash(
   value: string,
   crypto: CryptoProvider,
 ): Promise<string> {
-  const digest = await crypto.digest(digestOf(alg), utf8(value))
-  return encode(digest.subarray(0, digest.length / 2))
+  const digest = await crypto.digest(algSpec(alg)!.hash, utf8(value, crypto))
+  return encode(digest.subarray(0, digest.length / 2), crypto)
 }

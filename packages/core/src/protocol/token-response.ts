@@ -25,7 +25,8 @@ export interface ParseTokenEndpointResponseOptions {
 }
 
 // RFC 6749 A.12, A.17: access and refresh tokens are 1*VSCHAR.
-const VSCHARS = /^[\x20-\x7e]+$/
+const isVschars = (value: unknown): value is string =>
+  typeof value === 'string' && /^[\x20-\x7e]+$/.test(value)
 
 /**
  * Parses a token endpoint response.
@@ -69,7 +70,7 @@ export function parseTokenEndpointResponse(
   if (typeof expiresIn === 'string' && /^\d+(?:\.\d+)?$/.test(expiresIn)) {
     expiresIn = Number(expiresIn)
   }
-  if (typeof accessToken !== 'string' || !VSCHARS.test(accessToken)) throw malformed('access_token')
+  if (!isVschars(accessToken)) throw malformed('access_token')
   if (typeof tokenType !== 'string') throw malformed('token_type')
   if (tokenType.toLowerCase() !== 'bearer') {
     throw invalid(`token_type ${tokenType} is not supported: use Bearer tokens`, {
@@ -80,12 +81,7 @@ export function parseTokenEndpointResponse(
   if (expiresIn !== undefined && !(Number.isFinite(expiresIn) && (expiresIn as number) >= 0)) {
     throw malformed('expires_in')
   }
-  if (
-    refreshToken !== undefined &&
-    (typeof refreshToken !== 'string' || !VSCHARS.test(refreshToken))
-  ) {
-    throw malformed('refresh_token')
-  }
+  if (refreshToken !== undefined && !isVschars(refreshToken)) throw malformed('refresh_token')
   if (idToken === undefined && requireIdToken) {
     throw invalid('the token response has no id_token: request the openid scope', {
       parameter: 'id_token',

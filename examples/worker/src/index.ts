@@ -1,8 +1,7 @@
 /**
  * A Cloudflare Worker that logs users in with the OpenID Connect Hybrid Flow (form_post), shows
- * their profile and calls an API with their access token. It also shows what that API looks like
- * on the other side: `/api/messages`, protected with a bearer check (deploy it as its own Worker,
- * or point `API_URL` at the API you have).
+ * their profile and calls an API with their access token. The API is its own Worker
+ * (`src/api.ts`), so this one bundles the login side only, and the API the bearer check only.
  *
  * The configuration comes from `env` (wrangler.toml `[vars]` and `wrangler secret put`), so the
  * app is created on the first request and kept at module scope: discovery and the JWKS are then
@@ -22,10 +21,7 @@ export interface Env {
   COOKIE_SECRET: string
   /** The API identifier (Auth0 `audience`) */
   AUDIENCE: string
-  /**
-   * The API to call with the user's access token. On Cloudflare a subrequest to the Worker's own
-   * zone does not run the Worker again, so in production this is another Worker or your API.
-   */
+  /** The API to call with the user's access token: the `src/api.ts` Worker, or your API. */
   API_URL: string
 }
 
@@ -57,7 +53,6 @@ function createApp(env: Env): Handler {
       audience: env.AUDIENCE,
     },
   })
-  const readMessages = auth.requireBearer({ audience: env.AUDIENCE, scopes: ['read:messages'] })
 
   // wrap(): answers /login, /callback and /logout, hands every other request over with its
   // session, renders library errors, and sends the cookies a refresh produced.
@@ -84,14 +79,6 @@ function createApp(env: Env): Handler {
         return new Response(response.body, {
           status: response.status,
           headers: { 'content-type': 'application/json' },
-        })
-      }
-      case '/api/messages': {
-        const bearer = await readMessages(request)
-        if (bearer instanceof Response) return bearer
-        return Response.json({
-          for: bearer.claims.sub,
-          messages: [{ id: 1, text: 'Hello from the API' }],
         })
       }
       default:

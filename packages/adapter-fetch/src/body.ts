@@ -9,10 +9,9 @@ import { ConfigurationError, OidcHybridError } from '@oidc-hybrid/core'
 export const MAX_FORM_BYTES = 64 * 1024
 
 function tooLarge(): OidcHybridError {
-  return new OidcHybridError(
-    'BODY_TOO_LARGE',
-    `the callback body is larger than ${MAX_FORM_BYTES} bytes; a form_post response is never that large`,
-  )
+  return new OidcHybridError('BODY_TOO_LARGE', 'the callback body is too large', {
+    details: { limit: MAX_FORM_BYTES },
+  })
 }
 
 /**
@@ -23,44 +22,33 @@ function tooLarge(): OidcHybridError {
  */
 export async function readFormBody(request: Request): Promise<string> {
   if (request.bodyUsed) {
-    throw new ConfigurationError(
-      'the callback request body was already read; call auth.handle(request) before reading the body, or pass request.clone()',
-    )
+    throw new ConfigurationError('the callback body was already read; pass request.clone()')
   }
-  const declared = Number(request.headers.get('content-length'))
-  if (Number.isFinite(declared) && declared > MAX_FORM_BYTES) {
-    await request.body?.cancel().catch(() => {})
+  const { body } = request
+  if (Number(request.headers.get('content-length')) > MAX_FORM_BYTES) {
+    await body?.cancel().catch(() => {})
     throw tooLarge()
   }
-  if (request.body === null) return ''
-  const reader = request.body.getReader()
-  const chunks: Uint8Array[] = []
+  if (!body) return ''
+  const reader = body.getReader()
+  const decoder = new TextDecoder()
+  let text = ''
   let size = 0
   try {
-    for (;;) {
-      const { done, value } = await reader.read()
-      if (done) break
-      size += value.byteLength
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
+      size += chunk.value.byteLength
       if (size > MAX_FORM_BYTES) {
         await reader.cancel().catch(() => {})
         throw tooLarge()
       }
-      chunks.push(value)
+      text += decoder.decode(chunk.value, { stream: true })
     }
   } catch (error) {
     if (error instanceof OidcHybridError) throw error
     // The client went away or the stream broke: nothing the protocol can check.
-    throw new OidcHybridError(
-      'CALLBACK_PARAMETER_INVALID',
-      'the callback body could not be read completely; start the login again',
-      { cause: error },
-    )
+    throw new OidcHybridError('CALLBACK_PARAMETER_INVALID', 'the callback body was cut short', {
+      cause: error,
+    })
   }
-  const bytes = new Uint8Array(size)
-  let offset = 0
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset)
-    offset += chunk.byteLength
-  }
-  return new TextDecoder().decode(bytes)
+  return text + decoder.decode()
 }

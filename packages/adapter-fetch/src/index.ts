@@ -31,7 +31,6 @@ import {
   type AccessTokenView,
   type AuthRequest,
   type AuthResponse,
-  type BearerFailure,
   type BearerOptions,
   type BearerVerifier,
   type BearerVerifierConfig,
@@ -55,6 +54,7 @@ import { readFormBody } from './body.js'
 
 export type {
   BearerOptions,
+  BearerVerifierConfig,
   HybridAuthConfig,
   IdTokenClaims,
   LoginOptions,
@@ -110,8 +110,13 @@ export interface AuthContext {
 /** Checks an API request's bearer token: the verified claims, or the RFC 6750 answer to send. */
 export type BearerGuard = (request: Request) => Promise<VerifiedBearer | Response>
 
+/**
+ * The login side of an app. Bearer checks for API routes are {@link requireBearer}, separate so
+ * that a worker without API routes does not bundle them; pass `{ engine: auth.engine, audience }`
+ * to share this engine's discovery and JWKS cache.
+ */
 export interface FetchAuth {
-  /** The core engine (routes, metadata, `verifyBearer`, ...). */
+  /** The core engine (routes, metadata, refreshSession, ...). */
   readonly engine: HybridAuth
   /** Answers the login (GET), callback (form_post) and logout (GET) routes; `undefined` otherwise. */
   handle(request: Request): Promise<Response | undefined>
@@ -124,8 +129,6 @@ export interface FetchAuth {
   wrap<Args extends unknown[]>(
     handler: (request: Request, oidc: AuthContext, ...args: Args) => Response | Promise<Response>,
   ): (request: Request, ...args: Args) => Promise<Response>
-  /** A bearer check sharing this engine's discovery and JWKS cache. */
-  requireBearer(options: BearerOptions): BearerGuard
 }
 
 export interface FetchAuthConfig extends HybridAuthConfig {
@@ -146,30 +149,14 @@ export function errorResponse(
   request?: Request,
   headers: Headers = new Headers(),
 ): Response {
-  const rendered = renderError(error, request?.headers.get('accept'))
-  headers.set('content-type', rendered.contentType)
+  const { body, status, contentType } = renderError(error, request?.headers.get('accept'))
+  headers.set('content-type', contentType)
   headers.set('cache-control', 'no-store')
-  return new Response(rendered.body, { status: rendered.status, headers })
+  return new Response(body, { status, headers })
 }
 
-function toResponse(answer: AuthResponse, request: Request): Response {
-  if (answer.error) return errorResponse(answer.error, request, answer.headers)
-  return new Response(answer.body ?? null, { status: answer.status, headers: answer.headers })
-}
-
-/** Appends Set-Cookie lines, one header each; copies `response` if its headers are immutable. */
-function appendCookies(response: Response, lines: string[]): Response {
-  if (lines.length === 0) return response
-  let target = response
-  try {
-    target.headers.append('set-cookie', lines[0]!)
-  } catch {
-    // Responses from fetch() or Response.redirect() have immutable headers.
-    target = new Response(response.body, response)
-    target.headers.append('set-cookie', lines[0]!)
-  }
-  for (const line of lines.slice(1)) target.headers.append('set-cookie', line)
-  return target
+function toResponse({ error, body, status, headers }: AuthResponse, request: Request): Response {
+  return error ? errorResponse(error, request, headers) : new Response(body, { status, headers })
 }
 
 class FetchAuthContext extends SessionContext implements AuthContext {
@@ -197,11 +184,11 @@ class FetchAuthContext extends SessionContext implements AuthContext {
   }
 
   async requireAuth(): Promise<Response | undefined> {
-    if (this.isAuthenticated()) return undefined
-    const request = this.#request
-    if (request.method === 'GET' && wantsHtml(request.headers.get('accept'))) {
-      const url = new URL(request.url)
-      return this.login({ returnTo: `${url.pathname}${url.search}` })
+    if (this.isAuthenticated()) return
+    const { method, headers, url } = this.#request
+    if (method === 'GET' && wantsHtml(headers.get('accept'))) {
+      const { pathname, search } = new URL(url)
+      return this.login({ returnTo: pathname + search })
     }
     return this.error(new OidcHybridError('SESSION_MISSING', 'log in first'))
   }
@@ -211,27 +198,17 @@ class FetchAuthContext extends SessionContext implements AuthContext {
   }
 
   respond(response: Response): Response {
-    return appendCookies(response, this.loaded.takeSetCookies())
+    for (const line of this.loaded.takeSetCookies()) {
+      try {
+        response.headers.append('set-cookie', line)
+      } catch {
+        // Responses from fetch() or Response.redirect() have immutable headers: copy once.
+        response = new Response(response.body, response)
+        response.headers.append('set-cookie', line)
+      }
+    }
+    return response
   }
-}
-
-/** The RFC 6750 3 answer for a failed bearer check. */
-function bearerResponse(
-  describe: (error: unknown, options: { scopes?: string[] }) => BearerFailure,
-  error: unknown,
-  scopes: string[] | undefined,
-): Response {
-  // Misconfiguration is the developer's to see, not a 401 for the client.
-  if (isOidcHybridError(error) && error.code === 'CONFIG_INVALID') throw error
-  const failure = describe(error, { scopes })
-  return new Response(failure.body, {
-    status: failure.status,
-    headers: {
-      'www-authenticate': failure.wwwAuthenticate,
-      'cache-control': 'no-store',
-      'content-type': 'application/json',
-    },
-  })
 }
 
 export interface RequireBearerOptions extends Partial<BearerOptions> {
@@ -240,9 +217,10 @@ export interface RequireBearerOptions extends Partial<BearerOptions> {
 }
 
 /**
- * A bearer check for an API (RFC 9068 JWT access tokens, RFC 6750 answers), for API-only
- * workers: pass a verifier (from `createBearerVerifier`) or its configuration. Create it once per
- * isolate so the JWKS stays cached.
+ * A bearer check for API routes (RFC 9068 JWT access tokens, RFC 6750 answers): pass a verifier
+ * (from `createBearerVerifier`) or its configuration — with `issuerBaseURL` for an API-only
+ * worker, or with `engine: auth.engine` to share a login engine's discovery and JWKS cache.
+ * Create it once per isolate so the JWKS stays cached.
  *
  * @example
  * ```ts
@@ -264,15 +242,26 @@ export function requireBearer(
     try {
       return await bearer.verify(request.headers.get('authorization'), options)
     } catch (error) {
-      return bearerResponse((e, o) => bearer.failure(e, o), error, options.scopes)
+      // Misconfiguration is the developer's to see, not a 401 for the client.
+      if (isOidcHybridError(error) && error.code === 'CONFIG_INVALID') throw error
+      const { body, status, wwwAuthenticate } = bearer.failure(error, options)
+      return new Response(body, {
+        status,
+        headers: {
+          'www-authenticate': wwwAuthenticate,
+          'cache-control': 'no-store',
+          'content-type': 'application/json',
+        },
+      })
     }
   }
 }
 
 /**
  * Creates the fetch adapter: login, form_post callback and logout routes, the session of any
- * request, access tokens refreshed when expired, userinfo, API calls and bearer checks. The
- * configuration is validated now (throws `ConfigurationError`).
+ * request, access tokens refreshed when expired, userinfo and API calls. Bearer checks for API
+ * routes are {@link requireBearer}. The configuration is validated now (throws
+ * `ConfigurationError`).
  *
  * @see [OIDC Core 3.3](https://openid.net/specs/openid-connect-core-1_0-errata2.html#HybridFlowAuth)
  * @see [OAuth 2.0 Form Post Response Mode](https://openid.net/specs/oauth-v2-form-post-response-mode-1_0.html)
@@ -281,13 +270,13 @@ export function createAuth(config: FetchAuthConfig): FetchAuth {
   const engine = config.engine ?? createHybridAuth(config)
 
   async function handle(request: Request): Promise<Response | undefined> {
-    const route = engine.routeOf(request.method, new URL(request.url).pathname)
-    if (route === undefined) return undefined
+    const { method } = request
+    const route = engine.routeOf(method, new URL(request.url).pathname)
+    if (!route) return
     try {
       const body =
-        route === 'callback' && request.method === 'POST' ? await readFormBody(request) : undefined
-      const answer = await engine.handle(toAuthRequest(request, body))
-      return answer && toResponse(answer, request)
+        route === 'callback' && method === 'POST' ? await readFormBody(request) : undefined
+      return toResponse(await engine[route](toAuthRequest(request, body)), request)
     } catch (error) {
       if (!isOidcHybridError(error)) throw error
       return errorResponse(error, request)
@@ -302,8 +291,9 @@ export function createAuth(config: FetchAuthConfig): FetchAuth {
     engine,
     handle,
     context,
-    wrap(handler) {
-      return async (request, ...args) => {
+    wrap:
+      (handler) =>
+      async (request, ...args) => {
         const answered = await handle(request)
         if (answered) return answered
         const oidc = await context(request)
@@ -315,16 +305,6 @@ export function createAuth(config: FetchAuthConfig): FetchAuth {
           response = oidc.error(error)
         }
         return oidc.respond(response)
-      }
-    },
-    requireBearer(options) {
-      return async (request) => {
-        try {
-          return await engine.verifyBearer(request.headers.get('authorization'), options)
-        } catch (error) {
-          return bearerResponse((e, o) => engine.bearerError(e, o), error, options.scopes)
-        }
-      }
-    },
+      },
   }
 }

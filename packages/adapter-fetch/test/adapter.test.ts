@@ -244,7 +244,8 @@ describe('bearer checks', () => {
   })
 
   it('engine-shared: a malformed Authorization header is 400 invalid_request', async () => {
-    const guard = createAuth(config()).requireBearer({ audience: 'https://api.example.com' })
+    const { engine } = createAuth(config())
+    const guard = requireBearer({ engine, audience: 'https://api.example.com' })
     const response = (await guard(
       new Request(`${BASE}/api`, { headers: { authorization: 'Bearer a b' } }),
     )) as Response

@@ -1,8 +1,9 @@
 /**
  * The test application: a plain fetch handler built with the adapter, runnable unchanged on Node,
  * inside workerd (bundled by esbuild) and on Bun or Deno. Web APIs only: no node:* here.
- * It is also its own API: `/api` is protected with the engine's bearer check, `/api-standalone`
- * with a standalone verifier, `/api-write` requires a scope the login never asks for.
+ * It is also its own API: `/api` is protected with a bearer check sharing the engine's caches,
+ * `/api-standalone` with a standalone verifier, `/api-write` requires a scope the login never asks
+ * for.
  */
 import { type AuthContext, createAuth, type FetchAuthConfig, requireBearer } from '../src/index.js'
 
@@ -36,8 +37,9 @@ export function createTestApp(
     },
     ...overrides,
   })
-  const api = auth.requireBearer({ audience: env.AUDIENCE, scopes: ['read:messages'] })
-  const apiWrite = auth.requireBearer({ audience: env.AUDIENCE, scopes: ['write:messages'] })
+  const shared = { engine: auth.engine, audience: env.AUDIENCE }
+  const api = requireBearer(shared, { scopes: ['read:messages'] })
+  const apiWrite = requireBearer(shared, { scopes: ['write:messages'] })
   const standalone = requireBearer(
     { issuerBaseURL: env.ISSUER_BASE_URL, audience: env.AUDIENCE },
     { scopes: ['read:messages'] },

@@ -1,8 +1,9 @@
 /**
- * The adapter inside real workerd (through Miniflare): the test app and the example worker are
- * bundled with esbuild as a Worker would be (no Node built-ins resolvable), and log in end to end
- * against the dev provider. The worker's own fetch() goes out through Miniflare's outboundService
- * to Node, which forwards it to the provider, or back into the worker for its own URL (the API).
+ * The adapter inside real workerd (through Miniflare): the test app and the example's two workers
+ * (app and API) are bundled with esbuild as a Worker would be (no Node built-ins resolvable), and
+ * log in end to end against the dev provider. A worker's own fetch() goes out through Miniflare's
+ * outboundService to Node, which forwards it to the provider, back into the worker for its own
+ * URL, or to the example's API worker for the API's URL.
  */
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
@@ -22,6 +23,8 @@ import {
 
 /** The worker's origin: nothing listens there, requests reach it through dispatchFetch. */
 const APP = 'http://localhost:8787'
+/** The example API worker's origin, reached the same way. */
+const API = 'http://localhost:8788'
 const COMPATIBILITY_DATE = '2026-04-01'
 
 async function bundle(entry: string): Promise<string> {
@@ -47,16 +50,17 @@ interface Worker extends Browser {
 }
 
 let op: TestProvider
-let scripts: { app: string; example: string }
+let scripts: { app: string; example: string; exampleApi: string }
 let running: Miniflare[] = []
 
 beforeAll(async () => {
   op = await startProvider(APP)
-  const [app, example] = await Promise.all([
+  const [app, example, exampleApi] = await Promise.all([
     bundle('./worker.ts'),
     bundle('../../../examples/worker/src/index.ts'),
+    bundle('../../../examples/worker/src/api.ts'),
   ])
-  scripts = { app, example }
+  scripts = { app, example, exampleApi }
 })
 afterEach(async () => {
   await Promise.all(running.map((mf) => mf.dispose()))
@@ -73,7 +77,12 @@ async function copyResponse(response: Response): Promise<MiniflareResponse> {
   return new MiniflareResponse(body, { status: response.status, headers })
 }
 
-function startWorker(script: string, bindings: Record<string, string>): Worker {
+function startWorker(
+  script: string,
+  bindings: Record<string, string>,
+  /** Other workers by origin, for the outbound requests to them. */
+  others: Record<string, Miniflare> = {},
+): Worker {
   const outbound: string[] = []
   const mf = new Miniflare({
     host: '127.0.0.1',
@@ -90,7 +99,10 @@ function startWorker(script: string, bindings: Record<string, string>): Worker {
         body: ['GET', 'HEAD'].includes(request.method) ? undefined : await request.arrayBuffer(),
         redirect: 'manual' as const,
       }
-      if (new URL(request.url).origin === APP) return miniflare.dispatchFetch(request.url, init)
+      const origin = new URL(request.url).origin
+      if (origin === APP) return miniflare.dispatchFetch(request.url, init)
+      const other = others[origin]
+      if (other) return other.dispatchFetch(request.url, init)
       return copyResponse(await fetch(request.url, init))
     },
   })
@@ -180,17 +192,26 @@ describe('the test app in workerd', () => {
 })
 
 describe('examples/worker in workerd', () => {
-  it('logs in and shows the messages from its bearer-protected API', async () => {
+  it('logs in and shows the messages from its bearer-protected API worker', async () => {
     const env = op.env()
-    const w = startWorker(scripts.example, {
+    const api = startWorker(scripts.exampleApi, {
       ISSUER_BASE_URL: env.ISSUER_BASE_URL,
-      BASE_URL: APP,
-      CLIENT_ID: env.CLIENT_ID,
-      CLIENT_SECRET: env.CLIENT_SECRET,
-      COOKIE_SECRET: env.SECRET,
       AUDIENCE: env.AUDIENCE,
-      API_URL: `${APP}/api/messages`,
     })
+    const mf = running.at(-1)!
+    const w = startWorker(
+      scripts.example,
+      {
+        ISSUER_BASE_URL: env.ISSUER_BASE_URL,
+        BASE_URL: APP,
+        CLIENT_ID: env.CLIENT_ID,
+        CLIENT_SECRET: env.CLIENT_SECRET,
+        COOKIE_SECRET: env.SECRET,
+        AUDIENCE: env.AUDIENCE,
+        API_URL: `${API}/api/messages`,
+      },
+      { [API]: mf },
+    )
     const anonymous = await w.get('/messages', { accept: 'text/html' })
     expect(anonymous.status).toBe(302)
     const { action, params } = await w.authorize(anonymous.headers.get('location')!)
@@ -200,7 +221,10 @@ describe('examples/worker in workerd', () => {
     expect(messages.status).toBe(200)
     expect(await messages.json()).toMatchObject({ for: 'auth0|demo-user' })
     expect(await (await w.get('/')).text()).toContain('Hello Demo User')
-    const unauthenticated = await w.get('/api/messages', { cookie: '' })
+    expect(api.outbound.some((url) => url.endsWith('/.well-known/jwks.json'))).toBe(true)
+    const unauthenticated = await mf.dispatchFetch(`${API}/api/messages`)
     expect(unauthenticated.status).toBe(401)
+    expect(unauthenticated.headers.get('www-authenticate')).toBe('Bearer')
+    expect((await mf.dispatchFetch(`${API}/other`)).status).toBe(404)
   })
 })

@@ -37,6 +37,7 @@ export {
   type LoginOptions,
   type WithCookies,
 } from './engine/hybrid-auth.js'
+export type { ProviderCache } from './engine/provider-cache.js'
 export { type RenderedError, renderError, wantsHtml } from './engine/render.js'
 export {
   type AccessTokenOptions,

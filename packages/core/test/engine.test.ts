@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { createHybridAuth, type HybridAuthConfig } from '../src/index.js'
+import { createBearerVerifier, createHybridAuth, type HybridAuthConfig } from '../src/index.js'
 import { APP, baseConfig as rotatedConfig, SECRET, setup } from './support/harness.js'
 import type { Tampering } from './support/provider.js'
 
@@ -495,30 +495,32 @@ describe('userinfo, logout, bearer', () => {
     expect(location.searchParams.get('returnTo')).toBe(`${APP}/`)
   })
 
-  it('verifies the API access token and its scopes', async () => {
+  it('a bearer verifier created with { engine } shares its cache and verifies the API token', async () => {
     const t = await setup()
     await t.login()
     const { value: session } = await t.auth.getSession(t.request('GET', '/'))
-    const ok = await t.auth.verifyBearer(`Bearer ${session!.accessToken}`, {
-      audience: 'https://api.example.test',
-      scopes: ['openid'],
-    })
+    const calls = t.provider.calls.length
+    const bearer = createBearerVerifier({ engine: t.auth, audience: 'https://api.example.test' })
+    const ok = await bearer.verify(`Bearer ${session!.accessToken}`, { scopes: ['openid'] })
     expect(ok.claims.sub).toBe('user-1')
-    const denied = t.auth.verifyBearer(`Bearer ${session!.accessToken}`, {
-      audience: 'https://api.example.test',
-      scopes: ['admin'],
-    })
+    // Discovery and the JWKS came from the engine's cache.
+    expect(t.provider.calls.length).toBe(calls)
+    const denied = bearer.verify(`Bearer ${session!.accessToken}`, { scopes: ['admin'] })
     await expect(denied).rejects.toMatchObject({ code: 'BEARER_INSUFFICIENT_SCOPE' })
-    const err = await denied.catch((e) => e)
-    expect(t.auth.bearerError(err, { scopes: ['admin'] })).toMatchObject({ status: 403 })
+    const err = await denied.catch((e: unknown) => e)
+    expect(bearer.failure(err, { scopes: ['admin'] })).toMatchObject({ status: 403 })
     await expect(
-      t.auth.verifyBearer(`Bearer ${session!.accessToken}`, {
-        audience: 'https://other.example.test',
-      }),
+      bearer.verify(`Bearer ${session!.accessToken}`, { audience: 'https://other.example.test' }),
     ).rejects.toMatchObject({ code: 'BEARER_TOKEN_INVALID' })
-    await expect(t.auth.verifyBearer(undefined, { audience: 'x' })).rejects.toMatchObject({
-      code: 'BEARER_TOKEN_MISSING',
-    })
+    await expect(bearer.verify(undefined)).rejects.toMatchObject({ code: 'BEARER_TOKEN_MISSING' })
+  })
+
+  it('the engine does not carry the bearer check', async () => {
+    const t = await setup()
+    expect('verifyBearer' in t.auth).toBe(false)
+    expect(() => createBearerVerifier({ audience: 'x' })).toThrow(
+      expect.objectContaining({ code: 'CONFIG_INVALID' }),
+    )
   })
 
   it('handle() ignores other paths', async () => {

@@ -28,11 +28,11 @@ function controlledRefresh() {
 
 function setup(options: { grace?: number; maxEntries?: number } = {}) {
   const clock = { now: 1000 }
-  const coordinator = new RefreshCoordinator<Session>({
-    now: () => clock.now,
-    grace: options.grace ?? 60,
-    maxEntries: options.maxEntries ?? 100,
-  })
+  const coordinator = new RefreshCoordinator<Session>(
+    () => clock.now,
+    options.grace ?? 60,
+    options.maxEntries ?? 100,
+  )
   let count = 0
   const counted = (key: string) => coordinator.run(key, async () => session(`${key}-${++count}`))
   return { clock, coordinator, counted, started: () => count }

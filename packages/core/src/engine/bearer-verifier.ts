@@ -1,7 +1,8 @@
 /**
  * The API side: verifies bearer access tokens (RFC 9068 JWTs) against the issuer's keys, and
- * answers failures as RFC 6750 3 says. Usable alone (an API server has no login) or through
- * {@link HybridAuth.verifyBearer}, which shares the engine's discovery and JWKS cache.
+ * answers failures as RFC 6750 3 says. Usable alone (an API server has no login) or beside a
+ * login engine (`{ engine }`), sharing its discovery and JWKS cache. The engine does not import
+ * this file, so an app that never checks bearer tokens does not bundle it.
  */
 import type { CryptoProvider } from '../crypto/provider.js'
 import { WebCryptoProvider } from '../crypto/webcrypto.js'
@@ -13,6 +14,7 @@ import {
   verifyAccessToken,
 } from '../protocol/bearer.js'
 import type { JsonWebKeySet } from '../protocol/types.js'
+import type { HybridAuth } from './hybrid-auth.js'
 import { ProviderCache } from './provider-cache.js'
 
 export interface BearerOptions {
@@ -32,8 +34,13 @@ export interface VerifiedBearer {
 }
 
 export interface BearerVerifierConfig extends BearerOptions {
-  /** The provider's issuer URL (discovery is fetched from it). */
-  issuerBaseURL: string
+  /** The provider's issuer URL (discovery is fetched from it). Required without `engine`. */
+  issuerBaseURL?: string
+  /**
+   * A login engine to share: its issuer, discovery and JWKS cache, clock, clock tolerance and
+   * crypto (for an app that is also its own API). The options below then do not apply.
+   */
+  engine?: HybridAuth
   fetch?: typeof fetch
   /** Milliseconds per request to the provider. Default 5000. */
   httpTimeout?: number
@@ -56,24 +63,43 @@ export interface BearerFailure {
 }
 
 export class BearerVerifier {
+  readonly #config: BearerVerifierConfig
   readonly #provider: ProviderCache
-  readonly #defaults: BearerOptions & { realm?: string }
-  readonly #clock: { now: () => number; tolerance: number; crypto: CryptoProvider }
+  readonly #now: () => number
+  readonly #tolerance: number
+  readonly #crypto: CryptoProvider
 
-  constructor(
-    provider: ProviderCache,
-    defaults: BearerOptions & { realm?: string },
-    clock: { now: () => number; tolerance: number; crypto: CryptoProvider },
-  ) {
-    this.#provider = provider
-    this.#defaults = defaults
-    this.#clock = clock
+  /** Prefer {@link createBearerVerifier}. Throws ConfigurationError without an issuer. */
+  constructor(config: BearerVerifierConfig) {
+    const engine = config?.engine
+    if (!engine && (typeof config?.issuerBaseURL !== 'string' || config.issuerBaseURL === '')) {
+      throw new ConfigurationError('`issuerBaseURL` is required (the token issuer)')
+    }
+    const now = engine?.config.now ?? config.now ?? (() => Math.floor(Date.now() / 1000))
+    this.#config = config
+    this.#now = now
+    this.#tolerance = engine?.config.clockTolerance ?? config.clockTolerance ?? 60
+    this.#crypto = engine?.config.crypto ?? config.crypto ?? new WebCryptoProvider()
+    this.#provider =
+      engine?.provider ??
+      new ProviderCache({
+        issuerBaseURL: config.issuerBaseURL!,
+        http: {
+          fetch: config.fetch ?? ((input, init) => globalThis.fetch(input, init)),
+          timeout: config.httpTimeout ?? 5000,
+          maxBodyBytes: 1 << 20,
+        },
+        now,
+        maxAge: config.cacheMaxAge ?? 600,
+        jwksCooldown: config.jwksCooldown ?? 30,
+      })
   }
 
   /**
    * Verifies the `Authorization` header's bearer token: signature with the issuer's keys (an
    * unknown `kid` refetches the JWKS, rate-limited), `typ`, `iss`, `aud`, `exp`, `nbf`, `iat`,
    * `sub`, and the required scopes. Throws BEARER_* errors (see {@link BearerVerifier.failure}).
+   * `options` override the verifier's, except `scopes`, which add to them.
    *
    * @see [RFC 9068 4](https://www.rfc-editor.org/rfc/rfc9068#section-4)
    * @see [RFC 6750 2.1](https://www.rfc-editor.org/rfc/rfc6750#section-2.1)
@@ -83,28 +109,24 @@ export class BearerVerifier {
     options: Partial<BearerOptions> = {},
   ): Promise<VerifiedBearer> {
     const token = extractBearerToken(authorization)
-    const merged: BearerOptions = { ...this.#defaults }
-    for (const [key, value] of Object.entries(options)) {
-      if (value !== undefined) Object.assign(merged, { [key]: value })
-    }
-    // A route's scopes add to the verifier's; they never replace (and so never drop) them.
-    merged.scopes = [...new Set([...(this.#defaults.scopes ?? []), ...(options.scopes ?? [])])]
-    if (merged.audience === undefined) {
+    const defaults = this.#config
+    const audience = options.audience ?? defaults.audience
+    if (audience === undefined) {
       throw new ConfigurationError('bearer verification needs an `audience` (the API identifier)')
     }
-    const metadata = await this.#provider.metadata()
+    const { issuer } = await this.#provider.metadata()
     const verify = (jwks: JsonWebKeySet, jwksRefreshed: boolean) =>
       verifyAccessToken(token, {
-        issuer: metadata.issuer,
-        audience: merged.audience,
-        requiredScopes: merged.scopes,
-        typ: merged.typ,
-        permissionsClaim: merged.permissionsClaim,
-        now: this.#clock.now(),
-        clockTolerance: this.#clock.tolerance,
+        issuer,
+        audience,
+        requiredScopes: this.#scopes(options.scopes),
+        typ: options.typ ?? defaults.typ,
+        permissionsClaim: options.permissionsClaim ?? defaults.permissionsClaim,
+        now: this.#now(),
+        clockTolerance: this.#tolerance,
         jwks,
         jwksRefreshed,
-        crypto: this.#clock.crypto,
+        crypto: this.#crypto,
       })
     let result = await verify(await this.#provider.jwks(), false)
     if (result.kind === 'need-keys') {
@@ -122,60 +144,38 @@ export class BearerVerifier {
    */
   failure(error: unknown, options: { scopes?: string[] } = {}): BearerFailure {
     const { status, wwwAuthenticate } = bearerChallenge(error, {
-      realm: this.#defaults.realm,
-      requiredScopes: [...new Set([...(this.#defaults.scopes ?? []), ...(options.scopes ?? [])])],
+      realm: this.#config.realm,
+      requiredScopes: this.#scopes(options.scopes),
     })
-    const known = isOidcHybridError(error) ? error : undefined
     return {
       status,
       wwwAuthenticate,
       body: JSON.stringify(
-        known
-          ? { error: known.code, message: known.message }
+        isOidcHybridError(error)
+          ? { error: error.code, message: error.message }
           : { error: 'INTERNAL_ERROR', message: 'the token could not be checked' },
       ),
     }
   }
+
+  /** A route's scopes add to the verifier's; they never replace (and so never drop) them. */
+  #scopes(route: string[] = []): string[] {
+    return [...new Set([...(this.#config.scopes ?? []), ...route])]
+  }
 }
 
 /**
- * Creates a bearer verifier for an API server.
+ * Creates a bearer verifier for an API server, or for an app that is also its API (`engine`).
+ * Create it once (per isolate) so the JWKS stays cached.
  *
  * @example
  * ```ts
  * const bearer = createBearerVerifier({ issuerBaseURL: 'https://tenant.auth0.com', audience: 'https://api.example.com' })
  * const { claims } = await bearer.verify(request.headers.get('authorization'), { scopes: ['read:messages'] })
  * ```
+ *
+ * @see [RFC 9068 4](https://www.rfc-editor.org/rfc/rfc9068#section-4)
  */
 export function createBearerVerifier(config: BearerVerifierConfig): BearerVerifier {
-  if (typeof config?.issuerBaseURL !== 'string' || config.issuerBaseURL === '') {
-    throw new ConfigurationError('`issuerBaseURL` is required (the token issuer)')
-  }
-  const now = config.now ?? (() => Math.floor(Date.now() / 1000))
-  const provider = new ProviderCache({
-    issuerBaseURL: config.issuerBaseURL,
-    http: {
-      fetch: config.fetch ?? ((input, init) => globalThis.fetch(input, init)),
-      timeout: config.httpTimeout ?? 5000,
-      maxBodyBytes: 1 << 20,
-    },
-    now,
-    maxAge: config.cacheMaxAge ?? 600,
-    jwksCooldown: config.jwksCooldown ?? 30,
-  })
-  return new BearerVerifier(
-    provider,
-    {
-      audience: config.audience,
-      scopes: config.scopes,
-      typ: config.typ,
-      permissionsClaim: config.permissionsClaim,
-      realm: config.realm,
-    },
-    {
-      now,
-      tolerance: config.clockTolerance ?? 60,
-      crypto: config.crypto ?? new WebCryptoProvider(),
-    },
-  )
+  return new BearerVerifier(config)
 }

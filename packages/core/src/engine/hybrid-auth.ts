@@ -2,6 +2,9 @@
  * The engine: the one small I/O shell every adapter shares. It reads cookies, runs the protocol
  * state machine, performs its effects (HTTP with the injected fetch, sealed cookies, redirects)
  * and answers with plain data. Adapters translate requests and responses, nothing more.
+ *
+ * The API side (bearer checks) is not here, so a login-only bundle does not carry it: use
+ * `createBearerVerifier({ engine, audience })` to share this engine's discovery and JWKS cache.
  */
 import { ConfigurationError, isOidcHybridError, OidcHybridError } from '../errors.js'
 import { encode } from '../lib/base64url.js'
@@ -10,9 +13,9 @@ import { parseCallbackRequest, stateOf } from '../protocol/callback.js'
 import { type Effect, type Event, type State, transition } from '../protocol/machine.js'
 import { validateReturnTo } from '../protocol/return-to.js'
 import type {
-  ClientMetadata,
   JsonWebKeySet,
   ProtocolContext,
+  ProviderMetadata,
   Session,
   Transaction,
 } from '../protocol/types.js'
@@ -21,12 +24,6 @@ import {
   processUserinfoResponse,
   type UserinfoClaims,
 } from '../protocol/userinfo.js'
-import {
-  type BearerFailure,
-  type BearerOptions,
-  BearerVerifier,
-  type VerifiedBearer,
-} from './bearer-verifier.js'
 import {
   type AuthorizationParams,
   assertFormPost,
@@ -48,7 +45,7 @@ import { type HttpOptions, send } from './http.js'
 import { ProviderCache } from './provider-cache.js'
 import { RefreshCoordinator } from './refresh-coordinator.js'
 import { type AccessTokenOptions, RequestSession } from './request-session.js'
-import { CookieSealer } from './seal.js'
+import { CookieSealer, type UnsealResult } from './seal.js'
 import { statusForError } from './status.js'
 
 /** The parts of an incoming request the engine reads. */
@@ -83,25 +80,22 @@ export interface LoginOptions {
   authorizationParams?: AuthorizationParams
 }
 
+/** The session cookie's payload (kept as an object so fields can be added beside `session`). */
 interface SealedSession {
   session: Session
 }
 
-interface SessionState {
-  session?: Session
-  setCookies: string[]
-}
+type Cookies = ReadonlyMap<string, string>
 
-const TRANSACTION_STATE = /^[A-Za-z0-9_-]+$/
+/** A state is a base64url value we generated; anything else cannot name a cookie of ours. */
+const TRANSACTION_STATE = /^[\w-]+$/
 
 /** The request URL; adapters must pass an absolute one. */
 function requestUrl(request: AuthRequest): URL {
   try {
     return new URL(request.url)
   } catch {
-    throw new ConfigurationError(
-      'the adapter passed a request URL that is not absolute; build it from the protocol and host',
-    )
+    throw new ConfigurationError('the adapter must pass an absolute request URL')
   }
 }
 
@@ -112,38 +106,59 @@ export function createHybridAuth(config: HybridAuthConfig): HybridAuth {
 
 export class HybridAuth {
   readonly config: ResolvedConfig
+  /** Discovery and JWKS, cached; a bearer verifier created with `{ engine }` shares it. */
+  readonly provider: ProviderCache
   readonly #http: HttpOptions
-  readonly #provider: ProviderCache
   readonly #refreshes: RefreshCoordinator<{ scope: string | undefined; session: Session }>
   readonly #sealer: Promise<CookieSealer>
-  readonly #bearer: BearerVerifier
+  /** The parts of the protocol context that never change. */
+  readonly #client: Pick<ProtocolContext, 'client' | 'clockTolerance' | 'crypto' | 'clientAuth'>
+  /** Transaction cookies: one per login, keyed by state, SameSite=None (form_post is cross-site). */
+  readonly #tx: CookieAttributes
+  /** The session cookie, without its max-age. */
+  readonly #session: CookieAttributes
   /** States already used on a callback, until their transaction would have expired. */
   readonly #usedStates = new Map<string, number>()
 
   constructor(config: ResolvedConfig) {
     this.config = config
+    const { now, crypto, session } = config
     this.#http = { fetch: config.fetch, timeout: config.httpTimeout, maxBodyBytes: 1 << 20 }
-    this.#provider = new ProviderCache({
+    this.provider = new ProviderCache({
       issuerBaseURL: config.issuerBaseURL,
       http: this.#http,
-      now: config.now,
+      now,
       maxAge: config.cacheMaxAge,
       jwksCooldown: config.jwksCooldown,
       onStale: (error) =>
         config.log({
           level: 'warn',
           event: 'provider_refetch_failed',
+          // The cached discovery document or JWKS is served meanwhile.
           code: isOidcHybridError(error) ? error.code : undefined,
-          message: 'serving the cached discovery document or JWKS',
         }),
     })
-    this.#refreshes = new RefreshCoordinator({ now: config.now, grace: 60, maxEntries: 1000 })
-    this.#bearer = new BearerVerifier(
-      this.#provider,
-      { audience: [] },
-      { now: config.now, tolerance: config.clockTolerance, crypto: config.crypto },
-    )
-    this.#sealer = CookieSealer.create(config.secrets, config.crypto)
+    this.#refreshes = new RefreshCoordinator(now)
+    this.#client = {
+      client: {
+        client_id: config.clientID,
+        redirect_uri: config.redirectUri,
+        id_token_signed_response_algs: config.idTokenSigningAlgs,
+        client_secret_for_hs: config.allowSymmetricIdTokens ? config.clientSecret : undefined,
+      },
+      clockTolerance: config.clockTolerance,
+      crypto,
+      clientAuth: config.clientAuth,
+    }
+    const cookie = { secure: true, httpOnly: true } as const
+    this.#tx = { ...cookie, path: '/', sameSite: 'None', maxAge: config.transaction.maxAge }
+    this.#session = {
+      ...cookie,
+      path: session.path,
+      domain: session.domain,
+      sameSite: session.sameSite,
+    }
+    this.#sealer = CookieSealer.create(config.secrets, crypto)
     // A rejected sealer surfaces on first use; avoid an unhandled rejection in the meantime.
     this.#sealer.catch(() => {})
   }
@@ -158,16 +173,8 @@ export class HybridAuth {
    * Failures come back as a response with `error` set and the status from the error table.
    */
   async handle(request: AuthRequest): Promise<AuthResponse | undefined> {
-    switch (this.routeOf(request.method, requestUrl(request).pathname)) {
-      case 'login':
-        return this.login(request)
-      case 'callback':
-        return this.callback(request)
-      case 'logout':
-        return this.logout(request)
-      default:
-        return undefined
-    }
+    const route = this.routeOf(request.method, requestUrl(request).pathname)
+    return route && this[route](request)
   }
 
   /**
@@ -178,10 +185,10 @@ export class HybridAuth {
   routeOf(method: string, path: string): 'login' | 'callback' | 'logout' | undefined {
     const { login, callback, logout } = this.config.routes
     if (path === callback) return 'callback'
-    if (method !== 'GET') return undefined
-    if (path === login) return 'login'
-    if (path === logout) return 'logout'
-    return undefined
+    if (method === 'GET') {
+      if (path === login) return 'login'
+      if (path === logout) return 'logout'
+    }
   }
 
   /**
@@ -190,30 +197,31 @@ export class HybridAuth {
    *
    * @see [OIDC Core 3.3.2.1](https://openid.net/specs/openid-connect-core-1_0-errata2.html#HybridAuthRequest)
    */
-  async login(request: AuthRequest, options: LoginOptions = {}): Promise<AuthResponse> {
-    return this.#answer(async (headers) => {
-      const returnTo = validateReturnTo(
-        options.returnTo ?? requestUrl(request).searchParams.get('returnTo'),
-        this.config.baseURL.href,
-      )
+  login(request: AuthRequest, options: LoginOptions = {}): Promise<AuthResponse> {
+    return this.#answer(request, async (headers, cookies) => {
+      const returnTo = this.#returnTo(request, options)
+      const { authorization: configured, crypto } = this.config
       const override = toAuthorizationOptions(options.authorizationParams)
+      // Overrides add to the configured parameters; they never erase them (organization, ...).
       const authorization: AuthorizationOptions = {
-        ...this.config.authorization,
+        ...configured,
         ...override,
-        extra: { ...this.config.authorization.extra, ...override.extra },
+        extra: { ...configured.extra, ...override.extra },
         returnTo,
       }
       assertFormPost(authorization)
-      const random = () => encode(this.config.crypto.randomBytes(32))
-      const event: Event = {
-        type: 'LoginRequested',
-        options: authorization,
-        random: { state: random(), nonce: random(), codeVerifier: random() },
-      }
-      const cookies = parseCookieHeader(request.headers.get('cookie'))
+      const random = () => encode(crypto.randomBytes(32))
       for (const line of await this.#pruneTransactions(cookies)) headers.append('set-cookie', line)
-      await this.#drive({ kind: 'Idle' }, event, headers, cookies)
-      return 302
+      await this.#drive(
+        { kind: 'Idle' },
+        {
+          type: 'LoginRequested',
+          options: authorization,
+          random: { state: random(), nonce: random(), codeVerifier: random() },
+        },
+        headers,
+        cookies,
+      )
     })
   }
 
@@ -224,24 +232,23 @@ export class HybridAuth {
    * @see [OIDC Core 3.3.2.8-3.3.3.8](https://openid.net/specs/openid-connect-core-1_0-errata2.html#HybridAuthResponse)
    * @see [OAuth 2.0 Form Post Response Mode 2](https://openid.net/specs/oauth-v2-form-post-response-mode-1_0.html#FormPostResponseMode)
    */
-  async callback(request: AuthRequest): Promise<AuthResponse> {
-    return this.#answer(async (headers) => {
+  callback(request: AuthRequest): Promise<AuthResponse> {
+    return this.#answer(request, async (headers, cookies) => {
       const params = parseCallbackRequest({
         method: request.method,
         url: request.url,
         contentType: request.headers.get('content-type'),
         body: request.body ?? null,
       })
-      const state = stateOf(params)
-      const cookies = parseCookieHeader(request.headers.get('cookie'))
-      const transaction = await this.#readTransaction(state, cookies)
       await this.#drive(
-        { kind: 'LoginStarted', transaction },
+        {
+          kind: 'LoginStarted',
+          transaction: await this.#readTransaction(stateOf(params), cookies),
+        },
         { type: 'CallbackReceived', params },
         headers,
         cookies,
       )
-      return 302
     })
   }
 
@@ -251,32 +258,24 @@ export class HybridAuth {
    *
    * @see [OpenID Connect RP-Initiated Logout 1.0 2](https://openid.net/specs/openid-connect-rpinitiated-1_0.html#RPLogout)
    */
-  async logout(request: AuthRequest, options: { returnTo?: string } = {}): Promise<AuthResponse> {
-    return this.#answer(async (headers) => {
-      const path =
-        validateReturnTo(
-          options.returnTo ?? requestUrl(request).searchParams.get('returnTo'),
-          this.config.baseURL.href,
-        ) ?? this.config.routes.postLogoutRedirect
-      const returnTo = new URL(path, this.config.baseURL).href
-      const cookies = parseCookieHeader(request.headers.get('cookie'))
+  logout(request: AuthRequest, options: { returnTo?: string } = {}): Promise<AuthResponse> {
+    return this.#answer(request, async (headers, cookies) => {
+      const { baseURL, routes, idpLogout, logoutMode } = this.config
+      const returnTo = new URL(
+        this.#returnTo(request, options) ?? routes.postLogoutRedirect,
+        baseURL,
+      ).href
       const { session } = await this.#readSession(cookies)
-      const state: State =
-        session && this.config.idpLogout ? { kind: 'Authenticated', session } : { kind: 'Idle' }
       await this.#drive(
-        state,
+        session && idpLogout ? { kind: 'Authenticated', session } : { kind: 'Idle' },
         {
           type: 'LogoutRequested',
           returnTo,
-          logout: {
-            postLogoutRedirectUri: returnTo,
-            mode: this.config.logoutMode,
-          },
+          logout: { postLogoutRedirectUri: returnTo, mode: logoutMode },
         },
         headers,
         cookies,
       )
-      return 302
     })
   }
 
@@ -289,23 +288,23 @@ export class HybridAuth {
   async load(request: AuthRequest): Promise<RequestSession> {
     const cookies = parseCookieHeader(request.headers.get('cookie'))
     const { session, setCookies } = await this.#readSession(cookies)
+    const { fetch, now, refreshLeeway } = this.config
     return new RequestSession(
       {
         refresh: (current, scope) => this.refreshSession(current, scope),
         write: (current) => this.#writeSession(current, cookies),
-        userinfo: async (current) => {
-          const metadata = await this.#provider.metadata()
-          const response = await send(
-            buildUserinfoRequest(metadata, current.accessToken),
-            this.#http,
-          )
-          return processUserinfoResponse(response, current.sub)
-        },
-        fetch: this.config.fetch,
+        userinfo: async (current) =>
+          processUserinfoResponse(
+            await send(
+              buildUserinfoRequest(await this.provider.metadata(), current.accessToken),
+              this.#http,
+            ),
+            current.sub,
+          ),
+        fetch,
         isExpired: (current) =>
-          current.expiresAt !== undefined &&
-          current.expiresAt - this.config.refreshLeeway <= this.config.now(),
-        now: this.config.now,
+          current.expiresAt !== undefined && current.expiresAt - refreshLeeway <= now(),
+        now,
       },
       session,
       setCookies,
@@ -313,19 +312,16 @@ export class HybridAuth {
   }
 
   /** The session of a request, or `undefined` (see {@link HybridAuth.load}). */
-  async getSession(request: AuthRequest): Promise<WithCookies<Session | undefined>> {
-    const loaded = await this.load(request)
-    return { value: loaded.session, setCookies: loaded.takeSetCookies() }
+  getSession(request: AuthRequest): Promise<WithCookies<Session | undefined>> {
+    return this.#with(request, (loaded) => loaded.session)
   }
 
   /** The session with a fresh access token (see {@link RequestSession.getAccessToken}). */
-  async getAccessToken(
+  getAccessToken(
     request: AuthRequest,
     options: AccessTokenOptions = {},
   ): Promise<WithCookies<Session>> {
-    const loaded = await this.load(request)
-    const value = await loaded.getAccessToken(options)
-    return { value, setCookies: loaded.takeSetCookies() }
+    return this.#with(request, (loaded) => loaded.getAccessToken(options))
   }
 
   /**
@@ -342,66 +338,38 @@ export class HybridAuth {
       const from = current
       const result = await this.#refreshes.run(from.refreshToken ?? '', async () => {
         // No headers: the caller decides where the refreshed session is stored.
-        const settled = await this.#drive(
+        // A refresh settles Authenticated (the machine's table); a failure was thrown.
+        const settled = (await this.#drive(
           { kind: 'Authenticated', session: from },
           { type: 'RefreshRequested', scope },
           undefined,
           new Map(),
-        )
-        if (settled.kind !== 'Authenticated') {
-          throw new OidcHybridError('ILLEGAL_TRANSITION', 'the refresh ended without a session')
-        }
+        )) as Extract<State, { kind: 'Authenticated' }>
         return { scope, session: settled.session }
       })
       if (result.scope === scope) return result.session
       current = result.session
     }
-    throw new OidcHybridError(
-      'ILLEGAL_TRANSITION',
-      'concurrent refreshes for different scopes did not settle; retry the request',
-    )
+    throw new OidcHybridError('ILLEGAL_TRANSITION', 'concurrent refreshes did not settle; retry')
   }
 
   /** Userinfo for the request's session (see {@link RequestSession.fetchUserinfo}). */
-  async fetchUserinfo(request: AuthRequest): Promise<WithCookies<UserinfoClaims>> {
-    const loaded = await this.load(request)
-    const value = await loaded.fetchUserinfo()
-    return { value, setCookies: loaded.takeSetCookies() }
+  fetchUserinfo(request: AuthRequest): Promise<WithCookies<UserinfoClaims>> {
+    return this.#with(request, (loaded) => loaded.fetchUserinfo())
   }
 
   /** Calls an API for the request's session (see {@link RequestSession.fetchWithAccessToken}). */
-  async fetchWithAccessToken(
+  fetchWithAccessToken(
     request: AuthRequest,
     input: string | URL | Request,
     init?: RequestInit,
   ): Promise<WithCookies<Response>> {
-    const loaded = await this.load(request)
-    const value = await loaded.fetchWithAccessToken(input, init)
-    return { value, setCookies: loaded.takeSetCookies() }
-  }
-
-  /**
-   * Verifies an API request's bearer access token (RFC 9068 JWT) against this issuer and
-   * `audience`, and that it grants `scopes`. Throws BEARER_* errors; answer them with
-   * {@link HybridAuth.bearerError}.
-   *
-   * @see [RFC 9068 4](https://www.rfc-editor.org/rfc/rfc9068#section-4)
-   */
-  verifyBearer(
-    authorization: string | null | undefined,
-    options: BearerOptions,
-  ): Promise<VerifiedBearer> {
-    return this.#bearer.verify(authorization, options)
-  }
-
-  /** The RFC 6750 3 answer (status, `WWW-Authenticate`, JSON body) for a failed bearer check. */
-  bearerError(error: unknown, options: { scopes?: string[] } = {}): BearerFailure {
-    return this.#bearer.failure(error, options)
+    return this.#with(request, (loaded) => loaded.fetchWithAccessToken(input, init))
   }
 
   /** Provider metadata (discovery), cached. */
-  metadata() {
-    return this.#provider.metadata()
+  metadata(): Promise<ProviderMetadata> {
+    return this.provider.metadata()
   }
 
   /** The HTTP status for any error this library throws (one table for every adapter). */
@@ -411,42 +379,37 @@ export class HybridAuth {
 
   // ---- internals -------------------------------------------------------------------------
 
-  async #answer(run: (headers: Headers) => Promise<number>): Promise<AuthResponse> {
+  async #with<T>(
+    request: AuthRequest,
+    run: (loaded: RequestSession) => T | Promise<T>,
+  ): Promise<WithCookies<T>> {
+    const loaded = await this.load(request)
+    return { value: await run(loaded), setCookies: loaded.takeSetCookies() }
+  }
+
+  /** Runs a route; a library error becomes its status (no redirect), anything else is thrown. */
+  async #answer(
+    request: AuthRequest,
+    run: (headers: Headers, cookies: Cookies) => Promise<void>,
+  ): Promise<AuthResponse> {
     const headers = new Headers({ 'cache-control': 'no-store' })
     try {
-      const status = await run(headers)
-      return { status, headers }
+      await run(headers, parseCookieHeader(request.headers.get('cookie')))
+      return { status: 302, headers }
     } catch (error) {
       if (!isOidcHybridError(error)) throw error
-      this.config.log({
-        level: 'warn',
-        event: 'request_failed',
-        code: error.code,
-        message: error.message,
-      })
+      const { code, message } = error
+      this.config.log({ level: 'warn', event: 'request_failed', code, message })
       headers.delete('location')
-      return { status: statusForError(error.code), headers, error }
+      return { status: statusForError(code), headers, error }
     }
   }
 
-  #context(jwks: JsonWebKeySet, metadata: ProtocolContext['provider']): ProtocolContext {
-    const client: ClientMetadata = {
-      client_id: this.config.clientID,
-      redirect_uri: this.config.redirectUri,
-      id_token_signed_response_algs: this.config.idTokenSigningAlgs,
-      client_secret_for_hs: this.config.allowSymmetricIdTokens
-        ? this.config.clientSecret
-        : undefined,
-    }
-    return {
-      provider: metadata,
-      client,
-      now: this.config.now(),
-      clockTolerance: this.config.clockTolerance,
-      jwks,
-      crypto: this.config.crypto,
-      clientAuth: this.config.clientAuth,
-    }
+  #returnTo(request: AuthRequest, options: { returnTo?: string }): string | undefined {
+    return validateReturnTo(
+      options.returnTo ?? requestUrl(request).searchParams.get('returnTo'),
+      this.config.baseURL.href,
+    )
   }
 
   /**
@@ -457,24 +420,30 @@ export class HybridAuth {
     start: State,
     event: Event,
     headers: Headers | undefined,
-    cookies: ReadonlyMap<string, string>,
+    cookies: Cookies,
   ): Promise<State> {
-    const metadata = await this.#provider.metadata()
-    const needsKeys = event.type === 'CallbackReceived' || event.type === 'RefreshRequested'
-    let context = this.#context(needsKeys ? await this.#provider.jwks() : { keys: [] }, metadata)
-    let current = await transition(context, start, event)
+    const provider = this.provider
+    const metadata = await provider.metadata()
+    let jwks: JsonWebKeySet =
+      event.type === 'CallbackReceived' || event.type === 'RefreshRequested'
+        ? await provider.jwks()
+        : { keys: [] }
+    let current = { state: start, effects: [] as Effect[] }
+    let next: Event | undefined = event
     // Each login or refresh needs at most: keys, token response, keys again. Bounded anyway.
-    for (let step = 0; step < 6; step++) {
-      let next: Event | undefined
+    for (let step = 0; step < 7 && next; step++) {
+      if (next.type === 'KeysReceived') jwks = next.jwks
+      current = await transition(
+        { ...this.#client, provider: metadata, jwks, now: this.config.now() },
+        current.state,
+        next,
+      )
+      next = undefined
       for (const effect of current.effects) {
-        const produced = await this.#perform(effect, headers, cookies)
-        if (produced) next = produced
+        next = (await this.#perform(effect, headers, cookies)) ?? next
       }
       if (current.state.kind === 'Failed') throw current.state.error
-      if (next === undefined) return current.state
-      if (next.type === 'KeysReceived') context = { ...context, jwks: next.jwks }
-      context = { ...context, now: this.config.now() }
-      current = await transition(context, current.state, next)
+      if (!next) return current.state
     }
     throw new OidcHybridError('ILLEGAL_TRANSITION', 'the protocol did not settle')
   }
@@ -482,192 +451,152 @@ export class HybridAuth {
   async #perform(
     effect: Effect,
     headers: Headers | undefined,
-    cookies: ReadonlyMap<string, string>,
+    cookies: Cookies,
   ): Promise<Event | undefined> {
-    if (effect.type === 'Http') {
-      return { type: 'TokenResponseReceived', response: await send(effect.request, this.#http) }
+    const { config } = this
+    let lines: string[] = []
+    switch (effect.type) {
+      case 'Http':
+        return { type: 'TokenResponseReceived', response: await send(effect.request, this.#http) }
+      case 'NeedKeys':
+        return { type: 'KeysReceived', jwks: await this.provider.jwksAfterUnknownKid() }
     }
-    if (effect.type === 'NeedKeys') {
-      return { type: 'KeysReceived', jwks: await this.#provider.jwksAfterUnknownKid() }
-    }
-    if (headers === undefined) return undefined
+    if (!headers) return
     switch (effect.type) {
       case 'Redirect':
-        headers.set('location', new URL(effect.url, this.config.baseURL).href)
-        return undefined
-      case 'SetTransaction':
-        headers.append('set-cookie', await this.#writeTransaction(effect.transaction))
-        return undefined
+        headers.set('location', new URL(effect.url, config.baseURL).href)
+        break
+      case 'SetTransaction': {
+        const { state, createdAt } = effect.transaction
+        const name = this.#txName(state)
+        const sealer = await this.#sealer
+        const sealed = await sealer.seal(name, effect.transaction, createdAt + this.#tx.maxAge!)
+        lines = [serializeCookie(name, sealed, this.#tx)]
+        break
+      }
       case 'ClearTransaction':
-        headers.append(
-          'set-cookie',
-          expireCookie(this.#transactionName(effect.state), this.#transactionAttributes()),
-        )
-        return undefined
+        lines = [expireCookie(this.#txName(effect.state), this.#tx)]
+        break
       case 'SetSession':
-        for (const line of await this.#writeSession(effect.session, cookies)) {
-          headers.append('set-cookie', line)
-        }
-        return undefined
+        lines = await this.#writeSession(effect.session, cookies)
+        break
       case 'ClearSession':
-        for (const line of clearChunkedCookie(
-          this.config.session.name,
-          this.#sessionAttributes(),
-          cookies,
-        )) {
-          headers.append('set-cookie', line)
-        }
-        return undefined
+        lines = clearChunkedCookie(config.session.name, this.#session, cookies)
     }
+    for (const line of lines) headers.append('set-cookie', line)
   }
 
-  // ---- transaction cookies: one per login, keyed by state, SameSite=None (form_post is cross-site)
+  // ---- transaction cookies
 
-  #transactionName(state: string): string {
+  #txName(state: string): string {
     return `${this.config.transaction.name}_${state}`
   }
 
-  #transactionAttributes(): CookieAttributes {
-    return {
-      path: '/',
-      secure: true,
-      httpOnly: true,
-      sameSite: 'None',
-      maxAge: this.config.transaction.maxAge,
-    }
-  }
-
-  async #writeTransaction(transaction: Transaction): Promise<string> {
-    const name = this.#transactionName(transaction.state)
-    const expiresAt = transaction.createdAt + this.config.transaction.maxAge
-    const sealed = await (await this.#sealer).seal(name, transaction, expiresAt)
-    return serializeCookie(name, sealed, this.#transactionAttributes())
-  }
-
-  async #readTransaction(
-    state: string,
-    cookies: ReadonlyMap<string, string>,
-  ): Promise<Transaction> {
+  async #readTransaction(state: string, cookies: Cookies): Promise<Transaction> {
     const now = this.config.now()
-    const usedUntil = this.#usedStates.get(state)
-    if (usedUntil !== undefined && usedUntil > now) {
-      throw new OidcHybridError(
-        'TRANSACTION_MISSING',
-        'this login response was already used: a callback is accepted once. Start the login again.',
-      )
+    const used = this.#usedStates
+    if ((used.get(state) ?? 0) > now) {
+      throw new OidcHybridError('TRANSACTION_MISSING', 'this login response was already used')
     }
-    const name = this.#transactionName(state)
+    const name = this.#txName(state)
     const sealed = TRANSACTION_STATE.test(state) ? cookies.get(name) : undefined
-    // Marked before any await: two concurrent replays cannot both reach the token endpoint.
-    if (sealed !== undefined) this.#markUsed(state)
     if (sealed === undefined) {
+      // Likely causes: the SameSite=None cookie was blocked (callback not on https or
+      // http://localhost), another browser, another host name than `baseURL`, or two apps
+      // sharing the cookie name (`transaction.name`).
       throw new OidcHybridError(
         'TRANSACTION_MISSING',
-        'the login cookie was not sent back with the callback. Likely causes: the browser blocked the cross-site cookie (the callback must be served over https, or http://localhost, so the SameSite=None; Secure cookie is sent), the login was started in another browser or profile, it was started on a different host name than `baseURL`, or two apps share the cookie name (set `transaction.name`). Start the login again from this app.',
+        'the login cookie (SameSite=None) did not come back; start a new login',
         { details: { cookie: name } },
       )
     }
+    // Marked before any await: two concurrent replays cannot both reach the token endpoint.
+    for (const [key, until] of used) {
+      if (until > now && used.size < 10_000) break
+      used.delete(key)
+    }
+    used.set(state, now + this.#tx.maxAge!)
     const opened = await (await this.#sealer).unseal<Transaction>(name, sealed)
     if (opened.expiresAt <= now) {
-      throw new OidcHybridError(
-        'TRANSACTION_EXPIRED',
-        `the login took longer than ${this.config.transaction.maxAge} s; start it again`,
-      )
+      throw new OidcHybridError('TRANSACTION_EXPIRED', 'the login took too long; start a new one', {
+        details: { maxAge: this.#tx.maxAge },
+      })
     }
     return opened.payload
   }
 
-  #markUsed(state: string): void {
-    const now = this.config.now()
-    for (const [used, until] of this.#usedStates) {
-      if (until > now && this.#usedStates.size < 10_000) break
-      this.#usedStates.delete(used)
-    }
-    this.#usedStates.set(state, now + this.config.transaction.maxAge)
-  }
-
   /** Expires transaction cookies beyond the cap (oldest first) and any that no longer open. */
-  async #pruneTransactions(cookies: ReadonlyMap<string, string>): Promise<string[]> {
-    const prefix = `${this.config.transaction.name}_`
+  async #pruneTransactions(cookies: Cookies): Promise<string[]> {
+    const prefix = this.#txName('')
     const sealer = await this.#sealer
     const now = this.config.now()
-    const live: Array<{ name: string; createdAt: number }> = []
+    const live: Array<[createdAt: number, name: string]> = []
     const expired: string[] = []
     for (const [name, value] of cookies) {
       if (!name.startsWith(prefix)) continue
       try {
         const opened = await sealer.unseal<Transaction>(name, value)
-        if (opened.expiresAt <= now) expired.push(name)
-        else live.push({ name, createdAt: opened.payload.createdAt })
+        if (opened.expiresAt > now) {
+          live.push([opened.payload.createdAt, name])
+          continue
+        }
       } catch {
-        expired.push(name)
+        // A cookie that does not open (old secret, tampered) is expired too.
       }
+      expired.push(name)
     }
-    live.sort((a, b) => a.createdAt - b.createdAt)
-    const excess = live.length - (this.config.transaction.maxCount - 1)
-    if (excess > 0) expired.push(...live.slice(0, excess).map((entry) => entry.name))
-    return expired.map((name) => expireCookie(name, this.#transactionAttributes()))
+    live.sort((a, b) => a[0] - b[0])
+    const excess = live.length - this.config.transaction.maxCount + 1
+    for (const [, name] of live.slice(0, Math.max(0, excess))) expired.push(name)
+    return expired.map((name) => expireCookie(name, this.#tx))
   }
 
   // ---- session cookie: sealed, chunked above ~4 KB, rolling and absolute lifetimes
 
-  #sessionAttributes(maxAge?: number): CookieAttributes {
-    return {
-      path: this.config.session.path,
-      domain: this.config.session.domain,
-      secure: true,
-      httpOnly: true,
-      sameSite: this.config.session.sameSite,
-      maxAge,
-    }
-  }
-
   #sessionExpiry(session: Session, now: number): number {
-    const absolute = session.createdAt + this.config.session.absoluteDuration
-    return this.config.session.rolling
-      ? Math.min(absolute, now + this.config.session.rollingDuration)
-      : absolute
+    const { absoluteDuration, rolling, rollingDuration } = this.config.session
+    const absolute = session.createdAt + absoluteDuration
+    return rolling ? Math.min(absolute, now + rollingDuration) : absolute
   }
 
-  async #writeSession(session: Session, cookies: ReadonlyMap<string, string>): Promise<string[]> {
+  async #writeSession(session: Session, cookies: Cookies): Promise<string[]> {
     const now = this.config.now()
     const expiresAt = this.#sessionExpiry(session, now)
-    const name = this.config.session.name
+    const { name } = this.config.session
     const sealed = await (await this.#sealer).seal(
       name,
       { session } satisfies SealedSession,
       expiresAt,
     )
-    return writeChunkedCookie(name, sealed, this.#sessionAttributes(expiresAt - now), cookies)
+    return writeChunkedCookie(name, sealed, { ...this.#session, maxAge: expiresAt - now }, cookies)
   }
 
-  async #readSession(cookies: ReadonlyMap<string, string>): Promise<SessionState> {
-    const name = this.config.session.name
+  async #readSession(cookies: Cookies): Promise<{ session?: Session; setCookies: string[] }> {
+    const { name, absoluteDuration, rolling } = this.config.session
     const sealed = readChunkedCookie(name, cookies)
     if (sealed === undefined) return { setCookies: [] }
     const now = this.config.now()
-    const clear = () => clearChunkedCookie(name, this.#sessionAttributes(), cookies)
-    let opened: Awaited<ReturnType<CookieSealer['unseal']>>
+    let opened: UnsealResult<SealedSession> | undefined
     try {
       opened = await (await this.#sealer).unseal<SealedSession>(name, sealed)
     } catch (error) {
       if (!isOidcHybridError(error)) throw error
       this.config.log({ level: 'warn', event: 'session_cookie_rejected', code: error.code })
-      return { setCookies: clear() }
     }
-    const { session } = opened.payload as SealedSession
+    const session = opened?.payload.session
     if (
+      !opened ||
+      !session ||
       opened.expiresAt <= now ||
-      session.createdAt + this.config.session.absoluteDuration <= now
+      session.createdAt + absoluteDuration <= now
     ) {
-      return { setCookies: clear() }
+      return { setCookies: clearChunkedCookie(name, this.#session, cookies) }
     }
     // Reseal when the secret rotated, or roll the expiry forward at most once a minute.
-    const roll =
-      this.config.session.rolling && this.#sessionExpiry(session, now) - opened.expiresAt >= 60
-    if (opened.stale || roll) {
-      return { session, setCookies: await this.#writeSession(session, cookies) }
+    const roll = rolling && this.#sessionExpiry(session, now) - opened.expiresAt >= 60
+    return {
+      session,
+      setCookies: opened.stale || roll ? await this.#writeSession(session, cookies) : [],
     }
-    return { session, setCookies: [] }
   }
 }

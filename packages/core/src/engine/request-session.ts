@@ -56,7 +56,7 @@ export class RequestSession {
   }
 
   isAuthenticated(): boolean {
-    return this.#session !== undefined
+    return !!this.#session
   }
 
   /** The ID token claims of the logged-in user. */
@@ -66,7 +66,7 @@ export class RequestSession {
 
   /** True when the access token has expired (or will within the refresh leeway). */
   isAccessTokenExpired(): boolean {
-    return this.#session !== undefined && this.#operations.isExpired(this.#session)
+    return !!this.#session && this.#operations.isExpired(this.#session)
   }
 
   /**
@@ -78,14 +78,12 @@ export class RequestSession {
    *
    * @see [OIDC Core 12](https://openid.net/specs/openid-connect-core-1_0-errata2.html#RefreshTokens)
    */
-  async getAccessToken(options: AccessTokenOptions = {}): Promise<Session> {
+  async getAccessToken({ refresh = 'auto', scope }: AccessTokenOptions = {}): Promise<Session> {
     const session = this.#require()
-    const mode = options.refresh ?? 'auto'
-    const due = this.#operations.isExpired(session)
-    if (mode === 'never' || (mode === 'auto' && !due && options.scope === undefined)) {
-      return session
-    }
-    return this.refresh(options.scope)
+    return refresh === 'never' ||
+      (refresh === 'auto' && scope === undefined && !this.#operations.isExpired(session))
+      ? session
+      : this.refresh(scope)
   }
 
   /**
@@ -106,16 +104,9 @@ export class RequestSession {
       }
       throw error
     }
+    const { refreshToken, idToken, claims, updatedAt } = refreshed
     await this.#store(
-      scope === undefined
-        ? refreshed
-        : {
-            ...session,
-            refreshToken: refreshed.refreshToken,
-            idToken: refreshed.idToken,
-            claims: refreshed.claims,
-            updatedAt: refreshed.updatedAt,
-          },
+      scope === undefined ? refreshed : { ...session, refreshToken, idToken, claims, updatedAt },
     )
     return refreshed
   }
@@ -140,9 +131,9 @@ export class RequestSession {
    * refreshed first when it has expired. The front-channel access token is never used.
    */
   async fetchWithAccessToken(input: string | URL | Request, init?: RequestInit): Promise<Response> {
-    const session = await this.getAccessToken()
+    const { accessToken } = await this.getAccessToken()
     const outgoing = new Request(input, init)
-    outgoing.headers.set('authorization', `Bearer ${session.accessToken}`)
+    outgoing.headers.set('authorization', `Bearer ${accessToken}`)
     return this.#operations.fetch(outgoing)
   }
 
@@ -151,15 +142,14 @@ export class RequestSession {
    * wraps the refresh (an adapter that writes cookies right away passes its writer).
    */
   viewOf(session: Session, around: Around = (run) => run()): AccessTokenView {
+    const { expiresAt } = session
+    const operations = this.#operations
     return {
       access_token: session.accessToken,
       token_type: session.tokenType,
-      expires_in:
-        session.expiresAt === undefined
-          ? undefined
-          : Math.max(0, session.expiresAt - this.#operations.now()),
+      expires_in: expiresAt === undefined ? undefined : Math.max(0, expiresAt - operations.now()),
       scope: session.scope,
-      isExpired: () => this.#operations.isExpired(session),
+      isExpired: () => operations.isExpired(session),
       refresh: (options) =>
         around(async () => this.viewOf(await this.refresh(options?.scope), around)),
     }
@@ -173,9 +163,7 @@ export class RequestSession {
   }
 
   #require(): Session {
-    if (this.#session === undefined) {
-      throw new OidcHybridError('SESSION_MISSING', 'there is no session: log in first')
-    }
+    if (!this.#session) throw new OidcHybridError('SESSION_MISSING', 'log in first')
     return this.#session
   }
 }

@@ -85,26 +85,35 @@ export interface OidcHybridErrorOptions {
   details?: Record<string, unknown>
 }
 
-/** The one base class of every error this library throws. */
+/**
+ * The one base class of every error this library throws. `code` is stable; `message` is one short
+ * actionable clause; `details` holds the values that help debugging.
+ *
+ * @see `docs/errors.md` at the repository root: every code, the HTTP status the engine answers
+ *   with, what causes it and what to do.
+ */
 export class OidcHybridError extends Error {
   override readonly name: string = 'OidcHybridError'
-  readonly code: ErrorCode
-  readonly details: Readonly<Record<string, unknown>>
+  declare readonly code: ErrorCode
+  declare readonly details: Readonly<Record<string, unknown>>
 
   constructor(code: ErrorCode, message: string, options: OidcHybridErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause })
-    this.code = code
-    this.details = Object.freeze({ ...options.details })
+    // Error installs `cause` when the options have one, even `undefined`: pass none then.
+    super(message, options.cause === undefined ? undefined : options)
+    Object.assign(this, { code, details: Object.freeze({ ...options.details }) })
   }
 }
 
 /** Local misuse: an option is missing or invalid. Thrown at setup, never for received data. */
 export class ConfigurationError extends OidcHybridError {
   override readonly name = 'ConfigurationError'
-  constructor(message: string, options: OidcHybridErrorOptions = {}) {
+  constructor(message: string, options?: OidcHybridErrorOptions) {
     super('CONFIG_INVALID', message, options)
   }
 }
+
+/** ` (description)` when there is one. */
+const described = (description: string | undefined) => (description ? ` (${description})` : '')
 
 /**
  * The provider answered the authorization request with an error
@@ -113,19 +122,18 @@ export class ConfigurationError extends OidcHybridError {
 export class AuthorizationResponseError extends OidcHybridError {
   override readonly name = 'AuthorizationResponseError'
   /** The OAuth `error` value, e.g. `access_denied`, `login_required`. */
-  readonly error: string
-  readonly errorDescription: string | undefined
-  readonly errorUri: string | undefined
+  declare readonly error: string
+  declare readonly errorDescription: string | undefined
+  declare readonly errorUri: string | undefined
 
   constructor(error: string, errorDescription?: string, errorUri?: string) {
     super(
       'AUTHORIZATION_ERROR',
-      `the identity provider refused the login: ${error}${errorDescription ? ` (${errorDescription})` : ''}`,
+      `the identity provider refused the login: ${error}${described(errorDescription)}`,
       { details: { error, error_description: errorDescription, error_uri: errorUri } },
     )
-    this.error = error
-    this.errorDescription = errorDescription
-    this.errorUri = errorUri
+    // `declare`d fields, set here once (class fields would be emitted twice).
+    Object.assign(this, { error, errorDescription, errorUri })
   }
 }
 
@@ -139,14 +147,15 @@ export interface RateLimitInfo {
 
 /**
  * The token endpoint answered with an OAuth error
- * ([RFC 6749 5.2](https://www.rfc-editor.org/rfc/rfc6749#section-5.2)) or a 429.
+ * ([RFC 6749 5.2](https://www.rfc-editor.org/rfc/rfc6749#section-5.2)) or a 429. A 429 means
+ * this client refreshes too often: `rateLimit.retryAfter` says when to try again.
  */
 export class TokenEndpointError extends OidcHybridError {
   override readonly name = 'TokenEndpointError'
-  readonly status: number
-  readonly error: string
-  readonly errorDescription: string | undefined
-  readonly rateLimit: RateLimitInfo | undefined
+  declare readonly status: number
+  declare readonly error: string
+  declare readonly errorDescription: string | undefined
+  declare readonly rateLimit: RateLimitInfo | undefined
 
   constructor(
     code: 'TOKEN_ENDPOINT_ERROR' | 'RATE_LIMITED',
@@ -158,14 +167,11 @@ export class TokenEndpointError extends OidcHybridError {
     super(
       code,
       code === 'RATE_LIMITED'
-        ? `the token endpoint is rate limiting this client (HTTP 429)${rateLimit?.retryAfter !== undefined ? `; retry after ${rateLimit.retryAfter} s` : ''}: do not refresh on every request`
-        : `the token endpoint refused the request: ${error}${errorDescription ? ` (${errorDescription})` : ''}`,
+        ? 'the token endpoint is rate limiting this client: retry later'
+        : `the token endpoint refused the request: ${error}${described(errorDescription)}`,
       { details: { status, error, error_description: errorDescription, rateLimit } },
     )
-    this.status = status
-    this.error = error
-    this.errorDescription = errorDescription
-    this.rateLimit = rateLimit
+    Object.assign(this, { status, error, errorDescription, rateLimit })
   }
 }
 

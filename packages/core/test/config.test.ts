@@ -3,18 +3,18 @@
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { generateKeyPair } from 'jose'
-import type { AuthorizationServer } from 'oauth4webapi'
+import { type ClientAuth, PrivateKeyJwt } from 'oauth4webapi'
 import { describe, expect, it } from 'vitest'
 import { WebCryptoProvider } from '../src/crypto/webcrypto.js'
 import {
   assertFormPost,
   type HybridAuthConfig,
-  isLoopback,
   type ResolvedConfig,
   resolveConfig,
   toAuthorizationOptions,
 } from '../src/engine/config.js'
 import { ConfigurationError } from '../src/errors.js'
+import { buildRefreshTokenGrantRequest } from '../src/protocol/grant.js'
 
 const SECRET = 'a-cookie-secret-that-is-long-enough-0123456789'
 
@@ -42,16 +42,22 @@ function refused(overrides: Record<string, unknown>, message: RegExp): void {
   expect((error as Error).message).toMatch(message)
 }
 
-/** What a ClientAuth puts on a token request. */
+/** What the resolved client authentication puts on a token request (refresh grant). */
 async function applied(config: ResolvedConfig) {
-  const body = new URLSearchParams()
-  const headers = new Headers()
-  const server: AuthorizationServer = {
-    issuer: 'https://op.example.test/',
-    token_endpoint: 'https://op.example.test/oauth/token',
-  }
-  await config.clientAuth(server, { client_id: config.clientID }, body, headers)
-  return { body, headers }
+  const request = await buildRefreshTokenGrantRequest(
+    {
+      provider: {
+        issuer: 'https://op.example.test/',
+        token_endpoint: 'https://op.example.test/oauth/token',
+      } as Parameters<typeof buildRefreshTokenGrantRequest>[0]['provider'],
+      client: { client_id: config.clientID } as Parameters<
+        typeof buildRefreshTokenGrantRequest
+      >[0]['client'],
+      clientAuth: config.clientAuth,
+    },
+    'refresh-token',
+  )
+  return { body: new URLSearchParams(request.body), headers: new Headers(request.headers) }
 }
 
 describe('resolveConfig: refused configurations', () => {
@@ -63,20 +69,23 @@ describe('resolveConfig: refused configurations', () => {
   })
 
   it.each([
-    ['missing', undefined, /`issuerBaseURL` is required/],
-    ['empty', '', /`issuerBaseURL` is required/],
-    ['not a string', 42, /`issuerBaseURL` is required/],
-    ['not a URL', 'op.example.test', /absolute http\(s\) URL, got "op.example.test"/],
-    ['another scheme', 'ftp://op.example.test', /absolute http\(s\) URL/],
-  ])('issuerBaseURL %s', (_name, issuerBaseURL, message) => {
-    refused({ issuerBaseURL }, message)
+    ['missing', undefined],
+    ['empty', ''],
+    ['not a string', 42],
+    ['not a URL', 'op.example.test'],
+    ['another scheme', 'ftp://op.example.test'],
+  ])('issuerBaseURL %s', (_name, issuerBaseURL) => {
+    refused({ issuerBaseURL }, /`issuerBaseURL` must be an absolute http\(s\) URL/)
   })
 
   it.each([
-    ['missing', undefined, /`baseURL` is required/],
+    ['missing', undefined, /`baseURL` must be an absolute/],
     ['not a URL', '/app', /`baseURL` must be an absolute/],
     ['another scheme', 'javascript:alert(1)', /`baseURL` must be an absolute/],
     ['plain http off loopback', 'http://app.example.test', /must use https/],
+    ['plain http on a host ending in localhost', 'http://evil-localhost', /must use https/],
+    ['plain http on localhost.example.test', 'http://localhost.example.test', /must use https/],
+    ['plain http on 127.0.0.2', 'http://127.0.0.2', /must use https/],
   ])('baseURL %s', (_name, baseURL, message) => {
     refused({ baseURL }, message)
   })
@@ -96,11 +105,11 @@ describe('resolveConfig: refused configurations', () => {
     ['a list with a short one', [SECRET, 'short']],
     ['not a string', 1234],
   ])('secret %s', (_name, secret) => {
-    refused({ secret }, /`secret` must be a string \(or a list\) of at least 32 characters/)
+    refused({ secret }, /`secret` needs 32\+ characters/)
   })
 
   it.each(['login', 'callback', 'logout', 'postLogoutRedirect'])('routes.%s', (name) => {
-    for (const path of ['relative', '//evil.example', '/a?b', '/a#b', '/a b']) {
+    for (const path of ['relative', '//evil.example', '/a?b', '/a#b', '/a b', 42]) {
       refused({ routes: { [name]: path } }, new RegExp(`routes.${name}`))
     }
   })
@@ -123,14 +132,11 @@ describe('resolveConfig: refused configurations', () => {
     ['jwksCooldown', { jwksCooldown: -1 }],
     ['cacheMaxAge', { cacheMaxAge: Number.NEGATIVE_INFINITY }],
   ])('%s not a non-negative whole number', (name, overrides) => {
-    refused(overrides, new RegExp(`\`${name}\` must be a non-negative whole number of seconds`))
+    refused(overrides, new RegExp(`\`${name}\` must be a whole number >= 0`))
   })
 
   it.each([0, -1, 2.5, Number.NaN])('transaction.maxCount %s', (maxCount) => {
-    refused(
-      { transaction: { maxCount } },
-      /`transaction.maxCount` must be a whole number of at least 1/,
-    )
+    refused({ transaction: { maxCount } }, /`transaction.maxCount` must be a whole number >= 1/)
   })
 
   it.each(['client_secret_basic', 'client_secret_post'] as const)(
@@ -143,8 +149,23 @@ describe('resolveConfig: refused configurations', () => {
     },
   )
 
-  it('private_key_jwt without a key', () => {
-    refused({ clientAuthMethod: 'private_key_jwt' }, /`clientAssertionSigningKey` is required/)
+  it('private_key_jwt without clientAuth', () => {
+    refused(
+      { clientAuthMethod: 'private_key_jwt' },
+      /private_key_jwt: pass `clientAuth: PrivateKeyJwt\(key\)` from oauth4webapi/,
+    )
+  })
+
+  it('the removed clientAssertionSigningKey, with advice', async () => {
+    const { privateKey } = await generateKeyPair('ES256')
+    refused(
+      { clientSecret: undefined, clientAssertionSigningKey: privateKey },
+      /`clientAssertionSigningKey` is gone: pass `clientAuth: PrivateKeyJwt\(key\)` from oauth4webapi/,
+    )
+  })
+
+  it('a clientAuth that is not a function', () => {
+    refused({ clientAuth: 'private_key_jwt' }, /`clientAuth` must be a function/)
   })
 
   it('an unknown clientAuthMethod', () => {
@@ -158,6 +179,7 @@ describe('resolveConfig: accepted configurations', () => {
     'http://127.0.0.1:3000',
     'http://[::1]:3000',
     'http://app.localhost',
+    'http://a.b.localhost',
   ])('plain http on loopback: %s', (baseURL) => {
     expect(resolve({ baseURL }).baseURL.href).toBe(new URL(baseURL).href)
   })
@@ -184,7 +206,6 @@ describe('resolveConfig: accepted configurations', () => {
         sameSite: 'Lax',
       },
       transaction: { name: '__Host-oidc_tx', maxAge: 600, maxCount: 5 },
-      secureCookies: true,
       idpLogout: true,
       logoutMode: 'auto',
       clockTolerance: 60,
@@ -329,9 +350,36 @@ describe('client authentication', () => {
     expect(headers.has('authorization')).toBe(false)
   })
 
-  it('a signing key defaults to private_key_jwt', async () => {
+  it('resolves to data: the secret and the method, no oauth4webapi function', () => {
+    expect(resolve({}).clientAuth).toEqual({
+      method: 'client_secret_basic',
+      secret: 'client-secret',
+    })
+    expect(resolve({ clientAuthMethod: 'client_secret_post' }).clientAuth).toEqual({
+      method: 'client_secret_post',
+      secret: 'client-secret',
+    })
+    expect(resolve({ clientSecret: undefined }).clientAuth).toEqual({ method: 'none' })
+  })
+
+  it('a clientAuth function is custom, whatever clientAuthMethod says', () => {
+    const apply: ClientAuth = () => {}
+    expect(resolve({ clientAuth: apply }).clientAuth).toEqual({ method: 'custom', apply })
+    for (const clientAuthMethod of ['private_key_jwt', 'client_secret_post', 'none']) {
+      expect(resolve({ clientAuth: apply, clientAuthMethod }).clientAuth).toEqual({
+        method: 'custom',
+        apply,
+      })
+    }
+  })
+
+  it('private_key_jwt: clientAuth PrivateKeyJwt(key) from oauth4webapi signs an assertion', async () => {
     const { privateKey } = await generateKeyPair('ES256')
-    const config = resolve({ clientSecret: undefined, clientAssertionSigningKey: privateKey })
+    const config = resolve({
+      clientSecret: undefined,
+      clientAuthMethod: 'private_key_jwt',
+      clientAuth: PrivateKeyJwt(privateKey),
+    })
     const { body, headers } = await applied(config)
     expect(body.get('client_assertion_type')).toBe(
       'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
@@ -340,7 +388,7 @@ describe('client authentication', () => {
     expect(headers.has('authorization')).toBe(false)
   })
 
-  it('neither secret nor key: none (public client)', async () => {
+  it('neither secret nor clientAuth: none (public client)', async () => {
     const { body, headers } = await applied(resolve({ clientSecret: undefined }))
     expect(body.get('client_id')).toBe('client-1')
     expect(body.has('client_secret')).toBe(false)
@@ -418,18 +466,5 @@ describe('assertFormPost', () => {
 
   it('MRT 5: refuses fragment, which never reaches the server', () => {
     expect(() => assertFormPost({ responseMode: 'fragment' })).toThrow(ConfigurationError)
-  })
-})
-
-describe('isLoopback', () => {
-  it.each([
-    ['http://localhost', true],
-    ['http://127.0.0.1', true],
-    ['http://[::1]', true],
-    ['http://dev.localhost', true],
-    ['http://localhost.example.test', false],
-    ['http://127.0.0.2', false],
-  ])('%s -> %s', (url, expected) => {
-    expect(isLoopback(new URL(url))).toBe(expected)
   })
 })

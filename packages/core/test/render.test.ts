@@ -1,7 +1,7 @@
 // Default error rendering for adapters: JSON for APIs, escaped HTML for browsers, nothing leaked.
 import { describe, expect, it } from 'vitest'
 import { renderError, wantsHtml } from '../src/engine/render.js'
-import { statusForError } from '../src/engine/status.js'
+import { ERROR_STATUS, statusForError } from '../src/engine/status.js'
 import { type ErrorCode, OidcHybridError, TokenEndpointError } from '../src/errors.js'
 
 const BROWSER_ACCEPT = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8'
@@ -47,7 +47,7 @@ describe('renderError', () => {
     expect(rendered.status).toBe(401)
     expect(rendered.contentType).toBe('text/html; charset=utf-8')
     expect(rendered.body).toContain(
-      'refused: &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;more&#39;',
+      'refused: &#60;script&#62;alert(&#34;x&#34;)&#60;/script&#62; &#38; &#39;more&#39;',
     )
     expect(rendered.body).not.toContain('<script>')
     expect(rendered.body).toContain('<code>AUTHORIZATION_ERROR</code>')
@@ -97,5 +97,75 @@ describe('statusForError', () => {
 
   it('a code from a newer copy of the library that this table lacks is a 500', () => {
     expect(statusForError('SOMETHING_NEW' as ErrorCode)).toBe(500)
+  })
+
+  it('names of Object.prototype members are unknown codes too, not functions', () => {
+    for (const code of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) {
+      expect(statusForError(code as ErrorCode)).toBe(500)
+    }
+  })
+
+  it('ERROR_STATUS, built from text, is the table of every code (as written out by hand)', () => {
+    expect({ ...ERROR_STATUS }).toEqual({
+      CONFIG_INVALID: 500,
+      ILLEGAL_TRANSITION: 500,
+      DISCOVERY_INVALID: 502,
+      DISCOVERY_ISSUER_MISMATCH: 502,
+      JWKS_INVALID: 502,
+      CALLBACK_METHOD_NOT_ALLOWED: 405,
+      CALLBACK_CONTENT_TYPE_INVALID: 415,
+      CALLBACK_PARAMETERS_IN_QUERY: 400,
+      CALLBACK_PARAMETER_DUPLICATED: 400,
+      CALLBACK_PARAMETER_MISSING: 400,
+      CALLBACK_PARAMETER_INVALID: 400,
+      STATE_MISSING: 400,
+      STATE_MISMATCH: 400,
+      TRANSACTION_MISSING: 400,
+      TRANSACTION_EXPIRED: 400,
+      ISSUER_MISMATCH: 400,
+      ISSUER_MISSING: 400,
+      AUTHORIZATION_ERROR: 401,
+      ID_TOKEN_MALFORMED: 400,
+      ID_TOKEN_ALG_NOT_ALLOWED: 400,
+      ID_TOKEN_KEY_NOT_FOUND: 400,
+      ID_TOKEN_SIGNATURE_INVALID: 400,
+      ID_TOKEN_ISSUER_MISMATCH: 400,
+      ID_TOKEN_SUBJECT_MISSING: 400,
+      ID_TOKEN_AUDIENCE_MISMATCH: 400,
+      ID_TOKEN_AZP_MISMATCH: 400,
+      ID_TOKEN_EXPIRED: 400,
+      ID_TOKEN_IAT_INVALID: 400,
+      ID_TOKEN_NOT_YET_VALID: 400,
+      NONCE_MISMATCH: 400,
+      AUTH_TIME_INVALID: 400,
+      C_HASH_MISSING: 400,
+      C_HASH_MISMATCH: 400,
+      AT_HASH_MISSING: 400,
+      AT_HASH_MISMATCH: 400,
+      ORGANIZATION_MISMATCH: 403,
+      TOKEN_ENDPOINT_ERROR: 502,
+      RATE_LIMITED: 503,
+      TOKEN_RESPONSE_INVALID: 502,
+      ID_TOKEN_SUBJECT_CHANGED: 502,
+      ID_TOKEN_ISSUER_CHANGED: 502,
+      ID_TOKEN_AUDIENCE_CHANGED: 502,
+      REFRESH_TOKEN_MISSING: 401,
+      USERINFO_ERROR: 502,
+      USERINFO_INVALID: 502,
+      USERINFO_SUB_MISMATCH: 502,
+      BEARER_TOKEN_MISSING: 401,
+      BEARER_REQUEST_INVALID: 400,
+      BEARER_TOKEN_INVALID: 401,
+      BEARER_INSUFFICIENT_SCOPE: 403,
+      SESSION_MISSING: 401,
+      SESSION_EXPIRED: 401,
+      COOKIE_INVALID: 400,
+      COOKIE_TOO_LARGE: 500,
+      RETURN_TO_INVALID: 400,
+      BODY_TOO_LARGE: 413,
+      HTTP_REQUEST_FAILED: 502,
+      HTTP_TIMEOUT: 504,
+      HTTP_RESPONSE_TOO_LARGE: 502,
+    })
   })
 })

@@ -2,18 +2,18 @@
  * Configuration, named as express-openid-connect users know it, validated once at setup.
  * Misuse is a {@link ConfigurationError} thrown by `createHybridAuth`, never at request time.
  */
-import {
-  type ClientAuth,
-  ClientSecretBasic,
-  ClientSecretPost,
-  None,
-  PrivateKeyJwt,
-} from 'oauth4webapi'
+import type { ClientAuth } from 'oauth4webapi'
 import type { CryptoProvider } from '../crypto/provider.js'
 import { WebCryptoProvider } from '../crypto/webcrypto.js'
 import { ConfigurationError } from '../errors.js'
 import { type AuthorizationOptions, normalizeResponseType } from '../protocol/authorize.js'
-import type { HybridResponseType, JwsAlgorithm, ResponseMode } from '../protocol/types.js'
+import { parseUrl } from '../protocol/http.js'
+import type {
+  ClientAuthentication,
+  HybridResponseType,
+  JwsAlgorithm,
+  ResponseMode,
+} from '../protocol/types.js'
 import { MIN_SECRET_LENGTH } from './seal.js'
 
 /** Authorization request parameters ([OIDC Core 3.3.2.1](https://openid.net/specs/openid-connect-core-1_0-errata2.html#HybridAuthRequest)). */
@@ -61,10 +61,24 @@ export interface HybridAuthConfig {
   clientID: string
   /** Needed for client_secret_basic (default when set) and client_secret_post. */
   clientSecret?: string
-  /** Defaults to client_secret_basic with a secret, private_key_jwt with a key, else none. */
+  /**
+   * Defaults to client_secret_basic with a secret, else none; `clientAuth` when given.
+   * `private_key_jwt` needs `clientAuth`.
+   */
   clientAuthMethod?: ClientAuthMethod
-  /** Private key for private_key_jwt (RFC 7523), with an optional `kid`. */
-  clientAssertionSigningKey?: CryptoKey | { key: CryptoKey; kid?: string }
+  /**
+   * Custom token-endpoint client authentication, an oauth4webapi `ClientAuth`; it wins over
+   * `clientAuthMethod`. For private_key_jwt (RFC 7523), import oauth4webapi yourself, so apps
+   * that use a secret do not ship it:
+   *
+   * @example
+   * ```ts
+   * import { PrivateKeyJwt } from 'oauth4webapi'
+   * createHybridAuth({ ...options, clientAuth: PrivateKeyJwt({ key: privateKey, kid: 'k1' }) })
+   * ```
+   * @see [OIDC Core 9](https://openid.net/specs/openid-connect-core-1_0-errata2.html#ClientAuthentication)
+   */
+  clientAuth?: ClientAuth
   /** Secret(s) for sealing cookies, >= 32 characters. A list rotates: the first seals, all open. */
   secret: string | string[]
   authorizationParams?: AuthorizationParams
@@ -130,7 +144,7 @@ export interface ResolvedConfig {
   baseURL: URL
   clientID: string
   clientSecret?: string
-  clientAuth: ClientAuth
+  clientAuth: ClientAuthentication
   secrets: string[]
   authorization: AuthorizationOptions
   routes: { login: string; callback: string; logout: string; postLogoutRedirect: string }
@@ -145,7 +159,6 @@ export interface ResolvedConfig {
     sameSite: 'Lax' | 'Strict' | 'None'
   }
   transaction: { name: string; maxAge: number; maxCount: number }
-  secureCookies: boolean
   idpLogout: boolean
   logoutMode: 'auto' | 'oidc' | 'auth0'
   clockTolerance: number
@@ -161,101 +174,69 @@ export interface ResolvedConfig {
   log: (entry: LogEntry) => void
 }
 
-const OWNED_PARAMS = new Set([
-  'response_type',
-  'response_mode',
-  'scope',
-  'audience',
-  'organization',
-  'invitation',
-  'max_age',
-  'prompt',
-  'login_hint',
-  'acr_values',
-  'ui_locales',
-])
+/** The parameters with an option of their own: `login_hint` is `loginHint`, and so on. */
+const OWNED =
+  /^(response_type|response_mode|scope|audience|organization|invitation|max_age|prompt|login_hint|acr_values|ui_locales)$/
 
-/** Turns `authorizationParams` (snake_case, as sent) into the protocol's options. */
+/**
+ * Turns `authorizationParams` (snake_case, as sent) into the protocol's options. Unset keys are
+ * left out, so a per-login override never erases a configured value.
+ */
 export function toAuthorizationOptions(params: AuthorizationParams = {}): AuthorizationOptions {
+  const options: Record<string, unknown> = {}
   const extra: Record<string, string> = {}
   for (const [name, value] of Object.entries(params)) {
-    if (!OWNED_PARAMS.has(name) && value !== undefined) extra[name] = String(value)
+    if (value === undefined) continue
+    if (!OWNED.test(name)) extra[name] = String(value)
+    else {
+      options[name.replace(/_(.)/g, (_, letter: string) => letter.toUpperCase())] =
+        name === 'response_type'
+          ? normalizeResponseType(value as string)
+          : name === 'max_age'
+            ? Number(value)
+            : // scope and response_mode are checked as given, by the protocol and assertFormPost.
+              /^(scope|response_mode)$/.test(name)
+              ? value
+              : String(value)
+    }
   }
-  const text = (value: unknown) => (value === undefined ? undefined : String(value))
-  const options: AuthorizationOptions = {
-    responseType:
-      params.response_type === undefined ? undefined : normalizeResponseType(params.response_type),
-    responseMode: params.response_mode,
-    scope: params.scope,
-    audience: text(params.audience),
-    organization: text(params.organization),
-    invitation: text(params.invitation),
-    maxAge: params.max_age === undefined ? undefined : Number(params.max_age),
-    prompt: text(params.prompt),
-    loginHint: text(params.login_hint),
-    acrValues: text(params.acr_values),
-    uiLocales: text(params.ui_locales),
-    extra,
-  }
-  // Unset keys are left out, so a per-login override never erases a configured value.
-  for (const key of Object.keys(options) as Array<keyof AuthorizationOptions>) {
-    if (options[key] === undefined) delete options[key]
-  }
-  return options
+  return { ...options, extra }
 }
 
 /** Hybrid responses must reach the server: only form_post is accepted (MRT 5). */
 export function assertFormPost(options: AuthorizationOptions): void {
   if (options.responseMode !== undefined && options.responseMode !== 'form_post') {
     throw new ConfigurationError(
-      '`authorizationParams.response_mode` must be `form_post`: a hybrid response in a fragment never reaches the server',
+      '`response_mode` must be form_post: a fragment never reaches the server',
     )
   }
 }
 
 function url(name: string, value: unknown): URL {
-  if (typeof value !== 'string' || value === '') {
-    throw new ConfigurationError(`\`${name}\` is required (an absolute http(s) URL)`)
+  const parsed = parseUrl(value)
+  if (!/^https?:$/.test(parsed?.protocol as string)) {
+    throw new ConfigurationError(`\`${name}\` must be an absolute http(s) URL`, {
+      details: { [name]: value },
+    })
   }
-  try {
-    const parsed = new URL(value)
-    if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') throw new TypeError()
-    return parsed
-  } catch {
-    throw new ConfigurationError(`\`${name}\` must be an absolute http(s) URL, got "${value}"`)
-  }
+  return parsed!
 }
 
-function route(name: string, value: string | undefined, fallback: string): string {
-  const path = value ?? fallback
-  if (!path.startsWith('/') || path.startsWith('//') || /[?#\s]/.test(path)) {
-    throw new ConfigurationError(
-      `\`routes.${name}\` must be a path starting with "/", got "${path}"`,
-    )
+function route(name: string, value = '/'): string {
+  if (typeof value !== 'string' || !/^\/(?!\/)[^?#\s]*$/.test(value)) {
+    throw new ConfigurationError(`\`routes.${name}\` must be a path starting with "/"`, {
+      details: { [name]: value },
+    })
   }
-  return path
+  return value
 }
 
-function seconds(name: string, value: number | undefined, fallback: number): number {
+function whole(name: string, value: number | undefined, fallback: number, min = 0): number {
   const result = value ?? fallback
-  if (!Number.isInteger(result) || result < 0) {
-    throw new ConfigurationError(`\`${name}\` must be a non-negative whole number of seconds`)
+  if (!Number.isInteger(result) || result < min) {
+    throw new ConfigurationError(`\`${name}\` must be a whole number >= ${min}`)
   }
   return result
-}
-
-function count(name: string, value: number | undefined, fallback: number): number {
-  const result = value ?? fallback
-  if (!Number.isInteger(result) || result < 1) {
-    throw new ConfigurationError(`\`${name}\` must be a whole number of at least 1`)
-  }
-  return result
-}
-
-const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]'])
-
-export function isLoopback(target: URL): boolean {
-  return LOOPBACK.has(target.hostname) || target.hostname.endsWith('.localhost')
 }
 
 /** Validates and completes a configuration. */
@@ -263,35 +244,32 @@ export function resolveConfig(config: HybridAuthConfig): ResolvedConfig {
   if (typeof config !== 'object' || config === null) {
     throw new ConfigurationError('createHybridAuth needs a configuration object')
   }
+  const { routes = {}, session = {}, transaction = {} } = config
   url('issuerBaseURL', config.issuerBaseURL)
   const baseURL = url('baseURL', config.baseURL)
-  if (baseURL.protocol === 'http:' && !isLoopback(baseURL)) {
-    throw new ConfigurationError(
-      `\`baseURL\` must use https (browsers drop Secure cookies on plain http except on localhost), got "${config.baseURL}"`,
-    )
+  // Browsers drop Secure cookies on plain http, except on loopback hosts (RFC 8252 8.3).
+  if (
+    baseURL.protocol === 'http:' &&
+    !/^(localhost|127\.0\.0\.1|\[::1\])$|\.localhost$/.test(baseURL.hostname)
+  ) {
+    throw new ConfigurationError('`baseURL` must use https (http only on localhost)')
   }
   if (typeof config.clientID !== 'string' || config.clientID === '') {
-    throw new ConfigurationError('`clientID` is required: copy it from the application settings')
+    throw new ConfigurationError('`clientID` is required (see the application settings)')
   }
-  const secrets = Array.isArray(config.secret) ? config.secret : [config.secret]
+  const secrets = [config.secret].flat()
   if (
-    secrets.length === 0 ||
+    !secrets.length ||
     secrets.some((s) => typeof s !== 'string' || s.length < MIN_SECRET_LENGTH)
   ) {
     throw new ConfigurationError(
-      `\`secret\` must be a string (or a list) of at least ${MIN_SECRET_LENGTH} characters; generate one with \`openssl rand -hex 32\``,
+      `\`secret\` needs ${MIN_SECRET_LENGTH}+ characters; try \`openssl rand -hex 32\``,
     )
   }
-  const routes = {
-    login: route('login', config.routes?.login, '/login'),
-    callback: route('callback', config.routes?.callback, '/callback'),
-    logout: route('logout', config.routes?.logout, '/logout'),
-    postLogoutRedirect: route('postLogoutRedirect', config.routes?.postLogoutRedirect, '/'),
-  }
-  const base = baseURL.href.endsWith('/') ? baseURL.href.slice(0, -1) : baseURL.href
+  const callback = route('callback', routes.callback ?? '/callback')
   const authorization = toAuthorizationOptions(config.authorizationParams)
   assertFormPost(authorization)
-  const sameSite = config.session?.cookie?.sameSite ?? 'Lax'
+  const { domain, path = '/', sameSite = 'Lax' } = session.cookie ?? {}
   return {
     issuerBaseURL: config.issuerBaseURL,
     baseURL,
@@ -300,74 +278,72 @@ export function resolveConfig(config: HybridAuthConfig): ResolvedConfig {
     clientAuth: clientAuth(config),
     secrets,
     authorization,
-    routes,
-    redirectUri: `${base}${routes.callback}`,
+    routes: {
+      login: route('login', routes.login ?? '/login'),
+      callback,
+      logout: route('logout', routes.logout ?? '/logout'),
+      postLogoutRedirect: route('postLogoutRedirect', routes.postLogoutRedirect),
+    },
+    redirectUri: baseURL.href.replace(/\/$/, '') + callback,
     session: {
       // __Host- (RFC 6265bis 4.1.3.2): no sibling subdomain can plant or shadow the cookie.
       name:
-        config.session?.name ??
-        (config.session?.cookie?.domain === undefined &&
-        (config.session?.cookie?.path ?? '/') === '/'
-          ? '__Host-appSession'
-          : 'appSession'),
-      rolling: config.session?.rolling ?? true,
-      rollingDuration: seconds('session.rollingDuration', config.session?.rollingDuration, 86_400),
-      absoluteDuration: seconds(
-        'session.absoluteDuration',
-        config.session?.absoluteDuration,
-        7 * 86_400,
-      ),
-      domain: config.session?.cookie?.domain,
-      path: config.session?.cookie?.path ?? '/',
+        session.name ?? (domain === undefined && path === '/' ? '__Host-appSession' : 'appSession'),
+      rolling: session.rolling ?? true,
+      rollingDuration: whole('session.rollingDuration', session.rollingDuration, 86_400),
+      absoluteDuration: whole('session.absoluteDuration', session.absoluteDuration, 7 * 86_400),
+      domain,
+      path,
       sameSite,
     },
     transaction: {
-      name: config.transaction?.name ?? '__Host-oidc_tx',
-      maxAge: seconds('transaction.maxAge', config.transaction?.maxAge, 600),
-      maxCount: count('transaction.maxCount', config.transaction?.maxCount, 5),
+      name: transaction.name ?? '__Host-oidc_tx',
+      maxAge: whole('transaction.maxAge', transaction.maxAge, 600),
+      maxCount: whole('transaction.maxCount', transaction.maxCount, 5, 1),
     },
-    secureCookies: true,
     idpLogout: config.idpLogout ?? true,
     logoutMode: config.logoutMode ?? 'auto',
-    clockTolerance: seconds('clockTolerance', config.clockTolerance, 60),
-    refreshLeeway: seconds('refreshLeeway', config.refreshLeeway, 30),
+    clockTolerance: whole('clockTolerance', config.clockTolerance, 60),
+    refreshLeeway: whole('refreshLeeway', config.refreshLeeway, 30),
     idTokenSigningAlgs: config.idTokenSigningAlgs,
     allowSymmetricIdTokens: config.allowSymmetricIdTokens ?? false,
+    // Late-bound, so a fetch installed after setup (test mocks, polyfills) is the one used.
     fetch: config.fetch ?? ((input, init) => globalThis.fetch(input, init)),
-    httpTimeout: seconds('httpTimeout', config.httpTimeout, 5000),
-    jwksCooldown: seconds('jwksCooldown', config.jwksCooldown, 30),
-    cacheMaxAge: seconds('cacheMaxAge', config.cacheMaxAge, 600),
+    httpTimeout: whole('httpTimeout', config.httpTimeout, 5000),
+    jwksCooldown: whole('jwksCooldown', config.jwksCooldown, 30),
+    cacheMaxAge: whole('cacheMaxAge', config.cacheMaxAge, 600),
     crypto: config.crypto ?? new WebCryptoProvider(),
     now: config.now ?? (() => Math.floor(Date.now() / 1000)),
     log: config.logger ?? (() => {}),
   }
 }
 
-function clientAuth(config: HybridAuthConfig): ClientAuth {
+const PRIVATE_KEY_JWT = 'pass `clientAuth: PrivateKeyJwt(key)` from oauth4webapi'
+
+/** The token-endpoint client authentication: data for the protocol, no oauth4webapi code. */
+function clientAuth(config: HybridAuthConfig): ClientAuthentication {
+  const { clientAuth: apply, clientSecret: secret } = config
   const method =
-    config.clientAuthMethod ??
-    (config.clientAssertionSigningKey
-      ? 'private_key_jwt'
-      : config.clientSecret
-        ? 'client_secret_basic'
-        : 'none')
-  switch (method) {
-    case 'client_secret_basic':
-    case 'client_secret_post':
-      if (!config.clientSecret) {
-        throw new ConfigurationError(`\`clientSecret\` is required for ${method}`)
-      }
-      return method === 'client_secret_basic'
-        ? ClientSecretBasic(config.clientSecret)
-        : ClientSecretPost(config.clientSecret)
-    case 'private_key_jwt':
-      if (!config.clientAssertionSigningKey) {
-        throw new ConfigurationError('`clientAssertionSigningKey` is required for private_key_jwt')
-      }
-      return PrivateKeyJwt(config.clientAssertionSigningKey)
-    case 'none':
-      return None()
-    default:
-      throw new ConfigurationError(`unknown \`clientAuthMethod\` "${String(method)}"`)
+    config.clientAuthMethod ?? (apply ? 'private_key_jwt' : secret ? 'client_secret_basic' : 'none')
+  if (!['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'].includes(method)) {
+    throw new ConfigurationError(`unknown \`clientAuthMethod\` "${String(method)}"`)
   }
+  // Removed in favour of `clientAuth`, which keeps oauth4webapi out of bundles that do not use it.
+  if ((config as { clientAssertionSigningKey?: unknown }).clientAssertionSigningKey !== undefined) {
+    throw new ConfigurationError(`\`clientAssertionSigningKey\` is gone: ${PRIVATE_KEY_JWT}`)
+  }
+  if (apply !== undefined) {
+    if (typeof apply !== 'function') {
+      throw new ConfigurationError(`\`clientAuth\` must be a function: ${PRIVATE_KEY_JWT}`)
+    }
+    return { method: 'custom', apply }
+  }
+  if (method === 'private_key_jwt') {
+    throw new ConfigurationError(`private_key_jwt: ${PRIVATE_KEY_JWT}`)
+  }
+  if (method === 'none') return { method }
+  if (typeof secret !== 'string' || secret === '') {
+    throw new ConfigurationError(`\`clientSecret\` is required for ${method}`)
+  }
+  return { method, secret }
 }

@@ -22,20 +22,15 @@ export const MAX_COOKIE_HEADER_BYTES = 32 * 1024
 /** bytes of value per cookie, under the 4096 browser limit with attributes */
 export const COOKIE_CHUNK_SIZE = 3800
 
-/** Browsers drop, silently, a cookie whose name and value together exceed this (RFC 6265bis 5.7). */
-const MAX_NAME_AND_VALUE_BYTES = 4096
-const DEFAULT_MAX_CHUNKS = 4
-
-// RFC 9110 5.6.2 token (RFC 6265 4.1.1 cookie-name).
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
+// RFC 9110 5.6.2 token (RFC 6265 4.1.1 cookie-name); \w is [A-Za-z0-9_].
+const TOKEN = /^[\w!#$%&'*+.^`|~-]+$/
 // RFC 6265 4.1.1 cookie-octet: no CTLs, whitespace, DQUOTE, comma, semicolon or backslash.
 const COOKIE_VALUE = /^[\x21\x23-\x2B\x2D-\x3A\x3C-\x5B\x5D-\x7E]*$/
 // RFC 6265 4.1.1 path-value, starting with "/" (5.1.4), and without comma or space.
 const PATH = /^\/[\x21-\x2B\x2D-\x3A\x3C-\x7E]*$/
 // RFC 1034 3.5 subdomain, optionally with the leading dot RFC 6265 5.2.3 ignores.
-const DOMAIN =
-  /^\.?[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*$/
-const CHUNK_INDEX = /^(?:0|[1-9][0-9]*)$/
+const DOMAIN = /^\.?[a-z\d]([a-z\d-]*[a-z\d])?(\.[a-z\d]([a-z\d-]*[a-z\d])?)*$/i
+const CHUNK_INDEX = /^(0|[1-9]\d*)$/
 
 /**
  * Parses a `Cookie` request header into name → value. Tolerant of junk: pairs without `=` or
@@ -56,33 +51,37 @@ const CHUNK_INDEX = /^(?:0|[1-9][0-9]*)$/
 export function parseCookieHeader(header: string | null | undefined): Map<string, string> {
   const cookies = new Map<string, string>()
   if (typeof header !== 'string') return cookies
-  let text = header
-  if (text.length > MAX_COOKIE_HEADER_BYTES) {
-    text = text.slice(0, MAX_COOKIE_HEADER_BYTES)
-    // A pair cut in the middle would yield a wrong value: drop it.
-    if (header[MAX_COOKIE_HEADER_BYTES] !== ';')
-      text = text.slice(0, Math.max(text.lastIndexOf(';'), 0))
+  let text = header.slice(0, MAX_COOKIE_HEADER_BYTES)
+  // A pair cut in the middle would yield a wrong value: drop it.
+  if (header.length > MAX_COOKIE_HEADER_BYTES && header[MAX_COOKIE_HEADER_BYTES] !== ';') {
+    text = text.slice(0, Math.max(text.lastIndexOf(';'), 0))
   }
   for (const pair of text.split(';')) {
     const equals = pair.indexOf('=')
-    if (equals === -1) continue
     const name = trimWhitespace(pair.slice(0, equals))
-    if (name === '' || cookies.has(name)) continue
-    let value = trimWhitespace(pair.slice(equals + 1))
-    if (value.length >= 2 && value.startsWith('"') && value.endsWith('"'))
-      value = value.slice(1, -1)
-    cookies.set(name, value)
+    if (equals < 0 || name === '' || cookies.has(name)) continue
+    const value = trimWhitespace(pair.slice(equals + 1))
+    cookies.set(name, /^".*"$/s.test(value) ? value.slice(1, -1) : value)
   }
   return cookies
 }
 
-/** Removes leading and trailing SP and HTAB only (RFC 6265 5.2 "WSP"). */
+/** Removes leading and trailing SP and HTAB only (RFC 6265 5.2 "WSP"); linear, unlike a regex. */
 function trimWhitespace(text: string): string {
   let start = 0
   let end = text.length
   while (start < end && (text[start] === ' ' || text[start] === '\t')) start++
   while (end > start && (text[end - 1] === ' ' || text[end - 1] === '\t')) end--
   return text.slice(start, end)
+}
+
+/** Throws a {@link ConfigurationError} about the cookie `name` unless `ok`. */
+function check(ok: boolean, name: string, problem: string): void {
+  if (!ok) {
+    throw new ConfigurationError(`cookie ${JSON.stringify(name)}: ${problem}`, {
+      details: { cookie: name },
+    })
+  }
 }
 
 /**
@@ -104,66 +103,55 @@ function trimWhitespace(text: string): string {
  * ```
  */
 export function serializeCookie(name: string, value: string, attributes: CookieAttributes): string {
-  if (typeof name !== 'string' || !TOKEN.test(name)) {
-    throw new ConfigurationError(
-      `invalid cookie name ${JSON.stringify(name)}: use only letters, digits and !#$%&'*+-.^_\`|~ (RFC 6265 4.1.1)`,
-    )
-  }
-  if (typeof value !== 'string' || !COOKIE_VALUE.test(value)) {
-    throw new ConfigurationError(
-      `invalid value for the cookie "${name}": it must not contain control characters, spaces, '"', ',', ';' or '\\' (RFC 6265 4.1.1); encode it, e.g. as base64url`,
-    )
-  }
-  if (name.length + value.length > MAX_NAME_AND_VALUE_BYTES) {
+  const { path, domain, secure, httpOnly, sameSite, maxAge } = attributes
+  check(
+    typeof name === 'string' && TOKEN.test(name),
+    name,
+    "bad name; use A-Z a-z 0-9 !#$%&'*+-.^_`|~",
+  )
+  check(
+    typeof value === 'string' && COOKIE_VALUE.test(value),
+    name,
+    'bad value; encode it as base64url',
+  )
+  // Browsers drop, silently, a cookie whose name and value together exceed 4096 (RFC 6265bis 5.7).
+  const length = name.length + value.length
+  if (length > 4096) {
     throw new OidcHybridError(
       'COOKIE_TOO_LARGE',
-      `the cookie "${name}" has ${name.length + value.length} bytes of name and value; browsers silently drop more than ${MAX_NAME_AND_VALUE_BYTES}: store less in it or write it with writeChunkedCookie`,
+      `cookie "${name}" is over 4096 bytes; store less in it`,
       {
-        details: {
-          cookie: name,
-          length: name.length + value.length,
-          max: MAX_NAME_AND_VALUE_BYTES,
-        },
+        details: { cookie: name, length, max: 4096 },
       },
     )
   }
-  const { path, domain, secure, httpOnly, sameSite, maxAge } = attributes
-  if (typeof path !== 'string' || !PATH.test(path)) {
-    throw new ConfigurationError(
-      `invalid path ${JSON.stringify(path)} for the cookie "${name}": it must start with "/" and contain no control characters, spaces, ',' or ';'`,
-    )
-  }
-  if (domain !== undefined && (typeof domain !== 'string' || !DOMAIN.test(domain))) {
-    throw new ConfigurationError(
-      `invalid domain ${JSON.stringify(domain)} for the cookie "${name}": give a host name such as "example.com", or leave it out for a host-only cookie`,
-    )
-  }
-  if (maxAge !== undefined && (!Number.isSafeInteger(maxAge) || maxAge < 0)) {
-    throw new ConfigurationError(
-      `invalid maxAge ${String(maxAge)} for the cookie "${name}": use a whole, non-negative number of seconds`,
-    )
-  }
-  if (sameSite !== 'Lax' && sameSite !== 'Strict' && sameSite !== 'None') {
-    throw new ConfigurationError(
-      `invalid sameSite ${JSON.stringify(sameSite)} for the cookie "${name}": use 'Lax', 'Strict' or 'None'`,
-    )
-  }
-  if (sameSite === 'None' && secure !== true) {
-    throw new ConfigurationError(
-      `the cookie "${name}" is SameSite=None without Secure, which browsers reject: set secure: true (browsers accept Secure cookies on http://localhost)`,
-    )
-  }
-  const lowerName = name.toLowerCase()
-  if ((lowerName.startsWith('__secure-') || lowerName.startsWith('__host-')) && secure !== true) {
-    throw new ConfigurationError(
-      `the cookie "${name}" has a __Secure- or __Host- prefix, so browsers require secure: true`,
-    )
-  }
-  if (lowerName.startsWith('__host-') && (path !== '/' || domain !== undefined)) {
-    throw new ConfigurationError(
-      `the cookie "${name}" has a __Host- prefix, so browsers require path "/" and no domain`,
-    )
-  }
+  check(
+    typeof path === 'string' && PATH.test(path),
+    name,
+    'bad path; start with "/", no space, comma or semicolon',
+  )
+  check(
+    domain === undefined || (typeof domain === 'string' && DOMAIN.test(domain)),
+    name,
+    'bad domain; give a host name or none',
+  )
+  check(
+    maxAge === undefined || (Number.isSafeInteger(maxAge) && maxAge >= 0),
+    name,
+    'bad maxAge; give whole seconds >= 0',
+  )
+  check(['Lax', 'Strict', 'None'].includes(sameSite), name, 'bad sameSite; use Lax, Strict or None')
+  // Browsers reject these combinations (RFC 6265bis 4.1.3, 5.6.7).
+  check(
+    secure === true || (sameSite !== 'None' && !/^__(secure|host)-/i.test(name)),
+    name,
+    'SameSite=None or a __Secure-/__Host- name needs secure: true',
+  )
+  check(
+    !/^__host-/i.test(name) || (path === '/' && domain === undefined),
+    name,
+    '__Host- needs path "/" and no domain',
+  )
   let line = `${name}=${value}; Path=${path}`
   if (domain !== undefined) line += `; Domain=${domain}`
   if (maxAge !== undefined) line += `; Max-Age=${maxAge}`
@@ -204,34 +192,31 @@ export function writeChunkedCookie(
   value: string,
   attributes: CookieAttributes,
   existing: ReadonlyMap<string, string>,
-  maxChunks: number = DEFAULT_MAX_CHUNKS,
+  maxChunks = 4,
 ): string[] {
-  if (!Number.isSafeInteger(maxChunks) || maxChunks < 1) {
-    throw new ConfigurationError(
-      `invalid maxChunks ${String(maxChunks)} for the cookie "${name}": use a whole number >= 1`,
-    )
-  }
-  if (value.length <= COOKIE_CHUNK_SIZE) {
-    return [
-      serializeCookie(name, value, attributes),
-      ...existingChunks(name, existing).map(({ cookie }) => expireCookie(cookie, attributes)),
-    ]
-  }
-  const count = Math.ceil(value.length / COOKIE_CHUNK_SIZE)
+  check(
+    Number.isSafeInteger(maxChunks) && maxChunks >= 1,
+    name,
+    'bad maxChunks; give a whole number >= 1',
+  )
+  // 0: one unchunked cookie.
+  const count = value.length > COOKIE_CHUNK_SIZE ? Math.ceil(value.length / COOKIE_CHUNK_SIZE) : 0
   if (count > maxChunks) {
     throw new OidcHybridError(
       'COOKIE_TOO_LARGE',
-      `the cookie "${name}" needs ${count} chunks of ${COOKIE_CHUNK_SIZE} bytes, more than the ${maxChunks} allowed: store less in it (e.g. fewer claims or tokens, or a server-side session store)`,
-      { details: { cookie: name, length: value.length, chunks: count, maxChunks } },
+      `cookie "${name}" needs over ${maxChunks} chunks; store less in it`,
+      {
+        details: { cookie: name, length: value.length, chunks: count, maxChunks },
+      },
     )
   }
-  const lines: string[] = []
+  const lines = count ? [] : [serializeCookie(name, value, attributes)]
   for (let index = 0; index < count; index++) {
     const chunk = value.slice(index * COOKIE_CHUNK_SIZE, (index + 1) * COOKIE_CHUNK_SIZE)
     lines.push(serializeCookie(`${name}.${index}`, chunk, attributes))
   }
-  if (existing.has(name)) lines.push(expireCookie(name, attributes))
-  for (const { index, cookie } of existingChunks(name, existing)) {
+  if (count && existing.has(name)) lines.push(expireCookie(name, attributes))
+  for (const [index, cookie] of chunksOf(name, existing)) {
     if (index >= count) lines.push(expireCookie(cookie, attributes))
   }
   return lines
@@ -269,23 +254,17 @@ export function clearChunkedCookie(
   attributes: CookieAttributes,
   existing: ReadonlyMap<string, string>,
 ): string[] {
-  return [
-    expireCookie(name, attributes),
-    ...existingChunks(name, existing).map(({ cookie }) => expireCookie(cookie, attributes)),
-  ]
+  return [name, ...chunksOf(name, existing).map(([, cookie]) => cookie)].map((cookie) =>
+    expireCookie(cookie, attributes),
+  )
 }
 
-/** The `name.N` cookies in `cookies`, by index, gaps included. */
-function existingChunks(
-  name: string,
-  cookies: ReadonlyMap<string, string>,
-): { index: number; cookie: string }[] {
-  const prefix = `${name}.`
-  const chunks: { index: number; cookie: string }[] = []
+/** The `name.N` cookies in `cookies` as `[N, cookie name]`, by N, gaps included. */
+function chunksOf(name: string, cookies: ReadonlyMap<string, string>): [number, string][] {
+  const chunks: [number, string][] = []
   for (const cookie of cookies.keys()) {
-    if (cookie.startsWith(prefix) && CHUNK_INDEX.test(cookie.slice(prefix.length))) {
-      chunks.push({ index: Number(cookie.slice(prefix.length)), cookie })
-    }
+    const index = cookie.slice(name.length + 1)
+    if (cookie.startsWith(`${name}.`) && CHUNK_INDEX.test(index)) chunks.push([+index, cookie])
   }
-  return chunks.sort((a, b) => a.index - b.index)
+  return chunks.sort((a, b) => a[0] - b[0])
 }

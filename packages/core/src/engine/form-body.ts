@@ -14,17 +14,16 @@ import { OidcHybridError } from '../errors.js'
 export function encodeParsedForm(body: unknown, advice: string): string {
   if (typeof body === 'string') return body
   const params = new URLSearchParams()
-  if (typeof body === 'object' && body !== null) {
-    for (const [name, value] of Object.entries(body)) {
-      for (const item of Array.isArray(value) ? value : [value]) {
-        if (typeof item !== 'string') {
-          throw new OidcHybridError(
-            'CALLBACK_CONTENT_TYPE_INVALID',
-            `the callback body was parsed into nested values by a body parser; ${advice}`,
-          )
-        }
-        params.append(name, item)
+  // `?? {}`: nothing parsed is an empty form; numbers and booleans have no entries.
+  for (const [name, value] of Object.entries(body ?? {})) {
+    for (const item of [value].flat()) {
+      if (typeof item !== 'string') {
+        throw new OidcHybridError(
+          'CALLBACK_CONTENT_TYPE_INVALID',
+          `callback body has nested values; ${advice}`,
+        )
       }
+      params.append(name, item)
     }
   }
   return params.toString()

@@ -59,10 +59,6 @@ export interface AuthorizationRequest {
   transaction: Transaction
 }
 
-// Parameters with an option of their own. Set through `extra`, `max_age`, `organization` or
-// `audience` would bypass the transaction, and with it the `auth_time` and organization checks.
-const OPTION_PARAMETERS =
-  /^(response_(type|mode)|scope|audience|organization|invitation|max_age|prompt|login_hint|acr_values|ui_locales)$/
 // Sent in this order after the required ones; each comes from the option of the camelCase name.
 const OPTIONAL_PARAMETERS = [
   'audience',
@@ -73,7 +69,12 @@ const OPTIONAL_PARAMETERS = [
   'login_hint',
   'acr_values',
   'ui_locales',
-] as const
+]
+// Parameters with an option of their own. Set through `extra`, `max_age`, `organization` or
+// `audience` would bypass the transaction, and with it the `auth_time` and organization checks.
+const OPTION_PARAMETERS = new RegExp(
+  `^(response_type|response_mode|scope|${OPTIONAL_PARAMETERS.join('|')})$`,
+)
 
 /**
  * Returns the canonical spelling of a hybrid `response_type`, whatever the order of its words.
@@ -91,7 +92,7 @@ export function normalizeResponseType(value: string): HybridResponseType {
   const canonical = sortedWords(value)
   if (!/^code (id_token( token)?|token)$/.test(canonical)) {
     throw new ConfigurationError(
-      "response_type is not a Hybrid Flow response type: use 'code id_token' or 'code token'",
+      "not a Hybrid Flow response type: use 'code id_token' or 'code token'",
       { details: { responseType: typeof value === 'string' ? value : typeof value } },
     )
   }
@@ -160,21 +161,21 @@ export async function buildAuthorizationRequest(
   }
   const { audience, organization } = optional
   const returnTo = optionalString('returnTo', options)
-  const parameters: [string, string | undefined][] = [
-    ['response_type', responseType],
-    ['response_mode', responseMode],
-    ['client_id', client.client_id],
-    ['redirect_uri', client.redirect_uri],
-    ['scope', scope],
-    ['state', random.state],
-    ['nonce', random.nonce],
-    ['code_challenge', encode(await crypto.digest('SHA-256', utf8(random.codeVerifier)))],
-    ['code_challenge_method', 'S256'],
-    ...Object.entries(optional),
+  const parameters: Record<string, string | undefined> = {
+    response_type: responseType,
+    response_mode: responseMode,
+    client_id: client.client_id,
+    redirect_uri: client.redirect_uri,
+    scope,
+    state: random.state,
+    nonce: random.nonce,
+    code_challenge: encode(await crypto.digest('SHA-256', utf8(random.codeVerifier))),
+    code_challenge_method: 'S256',
+    ...optional,
     ...extra,
-  ]
+  }
   // set(), not append(): the endpoint's own query parameters stay, none is sent twice.
-  for (const [name, value] of parameters) {
+  for (const [name, value] of Object.entries(parameters)) {
     if (value !== undefined) url.searchParams.set(name, value)
   }
 
@@ -210,11 +211,10 @@ function normalizeScope(value: string): string {
   return [...new Set(['openid', ...words])].join(' ')
 }
 
-function checkExtra(extra: Record<string, string> | undefined): [string, string][] {
-  if (extra === undefined) return []
+function checkExtra(extra: Record<string, string> | undefined): Record<string, string> {
+  if (extra === undefined) return {}
   if (!isRecord(extra)) throw new ConfigurationError('extra must be an object of strings')
-  const entries = Object.entries(extra)
-  for (const [name, value] of entries) {
+  for (const [name, value] of Object.entries(extra)) {
     const instead = OPTION_PARAMETERS.test(name)
       ? `the ${camelCase(name)} option`
       : name === 'state' || name === 'nonce'
@@ -233,7 +233,7 @@ function checkExtra(extra: Record<string, string> | undefined): [string, string]
       })
     }
   }
-  return entries
+  return extra
 }
 
 function checkRandom(random: AuthorizationRandom): void {
@@ -268,22 +268,23 @@ function checkProviderSupport(
   responseMode: ResponseMode,
 ): void {
   const types = provider.response_types_supported
-  const modes = provider.response_modes_supported
-  const methods = provider.code_challenge_methods_supported
-  let missing: string | undefined
-  if (Array.isArray(types) && !types.some((listed) => sortedWords(listed) === responseType)) {
-    // Auth0: allow the Implicit and Authorization Code grants of the application.
-    missing = `response_types_supported lacks '${responseType}': enable the Hybrid Flow there`
-  } else if (Array.isArray(modes) && !modes.includes(responseMode)) {
-    missing = `response_modes_supported lacks '${responseMode}': enable it there`
-  } else if (Array.isArray(methods) && !methods.includes('S256')) {
-    // RFC 9700 2.1.1: plain is never used.
-    missing = 'code_challenge_methods_supported lacks S256: enable PKCE with S256 there'
-  }
-  if (missing !== undefined) {
-    throw new ConfigurationError(`provider ${missing}`, {
-      details: { types, modes, methods },
-    })
+  // Auth0: the Hybrid Flow needs the Implicit and Authorization Code grants of the application;
+  // RFC 9700 2.1.1: PKCE plain is never used.
+  const lists: [string, unknown, string][] = [
+    [
+      'response_types_supported',
+      Array.isArray(types) ? types.map(sortedWords) : types,
+      responseType,
+    ],
+    ['response_modes_supported', provider.response_modes_supported, responseMode],
+    ['code_challenge_methods_supported', provider.code_challenge_methods_supported, 'S256'],
+  ]
+  for (const [name, list, wanted] of lists) {
+    if (Array.isArray(list) && !list.includes(wanted)) {
+      throw new ConfigurationError(`provider ${name} lacks ${wanted}: enable it there`, {
+        details: { [name]: list },
+      })
+    }
   }
 }
 

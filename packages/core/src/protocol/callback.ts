@@ -3,7 +3,7 @@
  * that may only carry an early error), then checking `state`, `iss`, `error` and the parameters
  * the response type calls for. The ID token itself is verified by `id-token.ts`.
  */
-import { AuthorizationResponseError, OidcHybridError } from '../errors.js'
+import { AuthorizationResponseError, type ErrorCode, OidcHybridError } from '../errors.js'
 import { utf8 } from '../lib/base64url.js'
 import { isRecord, timingSafeEqual } from '../lib/compare.js'
 import type { CallbackResponse, ProviderMetadata, Transaction } from './types.js'
@@ -27,18 +27,11 @@ export const MAX_CALLBACK_BODY_BYTES = 64 * 1024
 const FORM_MEDIA_TYPE = 'application/x-www-form-urlencoded'
 
 // Parameters that only a successful hybrid response carries: never acceptable in a query.
-const HYBRID_RESULT_PARAMETERS = ['code', 'id_token', 'access_token', 'token_type', 'expires_in']
+const HYBRID_RESULT_PARAMETER = /^(code|(id|access)_token|token_type|expires_in)$/
 // Every parameter an authorization response can carry (OIDC Core 3.3.2.5-6, RFC 9207, Session
 // Management).
-const RESPONSE_PARAMETERS = [
-  ...HYBRID_RESULT_PARAMETERS,
-  'state',
-  'iss',
-  'error',
-  'error_description',
-  'error_uri',
-  'session_state',
-]
+const RESPONSE_PARAMETER =
+  /^(code|(id|access)_token|token_type|expires_in|state|iss|error(_description|_uri)?|session_state)$/
 
 /**
  * Reads the authorization response from the callback request. A successful hybrid response is
@@ -72,10 +65,10 @@ export function parseCallbackRequest(request: CallbackRequest): CallbackParamete
       typeof contentType !== 'string' ||
       contentType.split(';')[0]!.trim().toLowerCase() !== FORM_MEDIA_TYPE
     ) {
-      throw new OidcHybridError(
+      throw refused(
         'CALLBACK_CONTENT_TYPE_INVALID',
         `callback POST must be ${FORM_MEDIA_TYPE}; pass the raw body`,
-        { details: { contentType: String(contentType).slice(0, 64) } },
+        { contentType: String(contentType).slice(0, 64) },
       )
     }
     const body = typeof request.body === 'string' ? request.body : ''
@@ -84,19 +77,18 @@ export function parseCallbackRequest(request: CallbackRequest): CallbackParamete
       body.length * 3 > MAX_CALLBACK_BODY_BYTES &&
       (body.length > MAX_CALLBACK_BODY_BYTES || utf8(body).length > MAX_CALLBACK_BODY_BYTES)
     ) {
-      throw new OidcHybridError('BODY_TOO_LARGE', 'callback body is over 64 KiB; refused')
+      throw refused('BODY_TOO_LARGE', 'callback body is over 64 KiB; refused')
     }
     // An attacker who controls the query could inject values next to the genuine body.
     if (query !== '') {
-      const inQuery = new URLSearchParams(query)
-      const parameters = RESPONSE_PARAMETERS.filter((name) =>
-        inQuery.getAll(name).some((value) => value !== ''),
-      )
+      const parameters = [...new URLSearchParams(query)]
+        .filter(([name, value]) => value !== '' && RESPONSE_PARAMETER.test(name))
+        .map(([name]) => name)
       if (parameters.length > 0) {
-        throw new OidcHybridError(
+        throw refused(
           'CALLBACK_PARAMETERS_IN_QUERY',
           'response parameters in the callback query; refused',
-          { details: { parameters } },
+          { parameters },
         )
       }
     }
@@ -105,16 +97,16 @@ export function parseCallbackRequest(request: CallbackRequest): CallbackParamete
 
   if (verb === 'GET') {
     const params = collect(query)
-    const parameters = HYBRID_RESULT_PARAMETERS.filter((name) => Object.hasOwn(params, name))
+    const parameters = Object.keys(params).filter((name) => HYBRID_RESULT_PARAMETER.test(name))
     if (parameters.length > 0) {
-      throw new OidcHybridError(
+      throw refused(
         'CALLBACK_PARAMETERS_IN_QUERY',
         'response arrived in a query; use response_mode=form_post',
-        { details: { parameters } },
+        { parameters },
       )
     }
     if (!Object.hasOwn(params, 'error')) {
-      throw new OidcHybridError(
+      throw refused(
         'CALLBACK_PARAMETER_MISSING',
         'GET callback without a response; use response_mode=form_post',
       )
@@ -122,10 +114,10 @@ export function parseCallbackRequest(request: CallbackRequest): CallbackParamete
     return params
   }
 
-  throw new OidcHybridError(
+  throw refused(
     'CALLBACK_METHOD_NOT_ALLOWED',
     'callback accepts POST (form_post) and GET (errors) only',
-    { details: { method: truncate(method) } },
+    { method: truncate(method) },
   )
 }
 
@@ -142,8 +134,9 @@ export function parseCallbackRequest(request: CallbackRequest): CallbackParamete
 export function stateOf(params: CallbackParameters): string {
   const state = stateIn(params)
   if (state.length > 512 || !/^[\w.~-]+$/.test(state)) {
-    throw new OidcHybridError('CALLBACK_PARAMETER_INVALID', 'malformed state; start a new login', {
-      details: { parameter: 'state', length: state.length },
+    throw refused('CALLBACK_PARAMETER_INVALID', 'malformed state; start a new login', {
+      parameter: 'state',
+      length: state.length,
     })
   }
   return state
@@ -168,7 +161,7 @@ export function validateCallbackParameters(
 ): CallbackResponse {
   const state = stateIn(params)
   if (!timingSafeEqual(state, transaction.state)) {
-    throw new OidcHybridError('STATE_MISMATCH', "state is not this login's; start a new login")
+    throw refused('STATE_MISMATCH', "state is not this login's; start a new login")
   }
 
   const { responseType, issuer } = transaction
@@ -179,11 +172,10 @@ export function validateCallbackParameters(
 
   const iss = read(params, 'iss')
   if (iss !== undefined && iss !== issuer) {
-    throw new OidcHybridError(
-      'ISSUER_MISMATCH',
-      "response iss is not this login's issuer (mix-up?)",
-      { details: { expected: issuer, received: truncate(iss) } },
-    )
+    throw refused('ISSUER_MISMATCH', "response iss is not this login's issuer (mix-up?)", {
+      expected: issuer,
+      received: truncate(iss),
+    })
   }
   // Without `iss`, only a front-channel ID token (whose `iss` claim is checked next) can tell
   // which provider answered.
@@ -192,7 +184,7 @@ export function validateCallbackParameters(
     idToken === undefined &&
     provider.authorization_response_iss_parameter_supported === true
   ) {
-    throw new OidcHybridError('ISSUER_MISSING', 'response lacks the iss its provider promises')
+    throw refused('ISSUER_MISSING', 'response lacks the iss its provider promises')
   }
 
   const error = read(params, 'error')
@@ -225,6 +217,15 @@ export function validateCallbackParameters(
   return response
 }
 
+/** A refused authorization response; `details` carry the (shortened) received values. */
+function refused(
+  code: ErrorCode,
+  message: string,
+  details?: Record<string, unknown>,
+): OidcHybridError {
+  return new OidcHybridError(code, message, { details })
+}
+
 /** Own, non-empty string parameters only: inherited names such as `constructor` never count. */
 function read(params: CallbackParameters, name: string): string | undefined {
   const value = isRecord(params) && Object.hasOwn(params, name) ? params[name] : undefined
@@ -234,7 +235,7 @@ function read(params: CallbackParameters, name: string): string | undefined {
 function stateIn(params: CallbackParameters): string {
   const state = read(params, 'state')
   if (state === undefined) {
-    throw new OidcHybridError('STATE_MISSING', 'response has no state; start a new login')
+    throw refused('STATE_MISSING', 'response has no state; start a new login')
   }
   return state
 }
@@ -242,19 +243,17 @@ function stateIn(params: CallbackParameters): string {
 function required(params: CallbackParameters, name: string, responseType: string): string {
   const value = read(params, name)
   if (value === undefined) {
-    throw new OidcHybridError(
+    throw refused(
       'CALLBACK_PARAMETER_MISSING',
       `response lacks ${name}, required by response_type ${responseType}`,
-      { details: { parameter: name } },
+      { parameter: name },
     )
   }
   return value
 }
 
 function invalid(parameter: string, rule: string): OidcHybridError {
-  return new OidcHybridError('CALLBACK_PARAMETER_INVALID', `response ${parameter} ${rule}`, {
-    details: { parameter },
-  })
+  return refused('CALLBACK_PARAMETER_INVALID', `response ${parameter} ${rule}`, { parameter })
 }
 
 /**
@@ -279,11 +278,9 @@ function collect(text: string): CallbackParameters {
       const value = decode(text.slice(split + 1, end), plain)
       // Checked before empty values are dropped: `state=&state=X` is a repeated parameter too.
       if (Object.hasOwn(params, name)) {
-        throw new OidcHybridError(
-          'CALLBACK_PARAMETER_DUPLICATED',
-          'repeated callback parameter; refused',
-          { details: { parameter: truncate(name) } },
-        )
+        throw refused('CALLBACK_PARAMETER_DUPLICATED', 'repeated callback parameter; refused', {
+          parameter: truncate(name),
+        })
       }
       // An own data property, also for `__proto__`, so that no name can reach the prototype.
       Object.defineProperty(params, name, {

@@ -79,6 +79,30 @@ export interface Harness {
   close(): Promise<void>
 }
 
+/**
+ * RFC 7523 private_key_jwt (ES256) as an oauth4webapi `ClientAuth`: what an app passes as
+ * `clientAuth: PrivateKeyJwt(key)`, written out because this package does not depend on oauth4webapi.
+ */
+function privateKeyJwt(key: CryptoKey, kid: string): NonNullable<KoaAuthConfig['clientAuth']> {
+  const encode = (data: string | ArrayBuffer) =>
+    Buffer.from(typeof data === 'string' ? data : new Uint8Array(data)).toString('base64url')
+  return async (server, client, body) => {
+    const now = Math.floor(Date.now() / 1000)
+    const claims = { iss: client.client_id, sub: client.client_id, aud: server.issuer }
+    const input = `${encode(JSON.stringify({ alg: 'ES256', kid }))}.${encode(
+      JSON.stringify({ ...claims, jti: crypto.randomUUID(), iat: now, exp: now + 60 }),
+    )}`
+    const signature = await crypto.subtle.sign(
+      { name: 'ECDSA', hash: 'SHA-256' },
+      key,
+      new TextEncoder().encode(input),
+    )
+    body.set('client_id', client.client_id)
+    body.set('client_assertion_type', 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer')
+    body.set('client_assertion', `${input}.${encode(signature)}`)
+  }
+}
+
 export async function createHarness(options: HarnessOptions = {}): Promise<Harness> {
   const appServer = createServer()
   const apiServer = createServer()
@@ -158,7 +182,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     clientID: 'koa-app',
     clientSecret: clientAuth === 'private_key_jwt' ? undefined : clientSecret,
     clientAuthMethod: clientAuth,
-    clientAssertionSigningKey: keys ? { key: keys.privateKey, kid: 'k1' } : undefined,
+    clientAuth: keys && privateKeyJwt(keys.privateKey, 'k1'),
     secret: SECRET,
     authorizationParams: {
       response_type: options.responseType ?? 'code id_token',

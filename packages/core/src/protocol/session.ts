@@ -6,7 +6,7 @@
 import { type ErrorCode, OidcHybridError } from '../errors.js'
 import { timingSafeEqual } from '../lib/compare.js'
 import { type IdTokenVerification, verifyIdToken } from './id-token.js'
-import { parseTokenEndpointResponse, type TokenEndpointResponse } from './token-response.js'
+import { parseTokenEndpointResponse } from './token-response.js'
 import type {
   HttpResponseData,
   IdTokenClaims,
@@ -51,20 +51,21 @@ export async function processAuthorizationCodeResponse(
   if (frontChannelClaims !== undefined) sameIdentity(frontChannelClaims, claims, false)
   return {
     kind: 'session',
-    session: withTokens(
-      {
-        issuer: claims.iss,
-        sub: claims.sub,
-        audience: transaction.audience,
-        organization: transaction.organization,
-        createdAt: context.now,
-      },
-      tokens,
+    session: {
+      issuer: claims.iss,
+      sub: claims.sub,
       claims,
       idToken,
-      tokens.scope ?? transaction.scope,
-      context.now,
-    ),
+      accessToken: tokens.access_token,
+      tokenType: 'Bearer',
+      expiresAt: tokens.expires_in === undefined ? undefined : context.now + tokens.expires_in,
+      scope: tokens.scope ?? transaction.scope,
+      refreshToken: tokens.refresh_token,
+      audience: transaction.audience,
+      organization: transaction.organization,
+      createdAt: context.now,
+      updatedAt: context.now,
+    },
   }
 }
 
@@ -100,40 +101,18 @@ export async function processRefreshResponse(
   }
   return {
     kind: 'session',
-    // RFC 6749 5.1: `scope` may be omitted when it equals the requested one.
-    session: withTokens(
-      session,
-      tokens,
+    session: {
+      ...session,
       claims,
       idToken,
-      tokens.scope ?? requestedScope ?? session.scope,
-      context.now,
-    ),
-  }
-}
-
-/**
- * The session with a token response applied: the token-endpoint access token (never the
- * front-channel one, Core 3.3.3.8), and a returned refresh token replacing the old one.
- */
-function withTokens(
-  session: Omit<Session, 'claims' | 'idToken' | 'accessToken' | 'tokenType' | 'updatedAt'>,
-  tokens: TokenEndpointResponse,
-  claims: IdTokenClaims,
-  idToken: string,
-  scope: string | undefined,
-  now: number,
-): Session {
-  return {
-    ...session,
-    claims,
-    idToken,
-    accessToken: tokens.access_token,
-    tokenType: 'Bearer',
-    expiresAt: tokens.expires_in === undefined ? undefined : now + tokens.expires_in,
-    scope,
-    refreshToken: tokens.refresh_token ?? session.refreshToken,
-    updatedAt: now,
+      accessToken: tokens.access_token,
+      tokenType: 'Bearer',
+      expiresAt: tokens.expires_in === undefined ? undefined : context.now + tokens.expires_in,
+      // RFC 6749 5.1: `scope` may be omitted when it equals the requested one.
+      scope: tokens.scope ?? requestedScope ?? session.scope,
+      refreshToken: tokens.refresh_token ?? session.refreshToken,
+      updatedAt: context.now,
+    },
   }
 }
 

@@ -4,6 +4,7 @@
  * keys are cached per JWK object, as WebCryptoProvider caches its CryptoKeys, so a warm JWKS
  * costs no re-parse.
  */
+import { Buffer } from 'node:buffer'
 import {
   constants,
   createCipheriv,
@@ -310,6 +311,36 @@ export class NodeCryptoProvider implements CryptoProvider {
     opened.set(head, 0)
     opened.set(tail, head.length)
     return opened
+  }
+
+  /**
+   * Strict base64url decoding with Buffer's native decoder. Buffer is lenient (it accepts the
+   * standard alphabet, padding, stray characters and non-zero trailing bits), so a value counts
+   * only when it re-encodes to itself: exactly the canonical, unpadded strings the core accepts.
+   * The result is the Buffer itself (a Uint8Array; the core only reads it), not a copy.
+   *
+   * @see [RFC 4648 5](https://www.rfc-editor.org/rfc/rfc4648#section-5)
+   */
+  decodeBase64url(text: string): Uint8Array | undefined {
+    const bytes = Buffer.from(text, 'base64url')
+    return bytes.toString('base64url') === text ? bytes : undefined
+  }
+
+  /**
+   * Unpadded base64url encoding with Buffer's native encoder.
+   *
+   * @see [RFC 4648 5](https://www.rfc-editor.org/rfc/rfc4648#section-5)
+   */
+  encodeBase64url(bytes: Uint8Array): string {
+    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64url')
+  }
+
+  /**
+   * UTF-8 encoding with Buffer (lone surrogates become U+FFFD, as with `TextEncoder`); the
+   * Buffer itself, which the core only reads.
+   */
+  encodeUtf8(text: string): Uint8Array {
+    return Buffer.from(text, 'utf8')
   }
 
   /** Cryptographically secure random bytes (the OpenSSL CSPRNG behind `crypto.randomBytes`). */

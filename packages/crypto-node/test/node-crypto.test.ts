@@ -19,6 +19,8 @@ import {
 } from '@oidc-hybrid/core'
 import { CompactSign, exportJWK, generateKeyPair, SignJWT } from 'jose'
 import { beforeAll, describe, expect, it } from 'vitest'
+// The core's portable codec, which the fast paths must match exactly (not part of its API).
+import * as portable from '../../core/src/lib/base64url.js'
 import { NodeCryptoProvider } from '../src/index.js'
 
 const node = new NodeCryptoProvider()
@@ -458,6 +460,78 @@ describe('digest, deriveKey, encrypt and decrypt match WebCrypto on random input
       node.randomBytes(8),
     ]
     for (const result of results) expect(Object.getPrototypeOf(result)).toBe(Uint8Array.prototype)
+  })
+})
+
+describe('native base64url and UTF-8 fast paths give exactly what the core computes without them', () => {
+  const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
+  // Characters Buffer's decoder would accept or skip, but strict base64url refuses.
+  const TROUBLE = '+/= \n.%\u00e9\u00ff\u0100\u0131'
+  const pick = (chars: string) => chars[Math.floor(Math.random() * chars.length)]!
+
+  it('decodes RFC 4648 vectors and refuses every non-canonical spelling the core refuses', () => {
+    expect(new Uint8Array(node.decodeBase64url('Zm9vYmE')!)).toEqual(text('fooba'))
+    expect(node.decodeBase64url('')).toHaveLength(0)
+    for (const bad of [
+      'Zg==',
+      'Zm+v',
+      'Zm/v',
+      'Zm9v Yg',
+      'Zh',
+      'Zm9',
+      'Z',
+      'Zm9\u0131',
+      'Zm9\u00e9',
+    ]) {
+      expect(portable.decode(bad)).toBeUndefined()
+      expect(node.decodeBase64url(bad)).toBeUndefined()
+    }
+  })
+
+  it('agrees with the portable decoder on random near-base64url strings', () => {
+    for (let round = 0; round < 20_000; round++) {
+      let value = ''
+      const length = Math.floor(Math.random() * 14)
+      for (let i = 0; i < length; i++) value += pick(Math.random() < 0.9 ? BASE64URL : TROUBLE)
+      const expected = portable.decode(value)
+      const actual = node.decodeBase64url(value)
+      if (expected === undefined) expect(actual, JSON.stringify(value)).toBeUndefined()
+      else expect(actual && new Uint8Array(actual), JSON.stringify(value)).toEqual(expected)
+    }
+  })
+
+  it('encodes random bytes as the portable encoder does, and decodes them back', () => {
+    for (let round = 0; round < 500; round++) {
+      const bytes = randomInput(70)
+      const encoded = node.encodeBase64url(bytes)
+      expect(encoded).toBe(portable.encode(bytes))
+      expect(new Uint8Array(node.decodeBase64url(encoded)!)).toEqual(bytes)
+      // A view into a larger buffer encodes only its own bytes.
+      expect(node.encodeBase64url(bytes.subarray(1))).toBe(portable.encode(bytes.subarray(1)))
+    }
+  })
+
+  it('encodes UTF-8 as TextEncoder does, lone surrogates included', () => {
+    for (const value of ['', 'ascii', 'Zoë 🐙', '\ud800', 'a\udc00b', '\udbff\udfff']) {
+      expect(new Uint8Array(node.encodeUtf8(value))).toEqual(new TextEncoder().encode(value))
+    }
+  })
+
+  it('the core takes them: an unseal decodes and encodes natively', async () => {
+    const calls = { decode: 0, utf8: 0 }
+    const counting = new (class extends NodeCryptoProvider {
+      override decodeBase64url(value: string) {
+        calls.decode++
+        return super.decodeBase64url(value)
+      }
+      override encodeUtf8(value: string) {
+        calls.utf8++
+        return super.encodeUtf8(value)
+      }
+    })()
+    const sealer = await CookieSealer.create(SECRET, counting)
+    await sealer.unseal('session', VECTOR)
+    expect(calls).toEqual({ decode: 2, utf8: 1 })
   })
 })
 

@@ -169,7 +169,10 @@ export async function buildAuthorizationRequest(
     scope,
     state: random.state,
     nonce: random.nonce,
-    code_challenge: encode(await crypto.digest('SHA-256', utf8(random.codeVerifier))),
+    code_challenge: encode(
+      await crypto.digest('SHA-256', utf8(random.codeVerifier, crypto)),
+      crypto,
+    ),
     code_challenge_method: 'S256',
     ...optional,
     ...extra,

@@ -117,7 +117,7 @@ export function parseCallbackRequest(request: CallbackRequest): CallbackParamete
   throw refused(
     'CALLBACK_METHOD_NOT_ALLOWED',
     'callback accepts POST (form_post) and GET (errors) only',
-    { method: truncate(method) },
+    { method: method.slice(0, 64) },
   )
 }
 
@@ -174,7 +174,7 @@ export function validateCallbackParameters(
   if (iss !== undefined && iss !== issuer) {
     throw refused('ISSUER_MISMATCH', "response iss is not this login's issuer (mix-up?)", {
       expected: issuer,
-      received: truncate(iss),
+      received: iss.slice(0, 64),
     })
   }
   // Without `iss`, only a front-channel ID token (whose `iss` claim is checked next) can tell
@@ -217,7 +217,10 @@ export function validateCallbackParameters(
   return response
 }
 
-/** A refused authorization response; `details` carry the (shortened) received values. */
+/**
+ * A refused authorization response; `details` carry received values cut to 64 characters (they
+ * are attacker-controlled).
+ */
 function refused(
   code: ErrorCode,
   message: string,
@@ -279,7 +282,7 @@ function collect(text: string): CallbackParameters {
       // Checked before empty values are dropped: `state=&state=X` is a repeated parameter too.
       if (Object.hasOwn(params, name)) {
         throw refused('CALLBACK_PARAMETER_DUPLICATED', 'repeated callback parameter; refused', {
-          parameter: truncate(name),
+          parameter: name.slice(0, 64),
         })
       }
       // An own data property, also for `__proto__`, so that no name can reach the prototype.
@@ -321,9 +324,4 @@ function queryOf(url: unknown): string {
   const beforeHash = typeof url === 'string' ? url.split('#')[0]! : ''
   const start = beforeHash.indexOf('?')
   return start === -1 ? '' : beforeHash.slice(start + 1)
-}
-
-/** Received values go into details shortened: they are attacker-controlled. */
-function truncate(value: string): string {
-  return value.length > 64 ? `${value.slice(0, 64)}…` : value
 }

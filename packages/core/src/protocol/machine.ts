@@ -112,10 +112,7 @@ const TABLE: Table = {
         ],
       }
     },
-    LogoutRequested: async (_context, _state, event) => ({
-      state: { kind: 'LoggedOut' },
-      effects: [{ type: 'ClearSession' }, { type: 'Redirect', url: event.returnTo }],
-    }),
+    LogoutRequested: async (_context, _state, event) => loggedOut(event.returnTo),
   },
   LoginStarted: {
     CallbackReceived: async (context, state, event) => {
@@ -152,14 +149,7 @@ const TABLE: Table = {
         return failed(error)
       }
       if (result.kind === 'need-keys') return awaitKeys(context, state, event, result.kid)
-      const { session } = result
-      return {
-        state: { kind: 'Authenticated', session },
-        effects: [
-          { type: 'SetSession', session },
-          { type: 'Redirect', url: transaction.returnTo ?? '/' },
-        ],
-      }
+      return authenticated(result.session, { type: 'Redirect', url: transaction.returnTo ?? '/' })
     },
   },
   Authenticated: {
@@ -189,10 +179,7 @@ const TABLE: Table = {
         // The local session ends even when the provider logout cannot be built.
         return failed(error, [{ type: 'ClearSession' }], true)
       }
-      return {
-        state: { kind: 'LoggedOut' },
-        effects: [{ type: 'ClearSession' }, { type: 'Redirect', url: url?.href ?? event.returnTo }],
-      }
+      return loggedOut(url?.href ?? event.returnTo)
     },
   },
   Refreshing: {
@@ -204,11 +191,7 @@ const TABLE: Table = {
         return failed(error)
       }
       if (result.kind === 'need-keys') return awaitKeys(context, state, event, result.kid)
-      const { session } = result
-      return {
-        state: { kind: 'Authenticated', session },
-        effects: [{ type: 'SetSession', session }],
-      }
+      return authenticated(result.session)
     },
   },
   AwaitingKeys: {
@@ -247,6 +230,20 @@ export function transitions(): Array<{ state: State['kind']; event: Event['type'
       event: event as Event['type'],
     })),
   )
+}
+
+function authenticated(session: Session, ...then: Effect[]): Transition {
+  return {
+    state: { kind: 'Authenticated', session },
+    effects: [{ type: 'SetSession', session }, ...then],
+  }
+}
+
+function loggedOut(url: string): Transition {
+  return {
+    state: { kind: 'LoggedOut' },
+    effects: [{ type: 'ClearSession' }, { type: 'Redirect', url }],
+  }
 }
 
 function awaitKeys(

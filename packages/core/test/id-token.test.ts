@@ -395,6 +395,18 @@ describe('verifyIdToken: claims (OIDC Core 3.1.3.7, 3.3.2.12)', () => {
     await rejects({ auth_time: String(NOW) }, 'ID_TOKEN_MALFORMED')
   })
 
+  it('rejects claims of the wrong JSON type (acr as a number)', async () => {
+    await rejects({ acr: 1 }, 'ID_TOKEN_MALFORMED')
+  })
+
+  it('rejects claims of the wrong JSON type (amr as a string, not an array)', async () => {
+    await rejects({ amr: 'pwd' }, 'ID_TOKEN_MALFORMED')
+  })
+
+  it('accepts amr as an array of strings', async () => {
+    await accepts({ amr: ['pwd', 'mfa'], acr: 'urn:mace:incommon:iap:silver' })
+  })
+
   it('rp-nonce-invalid: rejects nonce with "1" appended', async () => {
     await rejects({ nonce: `${NONCE}1` }, 'NONCE_MISMATCH')
   })

@@ -288,6 +288,23 @@ describe('AES-256-GCM', () => {
   })
 })
 
+describe('AES-256-GCM misuse throws (only a failed tag is undefined)', () => {
+  const crypto = new WebCryptoProvider()
+  const iv = new Uint8Array(12)
+
+  it('encrypt with an empty IV rejects', async () => {
+    await expect(
+      crypto.encrypt(new Uint8Array(32), new Uint8Array(0), new Uint8Array(1), iv),
+    ).rejects.toThrow()
+  })
+
+  it('decrypt with a key that is not an AES key rejects', async () => {
+    await expect(
+      crypto.decrypt(new Uint8Array(7), iv, new Uint8Array(16), new Uint8Array()),
+    ).rejects.toThrow()
+  })
+})
+
 describe('digest, deriveKey, randomBytes', () => {
   const crypto = new WebCryptoProvider()
   const abc = new TextEncoder().encode('abc')

@@ -58,82 +58,6 @@ const isStrings = (value: unknown) =>
   Array.isArray(value) && value.every((item) => typeof item === 'string')
 
 /**
- * The allow-list: the client's algorithms (default: every asymmetric one, plus HS* when a client
- * secret is configured for them), narrowed to the provider's `id_token_signing_alg_values_supported`.
- * A listed HS* still fails without `client_secret_for_hs`, because the JWS check then has no secret.
- */
-function acceptedAlgorithms({ client, provider }: Pick<ProtocolContext, 'provider' | 'client'>) {
-  const requested =
-    client.id_token_signed_response_algs ??
-    (client.client_secret_for_hs
-      ? [...DEFAULT_ID_TOKEN_ALGS, ...SYMMETRIC_ALGS]
-      : DEFAULT_ID_TOKEN_ALGS)
-  const supported = provider.id_token_signing_alg_values_supported
-  return Array.isArray(supported) ? requested.filter((alg) => supported.includes(alg)) : requested
-}
-
-function checkAudience(claims: Record<string, unknown>, context: Pick<ProtocolContext, 'client'>) {
-  const { client_id, trusted_audiences = [] } = context.client
-  const { aud, azp } = claims
-  const audiences = typeof aud === 'string' ? [aud] : isStrings(aud) ? (aud as string[]) : []
-  const untrusted = audiences.filter((v) => v !== client_id && !trusted_audiences.includes(v))
-  if (!audiences.includes(client_id) || untrusted.length) {
-    throw failure(
-      'ID_TOKEN_AUDIENCE_MISMATCH',
-      'aud is not this client or has untrusted audiences',
-      { expected: client_id, untrusted },
-    )
-  }
-  if (azp === undefined ? audiences.length > 1 : azp !== client_id) {
-    throw failure('ID_TOKEN_AZP_MISMATCH', 'azp is missing or not client_id', {
-      expected: client_id,
-    })
-  }
-}
-
-function checkTimes(
-  { exp, iat, nbf }: Record<string, unknown>,
-  { now, clockTolerance }: Pick<ProtocolContext, 'now' | 'clockTolerance'>,
-): void {
-  const details = { exp, iat, nbf, now, clockTolerance }
-  if (!isNumber(exp)) throw failure('ID_TOKEN_MALFORMED', 'has no numeric exp')
-  if (now >= exp + clockTolerance) {
-    throw failure('ID_TOKEN_EXPIRED', 'has expired; log in again or check the clock', details)
-  }
-  if (!isNumber(iat) || iat > now + clockTolerance) {
-    throw failure(
-      'ID_TOKEN_IAT_INVALID',
-      'iat is missing or in the future; check the clock',
-      details,
-    )
-  }
-  if (isNumber(nbf) && nbf > now + clockTolerance) {
-    throw failure('ID_TOKEN_NOT_YET_VALID', 'nbf is in the future; check the clock', details)
-  }
-}
-
-/** `c_hash` / `at_hash`: compared whenever present, required when the response type says so. */
-async function checkHash(
-  claims: Record<string, unknown>,
-  claim: 'c_hash' | 'at_hash',
-  expected: { value: string; required: boolean } | undefined,
-  alg: JwsAlgorithm,
-  context: Pick<ProtocolContext, 'crypto'>,
-): Promise<void> {
-  if (expected === undefined) return
-  const received = claims[claim]
-  const code = claim === 'c_hash' ? 'C_HASH' : 'AT_HASH'
-  if (received === undefined) {
-    if (!expected.required) return
-    throw failure(`${code}_MISSING`, `has no ${claim}, required for this response type`)
-  }
-  const computed = await leftHalfHash(alg, expected.value, context.crypto)
-  if (typeof received !== 'string' || !timingSafeEqual(received, computed)) {
-    throw failure(`${code}_MISMATCH`, `${claim} does not match; start a new login`)
-  }
-}
-
-/**
  * Verifies an ID token: signature with a key from `context.jwks` (or `need-keys` when none fits
  * and the JWKS was not just refreshed), then `iss`, `sub`, `aud`, `azp`, `exp`, `iat`, `nbf`,
  * `nonce`, `auth_time`, `c_hash`, `at_hash` and the Auth0 organization claim.
@@ -165,17 +89,25 @@ export async function verifyIdToken(
   idToken: string,
   expectations: IdTokenExpectations,
 ): Promise<IdTokenVerification> {
-  const { crypto, now, clockTolerance } = context
+  const { crypto, now, clockTolerance, client, provider } = context
+  const { client_id, trusted_audiences = [], client_secret_for_hs: secret } = client
   const jws = decodeJws(idToken, ID_TOKEN_ERRORS, crypto)
   // RFC 8725 3.11 / RFC 9068 2.1: an access token must never pass as an ID token.
   if (isAccessTokenTyp(jws.header)) {
     throw failure('ID_TOKEN_MALFORMED', 'is an access token (typ at+jwt)')
   }
-  const secret = context.client.client_secret_for_hs
+  // The client's algorithms (default: every asymmetric one, plus HS* with a client secret for
+  // them) narrowed to the provider's; a listed HS* without the secret still fails in the JWS check.
+  const requested =
+    client.id_token_signed_response_algs ??
+    (secret ? [...DEFAULT_ID_TOKEN_ALGS, ...SYMMETRIC_ALGS] : DEFAULT_ID_TOKEN_ALGS)
+  const supported = provider.id_token_signing_alg_values_supported
   const signature = await verifyJwsSignature(
     jws,
     {
-      algorithms: acceptedAlgorithms(context),
+      algorithms: Array.isArray(supported)
+        ? requested.filter((alg) => supported.includes(alg))
+        : requested,
       jwks: context.jwks,
       jwksRefreshed: context.jwksRefreshed,
       crypto,
@@ -184,7 +116,9 @@ export async function verifyIdToken(
     ID_TOKEN_ERRORS,
   )
   if (signature.kind === 'need-keys') return signature
+  const { alg } = signature
   const claims = jws.payload
+  const { iss, sub, aud, azp, exp, iat, nbf, auth_time: authTime } = claims
   const wrong = TYPED_CLAIMS.filter((name, index) => {
     const value = claims[name]
     return (
@@ -195,18 +129,39 @@ export async function verifyIdToken(
   if (wrong.length) {
     throw failure('ID_TOKEN_MALFORMED', 'has claims of the wrong JSON type', { claims: wrong })
   }
-
-  const { issuer } = context.provider
-  if (claims.iss !== issuer) {
+  const { issuer } = provider
+  if (iss !== issuer) {
     throw failure('ID_TOKEN_ISSUER_MISMATCH', `iss is not "${issuer}"; check issuerBaseURL`, {
       expected: issuer,
     })
   }
-  if (typeof claims.sub !== 'string' || !claims.sub) {
-    throw failure('ID_TOKEN_SUBJECT_MISSING', 'has no sub claim')
+  if (typeof sub !== 'string' || !sub) throw failure('ID_TOKEN_SUBJECT_MISSING', 'has no sub')
+
+  const audiences = typeof aud === 'string' ? [aud] : isStrings(aud) ? (aud as string[]) : []
+  const untrusted = audiences.filter((v) => v !== client_id && !trusted_audiences.includes(v))
+  if (!audiences.includes(client_id) || untrusted.length) {
+    throw failure('ID_TOKEN_AUDIENCE_MISMATCH', 'aud is not this client or has untrusted ones', {
+      expected: client_id,
+      untrusted,
+    })
   }
-  checkAudience(claims, context)
-  checkTimes(claims, context)
+  if (azp === undefined ? audiences.length > 1 : azp !== client_id) {
+    throw failure('ID_TOKEN_AZP_MISMATCH', 'azp is missing or not client_id', {
+      expected: client_id,
+    })
+  }
+
+  const times = { exp, iat, nbf, now, clockTolerance }
+  if (!isNumber(exp)) throw failure('ID_TOKEN_MALFORMED', 'has no numeric exp')
+  if (now >= exp + clockTolerance) {
+    throw failure('ID_TOKEN_EXPIRED', 'has expired; log in again or check the clock', times)
+  }
+  if (!isNumber(iat) || iat > now + clockTolerance) {
+    throw failure('ID_TOKEN_IAT_INVALID', 'iat is missing or in the future; check the clock', times)
+  }
+  if (isNumber(nbf) && nbf > now + clockTolerance) {
+    throw failure('ID_TOKEN_NOT_YET_VALID', 'nbf is in the future; check the clock', times)
+  }
 
   const { nonce, maxAge, organization } = expectations
   if (
@@ -215,7 +170,6 @@ export async function verifyIdToken(
   ) {
     throw failure('NONCE_MISMATCH', 'nonce does not match this login; start a new login')
   }
-  const authTime = claims.auth_time
   if (maxAge !== undefined && (!isNumber(authTime) || authTime + maxAge < now - clockTolerance)) {
     throw failure('AUTH_TIME_INVALID', 'auth_time is missing or older than max_age; log in again', {
       maxAge,
@@ -223,8 +177,22 @@ export async function verifyIdToken(
       now,
     })
   }
-  await checkHash(claims, 'c_hash', expectations.code, signature.alg, context)
-  await checkHash(claims, 'at_hash', expectations.accessToken, signature.alg, context)
+  // c_hash / at_hash: compared whenever present, required when the response type says so.
+  for (const [claim, expected] of [
+    ['c_hash', expectations.code],
+    ['at_hash', expectations.accessToken],
+  ] as const) {
+    const received = claims[claim]
+    const code = claim.toUpperCase() as 'C_HASH' | 'AT_HASH'
+    if (!expected || (received === undefined && !expected.required)) continue
+    if (received === undefined) {
+      throw failure(`${code}_MISSING`, `has no ${claim}, required for this response type`)
+    }
+    const computed = await leftHalfHash(alg, expected.value, crypto)
+    if (typeof received !== 'string' || !timingSafeEqual(received, computed)) {
+      throw failure(`${code}_MISMATCH`, `${claim} does not match; start a new login`)
+    }
+  }
   if (organization !== undefined) {
     // Auth0: an org_... value is an organization id, anything else a name, compared lower-cased.
     const [claim, expected] = organization.startsWith('org_')
@@ -236,10 +204,5 @@ export async function verifyIdToken(
       })
     }
   }
-  return {
-    kind: 'verified',
-    claims: claims as IdTokenClaims,
-    header: jws.header,
-    alg: signature.alg,
-  }
+  return { kind: 'verified', claims: claims as IdTokenClaims, header: jws.header, alg }
 }

@@ -375,3 +375,121 @@ describe('SessionContext, the adapters shared context', () => {
     expect((await context.fetchUserInfo()).sub).toBe('user-1')
   })
 })
+
+describe('engine edges', () => {
+  it('statusOf uses the error table and answers 500 for anything else; routes and metadata', async () => {
+    const t = await setup()
+    const { OidcHybridError } = await import('../src/index.js')
+    expect(t.auth.statusOf(new OidcHybridError('STATE_MISMATCH', 'x'))).toBe(400)
+    expect(t.auth.statusOf(new Error('bug'))).toBe(500)
+    expect(t.auth.routes.callback).toBe('/callback')
+    expect((await t.auth.metadata()).issuer).toBe('https://op.example.test/')
+  })
+
+  it('a callback state that cannot name a cookie is a missing transaction', async () => {
+    const t = await setup()
+    const start = await t.startLogin()
+    const params = await t.provider.authorize(start.headers.get('location')!)
+    // The cookie exists under the state's name; a state with other characters must not reach it.
+    t.jar.cookies.set(
+      `__Host-oidc_tx_a.b`,
+      t.jar.cookies.get(`__Host-oidc_tx_${params.get('state')}`)!,
+    )
+    params.set('state', 'a.b')
+    expect((await t.postCallback(params)).error?.code).toBe('TRANSACTION_MISSING')
+  })
+
+  it('used states are forgotten once their transaction would have expired', async () => {
+    const t = await setup({ transaction: { maxAge: 60 } })
+    expect((await t.login()).callback.error).toBeUndefined()
+    t.clock.now += 120
+    // The second callback evicts the first, expired, used state; both logins complete.
+    expect((await t.login()).callback.error).toBeUndefined()
+  })
+
+  it('a login expires transaction cookies that expired or no longer open', async () => {
+    const t = await setup({ transaction: { maxAge: 60 } })
+    await t.startLogin()
+    const [expired] = [...t.jar.cookies.keys()].filter((n) => n.startsWith('__Host-oidc_tx_'))
+    t.jar.cookies.set('__Host-oidc_tx_forged', 'v1.x.y.z')
+    t.clock.now += 120
+    const start = await t.startLogin()
+    const cleared = start.headers
+      .getSetCookie()
+      .filter((line) => /Max-Age=0/i.test(line))
+      .map((line) => line.slice(0, line.indexOf('=')))
+    expect(cleared.sort()).toEqual([expired, '__Host-oidc_tx_forged'].sort())
+  })
+
+  it('without rolling, the session cookie lives until the absolute duration', async () => {
+    const t = await setup({ session: { rolling: false, absoluteDuration: 3600 } })
+    const { callback } = await t.login()
+    const line = callback.headers.getSetCookie().find((c) => c.startsWith('__Host-appSession'))!
+    expect(line).toMatch(/Max-Age=3600/i)
+  })
+
+  it('isAccessTokenExpired follows the leeway; a token without expiry has no expires_in', async () => {
+    const t = await setup()
+    expect((await t.auth.load(t.request('GET', '/'))).isAccessTokenExpired()).toBe(false)
+    await t.login()
+    const loaded = await t.auth.load(t.request('GET', '/'))
+    expect(loaded.isAccessTokenExpired()).toBe(false)
+    t.clock.now += 3600
+    expect(loaded.isAccessTokenExpired()).toBe(true)
+    const view = loaded.viewOf({ ...loaded.session!, expiresAt: undefined })
+    expect(view.expires_in).toBeUndefined()
+    expect(view.isExpired()).toBe(false)
+  })
+
+  it('SessionContext.fetch calls the API with the access token', async () => {
+    const { SessionContext } = await import('../src/index.js')
+    const t = await setup()
+    await t.login()
+    const context = new SessionContext(await t.auth.load(t.request('GET', '/')))
+    const response = await context.fetch('https://op.example.test/userinfo')
+    expect(response.status).toBe(200)
+  })
+})
+
+describe('bearer verifier edges', () => {
+  it('without an audience anywhere the check is a ConfigurationError', async () => {
+    const t = await setup()
+    const verifier = createBearerVerifier({
+      issuerBaseURL: 'https://op.example.test',
+      audience: undefined as unknown as string,
+      fetch: t.provider.fetch,
+    })
+    await expect(verifier.verify('Bearer abc')).rejects.toMatchObject({ code: 'CONFIG_INVALID' })
+  })
+
+  it('a token signed by an unknown key refetches the JWKS once, then is refused', async () => {
+    const t = await setup()
+    const verifier = createBearerVerifier({
+      issuerBaseURL: 'https://op.example.test',
+      audience: 'https://api.example.test',
+      fetch: t.provider.fetch,
+      now: () => t.clock.now,
+    })
+    const stranger = await generateTestKey('RS256', 'not-published')
+    const token = await signWith(
+      stranger,
+      {
+        iss: 'https://op.example.test/',
+        sub: 'user-1',
+        aud: 'https://api.example.test',
+        client_id: 'c',
+        iat: t.clock.now,
+        exp: t.clock.now + 60,
+        jti: 'j',
+      },
+      { typ: 'at+jwt' },
+    )
+    await expect(verifier.verify(`Bearer ${token}`)).rejects.toMatchObject({
+      code: 'BEARER_TOKEN_INVALID',
+    })
+    expect(t.provider.count('/.well-known/jwks.json')).toBe(2)
+    const failure = verifier.failure(new Error('bug'))
+    expect(failure.status).toBe(500)
+    expect(JSON.parse(failure.body).error).toBe('INTERNAL_ERROR')
+  })
+})

@@ -6,9 +6,10 @@
  */
 import type { CryptoProvider } from '../crypto/provider.js'
 import { WebCryptoProvider } from '../crypto/webcrypto.js'
-import { ConfigurationError, isOidcHybridError, OidcHybridError } from '../errors.js'
+import { ConfigurationError, isOidcHybridError } from '../errors.js'
 import {
   type AccessTokenClaims,
+  type BearerVerification,
   bearerChallenge,
   extractBearerToken,
   verifyAccessToken,
@@ -132,10 +133,9 @@ export class BearerVerifier {
     if (result.kind === 'need-keys') {
       result = await verify(await this.#provider.jwksAfterUnknownKid(), true)
     }
-    if (result.kind === 'need-keys') {
-      throw new OidcHybridError('BEARER_TOKEN_INVALID', 'the token was signed by an unknown key')
-    }
-    return { claims: result.claims, scopes: result.scopes }
+    // With `jwksRefreshed` a second unknown key throws (BEARER_TOKEN_INVALID): this is verified.
+    const { claims, scopes } = result as Extract<BearerVerification, { kind: 'verified' }>
+    return { claims, scopes }
   }
 
   /**

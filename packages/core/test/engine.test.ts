@@ -166,7 +166,7 @@ describe('callback failures: typed error, no session, no token endpoint call', (
     expect(t.provider.count('/oauth/token')).toBe(0)
   })
 
-  it('missing transaction cookie names the likely causes', async () => {
+  it('a missing transaction cookie is TRANSACTION_MISSING, naming the cookie', async () => {
     const t = await setup()
     const start = await t.startLogin()
     const params = await t.provider.authorize(start.headers.get('location')!)
@@ -174,6 +174,7 @@ describe('callback failures: typed error, no session, no token endpoint call', (
     const callback = await t.postCallback(params)
     expect(callback.error?.code).toBe('TRANSACTION_MISSING')
     expect(callback.error?.message).toMatch(/SameSite=None/)
+    expect(callback.error?.details).toEqual({ cookie: `__Host-oidc_tx_${params.get('state')}` })
     expect(t.provider.count('/oauth/token')).toBe(0)
   })
 

@@ -93,6 +93,12 @@ describe('normalizeResponseType', () => {
       expect.objectContaining({ code: 'CONFIG_INVALID' }),
     )
   })
+
+  it('refuses a value that is not a string', () => {
+    expect(() => normalizeResponseType(42 as unknown as string)).toThrow(
+      expect.objectContaining({ code: 'CONFIG_INVALID' }),
+    )
+  })
 })
 
 describe('buildAuthorizationRequest', () => {
@@ -326,6 +332,29 @@ describe('buildAuthorizationRequest', () => {
         ...invalid,
         message: expect.stringContaining(instead),
       })
+    })
+
+    it('refuses a scope that is not a string', async () => {
+      await expect(build({ scope: ['openid'] as unknown as string })).rejects.toMatchObject(invalid)
+    })
+
+    it('refuses extra that is not an object', async () => {
+      await expect(
+        build({ extra: 'connection=github' as unknown as Record<string, string> }),
+      ).rejects.toMatchObject(invalid)
+    })
+
+    it('refuses random values that are not an object', async () => {
+      await expect(
+        buildAuthorizationRequest(
+          provider,
+          client,
+          {},
+          null as unknown as AuthorizationRandom,
+          NOW,
+          crypto,
+        ),
+      ).rejects.toMatchObject({ ...invalid, message: expect.stringContaining('state') })
     })
 
     it('refuses an extra parameter whose value is not a string', async () => {

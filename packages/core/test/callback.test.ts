@@ -203,6 +203,19 @@ describe('parseCallbackRequest', () => {
     expect(Object.getPrototypeOf(params)).toBe(Object.prototype)
     expect(Object.getOwnPropertyDescriptor(params, '__proto__')?.value).toBe('x')
   })
+
+  it.each([null, 'POST', ['POST']])('refuses a request that is not an object: %j', (request) => {
+    expect(() => parseCallbackRequest(request as unknown as CallbackRequest)).toThrow(
+      expect.objectContaining({ code: 'CALLBACK_METHOD_NOT_ALLOWED' }),
+    )
+  })
+
+  it('reads no query from a URL that is not a string', () => {
+    const request = { ...get(`error=x&state=${STATE}`), url: 42 as unknown as string }
+    expect(() => parseCallbackRequest(request)).toThrow(
+      expect.objectContaining({ code: 'CALLBACK_PARAMETER_MISSING' }),
+    )
+  })
 })
 
 describe('stateOf', () => {

@@ -130,4 +130,10 @@ describe('buildLogoutUrl', () => {
       expect.objectContaining({ code: 'CONFIG_INVALID' }),
     )
   })
+
+  it('refuses an Auth0 logout for an issuer that is not a URL', () => {
+    expect(() =>
+      buildLogoutUrl({ ...auth0, issuer: 'tenant.auth0.com' }, client, { mode: 'auth0' }),
+    ).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }))
+  })
 })

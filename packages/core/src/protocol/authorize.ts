@@ -93,7 +93,7 @@ export function normalizeResponseType(value: string): HybridResponseType {
   if (!/^code (id_token( token)?|token)$/.test(canonical)) {
     throw new ConfigurationError(
       "not a Hybrid Flow response type: use 'code id_token' or 'code token'",
-      { details: { responseType: typeof value === 'string' ? value : typeof value } },
+      { details: { responseType: value } },
     )
   }
   return canonical as HybridResponseType
@@ -207,7 +207,7 @@ function normalizeScope(value: string): string {
   const invalid = words.find((word) => !/^[\x21\x23-\x5B\x5D-\x7E]+$/.test(word))
   if (invalid !== undefined) {
     throw new ConfigurationError('scope must be space-separated printable ASCII, no quotes', {
-      details: { scope: typeof value === 'string' ? invalid : typeof value },
+      details: { scope: value },
     })
   }
   // openid first: it is what makes the request an OpenID Connect request (OIDC Core 3.1.2.1).
@@ -247,7 +247,6 @@ function checkRandom(random: AuthorizationRandom): void {
     if (typeof value !== 'string' || !pattern.test(value)) {
       throw new ConfigurationError(
         `AuthorizationRandom.${name} is malformed: use 32 random bytes, base64url`,
-        { details: { length: typeof value === 'string' ? value.length : typeof value } },
       )
     }
   }

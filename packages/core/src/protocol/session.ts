@@ -101,8 +101,11 @@ export async function processRefreshResponse(
   }
   return {
     kind: 'session',
+    // Every field listed, not `...session`: on Node 20, spreading an object and adding a key
+    // it lacks (JSON drops undefined ones) costs microseconds.
     session: {
-      ...session,
+      issuer: session.issuer,
+      sub: session.sub,
       claims,
       idToken,
       accessToken: tokens.access_token,
@@ -111,6 +114,9 @@ export async function processRefreshResponse(
       // RFC 6749 5.1: `scope` may be omitted when it equals the requested one.
       scope: tokens.scope ?? requestedScope ?? session.scope,
       refreshToken: tokens.refresh_token ?? session.refreshToken,
+      audience: session.audience,
+      organization: session.organization,
+      createdAt: session.createdAt,
       updatedAt: context.now,
     },
   }

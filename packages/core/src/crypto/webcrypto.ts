@@ -107,11 +107,21 @@ export class WebCryptoProvider implements CryptoProvider {
     return new Uint8Array(await this.#subtle.deriveBits(params, base, 256))
   }
 
-  encrypt(key: Uint8Array, iv: Uint8Array, plaintext: Uint8Array, aad: Uint8Array) {
+  encrypt(
+    key: Uint8Array,
+    iv: Uint8Array,
+    plaintext: Uint8Array,
+    aad: Uint8Array,
+  ): Promise<Uint8Array> {
     return this.#aes('encrypt', key, iv, plaintext, aad) as Promise<Uint8Array>
   }
 
-  decrypt(key: Uint8Array, iv: Uint8Array, ciphertext: Uint8Array, aad: Uint8Array) {
+  decrypt(
+    key: Uint8Array,
+    iv: Uint8Array,
+    ciphertext: Uint8Array,
+    aad: Uint8Array,
+  ): Promise<Uint8Array | undefined> {
     return this.#aes('decrypt', key, iv, ciphertext, aad)
   }
 

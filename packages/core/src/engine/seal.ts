@@ -2,8 +2,8 @@
  * Sealed cookie values: AES-256-GCM under a key derived with HKDF-SHA-256 from a secret; a list
  * of secrets lets you rotate (the first seals, all unseal).
  *
- * Format, version 1. This is a compatibility promise: every {@link CryptoProvider} (WebCrypto
- * today, node:crypto later) produces and accepts exactly these bytes, so cookies survive a change
+ * Format, version 1. This is a compatibility promise: every {@link CryptoProvider} (WebCrypto,
+ * node:crypto) produces and accepts exactly these bytes, so cookies survive a change
  * of provider or runtime.
  *
  * ```text
@@ -75,7 +75,7 @@ type InvalidReason =
 function invalid(cookie: string, reason: InvalidReason, cause?: unknown): OidcHybridError {
   return new OidcHybridError(
     'COOKIE_INVALID',
-    `cookie ${cookie} was not sealed by this app; ignore it`,
+    `cookie ${cookie} is not one this app sealed; see details.reason`,
     {
       details: { cookie, reason },
       cause,

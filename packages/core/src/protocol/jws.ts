@@ -186,7 +186,13 @@ export async function verifyJwsSignature(
   )
 }
 
-/** Whether a JWS header types the token as an access token (`at+jwt`, RFC 9068 2.1). */
+/**
+ * Whether a JWS header types the token as an access token (`typ` `at+jwt` or
+ * `application/at+jwt`, case-insensitive): required of access tokens, refused for ID tokens.
+ *
+ * @see [RFC 9068 2.1](https://www.rfc-editor.org/rfc/rfc9068#section-2.1)
+ * @see [RFC 8725 3.11](https://www.rfc-editor.org/rfc/rfc8725#section-3.11) (explicit typing)
+ */
 export function isAccessTokenTyp({ typ }: JwsHeader): boolean {
   return typeof typ === 'string' && /^(application\/)?at\+jwt$/i.test(typ)
 }

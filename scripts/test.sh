@@ -11,4 +11,5 @@ export SMOKE_RUNTIMES="${SMOKE_RUNTIMES-bun,deno}"
 pnpm exec turbo run build typecheck lint test lint:package --concurrency=2 --output-logs=errors-only "$@"
 pnpm exec biome check .
 node scripts/check-pure.mjs
+node scripts/check-changesets.mjs
 node scripts/summarize-tests.mjs

@@ -120,6 +120,13 @@ describe('parseCallbackRequest', () => {
     expect(parseCallbackRequest(request)).not.toHaveProperty('tenant')
   })
 
+  it('reads the query only up to the fragment, and no query from a fragment', () => {
+    expect(() => parseCallbackRequest(post(GOOD_BODY, { url: `${CALLBACK}?code=x#y` }))).toThrow(
+      expect.objectContaining({ code: 'CALLBACK_PARAMETERS_IN_QUERY' }),
+    )
+    expect(parseCallbackRequest(post(GOOD_BODY, { url: `${CALLBACK}#?code=x` })).state).toBe(STATE)
+  })
+
   it('accepts a lower-case method name', () => {
     expect(parseCallbackRequest(post(GOOD_BODY, { method: 'post' })).state).toBe(STATE)
   })

@@ -62,8 +62,9 @@ export function parseCallbackRequest(request: CallbackRequest): CallbackParamete
     // Media types compare case-insensitively; parameters such as `charset` may follow (RFC 9110 8.3.1).
     const contentType = request.contentType
     if (
-      typeof contentType !== 'string' ||
-      contentType.split(';')[0]!.trim().toLowerCase() !== FORM_MEDIA_TYPE
+      contentType !== FORM_MEDIA_TYPE &&
+      (typeof contentType !== 'string' ||
+        contentType.split(';')[0]!.trim().toLowerCase() !== FORM_MEDIA_TYPE)
     ) {
       throw refused(
         'CALLBACK_CONTENT_TYPE_INVALID',
@@ -285,13 +286,17 @@ function collect(text: string): CallbackParameters {
           parameter: name.slice(0, 64),
         })
       }
-      // An own data property, also for `__proto__`, so that no name can reach the prototype.
-      Object.defineProperty(params, name, {
-        value,
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      })
+      // An own data property also for `__proto__`, whose assignment would set the prototype.
+      if (name === '__proto__') {
+        Object.defineProperty(params, name, {
+          value,
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        })
+      } else {
+        params[name] = value
+      }
       // RFC 6749 3.1: a parameter sent without a value is treated as omitted.
       empty ||= value === ''
     }
@@ -321,7 +326,10 @@ function isWellFormed(text: string): boolean {
 
 /** The query of a URL (absolute or a path), found by hand so that no input can make it throw. */
 function queryOf(url: unknown): string {
-  const beforeHash = typeof url === 'string' ? url.split('#')[0]! : ''
-  const start = beforeHash.indexOf('?')
-  return start === -1 ? '' : beforeHash.slice(start + 1)
+  if (typeof url !== 'string') return ''
+  const hash = url.indexOf('#')
+  const start = url.indexOf('?')
+  return start === -1 || (hash !== -1 && start > hash)
+    ? ''
+    : url.slice(start + 1, hash === -1 ? url.length : hash)
 }

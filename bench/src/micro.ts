@@ -112,7 +112,7 @@ export async function microCases(fixtures: Fixtures): Promise<MicroSetup> {
     clockTolerance: 60,
     jwks: fixtures.jwks,
     crypto,
-    clientAuth: o4w.ClientSecretBasic(CLIENT_SECRET),
+    clientAuth: { method: 'client_secret_basic', secret: CLIENT_SECRET },
   })
   const uat = epoch()
   const tokenBody = (alg: Alg) => () => fixtures.logins[alg].tokenResponseBody
@@ -272,8 +272,9 @@ export async function microCases(fixtures: Fixtures): Promise<MicroSetup> {
           )
           const effect = first.effects.find((e) => e.type === 'Http')
           if (effect?.type !== 'Http') fail(`front channel: ${first.state.kind}`)
-          // What the engine's send() does with the answer: status, headers, the body as text.
-          const response = await fetchToken(effect.request)
+          // What the engine's send() does: fetch(url, init), then status, headers, body as text.
+          const { url, method, headers, body } = effect.request
+          const response = await fetchToken(url, { method, headers, body })
           const data = {
             status: response.status,
             headers: response.headers,
@@ -282,6 +283,38 @@ export async function microCases(fixtures: Fixtures): Promise<MicroSetup> {
           const second = await transition(ctx, first.state, {
             type: 'TokenResponseReceived',
             response: data,
+          })
+          return second.state.kind === 'Authenticated' ? second.state : fail(second.state.kind)
+        },
+      })
+    }
+    // The same with the transport left out: the token response handed over as the data send()
+    // returns, without undici building a Response per call (no fetch, no Response, no stream).
+    {
+      const crypto = providers[1]![1]
+      const tokenHeaders = new Headers({ 'content-type': 'application/json' })
+      cases.push({
+        group,
+        key: 'callback-ours-node-data',
+        role: 'info',
+        name: 'ours machine, token response as data, no Response object (NodeCrypto)',
+        fn: async () => {
+          const ctx = context(crypto)
+          const params = parseCallbackRequest({
+            method: 'POST',
+            url: REDIRECT_URI,
+            contentType: FORM,
+            body: login.formBody,
+          })
+          const first = await transition(
+            ctx,
+            { kind: 'LoginStarted', transaction },
+            { type: 'CallbackReceived', params },
+          )
+          if (!first.effects.some((e) => e.type === 'Http')) fail(first.state.kind)
+          const second = await transition(ctx, first.state, {
+            type: 'TokenResponseReceived',
+            response: { status: 200, headers: tokenHeaders, body: login.tokenResponseBody },
           })
           return second.state.kind === 'Authenticated' ? second.state : fail(second.state.kind)
         },
@@ -806,7 +839,7 @@ export async function microCases(fixtures: Fixtures): Promise<MicroSetup> {
         group,
         key: 'breakdown-grant-request',
         role: 'info',
-        name: 'callback: buildAuthorizationCodeGrantRequest (WHATWG Request)',
+        name: 'callback: buildAuthorizationCodeGrantRequest (plain data)',
         fn: () => buildAuthorizationCodeGrantRequest(ctx, front.callback, transaction),
       },
       {
@@ -844,6 +877,13 @@ export async function microCases(fixtures: Fixtures): Promise<MicroSetup> {
         role: 'info',
         name: `unseal: core's base64url decode (JS, ${ciphertext.length} chars)`,
         fn: () => base64url.decode(ciphertext),
+      },
+      {
+        group,
+        key: 'breakdown-base64url-provider',
+        role: 'info',
+        name: "unseal: core's base64url decode through NodeCrypto (Buffer, strict)",
+        fn: () => base64url.decode(ciphertext, crypto),
       },
       {
         group,

@@ -3,6 +3,7 @@
  * (oidc-provider), all on 127.0.0.1; the "browser" is fetch with a cookie jar, and the provider's
  * login form is completed by the dev provider's completeLogin helper.
  */
+
 import { once } from 'node:events'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -10,6 +11,7 @@ import { bodyParser } from '@koa/bodyparser'
 import Router from '@koa/router'
 import { completeLogin, type DevProvider, start } from '@oidc-hybrid/dev-provider'
 import Koa from 'koa'
+import { PrivateKeyJwt } from 'oauth4webapi'
 import { auth, type KoaAuthConfig, requireBearer, requiresAuth } from '../src/index.js'
 
 export const AUDIENCE = 'https://api.example.com'
@@ -77,30 +79,6 @@ export interface Harness {
   /** The whole login; returns the callback response. */
   login(): Promise<Response>
   close(): Promise<void>
-}
-
-/**
- * RFC 7523 private_key_jwt (ES256) as an oauth4webapi `ClientAuth`: what an app passes as
- * `clientAuth: PrivateKeyJwt(key)`, written out because this package does not depend on oauth4webapi.
- */
-function privateKeyJwt(key: CryptoKey, kid: string): NonNullable<KoaAuthConfig['clientAuth']> {
-  const encode = (data: string | ArrayBuffer) =>
-    Buffer.from(typeof data === 'string' ? data : new Uint8Array(data)).toString('base64url')
-  return async (server, client, body) => {
-    const now = Math.floor(Date.now() / 1000)
-    const claims = { iss: client.client_id, sub: client.client_id, aud: server.issuer }
-    const input = `${encode(JSON.stringify({ alg: 'ES256', kid }))}.${encode(
-      JSON.stringify({ ...claims, jti: crypto.randomUUID(), iat: now, exp: now + 60 }),
-    )}`
-    const signature = await crypto.subtle.sign(
-      { name: 'ECDSA', hash: 'SHA-256' },
-      key,
-      new TextEncoder().encode(input),
-    )
-    body.set('client_id', client.client_id)
-    body.set('client_assertion_type', 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer')
-    body.set('client_assertion', `${input}.${encode(signature)}`)
-  }
 }
 
 export async function createHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -182,7 +160,8 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     clientID: 'koa-app',
     clientSecret: clientAuth === 'private_key_jwt' ? undefined : clientSecret,
     clientAuthMethod: clientAuth,
-    clientAuth: keys && privateKeyJwt(keys.privateKey, 'k1'),
+    // What the core README documents for private_key_jwt: oauth4webapi's PrivateKeyJwt.
+    clientAuth: keys && PrivateKeyJwt({ key: keys.privateKey, kid: 'k1' }),
     secret: SECRET,
     authorizationParams: {
       response_type: options.responseType ?? 'code id_token',

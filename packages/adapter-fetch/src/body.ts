@@ -3,7 +3,7 @@
  * what the core parses, so duplicated parameters stay visible (`request.formData()` would hide
  * them, and reads any size).
  */
-import { ConfigurationError, OidcHybridError } from '@oidc-hybrid/core'
+import { ConfigurationError, OidcHybridError, readCappedText } from '@oidc-hybrid/core'
 
 /** Bytes a callback body may have; form_post responses are a few KB. */
 export const MAX_FORM_BYTES = 64 * 1024
@@ -24,25 +24,8 @@ export async function readFormBody(request: Request): Promise<string> {
   if (request.bodyUsed) {
     throw new ConfigurationError('the callback body was already read; pass request.clone()')
   }
-  const { body } = request
-  if (Number(request.headers.get('content-length')) > MAX_FORM_BYTES) {
-    await body?.cancel().catch(() => {})
-    throw tooLarge()
-  }
-  if (!body) return ''
-  const reader = body.getReader()
-  const decoder = new TextDecoder()
-  let text = ''
-  let size = 0
   try {
-    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
-      size += chunk.value.byteLength
-      if (size > MAX_FORM_BYTES) {
-        await reader.cancel().catch(() => {})
-        throw tooLarge()
-      }
-      text += decoder.decode(chunk.value, { stream: true })
-    }
+    return await readCappedText(request, MAX_FORM_BYTES, tooLarge)
   } catch (error) {
     if (error instanceof OidcHybridError) throw error
     // The client went away or the stream broke: nothing the protocol can check.
@@ -50,5 +33,4 @@ export async function readFormBody(request: Request): Promise<string> {
       cause: error,
     })
   }
-  return text + decoder.decode()
 }

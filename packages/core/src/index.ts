@@ -28,6 +28,7 @@ export {
   serializeCookie,
 } from './engine/cookies.js'
 export { encodeParsedForm } from './engine/form-body.js'
+export { readCappedText } from './engine/http.js'
 // Engine (I/O shell shared by adapters)
 export {
   type AuthRequest,
@@ -35,7 +36,6 @@ export {
   createHybridAuth,
   HybridAuth,
   type LoginOptions,
-  type WithCookies,
 } from './engine/hybrid-auth.js'
 export type { ProviderCache } from './engine/provider-cache.js'
 export { type RenderedError, renderError, wantsHtml } from './engine/render.js'

@@ -1,7 +1,24 @@
 import { describe, expect, it } from 'vitest'
-import { createBearerVerifier, createHybridAuth, type HybridAuthConfig } from '../src/index.js'
+import {
+  type AuthRequest,
+  createBearerVerifier,
+  createHybridAuth,
+  type HybridAuth,
+  type HybridAuthConfig,
+  type RequestSession,
+} from '../src/index.js'
 import { APP, baseConfig as rotatedConfig, SECRET, setup } from './support/harness.js'
 import type { Tampering } from './support/provider.js'
+
+/** `load` then one read or action, with the Set-Cookie lines the request produced. */
+async function withSession<T>(
+  auth: HybridAuth,
+  request: AuthRequest,
+  run: (loaded: RequestSession) => T | Promise<T>,
+): Promise<{ value: T; setCookies: string[] }> {
+  const loaded = await auth.load(request)
+  return { value: await run(loaded), setCookies: loaded.takeSetCookies() }
+}
 
 describe('full login through the engine', () => {
   for (const responseType of ['code id_token', 'code token', 'code id_token token'] as const) {
@@ -26,7 +43,11 @@ describe('full login through the engine', () => {
         expect(token.body.get('code_verifier')).toMatch(/^[A-Za-z0-9_-]{43}$/)
         expect(token.body.get('redirect_uri')).toBe(`${APP}/callback`)
         expect(Boolean(token.headers.get('authorization'))).toBe(method === 'client_secret_basic')
-        const { value: session } = await t.auth.getSession(t.request('GET', '/'))
+        const { value: session } = await withSession(
+          t.auth,
+          t.request('GET', '/'),
+          (s) => s.session,
+        )
         expect(session?.sub).toBe('user-1')
         expect(session?.claims['https://example.test/custom']).toBe('claim')
         expect(session?.refreshToken).toBeTruthy()
@@ -151,7 +172,9 @@ describe('callback failures: typed error, no session, no token endpoint call', (
         false,
       )
       expect(t.provider.count('/oauth/token')).toBe(0)
-      expect((await t.auth.getSession(t.request('GET', '/'))).value).toBeUndefined()
+      expect(
+        (await withSession(t.auth, t.request('GET', '/'), (s) => s.session)).value,
+      ).toBeUndefined()
     })
   }
 
@@ -310,7 +333,11 @@ describe('sessions', () => {
     await t.login()
     const value = t.jar.cookies.get('__Host-appSession')!
     t.jar.cookies.set('__Host-appSession', `${value.slice(0, -2)}AA`)
-    const { value: session, setCookies } = await t.auth.getSession(t.request('GET', '/'))
+    const { value: session, setCookies } = await withSession(
+      t.auth,
+      t.request('GET', '/'),
+      (s) => s.session,
+    )
     expect(session).toBeUndefined()
     expect(setCookies.some((c) => /^__Host-appSession=;/.test(c) && /Max-Age=0/i.test(c))).toBe(
       true,
@@ -329,7 +356,11 @@ describe('sessions', () => {
       fetch: t.provider.fetch,
       now: () => t.clock.now,
     })
-    const { value: session, setCookies } = await rotated.getSession(t.request('GET', '/'))
+    const { value: session, setCookies } = await withSession(
+      rotated,
+      t.request('GET', '/'),
+      (s) => s.session,
+    )
     expect(session?.sub).toBe('user-1')
     expect(setCookies.length).toBeGreaterThan(0)
     t.jar.store(setCookies)
@@ -337,14 +368,18 @@ describe('sessions', () => {
       ...rotatedConfig(t),
       secret: 'a-brand-new-secret-that-is-long-enough-987654',
     })
-    expect((await onlyNew.getSession(t.request('GET', '/'))).value?.sub).toBe('user-1')
+    expect((await withSession(onlyNew, t.request('GET', '/'), (s) => s.session)).value?.sub).toBe(
+      'user-1',
+    )
   })
 
   it('the absolute duration ends a session', async () => {
     const t = await setup({ session: { absoluteDuration: 100 } })
     await t.login()
     t.clock.now += 101
-    expect((await t.auth.getSession(t.request('GET', '/'))).value).toBeUndefined()
+    expect(
+      (await withSession(t.auth, t.request('GET', '/'), (s) => s.session)).value,
+    ).toBeUndefined()
   })
 })
 
@@ -354,7 +389,9 @@ describe('access tokens and refresh', () => {
     await t.login()
     t.clock.now += 3600
     const results = await Promise.all(
-      Array.from({ length: 20 }, () => t.auth.getAccessToken(t.request('GET', '/api'))),
+      Array.from({ length: 20 }, () =>
+        withSession(t.auth, t.request('GET', '/api'), (s) => s.getAccessToken()),
+      ),
     )
     expect(
       t.provider.calls.filter((c) => c.body.get('grant_type') === 'refresh_token'),
@@ -369,13 +406,13 @@ describe('access tokens and refresh', () => {
     await t.login()
     const oldCookies = new Map(t.jar.cookies)
     t.clock.now += 3600
-    const first = await t.auth.getAccessToken(t.request('GET', '/api'))
+    const first = await withSession(t.auth, t.request('GET', '/api'), (s) => s.getAccessToken())
     t.jar.store(first.setCookies)
     // A request that left the browser before the new cookie arrived:
     const savedJar = new Map(t.jar.cookies)
     t.jar.cookies.clear()
     for (const [k, v] of oldCookies) t.jar.cookies.set(k, v)
-    const late = await t.auth.getAccessToken(t.request('GET', '/api'))
+    const late = await withSession(t.auth, t.request('GET', '/api'), (s) => s.getAccessToken())
     expect(late.value.accessToken).toBe(first.value.accessToken)
     const sent = t.provider.calls
       .filter((c) => c.body.get('grant_type') === 'refresh_token')
@@ -387,9 +424,11 @@ describe('access tokens and refresh', () => {
   it('refresh with a reduced scope', async () => {
     const t = await setup()
     await t.login()
-    const { value } = await t.auth.getAccessToken(t.request('GET', '/'), {
-      scope: 'openid offline_access',
-    })
+    const { value } = await withSession(t.auth, t.request('GET', '/'), (s) =>
+      s.getAccessToken({
+        scope: 'openid offline_access',
+      }),
+    )
     const call = t.provider.calls.find((c) => c.body.get('grant_type') === 'refresh_token')!
     expect(call.body.get('scope')).toBe('openid offline_access')
     expect(value.scope).toBe('openid offline_access')
@@ -402,9 +441,11 @@ describe('access tokens and refresh', () => {
       c.sub = 'mallory'
     }
     await expect(
-      t.auth.getAccessToken(t.request('GET', '/'), { refresh: 'force' }),
+      withSession(t.auth, t.request('GET', '/'), (s) => s.getAccessToken({ refresh: 'force' })),
     ).rejects.toMatchObject({ code: 'ID_TOKEN_SUBJECT_CHANGED' })
-    expect((await t.auth.getSession(t.request('GET', '/'))).value?.sub).toBe('user-1')
+    expect((await withSession(t.auth, t.request('GET', '/'), (s) => s.session)).value?.sub).toBe(
+      'user-1',
+    )
   })
 
   it('a failed refresh leaves the session usable and reports a typed error', async () => {
@@ -416,11 +457,15 @@ describe('access tokens and refresh', () => {
         headers: { 'content-type': 'application/json' },
       })
     await expect(
-      t.auth.getAccessToken(t.request('GET', '/'), { refresh: 'force' }),
+      withSession(t.auth, t.request('GET', '/'), (s) => s.getAccessToken({ refresh: 'force' })),
     ).rejects.toMatchObject({ code: 'TOKEN_ENDPOINT_ERROR' })
     t.provider.tokenEndpointOverride = undefined
     expect(
-      (await t.auth.getAccessToken(t.request('GET', '/'), { refresh: 'force' })).value.sub,
+      (
+        await withSession(t.auth, t.request('GET', '/'), (s) =>
+          s.getAccessToken({ refresh: 'force' }),
+        )
+      ).value.sub,
     ).toBe('user-1')
   })
 
@@ -428,7 +473,9 @@ describe('access tokens and refresh', () => {
     const t = await setup({ authorizationParams: { scope: 'openid' } })
     await t.login()
     t.clock.now += 3600
-    await expect(t.auth.getAccessToken(t.request('GET', '/'))).rejects.toMatchObject({
+    await expect(
+      withSession(t.auth, t.request('GET', '/'), (s) => s.getAccessToken()),
+    ).rejects.toMatchObject({
       code: 'REFRESH_TOKEN_MISSING',
     })
   })
@@ -448,12 +495,11 @@ describe('access tokens and refresh', () => {
         return t.provider.fetch(input, init)
       },
     })
-    const { value: response } = await api.fetchWithAccessToken(
-      t.request('GET', '/'),
-      'https://api.example.test/data',
+    const { value: response } = await withSession(api, t.request('GET', '/'), (s) =>
+      s.fetchWithAccessToken('https://api.example.test/data'),
     )
     expect(await response.text()).toBe('ok')
-    const { value: session } = await t.auth.getSession(t.request('GET', '/'))
+    const { value: session } = await withSession(t.auth, t.request('GET', '/'), (s) => s.session)
     expect(seen).toEqual([`Bearer ${session!.accessToken}`])
   })
 })
@@ -462,13 +508,15 @@ describe('userinfo, logout, bearer', () => {
   it('fetches userinfo and checks sub (rp-userinfo-bad-sub-claim)', async () => {
     const t = await setup()
     await t.login()
-    const { value } = await t.auth.fetchUserinfo(t.request('GET', '/'))
+    const { value } = await withSession(t.auth, t.request('GET', '/'), (s) => s.fetchUserinfo())
     expect(value.name).toBe('Test User')
     expect(
       t.provider.calls.find((c) => c.path === '/userinfo')!.headers.get('authorization'),
     ).toMatch(/^Bearer /)
     t.provider.userinfoSub = 'user-1invalid'
-    await expect(t.auth.fetchUserinfo(t.request('GET', '/'))).rejects.toMatchObject({
+    await expect(
+      withSession(t.auth, t.request('GET', '/'), (s) => s.fetchUserinfo()),
+    ).rejects.toMatchObject({
       code: 'USERINFO_SUB_MISMATCH',
     })
   })
@@ -482,7 +530,9 @@ describe('userinfo, logout, bearer', () => {
     expect(location.href.startsWith('https://op.example.test/oidc/logout')).toBe(true)
     expect(location.searchParams.get('post_logout_redirect_uri')).toBe(`${APP}/bye`)
     expect(location.searchParams.get('id_token_hint')).toBeTruthy()
-    expect((await t.auth.getSession(t.request('GET', '/'))).value).toBeUndefined()
+    expect(
+      (await withSession(t.auth, t.request('GET', '/'), (s) => s.session)).value,
+    ).toBeUndefined()
   })
 
   it('Auth0 logout when the provider has no end_session_endpoint', async () => {
@@ -499,7 +549,7 @@ describe('userinfo, logout, bearer', () => {
   it('a bearer verifier created with { engine } shares its cache and verifies the API token', async () => {
     const t = await setup()
     await t.login()
-    const { value: session } = await t.auth.getSession(t.request('GET', '/'))
+    const { value: session } = await withSession(t.auth, t.request('GET', '/'), (s) => s.session)
     const calls = t.provider.calls.length
     const bearer = createBearerVerifier({ engine: t.auth, audience: 'https://api.example.test' })
     const ok = await bearer.verify(`Bearer ${session!.accessToken}`, { scopes: ['openid'] })

@@ -183,8 +183,8 @@ const OWNED =
  * left out, so a per-login override never erases a configured value.
  */
 export function toAuthorizationOptions(params: AuthorizationParams = {}): AuthorizationOptions {
-  const options: Record<string, unknown> = {}
   const extra: Record<string, string> = {}
+  const options: Record<string, unknown> = { extra }
   for (const [name, value] of Object.entries(params)) {
     if (value === undefined) continue
     if (!OWNED.test(name)) extra[name] = String(value)
@@ -200,7 +200,7 @@ export function toAuthorizationOptions(params: AuthorizationParams = {}): Author
               : String(value)
     }
   }
-  return { ...options, extra }
+  return options
 }
 
 /** Hybrid responses must reach the server: only form_post is accepted (MRT 5). */
@@ -222,7 +222,9 @@ function url(name: string, value: unknown): URL {
   return parsed!
 }
 
-function route(name: string, value = '/'): string {
+/** `routes[name]`, by default `/name`. */
+function route(routes: Record<string, unknown>, name: string, fallback = `/${name}`): string {
+  const value = routes[name] ?? fallback
   if (typeof value !== 'string' || !/^\/(?!\/)[^?#\s]*$/.test(value)) {
     throw new ConfigurationError(`\`routes.${name}\` must be a path starting with "/"`, {
       details: { [name]: value },
@@ -231,12 +233,19 @@ function route(name: string, value = '/'): string {
   return value
 }
 
-function whole(name: string, value: number | undefined, fallback: number, min = 0): number {
-  const result = value ?? fallback
-  if (!Number.isInteger(result) || result < min) {
-    throw new ConfigurationError(`\`${name}\` must be a whole number >= ${min}`)
+/** `options[name]`, a whole number >= `min`; `prefix` names the option's group in the message. */
+function whole(
+  options: Record<string, unknown>,
+  name: string,
+  fallback: number,
+  prefix = '',
+  min = 0,
+): number {
+  const value = options[name] ?? fallback
+  if (!Number.isInteger(value) || (value as number) < min) {
+    throw new ConfigurationError(`\`${prefix}${name}\` must be a whole number >= ${min}`)
   }
-  return result
+  return value as number
 }
 
 /** Validates and completes a configuration. */
@@ -245,6 +254,7 @@ export function resolveConfig(config: HybridAuthConfig): ResolvedConfig {
     throw new ConfigurationError('createHybridAuth needs a configuration object')
   }
   const { routes = {}, session = {}, transaction = {} } = config
+  const options = config as unknown as Record<string, unknown>
   url('issuerBaseURL', config.issuerBaseURL)
   const baseURL = url('baseURL', config.baseURL)
   // Browsers drop Secure cookies on plain http, except on loopback hosts (RFC 8252 8.3).
@@ -266,7 +276,7 @@ export function resolveConfig(config: HybridAuthConfig): ResolvedConfig {
       `\`secret\` needs ${MIN_SECRET_LENGTH}+ characters; try \`openssl rand -hex 32\``,
     )
   }
-  const callback = route('callback', routes.callback ?? '/callback')
+  const callback = route(routes, 'callback')
   const authorization = toAuthorizationOptions(config.authorizationParams)
   assertFormPost(authorization)
   const { domain, path = '/', sameSite = 'Lax' } = session.cookie ?? {}
@@ -279,10 +289,10 @@ export function resolveConfig(config: HybridAuthConfig): ResolvedConfig {
     secrets,
     authorization,
     routes: {
-      login: route('login', routes.login ?? '/login'),
+      login: route(routes, 'login'),
       callback,
-      logout: route('logout', routes.logout ?? '/logout'),
-      postLogoutRedirect: route('postLogoutRedirect', routes.postLogoutRedirect),
+      logout: route(routes, 'logout'),
+      postLogoutRedirect: route(routes, 'postLogoutRedirect', '/'),
     },
     redirectUri: baseURL.href.replace(/\/$/, '') + callback,
     session: {
@@ -290,28 +300,28 @@ export function resolveConfig(config: HybridAuthConfig): ResolvedConfig {
       name:
         session.name ?? (domain === undefined && path === '/' ? '__Host-appSession' : 'appSession'),
       rolling: session.rolling ?? true,
-      rollingDuration: whole('session.rollingDuration', session.rollingDuration, 86_400),
-      absoluteDuration: whole('session.absoluteDuration', session.absoluteDuration, 7 * 86_400),
+      rollingDuration: whole(session, 'rollingDuration', 86_400, 'session.'),
+      absoluteDuration: whole(session, 'absoluteDuration', 7 * 86_400, 'session.'),
       domain,
       path,
       sameSite,
     },
     transaction: {
       name: transaction.name ?? '__Host-oidc_tx',
-      maxAge: whole('transaction.maxAge', transaction.maxAge, 600),
-      maxCount: whole('transaction.maxCount', transaction.maxCount, 5, 1),
+      maxAge: whole(transaction, 'maxAge', 600, 'transaction.'),
+      maxCount: whole(transaction, 'maxCount', 5, 'transaction.', 1),
     },
     idpLogout: config.idpLogout ?? true,
     logoutMode: config.logoutMode ?? 'auto',
-    clockTolerance: whole('clockTolerance', config.clockTolerance, 60),
-    refreshLeeway: whole('refreshLeeway', config.refreshLeeway, 30),
+    clockTolerance: whole(options, 'clockTolerance', 60),
+    refreshLeeway: whole(options, 'refreshLeeway', 30),
     idTokenSigningAlgs: config.idTokenSigningAlgs,
     allowSymmetricIdTokens: config.allowSymmetricIdTokens ?? false,
     // Late-bound, so a fetch installed after setup (test mocks, polyfills) is the one used.
     fetch: config.fetch ?? ((input, init) => globalThis.fetch(input, init)),
-    httpTimeout: whole('httpTimeout', config.httpTimeout, 5000),
-    jwksCooldown: whole('jwksCooldown', config.jwksCooldown, 30),
-    cacheMaxAge: whole('cacheMaxAge', config.cacheMaxAge, 600),
+    httpTimeout: whole(options, 'httpTimeout', 5000),
+    jwksCooldown: whole(options, 'jwksCooldown', 30),
+    cacheMaxAge: whole(options, 'cacheMaxAge', 600),
     crypto: config.crypto ?? new WebCryptoProvider(),
     now: config.now ?? (() => Math.floor(Date.now() / 1000)),
     log: config.logger ?? (() => {}),
@@ -325,7 +335,7 @@ function clientAuth(config: HybridAuthConfig): ClientAuthentication {
   const { clientAuth: apply, clientSecret: secret } = config
   const method =
     config.clientAuthMethod ?? (apply ? 'private_key_jwt' : secret ? 'client_secret_basic' : 'none')
-  if (!['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'].includes(method)) {
+  if (!/^(client_secret_(basic|post)|private_key_jwt|none)$/.test(method)) {
     throw new ConfigurationError(`unknown \`clientAuthMethod\` "${String(method)}"`)
   }
   // Removed in favour of `clientAuth`, which keeps oauth4webapi out of bundles that do not use it.

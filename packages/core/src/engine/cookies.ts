@@ -85,7 +85,8 @@ function check(ok: boolean, name: string, problem: string): void {
 }
 
 /**
- * Serialises one `Set-Cookie` header value. Throws {@link ConfigurationError} for a name, value,
+ * Serialises one `Set-Cookie` header value (`maxAge`, when given, overrides the attributes').
+ * Throws {@link ConfigurationError} for a name, value,
  * path or domain with characters that could inject attributes or headers (`;`, CR, LF, comma,
  * space, control characters...), for `SameSite=None` without `Secure`, and for `__Secure-` /
  * `__Host-` names whose attributes browsers would reject. Throws `COOKIE_TOO_LARGE` when name
@@ -102,8 +103,13 @@ function check(ok: boolean, name: string, problem: string): void {
  * }))
  * ```
  */
-export function serializeCookie(name: string, value: string, attributes: CookieAttributes): string {
-  const { path, domain, secure, httpOnly, sameSite, maxAge } = attributes
+export function serializeCookie(
+  name: string,
+  value: string,
+  attributes: CookieAttributes,
+  maxAge = attributes.maxAge,
+): string {
+  const { path, domain, secure, httpOnly, sameSite } = attributes
   check(
     typeof name === 'string' && TOKEN.test(name),
     name,
@@ -168,7 +174,7 @@ export function serializeCookie(name: string, value: string, attributes: CookieA
  * @see https://www.rfc-editor.org/rfc/rfc6265#section-5.2.2
  */
 export function expireCookie(name: string, attributes: CookieAttributes): string {
-  return serializeCookie(name, '', { ...attributes, maxAge: 0 })
+  return serializeCookie(name, '', attributes, 0)
 }
 
 /**

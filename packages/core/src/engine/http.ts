@@ -37,7 +37,19 @@ export async function send(
   ) => new OidcHybridError(code, message, { cause, details: { url: where, ...details } })
   try {
     const response = await fetch(url, { method, headers, body, redirect: 'manual', signal })
-    return { status: response.status, headers: response.headers, body: await read(response) }
+    return {
+      status: response.status,
+      headers: response.headers,
+      body: await readCappedText(response, maxBodyBytes, () =>
+        fail(
+          'HTTP_RESPONSE_TOO_LARGE',
+          `the response from ${where} is over ${maxBodyBytes} bytes`,
+          {
+            limit: maxBodyBytes,
+          },
+        ),
+      ),
+    }
   } catch (error) {
     if (error instanceof OidcHybridError) throw error
     if (signal.aborted) {
@@ -57,31 +69,36 @@ export async function send(
   } finally {
     clearTimeout(timer)
   }
+}
 
-  async function read(response: Response): Promise<string> {
-    const tooLarge = () =>
-      fail('HTTP_RESPONSE_TOO_LARGE', `the response from ${where} is over ${maxBodyBytes} bytes`, {
-        limit: maxBodyBytes,
-      })
-    if (Number(response.headers.get('content-length')) > maxBodyBytes) {
-      await response.body?.cancel()
+/**
+ * The body of a `Request` or `Response` as UTF-8 text, at most `maxBytes` (declared in
+ * Content-Length or sent): beyond that the stream is cancelled unread and `tooLarge()` thrown.
+ * Adapters read callback bodies with it too.
+ */
+export async function readCappedText(
+  message: Request | Response,
+  maxBytes: number,
+  tooLarge: () => Error,
+): Promise<string> {
+  const { body } = message
+  if (Number(message.headers.get('content-length')) > maxBytes) {
+    await body?.cancel().catch(() => {})
+    throw tooLarge()
+  }
+  if (!body) return ''
+  const reader = body.getReader()
+  // Streaming decode: a character split across chunks survives.
+  const decoder = new TextDecoder()
+  let text = ''
+  let size = 0
+  for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
+    size += chunk.value.byteLength
+    if (size > maxBytes) {
+      await reader.cancel().catch(() => {})
       throw tooLarge()
     }
-    if (response.body === null) return ''
-    const reader = response.body.getReader()
-    // Streaming decode: a character split across chunks survives.
-    const decoder = new TextDecoder()
-    let text = ''
-    let size = 0
-    for (;;) {
-      const { done, value } = await reader.read()
-      if (done) return text + decoder.decode()
-      size += value.byteLength
-      if (size > maxBodyBytes) {
-        await reader.cancel()
-        throw tooLarge()
-      }
-      text += decoder.decode(value, { stream: true })
-    }
+    text += decoder.decode(chunk.value, { stream: true })
   }
+  return text + decoder.decode()
 }

@@ -12,18 +12,8 @@ import type { AuthorizationOptions } from '../protocol/authorize.js'
 import { parseCallbackRequest, stateOf } from '../protocol/callback.js'
 import { type Effect, type Event, type State, transition } from '../protocol/machine.js'
 import { validateReturnTo } from '../protocol/return-to.js'
-import type {
-  JsonWebKeySet,
-  ProtocolContext,
-  ProviderMetadata,
-  Session,
-  Transaction,
-} from '../protocol/types.js'
-import {
-  buildUserinfoRequest,
-  processUserinfoResponse,
-  type UserinfoClaims,
-} from '../protocol/userinfo.js'
+import type { ProtocolContext, Session, Transaction } from '../protocol/types.js'
+import { buildUserinfoRequest, processUserinfoResponse } from '../protocol/userinfo.js'
 import {
   type AuthorizationParams,
   assertFormPost,
@@ -44,7 +34,7 @@ import {
 import { type HttpOptions, send } from './http.js'
 import { ProviderCache } from './provider-cache.js'
 import { RefreshCoordinator } from './refresh-coordinator.js'
-import { type AccessTokenOptions, RequestSession } from './request-session.js'
+import { RequestSession } from './request-session.js'
 import { CookieSealer, type UnsealResult } from './seal.js'
 import { statusForError } from './status.js'
 
@@ -64,13 +54,6 @@ export interface AuthResponse {
   headers: Headers
   body?: string
   error?: OidcHybridError
-}
-
-/** A result with the Set-Cookie headers that must reach the browser alongside it. */
-export interface WithCookies<T> {
-  value: T
-  /** Append these to the outgoing response (session rolled, resealed, refreshed or cleared). */
-  setCookies: string[]
 }
 
 export interface LoginOptions {
@@ -106,23 +89,22 @@ export function createHybridAuth(config: HybridAuthConfig): HybridAuth {
 
 export class HybridAuth {
   readonly config: ResolvedConfig
+  /** `config` under a private name, which minifiers shorten. */
+  readonly #config: ResolvedConfig
   /** Discovery and JWKS, cached; a bearer verifier created with `{ engine }` shares it. */
   readonly provider: ProviderCache
   readonly #http: HttpOptions
   readonly #refreshes: RefreshCoordinator<{ scope: string | undefined; session: Session }>
   readonly #sealer: Promise<CookieSealer>
-  /** The parts of the protocol context that never change. */
-  readonly #client: Pick<ProtocolContext, 'client' | 'clockTolerance' | 'crypto' | 'clientAuth'>
+  readonly #client: ProtocolContext['client']
   /** Transaction cookies: one per login, keyed by state, SameSite=None (form_post is cross-site). */
   readonly #tx: CookieAttributes
-  /** The session cookie, without its max-age. */
-  readonly #session: CookieAttributes
   /** States already used on a callback, until their transaction would have expired. */
   readonly #usedStates = new Map<string, number>()
 
   constructor(config: ResolvedConfig) {
-    this.config = config
-    const { now, crypto, session } = config
+    this.config = this.#config = config
+    const { now } = config
     this.#http = { fetch: config.fetch, timeout: config.httpTimeout, maxBodyBytes: 1 << 20 }
     this.provider = new ProviderCache({
       issuerBaseURL: config.issuerBaseURL,
@@ -140,32 +122,15 @@ export class HybridAuth {
     })
     this.#refreshes = new RefreshCoordinator(now)
     this.#client = {
-      client: {
-        client_id: config.clientID,
-        redirect_uri: config.redirectUri,
-        id_token_signed_response_algs: config.idTokenSigningAlgs,
-        client_secret_for_hs: config.allowSymmetricIdTokens ? config.clientSecret : undefined,
-      },
-      clockTolerance: config.clockTolerance,
-      crypto,
-      clientAuth: config.clientAuth,
+      client_id: config.clientID,
+      redirect_uri: config.redirectUri,
+      id_token_signed_response_algs: config.idTokenSigningAlgs,
+      client_secret_for_hs: config.allowSymmetricIdTokens ? config.clientSecret : undefined,
     }
-    const cookie = { secure: true, httpOnly: true } as const
-    this.#tx = { ...cookie, path: '/', sameSite: 'None', maxAge: config.transaction.maxAge }
-    this.#session = {
-      ...cookie,
-      path: session.path,
-      domain: session.domain,
-      sameSite: session.sameSite,
-    }
-    this.#sealer = CookieSealer.create(config.secrets, crypto)
+    this.#tx = cookie('/', 'None', config.transaction.maxAge)
+    this.#sealer = CookieSealer.create(config.secrets, config.crypto)
     // A rejected sealer surfaces on first use; avoid an unhandled rejection in the meantime.
     this.#sealer.catch(() => {})
-  }
-
-  /** The configured routes (login, callback, logout). */
-  get routes(): ResolvedConfig['routes'] {
-    return this.config.routes
   }
 
   /**
@@ -183,7 +148,7 @@ export class HybridAuth {
    * only for a callback POST.
    */
   routeOf(method: string, path: string): 'login' | 'callback' | 'logout' | undefined {
-    const { login, callback, logout } = this.config.routes
+    const { login, callback, logout } = this.#config.routes
     if (path === callback) return 'callback'
     if (method === 'GET') {
       if (path === login) return 'login'
@@ -198,9 +163,9 @@ export class HybridAuth {
    * @see [OIDC Core 3.3.2.1](https://openid.net/specs/openid-connect-core-1_0-errata2.html#HybridAuthRequest)
    */
   login(request: AuthRequest, options: LoginOptions = {}): Promise<AuthResponse> {
-    return this.#answer(request, async (headers, cookies) => {
+    return this.#answer(request, async (cookies, headers) => {
       const returnTo = this.#returnTo(request, options)
-      const { authorization: configured, crypto } = this.config
+      const { authorization: configured, crypto } = this.#config
       const override = toAuthorizationOptions(options.authorizationParams)
       // Overrides add to the configured parameters; they never erase them (organization, ...).
       const authorization: AuthorizationOptions = {
@@ -212,16 +177,14 @@ export class HybridAuth {
       assertFormPost(authorization)
       const random = () => encode(crypto.randomBytes(32))
       for (const line of await this.#pruneTransactions(cookies)) headers.append('set-cookie', line)
-      await this.#drive(
+      return [
         { kind: 'Idle' },
         {
           type: 'LoginRequested',
           options: authorization,
           random: { state: random(), nonce: random(), codeVerifier: random() },
         },
-        headers,
-        cookies,
-      )
+      ]
     })
   }
 
@@ -233,22 +196,20 @@ export class HybridAuth {
    * @see [OAuth 2.0 Form Post Response Mode 2](https://openid.net/specs/oauth-v2-form-post-response-mode-1_0.html#FormPostResponseMode)
    */
   callback(request: AuthRequest): Promise<AuthResponse> {
-    return this.#answer(request, async (headers, cookies) => {
+    return this.#answer(request, async (cookies) => {
       const params = parseCallbackRequest({
         method: request.method,
         url: request.url,
         contentType: request.headers.get('content-type'),
         body: request.body ?? null,
       })
-      await this.#drive(
+      return [
         {
           kind: 'LoginStarted',
           transaction: await this.#readTransaction(stateOf(params), cookies),
         },
         { type: 'CallbackReceived', params },
-        headers,
-        cookies,
-      )
+      ]
     })
   }
 
@@ -259,23 +220,21 @@ export class HybridAuth {
    * @see [OpenID Connect RP-Initiated Logout 1.0 2](https://openid.net/specs/openid-connect-rpinitiated-1_0.html#RPLogout)
    */
   logout(request: AuthRequest, options: { returnTo?: string } = {}): Promise<AuthResponse> {
-    return this.#answer(request, async (headers, cookies) => {
-      const { baseURL, routes, idpLogout, logoutMode } = this.config
+    return this.#answer(request, async (cookies) => {
+      const { baseURL, routes, idpLogout, logoutMode } = this.#config
       const returnTo = new URL(
         this.#returnTo(request, options) ?? routes.postLogoutRedirect,
         baseURL,
       ).href
       const { session } = await this.#readSession(cookies)
-      await this.#drive(
+      return [
         session && idpLogout ? { kind: 'Authenticated', session } : { kind: 'Idle' },
         {
           type: 'LogoutRequested',
           returnTo,
           logout: { postLogoutRedirectUri: returnTo, mode: logoutMode },
         },
-        headers,
-        cookies,
-      )
+      ]
     })
   }
 
@@ -288,7 +247,7 @@ export class HybridAuth {
   async load(request: AuthRequest): Promise<RequestSession> {
     const cookies = parseCookieHeader(request.headers.get('cookie'))
     const { session, setCookies } = await this.#readSession(cookies)
-    const { fetch, now, refreshLeeway } = this.config
+    const { fetch, now, refreshLeeway } = this.#config
     return new RequestSession(
       {
         refresh: (current, scope) => this.refreshSession(current, scope),
@@ -309,19 +268,6 @@ export class HybridAuth {
       session,
       setCookies,
     )
-  }
-
-  /** The session of a request, or `undefined` (see {@link HybridAuth.load}). */
-  getSession(request: AuthRequest): Promise<WithCookies<Session | undefined>> {
-    return this.#with(request, (loaded) => loaded.session)
-  }
-
-  /** The session with a fresh access token (see {@link RequestSession.getAccessToken}). */
-  getAccessToken(
-    request: AuthRequest,
-    options: AccessTokenOptions = {},
-  ): Promise<WithCookies<Session>> {
-    return this.#with(request, (loaded) => loaded.getAccessToken(options))
   }
 
   /**
@@ -353,53 +299,26 @@ export class HybridAuth {
     throw new OidcHybridError('ILLEGAL_TRANSITION', 'concurrent refreshes did not settle; retry')
   }
 
-  /** Userinfo for the request's session (see {@link RequestSession.fetchUserinfo}). */
-  fetchUserinfo(request: AuthRequest): Promise<WithCookies<UserinfoClaims>> {
-    return this.#with(request, (loaded) => loaded.fetchUserinfo())
-  }
-
-  /** Calls an API for the request's session (see {@link RequestSession.fetchWithAccessToken}). */
-  fetchWithAccessToken(
-    request: AuthRequest,
-    input: string | URL | Request,
-    init?: RequestInit,
-  ): Promise<WithCookies<Response>> {
-    return this.#with(request, (loaded) => loaded.fetchWithAccessToken(input, init))
-  }
-
-  /** Provider metadata (discovery), cached. */
-  metadata(): Promise<ProviderMetadata> {
-    return this.provider.metadata()
-  }
-
-  /** The HTTP status for any error this library throws (one table for every adapter). */
-  statusOf(error: unknown): number {
-    return isOidcHybridError(error) ? statusForError(error.code) : 500
-  }
-
   // ---- internals -------------------------------------------------------------------------
 
-  async #with<T>(
-    request: AuthRequest,
-    run: (loaded: RequestSession) => T | Promise<T>,
-  ): Promise<WithCookies<T>> {
-    const loaded = await this.load(request)
-    return { value: await run(loaded), setCookies: loaded.takeSetCookies() }
-  }
-
-  /** Runs a route; a library error becomes its status (no redirect), anything else is thrown. */
+  /**
+   * Runs a route: `prepare` gives the machine's start and event, which are driven to the end.
+   * A library error becomes its status (no redirect); anything else is thrown.
+   */
   async #answer(
     request: AuthRequest,
-    run: (headers: Headers, cookies: Cookies) => Promise<void>,
+    prepare: (cookies: Cookies, headers: Headers) => Promise<[State, Event]>,
   ): Promise<AuthResponse> {
     const headers = new Headers({ 'cache-control': 'no-store' })
     try {
-      await run(headers, parseCookieHeader(request.headers.get('cookie')))
+      const cookies = parseCookieHeader(request.headers.get('cookie'))
+      const [start, event] = await prepare(cookies, headers)
+      await this.#drive(start, event, headers, cookies)
       return { status: 302, headers }
     } catch (error) {
       if (!isOidcHybridError(error)) throw error
       const { code, message } = error
-      this.config.log({ level: 'warn', event: 'request_failed', code, message })
+      this.#config.log({ level: 'warn', event: 'request_failed', code, message })
       headers.delete('location')
       return { status: statusForError(code), headers, error }
     }
@@ -408,53 +327,48 @@ export class HybridAuth {
   #returnTo(request: AuthRequest, options: { returnTo?: string }): string | undefined {
     return validateReturnTo(
       options.returnTo ?? requestUrl(request).searchParams.get('returnTo'),
-      this.config.baseURL.href,
+      this.#config.baseURL.href,
     )
   }
 
   /**
-   * Runs the machine from `start` with `event`, performing effects until it settles, and returns
+   * Runs the machine from `state` with `event`, performing effects until it settles, and returns
    * the final state. Without `headers`, cookie and redirect effects are not performed.
    */
   async #drive(
-    start: State,
+    state: State,
     event: Event,
     headers: Headers | undefined,
     cookies: Cookies,
   ): Promise<State> {
-    const provider = this.provider
-    const metadata = await provider.metadata()
-    let jwks: JsonWebKeySet =
-      event.type === 'CallbackReceived' || event.type === 'RefreshRequested'
-        ? await provider.jwks()
-        : { keys: [] }
-    let current = { state: start, effects: [] as Effect[] }
-    let next: Event | undefined = event
+    const { config, provider } = this
+    // One context, its time and keys updated per step: no spread (V8 on Node 20 spends
+    // microseconds on spreads that add keys).
+    const context: ProtocolContext = {
+      client: this.#client,
+      clockTolerance: config.clockTolerance,
+      crypto: config.crypto,
+      clientAuth: config.clientAuth,
+      provider: await provider.metadata(),
+      jwks:
+        event.type === 'CallbackReceived' || event.type === 'RefreshRequested'
+          ? await provider.jwks()
+          : { keys: [] },
+      now: 0,
+    }
     // Each login or refresh needs at most: keys, token response, keys again. Bounded anyway.
+    let next: Event | undefined = event
     for (let step = 0; step < 7 && next; step++) {
-      if (next.type === 'KeysReceived') jwks = next.jwks
-      // A literal of every field, not a spread: V8 on Node 20 spends microseconds on spreads
-      // that then add keys.
-      const { client, clockTolerance, crypto, clientAuth } = this.#client
-      current = await transition(
-        {
-          client,
-          clockTolerance,
-          crypto,
-          clientAuth,
-          provider: metadata,
-          jwks,
-          now: this.config.now(),
-        },
-        current.state,
-        next,
-      )
+      if (next.type === 'KeysReceived') context.jwks = next.jwks
+      context.now = config.now()
+      const result = await transition(context, state, next)
+      state = result.state
       next = undefined
-      for (const effect of current.effects) {
+      for (const effect of result.effects) {
         next = (await this.#perform(effect, headers, cookies)) ?? next
       }
-      if (current.state.kind === 'Failed') throw current.state.error
-      if (!next) return current.state
+      if (state.kind === 'Failed') throw state.error
+      if (!next) return state
     }
     throw new OidcHybridError('ILLEGAL_TRANSITION', 'the protocol did not settle')
   }
@@ -464,8 +378,6 @@ export class HybridAuth {
     headers: Headers | undefined,
     cookies: Cookies,
   ): Promise<Event | undefined> {
-    const { config } = this
-    let lines: string[] = []
     switch (effect.type) {
       case 'Http':
         return { type: 'TokenResponseReceived', response: await send(effect.request, this.#http) }
@@ -473,39 +385,49 @@ export class HybridAuth {
         return { type: 'KeysReceived', jwks: await this.provider.jwksAfterUnknownKid() }
     }
     if (!headers) return
+    const tx = this.#tx
+    let lines: string[]
     switch (effect.type) {
       case 'Redirect':
-        headers.set('location', new URL(effect.url, config.baseURL).href)
-        break
+        headers.set('location', new URL(effect.url, this.#config.baseURL).href)
+        return
       case 'SetTransaction': {
-        const { state, createdAt } = effect.transaction
-        const name = this.#txName(state)
-        const sealer = await this.#sealer
-        const sealed = await sealer.seal(name, effect.transaction, createdAt + this.#tx.maxAge!)
-        lines = [serializeCookie(name, sealed, this.#tx)]
+        const { transaction } = effect
+        const name = this.#txName(transaction.state)
+        const expiresAt = transaction.createdAt + tx.maxAge!
+        lines = [serializeCookie(name, await this.#seal(name, transaction, expiresAt), tx)]
         break
       }
       case 'ClearTransaction':
-        lines = [expireCookie(this.#txName(effect.state), this.#tx)]
+        lines = [expireCookie(this.#txName(effect.state), tx)]
         break
       case 'SetSession':
         lines = await this.#writeSession(effect.session, cookies)
         break
-      case 'ClearSession':
-        lines = clearChunkedCookie(config.session.name, this.#session, cookies)
+      default:
+        lines = clearChunkedCookie(this.#config.session.name, this.#sessionCookie(), cookies)
     }
     for (const line of lines) headers.append('set-cookie', line)
+  }
+
+  async #seal(name: string, payload: unknown, expiresAt: number): Promise<string> {
+    return (await this.#sealer).seal(name, payload, expiresAt)
+  }
+
+  async #unseal<T>(name: string, sealed: string): Promise<UnsealResult<T>> {
+    return (await this.#sealer).unseal<T>(name, sealed)
   }
 
   // ---- transaction cookies
 
   #txName(state: string): string {
-    return `${this.config.transaction.name}_${state}`
+    return `${this.#config.transaction.name}_${state}`
   }
 
   async #readTransaction(state: string, cookies: Cookies): Promise<Transaction> {
-    const now = this.config.now()
+    const now = this.#config.now()
     const used = this.#usedStates
+    const { maxAge } = this.#tx
     if ((used.get(state) ?? 0) > now) {
       throw new OidcHybridError('TRANSACTION_MISSING', 'this login response was already used')
     }
@@ -526,11 +448,11 @@ export class HybridAuth {
       if (until > now && used.size < 10_000) break
       used.delete(key)
     }
-    used.set(state, now + this.#tx.maxAge!)
-    const opened = await (await this.#sealer).unseal<Transaction>(name, sealed)
+    used.set(state, now + maxAge!)
+    const opened = await this.#unseal<Transaction>(name, sealed)
     if (opened.expiresAt <= now) {
       throw new OidcHybridError('TRANSACTION_EXPIRED', 'the login took too long; start a new one', {
-        details: { maxAge: this.#tx.maxAge },
+        details: { maxAge },
       })
     }
     return opened.payload
@@ -539,14 +461,13 @@ export class HybridAuth {
   /** Expires transaction cookies beyond the cap (oldest first) and any that no longer open. */
   async #pruneTransactions(cookies: Cookies): Promise<string[]> {
     const prefix = this.#txName('')
-    const sealer = await this.#sealer
-    const now = this.config.now()
+    const now = this.#config.now()
     const live: Array<[createdAt: number, name: string]> = []
     const expired: string[] = []
     for (const [name, value] of cookies) {
       if (!name.startsWith(prefix)) continue
       try {
-        const opened = await sealer.unseal<Transaction>(name, value)
+        const opened = await this.#unseal<Transaction>(name, value)
         if (opened.expiresAt > now) {
           live.push([opened.payload.createdAt, name])
           continue
@@ -557,42 +478,44 @@ export class HybridAuth {
       expired.push(name)
     }
     live.sort((a, b) => a[0] - b[0])
-    const excess = live.length - this.config.transaction.maxCount + 1
+    const excess = live.length - this.#config.transaction.maxCount + 1
     for (const [, name] of live.slice(0, Math.max(0, excess))) expired.push(name)
     return expired.map((name) => expireCookie(name, this.#tx))
   }
 
   // ---- session cookie: sealed, chunked above ~4 KB, rolling and absolute lifetimes
 
+  /** The session cookie's attributes. */
+  #sessionCookie(maxAge?: number): CookieAttributes {
+    const { path, sameSite, domain } = this.#config.session
+    return cookie(path, sameSite, maxAge, domain)
+  }
+
   #sessionExpiry(session: Session, now: number): number {
-    const { absoluteDuration, rolling, rollingDuration } = this.config.session
+    const { absoluteDuration, rolling, rollingDuration } = this.#config.session
     const absolute = session.createdAt + absoluteDuration
     return rolling ? Math.min(absolute, now + rollingDuration) : absolute
   }
 
   async #writeSession(session: Session, cookies: Cookies): Promise<string[]> {
-    const now = this.config.now()
+    const now = this.#config.now()
     const expiresAt = this.#sessionExpiry(session, now)
-    const { name } = this.config.session
-    const sealed = await (await this.#sealer).seal(
-      name,
-      { session } satisfies SealedSession,
-      expiresAt,
-    )
-    return writeChunkedCookie(name, sealed, { ...this.#session, maxAge: expiresAt - now }, cookies)
+    const { name } = this.#config.session
+    const sealed = await this.#seal(name, { session } satisfies SealedSession, expiresAt)
+    return writeChunkedCookie(name, sealed, this.#sessionCookie(expiresAt - now), cookies)
   }
 
   async #readSession(cookies: Cookies): Promise<{ session?: Session; setCookies: string[] }> {
-    const { name, absoluteDuration, rolling } = this.config.session
+    const { name, absoluteDuration, rolling } = this.#config.session
     const sealed = readChunkedCookie(name, cookies)
     if (sealed === undefined) return { setCookies: [] }
-    const now = this.config.now()
+    const now = this.#config.now()
     let opened: UnsealResult<SealedSession> | undefined
     try {
-      opened = await (await this.#sealer).unseal<SealedSession>(name, sealed)
+      opened = await this.#unseal<SealedSession>(name, sealed)
     } catch (error) {
       if (!isOidcHybridError(error)) throw error
-      this.config.log({ level: 'warn', event: 'session_cookie_rejected', code: error.code })
+      this.#config.log({ level: 'warn', event: 'session_cookie_rejected', code: error.code })
     }
     const session = opened?.payload.session
     if (
@@ -601,7 +524,7 @@ export class HybridAuth {
       opened.expiresAt <= now ||
       session.createdAt + absoluteDuration <= now
     ) {
-      return { setCookies: clearChunkedCookie(name, this.#session, cookies) }
+      return { setCookies: clearChunkedCookie(name, this.#sessionCookie(), cookies) }
     }
     // Reseal when the secret rotated, or roll the expiry forward at most once a minute.
     const roll = rolling && this.#sessionExpiry(session, now) - opened.expiresAt >= 60
@@ -610,4 +533,14 @@ export class HybridAuth {
       setCookies: opened.stale || roll ? await this.#writeSession(session, cookies) : [],
     }
   }
+}
+
+/** Set-Cookie attributes of our cookies: always Secure and HttpOnly. */
+function cookie(
+  path: string,
+  sameSite: CookieAttributes['sameSite'],
+  maxAge?: number,
+  domain?: string,
+): CookieAttributes {
+  return { path, domain, secure: true, httpOnly: true, sameSite, maxAge }
 }

@@ -227,7 +227,8 @@ describe('buildAuthorizationRequest', () => {
 
   it('leaves unset options out of the transaction, so it stays small JSON', async () => {
     const { transaction } = await build()
-    expect(Object.keys(transaction).sort()).toEqual(
+    // What the cookie holds: JSON leaves undefined values out.
+    expect(Object.keys(JSON.parse(JSON.stringify(transaction))).sort()).toEqual(
       [
         'codeVerifier',
         'createdAt',
@@ -314,8 +315,8 @@ describe('buildAuthorizationRequest', () => {
     })
 
     it.each([
-      ['state', 'AuthorizationRandom.state'],
-      ['nonce', 'AuthorizationRandom.nonce'],
+      ['state', 'AuthorizationRandom'],
+      ['nonce', 'AuthorizationRandom'],
       ['code_challenge', 'codeVerifier'],
       ['code_challenge_method', 'S256'],
       ['client_id', 'client_id'],

@@ -127,12 +127,13 @@ describe('processUserinfoResponse', () => {
     )
   })
 
-  it('rejects a signed UserInfo response, saying it is not supported', () => {
+  it('rejects a signed UserInfo response, naming its media type', () => {
     const headers = { 'content-type': 'application/jwt' }
     expect(() => processUserinfoResponse(response(200, 'eyJ.eyJ.sig', headers), SUB)).toThrow(
       expect.objectContaining({
         code: 'USERINFO_INVALID',
-        message: expect.stringContaining('not supported'),
+        message: expect.stringContaining('not JSON'),
+        details: { contentType: 'application/jwt' },
       }),
     )
   })

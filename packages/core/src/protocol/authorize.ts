@@ -4,10 +4,10 @@
  * always give the same URL.
  */
 import type { CryptoProvider } from '../crypto/provider.js'
-import { ConfigurationError } from '../errors.js'
+import type { ConfigurationError } from '../errors.js'
 import { encode, utf8 } from '../lib/base64url.js'
 import { isRecord } from '../lib/compare.js'
-import { parseUrl } from './http.js'
+import { configError, parseUrl } from './http.js'
 import type {
   ClientMetadata,
   HybridResponseType,
@@ -60,16 +60,8 @@ export interface AuthorizationRequest {
 }
 
 // Sent in this order after the required ones; each comes from the option of the camelCase name.
-const OPTIONAL_PARAMETERS = [
-  'audience',
-  'organization',
-  'invitation',
-  'max_age',
-  'prompt',
-  'login_hint',
-  'acr_values',
-  'ui_locales',
-]
+const OPTIONAL_PARAMETERS =
+  'audience organization invitation max_age prompt login_hint acr_values ui_locales'.split(' ')
 // Parameters with an option of their own. Set through `extra`, `max_age`, `organization` or
 // `audience` would bypass the transaction, and with it the `auth_time` and organization checks.
 const OPTION_PARAMETERS = new RegExp(
@@ -91,10 +83,9 @@ export function normalizeResponseType(value: string): HybridResponseType {
   // word never matches.
   const canonical = sortedWords(value)
   if (!/^code (id_token( token)?|token)$/.test(canonical)) {
-    throw new ConfigurationError(
-      "not a Hybrid Flow response type: use 'code id_token' or 'code token'",
-      { details: { responseType: value } },
-    )
+    throw configError("not a Hybrid Flow response type: use 'code id_token' or 'code token'", {
+      responseType: value,
+    })
   }
   return canonical as HybridResponseType
 }
@@ -131,36 +122,22 @@ export async function buildAuthorizationRequest(
   const responseMode = options.responseMode ?? 'form_post'
   // Multiple Response Type Encoding Practices 5: hybrid responses never travel in a query.
   if (responseMode !== 'form_post' && responseMode !== 'fragment') {
-    throw new ConfigurationError("responseMode must be 'form_post' or 'fragment'", {
-      details: { responseMode },
-    })
+    throw configError("responseMode must be 'form_post' or 'fragment'", { responseMode })
   }
   const scope = normalizeScope(options.scope ?? 'openid profile email')
   const maxAge = options.maxAge
   if (maxAge !== undefined && !(Number.isSafeInteger(maxAge) && maxAge >= 0)) {
-    throw new ConfigurationError('maxAge must be a whole number of seconds >= 0', {
-      details: { maxAge },
-    })
+    throw configError('maxAge must be a whole number of seconds >= 0', { maxAge })
   }
-  const extra = checkExtra(options.extra)
+  const extra = options.extra
+  checkExtra(extra)
   checkRandom(random)
   checkClient(client)
   checkProviderSupport(provider, responseType, responseMode)
 
   const url = parseUrl(provider.authorization_endpoint)
-  if (url === undefined) {
-    throw new ConfigurationError(
-      'authorization_endpoint is not an absolute URL: check discovery or issuerBaseURL',
-    )
-  }
+  if (url === undefined) throw configError('provider authorization_endpoint is not an absolute URL')
 
-  const optional: Record<string, string | undefined> = {}
-  for (const name of OPTIONAL_PARAMETERS) {
-    optional[name] =
-      name === 'max_age' ? maxAge?.toString() : optionalString(camelCase(name), options)
-  }
-  const { audience, organization } = optional
-  const returnTo = optionalString('returnTo', options)
   const parameters: Record<string, string | undefined> = {
     response_type: responseType,
     response_mode: responseMode,
@@ -174,69 +151,62 @@ export async function buildAuthorizationRequest(
       crypto,
     ),
     code_challenge_method: 'S256',
-    ...optional,
-    ...extra,
+  }
+  for (const name of OPTIONAL_PARAMETERS) {
+    parameters[name] =
+      name === 'max_age' ? maxAge?.toString() : optionalString(camelCase(name), options)
   }
   // set(), not append(): the endpoint's own query parameters stay, none is sent twice.
-  for (const [name, value] of Object.entries(parameters)) {
+  for (const [name, value] of Object.entries({ ...parameters, ...extra })) {
     if (value !== undefined) url.searchParams.set(name, value)
   }
 
-  // Unset options stay out of the transaction, so that its cookie stays small JSON.
-  const transaction: Transaction = {
-    state: random.state,
-    nonce: random.nonce,
-    codeVerifier: random.codeVerifier,
-    responseType,
-    responseMode,
-    redirectUri: client.redirect_uri,
-    issuer: provider.issuer,
-    scope,
-    createdAt: now,
+  return {
+    url,
+    // Unset options are undefined here, so that they stay out of the transaction cookie's JSON.
+    transaction: {
+      state: random.state,
+      nonce: random.nonce,
+      codeVerifier: random.codeVerifier,
+      responseType,
+      responseMode,
+      redirectUri: client.redirect_uri,
+      issuer: provider.issuer,
+      scope,
+      maxAge,
+      audience: parameters.audience,
+      organization: parameters.organization,
+      returnTo: optionalString('returnTo', options),
+      createdAt: now,
+    },
   }
-  if (maxAge !== undefined) transaction.maxAge = maxAge
-  if (audience !== undefined) transaction.audience = audience
-  if (organization !== undefined) transaction.organization = organization
-  if (returnTo !== undefined) transaction.returnTo = returnTo
-  return { url, transaction }
 }
 
 function normalizeScope(value: string): string {
   // RFC 6749 3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ), separated by single spaces.
-  const words = typeof value === 'string' ? value.split(' ').filter((word) => word !== '') : ['"']
-  const invalid = words.find((word) => !/^[\x21\x23-\x5B\x5D-\x7E]+$/.test(word))
-  if (invalid !== undefined) {
-    throw new ConfigurationError('scope must be space-separated printable ASCII, no quotes', {
-      details: { scope: value },
-    })
+  if (typeof value !== 'string' || !/^[\x21\x23-\x5B\x5D-\x7E ]*$/.test(value)) {
+    throw configError('scope must be space-separated printable ASCII, no quotes', { scope: value })
   }
   // openid first: it is what makes the request an OpenID Connect request (OIDC Core 3.1.2.1).
-  return [...new Set(['openid', ...words])].join(' ')
+  return [...new Set(['openid', ...words(value)])].join(' ')
 }
 
-function checkExtra(extra: Record<string, string> | undefined): Record<string, string> {
-  if (extra === undefined) return {}
-  if (!isRecord(extra)) throw new ConfigurationError('extra must be an object of strings')
+function checkExtra(extra: Record<string, string> | undefined): void {
+  if (extra === undefined) return
+  if (!isRecord(extra)) throw configError('extra must map non-empty names to strings')
   for (const [name, value] of Object.entries(extra)) {
     const instead = OPTION_PARAMETERS.test(name)
       ? `the ${camelCase(name)} option`
-      : name === 'state' || name === 'nonce'
-        ? `AuthorizationRandom.${name}`
-        : /^code_challenge(_method)?$/.test(name)
-          ? 'AuthorizationRandom.codeVerifier (sent as S256)'
-          : name === 'client_id' || name === 'redirect_uri'
-            ? `the client's ${name}`
-            : undefined
-    if (instead !== undefined) {
-      throw new ConfigurationError(`extra may not set ${name}: use ${instead}`)
-    }
+      : /^(state|nonce|code_challenge(_method)?)$/.test(name)
+        ? 'AuthorizationRandom (codeVerifier is sent as S256)'
+        : /^(client_id|redirect_uri)$/.test(name)
+          ? 'the client'
+          : undefined
+    if (instead !== undefined) throw configError(`extra may not set ${name}: use ${instead}`)
     if (name === '' || typeof value !== 'string') {
-      throw new ConfigurationError('extra needs non-empty names and string values', {
-        details: { name },
-      })
+      throw configError('extra must map non-empty names to strings', { name })
     }
   }
-  return extra
 }
 
 function checkRandom(random: AuthorizationRandom): void {
@@ -245,22 +215,18 @@ function checkRandom(random: AuthorizationRandom): void {
     // State and nonce also go into a callback that refuses more than 512 characters.
     const pattern = name === 'codeVerifier' ? /^[\w.~-]{43,128}$/ : /^[\w-]{43,512}$/
     if (typeof value !== 'string' || !pattern.test(value)) {
-      throw new ConfigurationError(
-        `AuthorizationRandom.${name} is malformed: use 32 random bytes, base64url`,
-      )
+      throw configError(`AuthorizationRandom.${name} is malformed: use 32 random bytes, base64url`)
     }
   }
 }
 
 function checkClient(client: ClientMetadata): void {
   if (typeof client.client_id !== 'string' || client.client_id === '') {
-    throw new ConfigurationError('client_id (clientID) must be a non-empty string')
+    throw configError('client_id (clientID) must be a non-empty string')
   }
   // RFC 6749 3.1.2: an absolute URI without a fragment.
   if (parseUrl(client.redirect_uri) === undefined || client.redirect_uri.includes('#')) {
-    throw new ConfigurationError(
-      'redirect_uri must be an absolute URL without #, e.g. baseURL + /callback',
-    )
+    throw configError('redirect_uri must be an absolute URL without #, e.g. baseURL + /callback')
   }
 }
 
@@ -269,23 +235,19 @@ function checkProviderSupport(
   responseType: HybridResponseType,
   responseMode: ResponseMode,
 ): void {
-  const types = provider.response_types_supported
   // Auth0: the Hybrid Flow needs the Implicit and Authorization Code grants of the application;
-  // RFC 9700 2.1.1: PKCE plain is never used.
-  const lists: [string, unknown, string][] = [
-    [
-      'response_types_supported',
-      Array.isArray(types) ? types.map(sortedWords) : types,
-      responseType,
-    ],
-    ['response_modes_supported', provider.response_modes_supported, responseMode],
-    ['code_challenge_methods_supported', provider.code_challenge_methods_supported, 'S256'],
+  // RFC 9700 2.1.1: PKCE plain is never used. Listed response types may order their words freely
+  // (word-sorting a mode or a PKCE method changes nothing).
+  const wanted: [string, string][] = [
+    ['response_types', responseType],
+    ['response_modes', responseMode],
+    ['code_challenge_methods', 'S256'],
   ]
-  for (const [name, list, wanted] of lists) {
-    if (Array.isArray(list) && !list.includes(wanted)) {
-      throw new ConfigurationError(`provider ${name} lacks ${wanted}: enable it there`, {
-        details: { [name]: list },
-      })
+  for (const [name, value] of wanted) {
+    const field = `${name}_supported`
+    const list = provider[field]
+    if (Array.isArray(list) && !list.map(sortedWords).includes(value)) {
+      throw configError(`provider ${field} lacks ${value}: enable it there`, { [field]: list })
     }
   }
 }
@@ -294,7 +256,7 @@ function optionalString(name: string, options: object): string | undefined {
   const value = (options as Record<string, unknown>)[name]
   // RFC 6749 3.1: a parameter sent without a value is treated as omitted, so do not send one.
   if (value === undefined || value === '') return undefined
-  if (typeof value !== 'string') throw new ConfigurationError(`${name} must be a string`)
+  if (typeof value !== 'string') throw configError(`${name} must be a string`)
   return value
 }
 
@@ -304,11 +266,10 @@ function camelCase(name: string): string {
 }
 
 function sortedWords(value: unknown): string {
-  return typeof value === 'string'
-    ? value
-        .split(' ')
-        .filter((word) => word !== '')
-        .sort()
-        .join(' ')
-    : ''
+  return typeof value === 'string' ? words(value).sort().join(' ') : ''
+}
+
+/** The space-separated words of `value` (RFC 6749 3.3: single spaces; tolerant of more). */
+function words(value: string): string[] {
+  return value.split(' ').filter((word) => word !== '')
 }

@@ -3,9 +3,10 @@
  * that may only carry an early error), then checking `state`, `iss`, `error` and the parameters
  * the response type calls for. The ID token itself is verified by `id-token.ts`.
  */
-import { AuthorizationResponseError, type ErrorCode, OidcHybridError } from '../errors.js'
+import { AuthorizationResponseError, type OidcHybridError } from '../errors.js'
 import { utf8 } from '../lib/base64url.js'
 import { isRecord, timingSafeEqual } from '../lib/compare.js'
+import { oidcError as refused } from './http.js'
 import type { CallbackResponse, ProviderMetadata, Transaction } from './types.js'
 
 /** The callback HTTP request reduced to data; `body` is the raw request body, if any. */
@@ -25,6 +26,8 @@ export type CallbackParameters = Readonly<Record<string, string>>
 export const MAX_CALLBACK_BODY_BYTES = 64 * 1024
 
 const FORM_MEDIA_TYPE = 'application/x-www-form-urlencoded'
+
+// Errors carry received values in `details` cut to 64 characters (they are attacker-controlled).
 
 // Parameters that only a successful hybrid response carries: never acceptable in a query.
 const HYBRID_RESULT_PARAMETER = /^(code|(id|access)_token|token_type|expires_in)$/
@@ -60,11 +63,11 @@ export function parseCallbackRequest(request: CallbackRequest): CallbackParamete
 
   if (verb === 'POST') {
     // Media types compare case-insensitively; parameters such as `charset` may follow (RFC 9110 8.3.1).
+    // The exact type is compared first: no string is built on the common path.
     const contentType = request.contentType
     if (
       contentType !== FORM_MEDIA_TYPE &&
-      (typeof contentType !== 'string' ||
-        contentType.split(';')[0]!.trim().toLowerCase() !== FORM_MEDIA_TYPE)
+      String(contentType).split(';')[0]!.trim().toLowerCase() !== FORM_MEDIA_TYPE
     ) {
       throw refused(
         'CALLBACK_CONTENT_TYPE_INVALID',
@@ -82,30 +85,22 @@ export function parseCallbackRequest(request: CallbackRequest): CallbackParamete
     }
     // An attacker who controls the query could inject values next to the genuine body.
     if (query !== '') {
-      const parameters = [...new URLSearchParams(query)]
-        .filter(([name, value]) => value !== '' && RESPONSE_PARAMETER.test(name))
-        .map(([name]) => name)
-      if (parameters.length > 0) {
-        throw refused(
-          'CALLBACK_PARAMETERS_IN_QUERY',
-          'response parameters in the callback query; refused',
-          { parameters },
-        )
-      }
+      inQuery(
+        [...new URLSearchParams(query)].filter(([, value]) => value !== '').map(([name]) => name),
+        RESPONSE_PARAMETER,
+        'response parameters in the callback query; refused',
+      )
     }
     return collect(body)
   }
 
   if (verb === 'GET') {
     const params = collect(query)
-    const parameters = Object.keys(params).filter((name) => HYBRID_RESULT_PARAMETER.test(name))
-    if (parameters.length > 0) {
-      throw refused(
-        'CALLBACK_PARAMETERS_IN_QUERY',
-        'response arrived in a query; use response_mode=form_post',
-        { parameters },
-      )
-    }
+    inQuery(
+      Object.keys(params),
+      HYBRID_RESULT_PARAMETER,
+      'response arrived in a query; use response_mode=form_post',
+    )
     if (!Object.hasOwn(params, 'error')) {
       throw refused(
         'CALLBACK_PARAMETER_MISSING',
@@ -134,12 +129,7 @@ export function parseCallbackRequest(request: CallbackRequest): CallbackParamete
  */
 export function stateOf(params: CallbackParameters): string {
   const state = stateIn(params)
-  if (state.length > 512 || !/^[\w.~-]+$/.test(state)) {
-    throw refused('CALLBACK_PARAMETER_INVALID', 'malformed state; start a new login', {
-      parameter: 'state',
-      length: state.length,
-    })
-  }
+  if (!/^[\w.~-]{1,512}$/.test(state)) throw invalid('state', 'is malformed; start a new login')
   return state
 }
 
@@ -218,16 +208,10 @@ export function validateCallbackParameters(
   return response
 }
 
-/**
- * A refused authorization response; `details` carry received values cut to 64 characters (they
- * are attacker-controlled).
- */
-function refused(
-  code: ErrorCode,
-  message: string,
-  details?: Record<string, unknown>,
-): OidcHybridError {
-  return new OidcHybridError(code, message, { details })
+/** Refuses the query parameters among `names` that match `pattern`. */
+function inQuery(names: string[], pattern: RegExp, message: string): void {
+  const parameters = names.filter((name) => pattern.test(name))
+  if (parameters.length > 0) throw refused('CALLBACK_PARAMETERS_IN_QUERY', message, { parameters })
 }
 
 /** Own, non-empty string parameters only: inherited names such as `constructor` never count. */
@@ -286,14 +270,10 @@ function collect(text: string): CallbackParameters {
           parameter: name.slice(0, 64),
         })
       }
-      // An own data property also for `__proto__`, whose assignment would set the prototype.
+      // An own data property also for `__proto__`, whose assignment would set the prototype
+      // (configurable: an empty value is deleted below; frozen at the end in any case).
       if (name === '__proto__') {
-        Object.defineProperty(params, name, {
-          value,
-          enumerable: true,
-          writable: true,
-          configurable: true,
-        })
+        Object.defineProperty(params, name, { value, enumerable: true, configurable: true })
       } else {
         params[name] = value
       }

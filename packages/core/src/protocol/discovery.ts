@@ -1,9 +1,9 @@
 /**
  * Provider metadata and keys, received as data: the engine fetches, these functions decide.
  */
-import { ConfigurationError, type ErrorCode, OidcHybridError } from '../errors.js'
+import type { ErrorCode } from '../errors.js'
 import { isRecord } from '../lib/compare.js'
-import { isSecureUrl, parseUrl, readJsonObject } from './http.js'
+import { configError, oidcError, parseUrl, readJsonObject } from './http.js'
 import type { HttpResponseData, JsonWebKeySet, Jwk, ProviderMetadata } from './types.js'
 
 /**
@@ -22,29 +22,51 @@ import type { HttpResponseData, JsonWebKeySet, Jwk, ProviderMetadata } from './t
  * @see [RFC 8414 2](https://www.rfc-editor.org/rfc/rfc8414#section-2)
  */
 export function discoveryUrl(issuerBaseURL: string): URL {
-  const issuer = parseUrl(issuerBaseURL)
-  // Look at the string: `new URL` drops an empty `?` or `#` from `search` and `hash`.
-  if (issuer === undefined || !isSecureUrl(issuer) || /[?#]/.test(issuerBaseURL)) {
-    throw new ConfigurationError('issuerBaseURL must be an https URL without query or fragment', {
-      details: { issuerBaseURL },
+  if (!isSecureUrl(issuerBaseURL, /[?#]/)) {
+    throw configError('issuerBaseURL must be an https URL without query or fragment', {
+      issuerBaseURL,
     })
   }
   return new URL(`${issuerBaseURL.replace(/\/$/, '')}/.well-known/openid-configuration`)
 }
 
-// The first three are required.
-const ENDPOINTS = [
-  'authorization_endpoint',
-  'token_endpoint',
-  'jwks_uri',
-  'userinfo_endpoint',
-  'end_session_endpoint',
-]
-// Each followed by `_supported`.
-const STRING_ARRAYS =
-  'response_types response_modes id_token_signing_alg_values token_endpoint_auth_methods code_challenge_methods'.split(
-    ' ',
+/**
+ * An absolute `https:` URL, or `http:` on a loopback host (`localhost`, `127.0.0.1`, `[::1]`:
+ * local development, RFC 8252 8.3), without the characters of `forbidden`. The string is looked
+ * at: `new URL` drops an empty `?` or `#` from `search` and `hash`.
+ *
+ * @see [RFC 9700 2.6](https://www.rfc-editor.org/rfc/rfc9700#section-2.6)
+ */
+function isSecureUrl(value: unknown, forbidden: RegExp): boolean {
+  const url = typeof value === 'string' && !forbidden.test(value) ? parseUrl(value) : undefined
+  return (
+    url?.protocol === 'https:' ||
+    (url?.protocol === 'http:' && /^(?:localhost|127\.0\.0\.1|\[::1\])$/.test(url.hostname))
   )
+}
+
+// The metadata fields checked, as [fields, what each must be, its check, how many of the first
+// fields are required]. Endpoints carry no fragment (RFC 6749 3.1, 3.2).
+const FIELD_RULES: [string, string, (value: unknown) => boolean, number][] = [
+  [
+    'authorization_endpoint token_endpoint jwks_uri userinfo_endpoint end_session_endpoint',
+    'an https URL without fragment',
+    (value) => isSecureUrl(value, /#/),
+    3,
+  ],
+  [
+    'response_types_supported response_modes_supported id_token_signing_alg_values_supported token_endpoint_auth_methods_supported code_challenge_methods_supported',
+    'an array of strings',
+    (value) => Array.isArray(value) && value.every((item) => typeof item === 'string'),
+    0,
+  ],
+  [
+    'authorization_response_iss_parameter_supported',
+    'a boolean',
+    (value) => typeof value === 'boolean',
+    0,
+  ],
+]
 
 /**
  * Validates a discovery response and returns the provider metadata.
@@ -86,39 +108,23 @@ export function processDiscoveryResponse(
     'issuerBaseURL',
   )
   const fieldError = (field: string, expected: string) =>
-    new OidcHybridError('DISCOVERY_INVALID', `discovery ${field} must be ${expected}`, {
-      details: { field },
-    })
+    oidcError('DISCOVERY_INVALID', `discovery ${field} must be ${expected}`, { field })
   const { issuer } = document
   if (typeof issuer !== 'string') throw fieldError('issuer', 'a string')
   if (issuer !== issuerBaseURL && issuer !== `${issuerBaseURL}/`) {
-    throw new OidcHybridError(
+    throw oidcError(
       'DISCOVERY_ISSUER_MISMATCH',
       "the provider's issuer is not issuerBaseURL: set issuerBaseURL to it",
-      { details: { expected: issuerBaseURL, received: issuer } },
+      { expected: issuerBaseURL, received: issuer },
     )
   }
-  ENDPOINTS.forEach((field, index) => {
-    const value = document[field]
-    // RFC 6749 3.1, 3.2: endpoints carry no fragment (an empty `#` would not show in `url.hash`).
-    const url = typeof value === 'string' && !value.includes('#') ? parseUrl(value) : undefined
-    if ((value !== undefined || index < 3) && !(url && isSecureUrl(url))) {
-      throw fieldError(field, 'an https URL without fragment')
-    }
-  })
-  for (const name of STRING_ARRAYS) {
-    const field = `${name}_supported`
-    const value = document[field]
-    if (
-      value !== undefined &&
-      !(Array.isArray(value) && value.every((item) => typeof item === 'string'))
-    ) {
-      throw fieldError(field, 'an array of strings')
-    }
-  }
-  const field = 'authorization_response_iss_parameter_supported'
-  if (document[field] !== undefined && typeof document[field] !== 'boolean') {
-    throw fieldError(field, 'a boolean')
+  for (const [fields, expected, valid, required] of FIELD_RULES) {
+    fields.split(' ').forEach((field, index) => {
+      const value = document[field]
+      if ((value !== undefined || index < required) && !valid(value)) {
+        throw fieldError(field, expected)
+      }
+    })
   }
   // Every field the type declares has just been checked.
   return document as ProviderMetadata
@@ -137,7 +143,7 @@ function readDocument(
   types = /^(application\/json)?$/,
 ): Record<string, unknown> {
   const fail = (problem: string, details?: Record<string, unknown>) =>
-    new OidcHybridError(code, `${what} ${problem}: check ${setting}`, { details })
+    oidcError(code, `${what} ${problem}: check ${setting}`, details)
   const { status } = response
   if (status !== 200) throw fail(`answered HTTP ${status}`, { status })
   return readJsonObject(response, fail, types)
@@ -175,7 +181,7 @@ export function processJwksResponse(response: HttpResponseData): JsonWebKeySet {
     /^(application\/(jwk-set\+)?json)?$/,
   )
   if (!Array.isArray(keys)) {
-    throw new OidcHybridError('JWKS_INVALID', "the provider's key set has no keys array")
+    throw oidcError('JWKS_INVALID', "the provider's key set has no keys array")
   }
   return { keys: keys.filter(isUsablePublicKey) }
 }

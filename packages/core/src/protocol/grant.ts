@@ -2,8 +2,8 @@
  * Token endpoint requests, built as plain {@link HttpRequest} data for the engine to send, with
  * the client authentication applied to the form body and headers.
  */
-import { ConfigurationError, OidcHybridError } from '../errors.js'
-import { parseUrl } from './http.js'
+import { ConfigurationError } from '../errors.js'
+import { configError, oidcError, parseUrl } from './http.js'
 import type {
   ClientAuthentication,
   ClientMetadata,
@@ -88,18 +88,18 @@ export async function buildRefreshTokenGrantRequest(
   { scope, extra }: RefreshTokenGrantOptions = {},
 ): Promise<HttpRequest> {
   if (typeof refreshToken !== 'string' || refreshToken === '') {
-    throw new OidcHybridError(
+    throw oidcError(
       'REFRESH_TOKEN_MISSING',
       'no refresh token: request the offline_access scope at login',
     )
   }
   for (const name in extra) {
     if (RESERVED.test(name)) {
-      throw new ConfigurationError(`'${name}' cannot be passed in extra: the library sets it`)
+      throw configError(`'${name}' cannot be passed in extra: the library sets it`)
     }
   }
   if (scope?.trim() === '') {
-    throw new ConfigurationError('the refresh scope is empty: omit it to keep the granted scope')
+    throw configError('the refresh scope is empty: omit it to keep the granted scope')
   }
   return tokenEndpointRequest(context, {
     ...extra,
@@ -115,7 +115,7 @@ async function tokenEndpointRequest(
 ): Promise<HttpRequest> {
   const url = parseUrl(provider.token_endpoint)?.href
   if (url === undefined) {
-    throw new ConfigurationError('the provider token_endpoint is not an absolute URL')
+    throw configError('the provider token_endpoint is not an absolute URL')
   }
   const body = new URLSearchParams(params)
   let headers: Record<string, string> = {

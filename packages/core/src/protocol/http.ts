@@ -1,10 +1,33 @@
 /**
  * Small HTTP readers shared by the protocol steps that receive a response as data: media types,
- * JSON bodies, URLs, rate-limit and `WWW-Authenticate` headers. None of them throws.
+ * JSON bodies, URLs, rate-limit and `WWW-Authenticate` headers. None of them throws. Also the two
+ * error factories every protocol step uses (one shape of construction, written once).
  */
-import type { RateLimitInfo } from '../errors.js'
+import {
+  ConfigurationError,
+  type ErrorCode,
+  OidcHybridError,
+  type RateLimitInfo,
+} from '../errors.js'
 import { isRecord, parseJson } from '../lib/compare.js'
 import type { HttpResponseData } from './types.js'
+
+/** A failed check of received data: `details` hold the values that help debugging. */
+export function oidcError(
+  code: ErrorCode,
+  message: string,
+  details?: Record<string, unknown>,
+): OidcHybridError {
+  return new OidcHybridError(code, message, { details })
+}
+
+/** Local misuse (an option or argument the caller controls): a {@link ConfigurationError}. */
+export function configError(
+  message: string,
+  details?: Record<string, unknown>,
+): ConfigurationError {
+  return new ConfigurationError(message, { details })
+}
 
 /**
  * The media type of a response, lower-cased and without parameters (`charset=...`), or
@@ -51,19 +74,6 @@ export function parseUrl(value: unknown): URL | undefined {
   try {
     if (typeof value === 'string') return new URL(value)
   } catch {}
-}
-
-/**
- * True when `url` may carry protocol traffic: `https:`, or `http:` on a loopback host
- * (`localhost`, `127.0.0.1`, `[::1]`: local development, RFC 8252 8.3).
- *
- * @see [RFC 9700 2.6](https://www.rfc-editor.org/rfc/rfc9700#section-2.6)
- */
-export function isSecureUrl(url: URL): boolean {
-  return (
-    url.protocol === 'https:' ||
-    (url.protocol === 'http:' && /^(?:localhost|127\.0\.0\.1|\[::1\])$/.test(url.hostname))
-  )
 }
 
 /**

@@ -2,8 +2,7 @@
  * Where to send the browser to end the session at the provider too: RP-Initiated Logout when the
  * provider publishes an `end_session_endpoint`, Auth0's `/v2/logout` otherwise.
  */
-import { ConfigurationError } from '../errors.js'
-import { parseUrl } from './http.js'
+import { configError, parseUrl } from './http.js'
 import type { ClientMetadata, ProviderMetadata } from './types.js'
 
 export interface LogoutOptions {
@@ -51,51 +50,44 @@ export function buildLogoutUrl(
 ): URL | undefined {
   const mode = options.mode ?? 'auto'
   const { postLogoutRedirectUri: returnTo, extra } = options
+  const { issuer } = provider
   if (returnTo !== undefined && parseUrl(returnTo) === undefined) {
-    throw new ConfigurationError('postLogoutRedirectUri must be an absolute URL')
+    throw configError('postLogoutRedirectUri must be an absolute URL')
   }
-  for (const name of Object.keys(extra ?? {})) {
+  for (const name in extra) {
     if (/^(id_token_hint|client_id|post_logout_redirect_uri|state|returnTo)$/.test(name)) {
-      throw new ConfigurationError(`logout extra may not set ${name}; the library sets it`)
+      throw configError(`logout extra may not set ${name}; the library sets it`)
     }
   }
-  const endSession = parseUrl(provider.end_session_endpoint)
-  let url: URL
-  if (endSession !== undefined && mode !== 'auth0') {
+  let url = parseUrl(provider.end_session_endpoint)
+  let parameters: Record<string, string | undefined>
+  if (url !== undefined && mode !== 'auth0') {
     // The endpoint's own query (e.g. a tenant policy parameter) is kept (RP-Initiated Logout 2).
-    url = endSession
-    set(url, extra)
-    set(url, {
+    parameters = {
       id_token_hint: options.idTokenHint,
       client_id: client.client_id,
       post_logout_redirect_uri: returnTo,
       state: options.state,
-    })
-  } else if (mode === 'oidc') {
-    throw new ConfigurationError(
-      "provider has no end_session_endpoint: set idpLogout mode 'auto' or 'auth0'",
-      { details: { issuer: provider.issuer } },
-    )
-  } else if (mode === 'auth0' || parseUrl(provider.issuer)?.hostname.endsWith('.auth0.com')) {
-    // Auth0 issuers end with '/'; a hand-written one may not.
-    const base = parseUrl(provider.issuer.endsWith('/') ? provider.issuer : `${provider.issuer}/`)
-    if (base === undefined) {
-      throw new ConfigurationError('issuer is not a URL: cannot build /v2/logout', {
-        details: { issuer: provider.issuer },
-      })
     }
-    url = new URL('v2/logout', base)
-    set(url, extra)
-    set(url, { client_id: client.client_id, returnTo })
+  } else if (mode === 'oidc') {
+    throw configError(
+      "provider has no end_session_endpoint: set idpLogout mode 'auto' or 'auth0'",
+      {
+        issuer,
+      },
+    )
+  } else if (mode === 'auth0' || parseUrl(issuer)?.hostname.endsWith('.auth0.com')) {
+    // Auth0 issuers end with '/'; a hand-written one may not.
+    url = parseUrl(issuer.replace(/\/?$/, '/v2/logout'))
+    if (url === undefined)
+      throw configError('issuer is not a URL: cannot build /v2/logout', { issuer })
+    parameters = { client_id: client.client_id, returnTo }
   } else {
     return undefined
   }
-  return url
-}
-
-/** Sets each defined parameter, replacing any of the same name. */
-function set(url: URL, parameters: Record<string, string | undefined> = {}): void {
-  for (const [name, value] of Object.entries(parameters)) {
+  // Ours last: each defined one replaces any of the same name.
+  for (const [name, value] of Object.entries({ ...extra, ...parameters })) {
     if (value !== undefined) url.searchParams.set(name, value)
   }
+  return url
 }

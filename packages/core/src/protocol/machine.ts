@@ -14,21 +14,18 @@
  *   (any failing step) ──▶ Failed
  * ```
  */
-import { isOidcHybridError, OidcHybridError } from '../errors.js'
+import { isOidcHybridError, type OidcHybridError } from '../errors.js'
 import {
   type AuthorizationOptions,
   type AuthorizationRandom,
   buildAuthorizationRequest,
 } from './authorize.js'
 import type { CallbackParameters } from './callback.js'
-import { type FrontChannelVerification, verifyFrontChannel } from './front-channel.js'
+import { verifyFrontChannel } from './front-channel.js'
 import { buildAuthorizationCodeGrantRequest, buildRefreshTokenGrantRequest } from './grant.js'
+import { oidcError } from './http.js'
 import { buildLogoutUrl, type LogoutOptions } from './logout.js'
-import {
-  processAuthorizationCodeResponse,
-  processRefreshResponse,
-  type SessionResult,
-} from './session.js'
+import { processAuthorizationCodeResponse, processRefreshResponse } from './session.js'
 import type {
   HttpRequest,
   HttpResponseData,
@@ -92,7 +89,10 @@ type Table = {
   [S in State['kind']]?: { [E in Event['type']]?: Handler<S, E> }
 }
 
-/** The transition table. Every legal `(state, event)` pair is listed here and nowhere else. */
+/**
+ * The transition table. Every legal `(state, event)` pair is listed here and nowhere else. A
+ * handler throws when received data fails a check; {@link transition} turns that into `Failed`.
+ */
 const TABLE: Table = {
   Idle: {
     LoginRequested: async (context, _state, event) => {
@@ -104,94 +104,75 @@ const TABLE: Table = {
         context.now,
         context.crypto,
       )
-      return {
-        state: { kind: 'LoginStarted', transaction },
-        effects: [
-          { type: 'SetTransaction', transaction },
-          { type: 'Redirect', url: url.href },
-        ],
-      }
+      return to(
+        { kind: 'LoginStarted', transaction },
+        { type: 'SetTransaction', transaction },
+        { type: 'Redirect', url: url.href },
+      )
     },
     LogoutRequested: async (_context, _state, event) => loggedOut(event.returnTo),
   },
   LoginStarted: {
     CallbackReceived: async (context, state, event) => {
       const { transaction } = state
-      const clear: Effect = { type: 'ClearTransaction', state: transaction.state }
-      let verified: FrontChannelVerification
-      try {
-        verified = await verifyFrontChannel(context, event.params, transaction)
-      } catch (error) {
-        return failed(error, [clear])
-      }
+      const verified = await verifyFrontChannel(context, event.params, transaction)
       if (verified.kind === 'need-keys') return awaitKeys(context, state, event, verified.kid)
       const { callback, claims } = verified
       const request = await buildAuthorizationCodeGrantRequest(context, callback, transaction)
-      return {
-        state: { kind: 'CallbackVerified', transaction, callback, frontChannelClaims: claims },
-        effects: [clear, { type: 'Http', purpose: 'authorization_code', request }],
-      }
+      return to(
+        { kind: 'CallbackVerified', transaction, callback, frontChannelClaims: claims },
+        { type: 'ClearTransaction', state: transaction.state },
+        { type: 'Http', purpose: 'authorization_code', request },
+      )
     },
   },
   CallbackVerified: {
     TokenResponseReceived: async (context, state, event) => {
       const { transaction } = state
-      let result: SessionResult
-      try {
-        result = await processAuthorizationCodeResponse(
-          context,
-          event.response,
-          transaction,
-          state.callback,
-          state.frontChannelClaims,
-        )
-      } catch (error) {
-        return failed(error)
-      }
-      if (result.kind === 'need-keys') return awaitKeys(context, state, event, result.kid)
-      return authenticated(result.session, { type: 'Redirect', url: transaction.returnTo ?? '/' })
+      const result = await processAuthorizationCodeResponse(
+        context,
+        event.response,
+        transaction,
+        state.callback,
+        state.frontChannelClaims,
+      )
+      return result.kind === 'need-keys'
+        ? awaitKeys(context, state, event, result.kid)
+        : authenticated(result.session, { type: 'Redirect', url: transaction.returnTo ?? '/' })
     },
   },
   Authenticated: {
-    RefreshRequested: async (context, { session }, { scope }) => {
-      if (session.refreshToken === undefined) {
-        return failed(
-          new OidcHybridError(
-            'REFRESH_TOKEN_MISSING',
-            'session has no refresh token: request offline_access at login',
-          ),
-        )
-      }
-      const request = await buildRefreshTokenGrantRequest(context, session.refreshToken, { scope })
-      return {
-        state: { kind: 'Refreshing', session, scope },
-        effects: [{ type: 'Http', purpose: 'refresh_token', request }],
-      }
-    },
-    LogoutRequested: async (context, state, event) => {
-      let url: URL | undefined
-      try {
-        url = buildLogoutUrl(context.provider, context.client, {
+    // Without a refresh token the grant refuses with REFRESH_TOKEN_MISSING: `Failed`, nothing sent.
+    RefreshRequested: async (context, { session }, { scope }) =>
+      to(
+        { kind: 'Refreshing', session, scope },
+        {
+          type: 'Http',
+          purpose: 'refresh_token',
+          request: await buildRefreshTokenGrantRequest(context, session.refreshToken as string, {
+            scope,
+          }),
+        },
+      ),
+    LogoutRequested: async (context, state, event) =>
+      loggedOut(
+        buildLogoutUrl(context.provider, context.client, {
           ...event.logout,
           idTokenHint: state.session.idToken,
-        })
-      } catch (error) {
-        // The local session ends even when the provider logout cannot be built.
-        return failed(error, [{ type: 'ClearSession' }], true)
-      }
-      return loggedOut(url?.href ?? event.returnTo)
-    },
+        })?.href ?? event.returnTo,
+      ),
   },
   Refreshing: {
     TokenResponseReceived: async (context, state, event) => {
-      let result: SessionResult
-      try {
-        result = await processRefreshResponse(context, event.response, state.session, state.scope)
-      } catch (error) {
-        return failed(error)
-      }
-      if (result.kind === 'need-keys') return awaitKeys(context, state, event, result.kid)
-      return authenticated(result.session)
+      const result = await processRefreshResponse(
+        context,
+        event.response,
+        state.session,
+        state.scope,
+      )
+      return result.kind === 'need-keys'
+        ? awaitKeys(context, state, event, result.kid)
+        : authenticated(result.session)
     },
   },
   AwaitingKeys: {
@@ -202,9 +183,12 @@ const TABLE: Table = {
 
 /**
  * Applies one event. Throws `ILLEGAL_TRANSITION` for a pair that is not in the table (including
- * any event after `Failed`); every failure of received data becomes a `Failed` state instead.
+ * any event after `Failed`); every failure of received data becomes a `Failed` state instead,
+ * with the effect that still applies: a failed callback clears its transaction, a logout whose
+ * provider URL cannot be built (a configuration error too) still clears the local session. Any
+ * other error (a bug, or a configuration error) is thrown again.
  */
-export function transition(
+export async function transition(
   context: ProtocolContext,
   state: State,
   event: Event,
@@ -213,13 +197,25 @@ export function transition(
     | ((context: ProtocolContext, state: State, event: Event) => Promise<Transition>)
     | undefined
   if (handler === undefined) {
-    return Promise.reject(
-      new OidcHybridError('ILLEGAL_TRANSITION', `${event.type} is not allowed in ${state.kind}`, {
-        details: { state: state.kind, event: event.type },
-      }),
+    throw oidcError('ILLEGAL_TRANSITION', `${event.type} is not allowed in ${state.kind}`, {
+      state: state.kind,
+      event: event.type,
+    })
+  }
+  try {
+    return await handler(context, state, event)
+  } catch (error) {
+    const logout = event.type === 'LogoutRequested'
+    if (!isOidcHybridError(error) || (!logout && error.code === 'CONFIG_INVALID')) throw error
+    return to(
+      { kind: 'Failed', error },
+      ...(logout
+        ? [{ type: 'ClearSession' } as const]
+        : state.kind === 'LoginStarted'
+          ? [{ type: 'ClearTransaction', state: state.transaction.state } as const]
+          : []),
     )
   }
-  return handler(context, state, event)
 }
 
 /** The legal `(state, event)` pairs, for docs and diagrams generated from the table itself. */
@@ -232,18 +228,16 @@ export function transitions(): Array<{ state: State['kind']; event: Event['type'
   )
 }
 
+function to(state: State, ...effects: Effect[]): Transition {
+  return { state, effects }
+}
+
 function authenticated(session: Session, ...then: Effect[]): Transition {
-  return {
-    state: { kind: 'Authenticated', session },
-    effects: [{ type: 'SetSession', session }, ...then],
-  }
+  return to({ kind: 'Authenticated', session }, { type: 'SetSession', session }, ...then)
 }
 
 function loggedOut(url: string): Transition {
-  return {
-    state: { kind: 'LoggedOut' },
-    effects: [{ type: 'ClearSession' }, { type: 'Redirect', url }],
-  }
+  return to({ kind: 'LoggedOut' }, { type: 'ClearSession' }, { type: 'Redirect', url })
 }
 
 function awaitKeys(
@@ -252,19 +246,8 @@ function awaitKeys(
   event: KeyedEvent,
   kid: string | undefined,
 ): Transition {
-  return {
-    state: { kind: 'AwaitingKeys', prior, event, kid },
-    effects: [{ type: 'NeedKeys', jwksUri: context.provider.jwks_uri, kid }],
-  }
-}
-
-/**
- * A typed error of received data becomes a `Failed` transition with `effects`; anything else
- * (a bug, or a configuration error unless `config` is set) is thrown again.
- */
-function failed(error: unknown, effects: Effect[] = [], config = false): Transition {
-  if (isOidcHybridError(error) && (config || error.code !== 'CONFIG_INVALID')) {
-    return { state: { kind: 'Failed', error }, effects }
-  }
-  throw error
+  return to(
+    { kind: 'AwaitingKeys', prior, event, kid },
+    { type: 'NeedKeys', jwksUri: context.provider.jwks_uri, kid },
+  )
 }

@@ -2,8 +2,8 @@
  * Where to send the user after login. Only paths on the application's own origin are accepted,
  * so the login route cannot be turned into an open redirector.
  */
-import { ConfigurationError, OidcHybridError } from '../errors.js'
-import { parseUrl } from './http.js'
+import type { OidcHybridError } from '../errors.js'
+import { configError, oidcError, parseUrl } from './http.js'
 
 /**
  * Validates a post-login destination and returns it as a same-origin path (path, query and
@@ -25,9 +25,7 @@ export function validateReturnTo(
 ): string | undefined {
   const base = parseUrl(baseURL)
   if (base === undefined || base.origin === 'null') {
-    throw new ConfigurationError(
-      'baseURL must be an absolute http(s) URL, e.g. https://app.example.com',
-    )
+    throw configError('baseURL must be an absolute http(s) URL, e.g. https://app.example.com')
   }
   if (returnTo === undefined || returnTo === null || returnTo === '') return undefined
   if (typeof returnTo !== 'string') throw invalid('not a string')
@@ -53,8 +51,5 @@ export function validateReturnTo(
 }
 
 function invalid(reason: string): OidcHybridError {
-  return new OidcHybridError(
-    'RETURN_TO_INVALID',
-    `returnTo refused (${reason}); use a path such as /profile`,
-  )
+  return oidcError('RETURN_TO_INVALID', `returnTo refused (${reason}); use a path such as /profile`)
 }

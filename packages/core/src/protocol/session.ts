@@ -3,10 +3,11 @@
  * The HTTP-level parsing lives in `token-response.ts`; this file holds the identity rules that
  * tie the token-endpoint ID token to the front channel and to the session it refreshes.
  */
-import { type ErrorCode, OidcHybridError } from '../errors.js'
+import type { ErrorCode, OidcHybridError } from '../errors.js'
 import { timingSafeEqual } from '../lib/compare.js'
+import { oidcError } from './http.js'
 import { type IdTokenVerification, verifyIdToken } from './id-token.js'
-import { parseTokenEndpointResponse } from './token-response.js'
+import { parseTokenEndpointResponse, type TokenEndpointResponse } from './token-response.js'
 import type {
   HttpResponseData,
   IdTokenClaims,
@@ -49,24 +50,16 @@ export async function processAuthorizationCodeResponse(
   if (verification.kind === 'need-keys') return verification
   const claims = verification.claims
   if (frontChannelClaims !== undefined) sameIdentity(frontChannelClaims, claims, false)
-  return {
-    kind: 'session',
-    session: {
-      issuer: claims.iss,
-      sub: claims.sub,
-      claims,
-      idToken,
-      accessToken: tokens.access_token,
-      tokenType: 'Bearer',
-      expiresAt: tokens.expires_in === undefined ? undefined : context.now + tokens.expires_in,
-      scope: tokens.scope ?? transaction.scope,
-      refreshToken: tokens.refresh_token,
-      audience: transaction.audience,
-      organization: transaction.organization,
-      createdAt: context.now,
-      updatedAt: context.now,
-    },
-  }
+  return sessionOf(
+    context,
+    tokens,
+    claims,
+    idToken,
+    tokens.scope ?? transaction.scope,
+    tokens.refresh_token,
+    transaction,
+    context.now,
+  )
 }
 
 /**
@@ -99,25 +92,50 @@ export async function processRefreshResponse(
     claims = verification.claims
     idToken = tokens.id_token
   }
+  return sessionOf(
+    context,
+    tokens,
+    claims,
+    idToken,
+    // RFC 6749 5.1: `scope` may be omitted when it equals the requested one.
+    tokens.scope ?? requestedScope ?? session.scope,
+    tokens.refresh_token ?? session.refreshToken,
+    session,
+    session.createdAt,
+  )
+}
+
+/**
+ * The session after a login or a refresh. Every field listed, not `...session`: on Node 20,
+ * spreading an object and adding a key it lacks (JSON drops undefined ones) costs microseconds.
+ * `issuer` and `sub` come from the claims: a refreshed ID token keeps both (checked above).
+ */
+function sessionOf(
+  { now }: ProtocolContext,
+  tokens: TokenEndpointResponse,
+  claims: IdTokenClaims,
+  idToken: string,
+  scope: string | undefined,
+  refreshToken: string | undefined,
+  { audience, organization }: Transaction | Session,
+  createdAt: number,
+): SessionResult {
   return {
     kind: 'session',
-    // Every field listed, not `...session`: on Node 20, spreading an object and adding a key
-    // it lacks (JSON drops undefined ones) costs microseconds.
     session: {
-      issuer: session.issuer,
-      sub: session.sub,
+      issuer: claims.iss,
+      sub: claims.sub,
       claims,
       idToken,
       accessToken: tokens.access_token,
       tokenType: 'Bearer',
-      expiresAt: tokens.expires_in === undefined ? undefined : context.now + tokens.expires_in,
-      // RFC 6749 5.1: `scope` may be omitted when it equals the requested one.
-      scope: tokens.scope ?? requestedScope ?? session.scope,
-      refreshToken: tokens.refresh_token ?? session.refreshToken,
-      audience: session.audience,
-      organization: session.organization,
-      createdAt: session.createdAt,
-      updatedAt: context.now,
+      expiresAt: tokens.expires_in === undefined ? undefined : now + tokens.expires_in,
+      scope,
+      refreshToken,
+      audience,
+      organization,
+      createdAt,
+      updatedAt: now,
     },
   }
 }
@@ -151,7 +169,7 @@ function assertSameIdentity(before: IdTokenClaims, after: IdTokenClaims): void {
 }
 
 function changed(code: ErrorCode, claim: string, refresh: boolean): OidcHybridError {
-  return new OidcHybridError(
+  return oidcError(
     code,
     `ID token ${claim} changed ${refresh ? 'on refresh; session kept' : 'since the callback; login refused'}`,
   )

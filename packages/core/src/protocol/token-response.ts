@@ -2,8 +2,8 @@
  * The token endpoint response at the HTTP and JSON level: status, media type, OAuth errors, rate
  * limits and the types of the token parameters. The ID token inside is verified elsewhere.
  */
-import { OidcHybridError, TokenEndpointError } from '../errors.js'
-import { mediaType, parseJsonObject, parseRateLimit, readJsonObject } from './http.js'
+import { type OidcHybridError, TokenEndpointError } from '../errors.js'
+import { mediaType, oidcError, parseJsonObject, parseRateLimit, readJsonObject } from './http.js'
 import type { HttpResponseData } from './types.js'
 
 /** A successful token response whose parameters have the types RFC 6749 5.1 gives them. */
@@ -91,13 +91,10 @@ export function parseTokenEndpointResponse(
     throw malformed('id_token')
   }
   if (document.scope !== undefined && typeof document.scope !== 'string') throw malformed('scope')
-  const tokens: TokenEndpointResponse = {
-    ...document,
-    access_token: accessToken,
-    token_type: 'Bearer',
-  }
-  if (expiresIn !== undefined) tokens.expires_in = expiresIn as number
-  return tokens
+  // The document was parsed for this call only: normalised in place rather than copied.
+  document.token_type = 'Bearer'
+  if (expiresIn !== undefined) document.expires_in = expiresIn
+  return document as TokenEndpointResponse
 }
 
 function errorResponse({ status, headers, body }: HttpResponseData): OidcHybridError {
@@ -126,5 +123,5 @@ function malformed(parameter: string): OidcHybridError {
 }
 
 function invalid(message: string, details?: Record<string, unknown>): OidcHybridError {
-  return new OidcHybridError('TOKEN_RESPONSE_INVALID', message, { details })
+  return oidcError('TOKEN_RESPONSE_INVALID', message, details)
 }

@@ -2,8 +2,7 @@
  * The UserInfo request and response. The response is only trusted for the user the ID token
  * named: its `sub` must match, or its claims could belong to someone else (token substitution).
  */
-import { ConfigurationError, OidcHybridError } from '../errors.js'
-import { mediaType, parseBearerChallenge, parseUrl, readJsonObject } from './http.js'
+import { configError, oidcError, parseBearerChallenge, parseUrl, readJsonObject } from './http.js'
 import type { HttpRequest, HttpResponseData, ProviderMetadata } from './types.js'
 
 /** Claims returned by the UserInfo endpoint; `sub` is always the ID token's. */
@@ -35,11 +34,11 @@ export interface UserinfoClaims {
 export function buildUserinfoRequest(provider: ProviderMetadata, accessToken: string): HttpRequest {
   const url = parseUrl(provider.userinfo_endpoint)?.href
   if (url === undefined) {
-    throw new ConfigurationError('the provider has no valid userinfo_endpoint')
+    throw configError('the provider has no valid userinfo_endpoint')
   }
   // RFC 6750 2.1 b64token: anything else cannot be sent as a Bearer credential.
   if (typeof accessToken !== 'string' || !/^[\w\-.~+/]+=*$/.test(accessToken)) {
-    throw new ConfigurationError('the access token is not a valid Bearer token')
+    throw configError('the access token is not a valid Bearer token')
   }
   return {
     url,
@@ -64,29 +63,26 @@ export function processUserinfoResponse(
 ): UserinfoClaims {
   const { status } = response
   if (status !== 200) {
-    throw new OidcHybridError(
+    throw oidcError(
       'USERINFO_ERROR',
-      `UserInfo refused the request (HTTP ${status}): the access token may have expired`,
-      { details: { status, ...parseBearerChallenge(response.headers) } },
+      'UserInfo refused the request: the access token may have expired',
+      {
+        status,
+        ...parseBearerChallenge(response.headers),
+      },
     )
   }
-  const invalid = (message: string, details?: Record<string, unknown>) =>
-    new OidcHybridError('USERINFO_INVALID', message, { details })
-  if (mediaType(response.headers) === 'application/jwt') {
-    throw invalid('signed UserInfo responses are not supported: configure plain JSON')
-  }
+  // A signed response (`application/jwt`) is refused here too: its media type is not JSON.
   const claims = readJsonObject(response, (problem, details) =>
-    invalid(`the UserInfo response ${problem}`, details),
+    oidcError('USERINFO_INVALID', `the UserInfo response ${problem}`, details),
   )
   if (claims.sub !== expectedSub) {
-    throw new OidcHybridError(
+    throw oidcError(
       'USERINFO_SUB_MISMATCH',
       'the UserInfo response is about another user than the ID token',
       {
-        details: {
-          expected: expectedSub,
-          received: typeof claims.sub === 'string' ? claims.sub : typeof claims.sub,
-        },
+        expected: expectedSub,
+        received: typeof claims.sub === 'string' ? claims.sub : typeof claims.sub,
       },
     )
   }

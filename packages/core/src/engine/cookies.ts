@@ -84,6 +84,17 @@ function check(ok: boolean, name: string, problem: string): void {
   }
 }
 
+/** COOKIE_TOO_LARGE for `name`; `details` say by how much. */
+function tooLarge(name: string, details: Record<string, number>): OidcHybridError {
+  return new OidcHybridError(
+    'COOKIE_TOO_LARGE',
+    `cookie "${name}" is too large; store less in it`,
+    {
+      details: { cookie: name, ...details },
+    },
+  )
+}
+
 /**
  * Serialises one `Set-Cookie` header value (`maxAge`, when given, overrides the attributes').
  * Throws {@link ConfigurationError} for a name, value,
@@ -122,15 +133,7 @@ export function serializeCookie(
   )
   // Browsers drop, silently, a cookie whose name and value together exceed 4096 (RFC 6265bis 5.7).
   const length = name.length + value.length
-  if (length > 4096) {
-    throw new OidcHybridError(
-      'COOKIE_TOO_LARGE',
-      `cookie "${name}" is over 4096 bytes; store less in it`,
-      {
-        details: { cookie: name, length, max: 4096 },
-      },
-    )
-  }
+  if (length > 4096) throw tooLarge(name, { length, max: 4096 })
   check(
     typeof path === 'string' && PATH.test(path),
     name,
@@ -208,13 +211,7 @@ export function writeChunkedCookie(
   // 0: one unchunked cookie.
   const count = value.length > COOKIE_CHUNK_SIZE ? Math.ceil(value.length / COOKIE_CHUNK_SIZE) : 0
   if (count > maxChunks) {
-    throw new OidcHybridError(
-      'COOKIE_TOO_LARGE',
-      `cookie "${name}" needs over ${maxChunks} chunks; store less in it`,
-      {
-        details: { cookie: name, length: value.length, chunks: count, maxChunks },
-      },
-    )
+    throw tooLarge(name, { length: value.length, chunks: count, maxChunks })
   }
   const lines = count ? [] : [serializeCookie(name, value, attributes)]
   for (let index = 0; index < count; index++) {

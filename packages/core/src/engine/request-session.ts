@@ -47,7 +47,7 @@ export class RequestSession {
   constructor(operations: SessionOperations, session: Session | undefined, setCookies: string[]) {
     this.#operations = operations
     this.#session = session
-    this.#setCookies = [...setCookies]
+    this.#setCookies = setCookies
   }
 
   /** The session, or `undefined` when the user is not logged in. */

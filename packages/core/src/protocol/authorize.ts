@@ -193,8 +193,8 @@ function normalizeScope(value: string): string {
 
 function checkExtra(extra: Record<string, string> | undefined): void {
   if (extra === undefined) return
-  if (!isRecord(extra)) throw configError('extra must map non-empty names to strings')
-  for (const [name, value] of Object.entries(extra)) {
+  // Not an object: refused below as one entry without a name.
+  for (const name of isRecord(extra) ? Object.keys(extra) : ['']) {
     const instead = OPTION_PARAMETERS.test(name)
       ? `the ${camelCase(name)} option`
       : /^(state|nonce|code_challenge(_method)?)$/.test(name)
@@ -203,7 +203,7 @@ function checkExtra(extra: Record<string, string> | undefined): void {
           ? 'the client'
           : undefined
     if (instead !== undefined) throw configError(`extra may not set ${name}: use ${instead}`)
-    if (name === '' || typeof value !== 'string') {
+    if (name === '' || typeof extra[name] !== 'string') {
       throw configError('extra must map non-empty names to strings', { name })
     }
   }
@@ -226,7 +226,7 @@ function checkClient(client: ClientMetadata): void {
   }
   // RFC 6749 3.1.2: an absolute URI without a fragment.
   if (parseUrl(client.redirect_uri) === undefined || client.redirect_uri.includes('#')) {
-    throw configError('redirect_uri must be an absolute URL without #, e.g. baseURL + /callback')
+    throw configError('redirect_uri must be an absolute URL without #')
   }
 }
 

@@ -95,7 +95,7 @@ export async function buildRefreshTokenGrantRequest(
   }
   for (const name in extra) {
     if (RESERVED.test(name)) {
-      throw configError(`'${name}' cannot be passed in extra: the library sets it`)
+      throw configError(`extra may not set ${name}; the library sets it`)
     }
   }
   if (scope?.trim() === '') {
@@ -115,7 +115,7 @@ async function tokenEndpointRequest(
 ): Promise<HttpRequest> {
   const url = parseUrl(provider.token_endpoint)?.href
   if (url === undefined) {
-    throw configError('the provider token_endpoint is not an absolute URL')
+    throw configError('provider token_endpoint is not an absolute URL')
   }
   const body = new URLSearchParams(params)
   let headers: Record<string, string> = {

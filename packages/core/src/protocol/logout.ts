@@ -56,7 +56,7 @@ export function buildLogoutUrl(
   }
   for (const name in extra) {
     if (/^(id_token_hint|client_id|post_logout_redirect_uri|state|returnTo)$/.test(name)) {
-      throw configError(`logout extra may not set ${name}; the library sets it`)
+      throw configError(`extra may not set ${name}; the library sets it`)
     }
   }
   let url = parseUrl(provider.end_session_endpoint)

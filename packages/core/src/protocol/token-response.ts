@@ -73,7 +73,7 @@ export function parseTokenEndpointResponse(
   if (!isVschars(accessToken)) throw malformed('access_token')
   if (typeof tokenType !== 'string') throw malformed('token_type')
   if (tokenType.toLowerCase() !== 'bearer') {
-    throw invalid(`token_type ${tokenType} is not supported: use Bearer tokens`, {
+    throw invalid('the token response token_type is not supported: use Bearer', {
       parameter: 'token_type',
       tokenType,
     })
@@ -112,7 +112,7 @@ function errorResponse({ status, headers, body }: HttpResponseData): OidcHybridE
     )
   }
   if (error) return new TokenEndpointError('TOKEN_ENDPOINT_ERROR', status, error, description)
-  return invalid(`the token endpoint answered HTTP ${status} without an OAuth error`, {
+  return invalid('the token endpoint failed without an OAuth error', {
     status,
     contentType: mediaType(headers),
   })

@@ -5,6 +5,7 @@
  * costs no re-parse.
  */
 import { Buffer } from 'node:buffer'
+import * as nodeCrypto from 'node:crypto'
 import {
   constants,
   createCipheriv,
@@ -70,6 +71,16 @@ const DIGESTS: Readonly<Record<DigestAlgorithm, HashName>> = {
   'SHA-384': 'sha384',
   'SHA-512': 'sha512',
 }
+
+/**
+ * `crypto.hash` (Node >= 20.12): a one-shot digest without the Hash object `createHash` builds,
+ * about a microsecond less per `c_hash` / `at_hash` / PKCE digest. Older Nodes use `createHash`.
+ */
+const oneShotHash = (
+  nodeCrypto as {
+    hash?: (algorithm: string, data: Uint8Array, outputEncoding: 'buffer') => Buffer
+  }
+).hash
 
 const MIN_RSA_BITS = 2048
 const AES_KEY_BYTES = 32
@@ -189,7 +200,9 @@ export class NodeCryptoProvider implements CryptoProvider {
         `unsupported digest algorithm ${JSON.stringify(algorithm)}: use SHA-256, SHA-384 or SHA-512`,
       )
     }
-    return plain(createHash(name).update(data).digest())
+    return plain(
+      oneShotHash ? oneShotHash(name, data, 'buffer') : createHash(name).update(data).digest(),
+    )
   }
 
   /**
@@ -314,16 +327,28 @@ export class NodeCryptoProvider implements CryptoProvider {
   }
 
   /**
-   * Strict base64url decoding with Buffer's native decoder. Buffer is lenient (it accepts the
-   * standard alphabet, padding, stray characters and non-zero trailing bits), so a value counts
-   * only when it re-encodes to itself: exactly the canonical, unpadded strings the core accepts.
+   * Strict base64url decoding with Buffer's native decoder. Buffer is lenient, so what it
+   * decodes counts only when the text is canonical: it skips characters outside the alphabet
+   * and stops at `=` (fewer bytes than `3n/4`), reads `+` `/` as `-` `_`, reads a UTF-16 code
+   * unit by its low byte (so only ASCII text: UTF-8 length = length), and drops the unused bits
+   * of the last character (which must be zero: the last character's value a multiple of 16 or
+   * 4). Cheaper than re-encoding the bytes and comparing, with the same result for every string.
    * The result is the Buffer itself (a Uint8Array; the core only reads it), not a copy.
    *
    * @see [RFC 4648 5](https://www.rfc-editor.org/rfc/rfc4648#section-5)
    */
   decodeBase64url(text: string): Uint8Array | undefined {
     const bytes = Buffer.from(text, 'base64url')
-    return bytes.toString('base64url') === text ? bytes : undefined
+    const { length } = text
+    const rest = length & 3
+    return bytes.length === (length * 3) >> 2 &&
+      rest !== 1 &&
+      Buffer.byteLength(text) === length &&
+      !text.includes('+') &&
+      !text.includes('/') &&
+      (!rest || (rest === 2 ? 'AQgw' : 'AEIMQUYcgkosw048').includes(text[length - 1]!))
+      ? bytes
+      : undefined
   }
 
   /**

@@ -466,7 +466,9 @@ describe('digest, deriveKey, encrypt and decrypt match WebCrypto on random input
 describe('native base64url and UTF-8 fast paths give exactly what the core computes without them', () => {
   const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
   // Characters Buffer's decoder would accept or skip, but strict base64url refuses.
-  const TROUBLE = '+/= \n.%\u00e9\u00ff\u0100\u0131'
+  // \u012b and \u012f read as `+` `/`, \u0131 and \u0141 as `1` `A` (Buffer takes a UTF-16 code
+  // unit's low byte), \ud83d\udc19 a surrogate pair.
+  const TROUBLE = '+/= \n.%\u00e9\u00ff\u0100\u0131\u0141\u012b\u012f\ud83d\udc19'
   const pick = (chars: string) => chars[Math.floor(Math.random() * chars.length)]!
 
   it('decodes RFC 4648 vectors and refuses every non-canonical spelling the core refuses', () => {
@@ -482,6 +484,11 @@ describe('native base64url and UTF-8 fast paths give exactly what the core compu
       'Z',
       'Zm9\u0131',
       'Zm9\u00e9',
+      'Zm9\u0141',
+      'Zm9v\u0141\u0141',
+      'Zm9vYh',
+      'Zm9vYmF',
+      'Zm9vYmE=',
     ]) {
       expect(portable.decode(bad)).toBeUndefined()
       expect(node.decodeBase64url(bad)).toBeUndefined()

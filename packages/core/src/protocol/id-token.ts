@@ -101,13 +101,11 @@ export async function verifyIdToken(
   const requested =
     client.id_token_signed_response_algs ??
     (secret ? [...DEFAULT_ID_TOKEN_ALGS, ...SYMMETRIC_ALGS] : DEFAULT_ID_TOKEN_ALGS)
-  const supported = provider.id_token_signing_alg_values_supported
   const signature = await verifyJwsSignature(
     jws,
     {
-      algorithms: Array.isArray(supported)
-        ? requested.filter((alg) => supported.includes(alg))
-        : requested,
+      algorithms: requested,
+      supported: provider.id_token_signing_alg_values_supported,
       jwks: context.jwks,
       jwksRefreshed: context.jwksRefreshed,
       crypto,
@@ -119,13 +117,17 @@ export async function verifyIdToken(
   const { alg } = signature
   const claims = jws.payload
   const { iss, sub, aud, azp, exp, iat, nbf, auth_time: authTime } = claims
-  const wrong = TYPED_CLAIMS.filter((name, index) => {
+  const wrong: string[] = []
+  for (let index = 0; index < 10; index++) {
+    const name = TYPED_CLAIMS[index]!
     const value = claims[name]
-    return (
+    if (
       value !== undefined &&
       !(index < 7 ? typeof value === 'string' : index < 9 ? isNumber(value) : isStrings(value))
-    )
-  })
+    ) {
+      wrong.push(name)
+    }
+  }
   if (wrong.length) {
     throw failure('ID_TOKEN_MALFORMED', 'has claims of the wrong JSON type', { claims: wrong })
   }
@@ -183,13 +185,15 @@ export async function verifyIdToken(
     ['at_hash', expectations.accessToken],
   ] as const) {
     const received = claims[claim]
-    const code = claim.toUpperCase() as 'C_HASH' | 'AT_HASH'
     if (!expected || (received === undefined && !expected.required)) continue
+    const code = claim.toUpperCase() as 'C_HASH' | 'AT_HASH'
     if (received === undefined) {
       throw failure(`${code}_MISSING`, `has no ${claim}, required for this response type`)
     }
-    const computed = await leftHalfHash(alg, expected.value, crypto)
-    if (typeof received !== 'string' || !timingSafeEqual(received, computed)) {
+    if (
+      typeof received !== 'string' ||
+      !timingSafeEqual(received, await leftHalfHash(alg, expected.value, crypto))
+    ) {
       throw failure(`${code}_MISMATCH`, `${claim} does not match; start a new login`)
     }
   }

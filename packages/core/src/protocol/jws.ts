@@ -10,15 +10,7 @@ import { decode, encode, fromUtf8, utf8 } from '../lib/base64url.js'
 import { isRecord, parseJson } from '../lib/compare.js'
 import type { JsonWebKeySet, Jwk, JwsAlgorithm, JwsHeader } from './types.js'
 
-const algs = (names: string) => Object.freeze(names.split(' ')) as readonly JwsAlgorithm[]
-
-/** Every asymmetric algorithm understood, in preference order. Never `none`, never HS*. */
-export const ASYMMETRIC_ALGS = algs(
-  'RS256 RS384 RS512 PS256 PS384 PS512 ES256 ES384 ES512 EdDSA Ed25519',
-)
-
-/** The algorithms keyed by a shared secret; only ever accepted with an explicit secret. */
-export const SYMMETRIC_ALGS = algs('HS256 HS384 HS512')
+export { ASYMMETRIC_ALGS, SYMMETRIC_ALGS } from '../lib/alg.js'
 
 /** Why a JWS was rejected; each caller maps these to its own error codes. */
 export type JwsFailure = 'malformed' | 'alg-not-allowed' | 'key-not-found' | 'signature-invalid'
@@ -44,6 +36,8 @@ export interface DecodedJws {
 export interface JwsKeyOptions {
   /** The allow-list; `none` is rejected whatever it says. */
   algorithms: readonly JwsAlgorithm[]
+  /** When an array (a provider's advertised algorithms): narrows `algorithms` to its members. */
+  supported?: unknown
   jwks: JsonWebKeySet
   /** True when `jwks` was just fetched for this token: a miss is then final. */
   jwksRefreshed?: boolean
@@ -102,7 +96,9 @@ export function decodeJws(
   ) {
     throw failure(policy, 'malformed', 'is not a valid JWS; pass it exactly as issued')
   }
-  return { header: header as JwsHeader, payload, signingInput: `${head}.${body}`, signature }
+  // A slice of the token: no concatenated copy.
+  const signingInput = token.slice(0, head.length + body.length + 1)
+  return { header: header as JwsHeader, payload, signingInput, signature }
 }
 
 function needKeys(
@@ -137,42 +133,57 @@ export async function verifyJwsSignature(
   policy: JwsErrorPolicy,
 ): Promise<JwsVerification> {
   const { alg, kid } = jws.header
-  const { algorithms, crypto, symmetricSecret: secret } = keys
+  const { algorithms, supported, crypto, symmetricSecret: secret } = keys
   const spec = algSpec(alg)
   const symmetric = spec?.kty === 'oct'
+  // Checked for the one alg at hand; the narrowed list is built only for the error.
+  const accepted = (name: string) =>
+    algorithms.includes(name as JwsAlgorithm) &&
+    (!Array.isArray(supported) || supported.includes(name))
   // `none` is never in the table; HS* also needs the client secret.
-  if (!spec || !algorithms.includes(alg as JwsAlgorithm) || (symmetric && !secret)) {
+  if (!spec || !accepted(alg) || (symmetric && !secret)) {
     throw failure(policy, 'alg-not-allowed', 'alg is not allowed; see details.accepted', {
       alg: spec && alg,
-      accepted: [...algorithms],
+      accepted: algorithms.filter(accepted),
     })
   }
-  const verified = { kind: 'verified', alg: alg as JwsAlgorithm } as const
   const input = utf8(jws.signingInput, crypto)
-  const listed: unknown[] =
-    isRecord(keys.jwks) && Array.isArray(keys.jwks.keys) ? keys.jwks.keys : []
-  const candidates: (Jwk | Uint8Array)[] = symmetric
-    ? [secret!]
-    : listed.filter(
-        (key): key is Jwk =>
-          isRecord(key) &&
-          key.kty === spec.kty &&
-          (!spec.crv || key.crv === spec.crv) &&
-          (key.use === undefined || key.use === 'sig') &&
-          (key.key_ops === undefined ||
-            (Array.isArray(key.key_ops) && key.key_ops.includes('verify'))) &&
-          (key.alg === undefined || key.alg === alg) &&
-          (kid === undefined || key.kid === kid),
-      )
-  if (!candidates.length) {
-    return needKeys(keys, policy, kid === undefined ? 'no-usable-key' : 'unknown-kid', kid)
-  }
+  const { jwks } = keys
   // The client secret is the only HS* key: a failure there is final, never a reason to refetch.
   let rejected = symmetric
-  for (const key of candidates) {
-    const valid = await crypto.verifySignature(verified.alg, key, input, jws.signature)
-    if (valid) return verified
+  let tried = false
+  for (const key of symmetric
+    ? [secret!]
+    : isRecord(jwks) && Array.isArray(jwks.keys)
+      ? (jwks.keys as unknown[])
+      : []) {
+    if (
+      !symmetric &&
+      !(
+        isRecord(key) &&
+        key.kty === spec.kty &&
+        (!spec.crv || key.crv === spec.crv) &&
+        (key.use === undefined || key.use === 'sig') &&
+        (key.key_ops === undefined ||
+          (Array.isArray(key.key_ops) && key.key_ops.includes('verify'))) &&
+        (key.alg === undefined || key.alg === alg) &&
+        (kid === undefined || key.kid === kid)
+      )
+    ) {
+      continue
+    }
+    tried = true
+    const valid = await crypto.verifySignature(
+      alg as JwsAlgorithm,
+      key as Jwk | Uint8Array,
+      input,
+      jws.signature,
+    )
+    if (valid) return { kind: 'verified', alg: alg as JwsAlgorithm }
     rejected ||= valid === false
+  }
+  if (!tried) {
+    return needKeys(keys, policy, kid === undefined ? 'no-usable-key' : 'unknown-kid', kid)
   }
   if (!rejected) return needKeys(keys, policy, 'no-usable-key', kid)
   throw failure(

@@ -357,18 +357,18 @@ export class HybridAuth {
       now: 0,
     }
     // Each login or refresh needs at most: keys, token response, keys again. Bounded anyway.
-    let next: Event | undefined = event
-    for (let step = 0; step < 7 && next; step++) {
-      if (next.type === 'KeysReceived') context.jwks = next.jwks
+    for (let step = 0; step < 7; step++) {
+      if (event.type === 'KeysReceived') context.jwks = event.jwks
       context.now = config.now()
-      const result = await transition(context, state, next)
+      const result = await transition(context, state, event)
       state = result.state
-      next = undefined
+      let next: Event | undefined
       for (const effect of result.effects) {
         next = (await this.#perform(effect, headers, cookies)) ?? next
       }
       if (state.kind === 'Failed') throw state.error
       if (!next) return state
+      event = next
     }
     throw new OidcHybridError('ILLEGAL_TRANSITION', 'the protocol did not settle')
   }

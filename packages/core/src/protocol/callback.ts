@@ -1,7 +1,8 @@
 /**
  * The authorization response: reading it from the callback request (form_post body, or a query
  * that may only carry an early error), then checking `state`, `iss`, `error` and the parameters
- * the response type calls for. The ID token itself is verified by `id-token.ts`.
+ * the response type calls for. The ID token itself is verified by `id-token.ts`. Errors carry
+ * received values in `details`, cut to 64 characters (they are attacker-controlled).
  */
 import { AuthorizationResponseError, type OidcHybridError } from '../errors.js'
 import { utf8 } from '../lib/base64url.js'
@@ -26,8 +27,6 @@ export type CallbackParameters = Readonly<Record<string, string>>
 export const MAX_CALLBACK_BODY_BYTES = 64 * 1024
 
 const FORM_MEDIA_TYPE = 'application/x-www-form-urlencoded'
-
-// Errors carry received values in `details` cut to 64 characters (they are attacker-controlled).
 
 // Parameters that only a successful hybrid response carries: never acceptable in a query.
 const HYBRID_RESULT_PARAMETER = /^(code|(id|access)_token|token_type|expires_in)$/

@@ -70,17 +70,14 @@ export function buildLogoutUrl(
       state: options.state,
     }
   } else if (mode === 'oidc') {
-    throw configError(
-      "provider has no end_session_endpoint: set idpLogout mode 'auto' or 'auth0'",
-      {
-        issuer,
-      },
-    )
+    const message = "provider has no end_session_endpoint: set idpLogout mode 'auto' or 'auth0'"
+    throw configError(message, { issuer })
   } else if (mode === 'auth0' || parseUrl(issuer)?.hostname.endsWith('.auth0.com')) {
     // Auth0 issuers end with '/'; a hand-written one may not.
     url = parseUrl(issuer.replace(/\/?$/, '/v2/logout'))
-    if (url === undefined)
+    if (url === undefined) {
       throw configError('issuer is not a URL: cannot build /v2/logout', { issuer })
+    }
     parameters = { client_id: client.client_id, returnTo }
   } else {
     return undefined

@@ -271,5 +271,5 @@ function sortedWords(value: unknown): string {
 
 /** The space-separated words of `value` (RFC 6749 3.3: single spaces; tolerant of more). */
 function words(value: string): string[] {
-  return value.split(' ').filter((word) => word !== '')
+  return value.match(/[^ ]+/g) ?? []
 }

@@ -207,14 +207,14 @@ export async function transition(
   } catch (error) {
     const logout = event.type === 'LogoutRequested'
     if (!isOidcHybridError(error) || (!logout && error.code === 'CONFIG_INVALID')) throw error
-    return to(
-      { kind: 'Failed', error },
-      ...(logout
-        ? [{ type: 'ClearSession' } as const]
+    return {
+      state: { kind: 'Failed', error },
+      effects: logout
+        ? [{ type: 'ClearSession' }]
         : state.kind === 'LoginStarted'
-          ? [{ type: 'ClearTransaction', state: state.transaction.state } as const]
-          : []),
-    )
+          ? [{ type: 'ClearTransaction', state: state.transaction.state }]
+          : [],
+    }
   }
 }
 

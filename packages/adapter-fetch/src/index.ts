@@ -116,7 +116,7 @@ export type BearerGuard = (request: Request) => Promise<VerifiedBearer | Respons
  * to share this engine's discovery and JWKS cache.
  */
 export interface FetchAuth {
-  /** The core engine (routes, metadata, refreshSession, ...). */
+  /** The core engine (config, provider cache, load, refreshSession, ...). */
   readonly engine: HybridAuth
   /** Answers the login (GET), callback (form_post) and logout (GET) routes; `undefined` otherwise. */
   handle(request: Request): Promise<Response | undefined>

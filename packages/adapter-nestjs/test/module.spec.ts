@@ -125,7 +125,7 @@ class FeatureController {
   constructor(@Inject(HybridAuthService) private readonly auth: HybridAuthService) {}
   @Get()
   feature() {
-    return { callback: this.auth.engine.routes.callback }
+    return { callback: this.auth.engine.config.routes.callback }
   }
 }
 

@@ -22,6 +22,9 @@ export const MAX_COOKIE_HEADER_BYTES = 32 * 1024
 /** bytes of value per cookie, under the 4096 browser limit with attributes */
 export const COOKIE_CHUNK_SIZE = 3800
 
+/** Most cookies one value is split into (browsers keep about 50 cookies per domain). */
+export const MAX_COOKIE_CHUNKS = 4
+
 // RFC 9110 5.6.2 token (RFC 6265 4.1.1 cookie-name); \w is [A-Za-z0-9_].
 const TOKEN = /^[\w!#$%&'*+.^`|~-]+$/
 // RFC 6265 4.1.1 cookie-octet: no CTLs, whitespace, DQUOTE, comma, semicolon or backslash.
@@ -184,8 +187,8 @@ export function expireCookie(name: string, attributes: CookieAttributes): string
  * `Set-Cookie` values that store `value` as `name` when it fits in {@link COOKIE_CHUNK_SIZE}
  * bytes, else as `name.0`, `name.1`, ... They also expire what `existing` (the request's cookies)
  * holds of a previous value in the other shape — the unchunked `name`, or any `name.N` not
- * rewritten — so no stale chunk survives. Throws `COOKIE_TOO_LARGE` when more than `maxChunks`
- * cookies would be needed.
+ * rewritten — so no stale chunk survives. Throws `COOKIE_TOO_LARGE` when more than
+ * {@link MAX_COOKIE_CHUNKS} cookies would be needed.
  *
  * @see https://www.rfc-editor.org/rfc/rfc6265#section-6.1 browsers store at least 4096 bytes per cookie
  *
@@ -201,17 +204,11 @@ export function writeChunkedCookie(
   value: string,
   attributes: CookieAttributes,
   existing: ReadonlyMap<string, string>,
-  maxChunks = 4,
 ): string[] {
-  check(
-    Number.isSafeInteger(maxChunks) && maxChunks >= 1,
-    name,
-    'bad maxChunks; give a whole number >= 1',
-  )
   // 0: one unchunked cookie.
   const count = value.length > COOKIE_CHUNK_SIZE ? Math.ceil(value.length / COOKIE_CHUNK_SIZE) : 0
-  if (count > maxChunks) {
-    throw tooLarge(name, { length: value.length, chunks: count, maxChunks })
+  if (count > MAX_COOKIE_CHUNKS) {
+    throw tooLarge(name, { length: value.length, chunks: count, maxChunks: MAX_COOKIE_CHUNKS })
   }
   const lines = count ? [] : [serializeCookie(name, value, attributes)]
   for (let index = 0; index < count; index++) {

@@ -198,6 +198,17 @@ describe('CookieSealer', () => {
       })
     })
 
+    it('rejects values with fewer than three dots', async () => {
+      const { sealer, value } = await sealed
+      const [version, id, iv] = value.split('.')
+      for (const short of ['', 'v1', `${version}.${id}`, `${version}.${id}${iv}`]) {
+        await expect(sealer.unseal('session', short)).rejects.toMatchObject({
+          code: 'COOKIE_INVALID',
+          details: { reason: 'format' },
+        })
+      }
+    })
+
     it('rejects bad base64url', async () => {
       const { sealer, value } = await sealed
       const parts = value.split('.')

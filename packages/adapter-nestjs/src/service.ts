@@ -41,7 +41,7 @@ export type RouteMiddleware = (
  */
 @Injectable()
 export class HybridAuthService {
-  /** The core engine (see `@oidc-hybrid/core`): refreshSession, metadata, ... */
+  /** The core engine (see `@oidc-hybrid/core`): load, refreshSession, provider (discovery and JWKS), config */
   readonly engine: HybridAuth
 
   constructor(@Inject(HYBRID_AUTH_OPTIONS) options: HybridAuthModuleOptions) {

@@ -202,8 +202,9 @@ export class CookieSealer {
     const a = sealed.indexOf('.')
     const b = sealed.indexOf('.', a + 1)
     const c = sealed.indexOf('.', b + 1)
-    if (a < 0 || b < 0 || c < 0 || sealed.includes('.', c + 1)) throw invalid(name, 'format')
-    if (sealed.slice(0, a) !== 'v1') throw invalid(name, 'version')
+    // (No first dot means no second one: b < 0 covers a < 0.)
+    if (b < 0 || c < 0 || sealed.includes('.', c + 1)) throw invalid(name, 'format')
+    if (!sealed.startsWith('v1.')) throw invalid(name, 'version')
     const id = sealed.slice(a + 1, b)
     const crypto = this.#crypto
     const iv = decode(sealed.slice(b + 1, c), crypto)

@@ -84,6 +84,7 @@ describe('decodeJws', () => {
   })
 
   it.each([
+    ['one part', segment({ alg: 'RS256' })],
     ['two parts', `${segment({ alg: 'RS256' })}.${segment(PAYLOAD)}`],
     ['four parts', `${segment({ alg: 'RS256' })}.${segment(PAYLOAD)}.AA.AA`],
     ['padding in base64url', `${segment({ alg: 'RS256' })}=.${segment(PAYLOAD)}.`],

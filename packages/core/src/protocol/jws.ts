@@ -80,13 +80,16 @@ export function decodeJws(
   policy: JwsErrorPolicy,
   crypto?: CryptoProvider,
 ): DecodedJws {
-  const parts = typeof token === 'string' ? token.split('.') : []
-  const [head = '', body = '', signed = ''] = parts
-  const header = parseJson(fromUtf8(decode(head, crypto)))
-  const payload = parseJson(fromUtf8(decode(body, crypto)))
-  const signature = decode(signed, crypto)
+  // The two dots found with indexOf (no array of parts); any third one is malformed.
+  const text = typeof token === 'string' ? token : ''
+  const a = text.indexOf('.')
+  const b = text.indexOf('.', a + 1)
+  const header = parseJson(fromUtf8(decode(text.slice(0, a), crypto)))
+  const payload = parseJson(fromUtf8(decode(text.slice(a + 1, b), crypto)))
+  const signature = decode(text.slice(b + 1), crypto)
   if (
-    parts.length !== 3 ||
+    b < 0 ||
+    text.includes('.', b + 1) ||
     !isRecord(header) ||
     typeof header.alg !== 'string' ||
     (header.kid !== undefined && typeof header.kid !== 'string') ||
@@ -97,8 +100,7 @@ export function decodeJws(
     throw failure(policy, 'malformed', 'is not a valid JWS; pass it exactly as issued')
   }
   // A slice of the token: no concatenated copy.
-  const signingInput = token.slice(0, head.length + body.length + 1)
-  return { header: header as JwsHeader, payload, signingInput, signature }
+  return { header: header as JwsHeader, payload, signingInput: text.slice(0, b), signature }
 }
 
 function needKeys(

@@ -416,6 +416,16 @@ describe('validateCallbackParameters', () => {
     },
   )
 
+  it('requires the access token whatever the word order of a standalone caller', () => {
+    // The engine always stores the canonical spelling; a JavaScript caller of the protocol
+    // functions may not. The words decide, not their position.
+    const reordered = { ...transaction('code token'), responseType: 'token code' }
+    const params = { ...codeToken, access_token: '' }
+    expect(() =>
+      validateCallbackParameters(params, reordered as unknown as Transaction, provider),
+    ).toThrow(expect.objectContaining({ code: 'CALLBACK_PARAMETER_MISSING' }))
+  })
+
   it('accepts token_type bearer in any case', () => {
     const params = { ...codeToken, token_type: 'BEARER' }
     expect(validateCallbackParameters(params, transaction('code token'), provider).tokenType).toBe(

@@ -42,6 +42,15 @@ describe('validateReturnTo', () => {
     refused,
   )
 
+  it.each([
+    ['//..', '/'],
+    ['//%2E%2E', '/'],
+    ['/%2F/..', '/'],
+    ['/.//..?q', '/?q'],
+  ])('returns the resolved same-origin path of %j, never the raw input', (input, path) => {
+    expect(validateReturnTo(input, 'https://app.example.com')).toBe(path)
+  })
+
   it.each(['/\\evil.com', '\\\\evil.com', '/path\\to', 'https://app.example.com/a\\b'])(
     'rejects a backslash: %j',
     refused,

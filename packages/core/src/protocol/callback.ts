@@ -155,9 +155,10 @@ export function validateCallbackParameters(
   }
 
   const { responseType, issuer } = transaction
-  // The three types are `code id_token`, `code token` and `code id_token token`.
-  const wantsIdToken = responseType.includes('id_token')
-  const wantsToken = responseType.endsWith(' token')
+  // By words, not substrings: a standalone caller may spell the type in any order.
+  const words = responseType.split(' ')
+  const wantsIdToken = words.includes('id_token')
+  const wantsToken = words.includes('token')
   const idToken = wantsIdToken ? read(params, 'id_token') : undefined
 
   const iss = read(params, 'iss')

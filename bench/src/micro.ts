@@ -20,6 +20,8 @@ import {
   type CryptoProvider,
   createBearerVerifier,
   createHybridAuth,
+  type HttpRequest,
+  type HttpResponseData,
   type Jwk,
   type ProtocolContext,
   parseCallbackRequest,
@@ -251,75 +253,61 @@ export async function microCases(fixtures: Fixtures): Promise<MicroSetup> {
           subtle.digest('SHA-256', accessToken),
       },
     )
+    // The whole callback through the state machine; `respond` turns the token request into the
+    // data the engine's send() returns.
+    const callback = async (
+      crypto: CryptoProvider,
+      respond: (request: HttpRequest) => Promise<HttpResponseData>,
+    ) => {
+      const ctx = context(crypto)
+      const params = parseCallbackRequest({
+        method: 'POST',
+        url: REDIRECT_URI,
+        contentType: FORM,
+        body: login.formBody,
+      })
+      const first = await transition(
+        ctx,
+        { kind: 'LoginStarted', transaction },
+        { type: 'CallbackReceived', params },
+      )
+      const effect = first.effects.find((e) => e.type === 'Http')
+      if (effect?.type !== 'Http') fail(`front channel: ${first.state.kind}`)
+      const second = await transition(ctx, first.state, {
+        type: 'TokenResponseReceived',
+        response: await respond(effect.request),
+      })
+      return second.state.kind === 'Authenticated' ? second.state : fail(second.state.kind)
+    }
+    // What the engine's send() does: fetch(url, init), then status, headers, body as text.
+    const overFetch = async ({ url, method, headers, body }: HttpRequest) => {
+      const response = await fetchToken(url, { method, headers, body })
+      return { status: response.status, headers: response.headers, body: await response.text() }
+    }
     for (const [kind, crypto] of providers) {
       cases.push({
         group,
         key: `callback-ours-${kind}`,
         role: kind === 'web' ? 'ours-web' : 'ours-node',
         name: `ours machine: CallbackReceived → TokenResponseReceived (${kind === 'web' ? 'WebCrypto' : 'NodeCrypto'})`,
-        fn: async () => {
-          const ctx = context(crypto)
-          const params = parseCallbackRequest({
-            method: 'POST',
-            url: REDIRECT_URI,
-            contentType: FORM,
-            body: login.formBody,
-          })
-          const first = await transition(
-            ctx,
-            { kind: 'LoginStarted', transaction },
-            { type: 'CallbackReceived', params },
-          )
-          const effect = first.effects.find((e) => e.type === 'Http')
-          if (effect?.type !== 'Http') fail(`front channel: ${first.state.kind}`)
-          // What the engine's send() does: fetch(url, init), then status, headers, body as text.
-          const { url, method, headers, body } = effect.request
-          const response = await fetchToken(url, { method, headers, body })
-          const data = {
-            status: response.status,
-            headers: response.headers,
-            body: await response.text(),
-          }
-          const second = await transition(ctx, first.state, {
-            type: 'TokenResponseReceived',
-            response: data,
-          })
-          return second.state.kind === 'Authenticated' ? second.state : fail(second.state.kind)
-        },
+        fn: () => callback(crypto, overFetch),
       })
     }
     // The same with the transport left out: the token response handed over as the data send()
     // returns, without undici building a Response per call (no fetch, no Response, no stream).
-    {
-      const crypto = providers[1]![1]
-      const tokenHeaders = new Headers({ 'content-type': 'application/json' })
-      cases.push({
-        group,
-        key: 'callback-ours-node-data',
-        role: 'info',
-        name: 'ours machine, token response as data, no Response object (NodeCrypto)',
-        fn: async () => {
-          const ctx = context(crypto)
-          const params = parseCallbackRequest({
-            method: 'POST',
-            url: REDIRECT_URI,
-            contentType: FORM,
-            body: login.formBody,
-          })
-          const first = await transition(
-            ctx,
-            { kind: 'LoginStarted', transaction },
-            { type: 'CallbackReceived', params },
-          )
-          if (!first.effects.some((e) => e.type === 'Http')) fail(first.state.kind)
-          const second = await transition(ctx, first.state, {
-            type: 'TokenResponseReceived',
-            response: { status: 200, headers: tokenHeaders, body: login.tokenResponseBody },
-          })
-          return second.state.kind === 'Authenticated' ? second.state : fail(second.state.kind)
-        },
-      })
-    }
+    const tokenHeaders = new Headers({ 'content-type': 'application/json' })
+    const asData = async () => ({
+      status: 200,
+      headers: tokenHeaders,
+      body: login.tokenResponseBody,
+    })
+    cases.push({
+      group,
+      key: 'callback-ours-node-data',
+      role: 'info',
+      name: 'ours machine, token response as data, no Response object (NodeCrypto)',
+      fn: () => callback(providers[1]![1], asData),
+    })
     const options = o4wOptions(alg)
     const o4wCallback = async (signatureOfTokenResponse: boolean) => {
       const result = await o4w.validateCodeIdTokenResponse(

@@ -3,16 +3,16 @@
  * what the core parses, so duplicated parameters stay visible (`request.formData()` would hide
  * them, and reads any size).
  */
-import { ConfigurationError, OidcHybridError, readCappedText } from '@oidc-hybrid/core'
+import {
+  ConfigurationError,
+  callbackBodyTooLarge,
+  MAX_CALLBACK_BODY_BYTES,
+  OidcHybridError,
+  readCappedText,
+} from '@oidc-hybrid/core'
 
-/** Bytes a callback body may have; form_post responses are a few KB. */
-export const MAX_FORM_BYTES = 64 * 1024
-
-function tooLarge(): OidcHybridError {
-  return new OidcHybridError('BODY_TOO_LARGE', 'the callback body is too large', {
-    details: { limit: MAX_FORM_BYTES },
-  })
-}
+/** Bytes a callback body may have (the core's limit); form_post responses are a few KB. */
+export const MAX_FORM_BYTES = MAX_CALLBACK_BODY_BYTES
 
 /**
  * Reads `request.body` as UTF-8, refusing more than {@link MAX_FORM_BYTES} (declared or sent)
@@ -25,7 +25,7 @@ export async function readFormBody(request: Request): Promise<string> {
     throw new ConfigurationError('the callback body was already read; pass request.clone()')
   }
   try {
-    return await readCappedText(request, MAX_FORM_BYTES, tooLarge)
+    return await readCappedText(request, MAX_FORM_BYTES, callbackBodyTooLarge)
   } catch (error) {
     if (error instanceof OidcHybridError) throw error
     // The client went away or the stream broke: nothing the protocol can check.

@@ -35,6 +35,7 @@ import {
   isOidcHybridError,
   type LoginOptions,
   OidcHybridError,
+  plainHttpProblem,
   type RequestSession,
   renderError,
   type Session,
@@ -118,15 +119,8 @@ function applyResponse(ctx: Context, response: AuthResponse): void {
   ctx.body = response.body ?? ''
 }
 
-const LOOPBACK = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/
-
-function plainHttpProblem(ctx: Context): OidcHybridError | undefined {
-  if (ctx.secure || LOOPBACK.test(ctx.hostname)) return undefined
-  return new OidcHybridError(
-    'CONFIG_INVALID',
-    'this request arrived over plain http, where browsers drop the Secure login cookies. Serve the app over https; behind a TLS-terminating proxy set `app.proxy = true` so X-Forwarded-Proto is honoured.',
-  )
-}
+/** Behind a TLS-terminating proxy, Koa sees https only with `app.proxy = true`. */
+const PROXY_ADVICE = 'behind a TLS-terminating proxy set `app.proxy = true`'
 
 class KoaOidcContext extends SessionContext implements KoaOidc {
   readonly #ctx: Context
@@ -165,7 +159,7 @@ export function auth(config: KoaAuthConfig): Middleware {
   return async function oidcHybridAuth(ctx: Context, next: Next): Promise<void> {
     const route = engine.routeOf(ctx.method, ctx.path)
     if (route !== undefined) {
-      const problem = plainHttpProblem(ctx)
+      const problem = plainHttpProblem(ctx.secure, ctx.hostname, PROXY_ADVICE)
       if (problem) return sendError(ctx, problem)
       try {
         const body =

@@ -6,11 +6,17 @@
  * content-type parser, so the stream is always unread there. On Express, Nest's body parsers run
  * first: `rawBody: true` keeps the bytes, otherwise the parsed object is encoded again.
  */
-import { encodeParsedForm, OidcHybridError } from '@oidc-hybrid/core'
+import {
+  callbackBodyTooLarge,
+  encodeParsedForm,
+  MAX_CALLBACK_BODY_BYTES,
+  OidcHybridError,
+  readCappedChunks,
+} from '@oidc-hybrid/core'
 import { headerOf, type PlatformRequest } from './http.js'
 
-/** Bytes a callback body may have; form_post responses are a few KB. */
-export const MAX_FORM_BYTES = 64 * 1024
+/** Bytes a callback body may have (the core's limit); form_post responses are a few KB. */
+export const MAX_FORM_BYTES = MAX_CALLBACK_BODY_BYTES
 
 /** A Node request as a body reader sees it, with what parsers may have left on it. */
 export interface BodySource extends PlatformRequest, AsyncIterable<unknown> {
@@ -46,28 +52,13 @@ export async function readFormBody(request: BodySource): Promise<string> {
 }
 
 function limited(text: string): string {
-  if (Buffer.byteLength(text) > MAX_FORM_BYTES) throw tooLarge()
+  if (Buffer.byteLength(text) > MAX_FORM_BYTES) throw callbackBodyTooLarge()
   return text
 }
 
 async function readStream(request: BodySource): Promise<string> {
   const declared = Number(headerOf(request, 'content-length'))
-  if (Number.isFinite(declared) && declared > MAX_FORM_BYTES) throw tooLarge()
-  const chunks: Buffer[] = []
-  let size = 0
-  for await (const chunk of request) {
-    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer)
-    size += bytes.byteLength
-    // Not destroyed: the 413 must still reach the client; Node discards the rest.
-    if (size > MAX_FORM_BYTES) throw tooLarge()
-    chunks.push(bytes)
-  }
-  return Buffer.concat(chunks).toString('utf8')
-}
-
-function tooLarge(): OidcHybridError {
-  return new OidcHybridError(
-    'BODY_TOO_LARGE',
-    `the callback body is larger than ${MAX_FORM_BYTES} bytes; a form_post response is never that large`,
-  )
+  if (Number.isFinite(declared) && declared > MAX_FORM_BYTES) throw callbackBodyTooLarge()
+  // Not destroyed on refusal: the 413 must still reach the client; Node discards the rest.
+  return readCappedChunks(request, MAX_FORM_BYTES, callbackBodyTooLarge)
 }

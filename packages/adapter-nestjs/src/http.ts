@@ -8,7 +8,8 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:
 import {
   type AuthRequest,
   type AuthResponse,
-  OidcHybridError,
+  type OidcHybridError,
+  plainHttpProblem,
   renderError,
 } from '@oidc-hybrid/core'
 
@@ -98,18 +99,16 @@ export function toAuthRequest(request: PlatformRequest, baseURL: URL, body?: str
   }
 }
 
-const LOOPBACK = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/
-
 /**
- * Browsers drop `Secure` cookies set over plain http except on loopback hosts, so a login there
- * could never complete; say so instead of failing at the callback.
+ * The core's plain-http refusal for a request URL the platform built (it says https only when it
+ * trusts the proxy's X-Forwarded-Proto).
  */
-export function plainHttpProblem(url: string): OidcHybridError | undefined {
+export function plainHttpRefusal(url: string): OidcHybridError | undefined {
   const { protocol, hostname } = new URL(url)
-  if (protocol === 'https:' || LOOPBACK.test(hostname)) return undefined
-  return new OidcHybridError(
-    'CONFIG_INVALID',
-    "this request arrived over plain http, where browsers drop the Secure login cookies. Serve the app over https; behind a TLS-terminating proxy let the platform trust it so X-Forwarded-Proto is honoured (Express: app.set('trust proxy', 1); Fastify: new FastifyAdapter({ trustProxy: true })).",
+  return plainHttpProblem(
+    protocol === 'https:',
+    hostname,
+    "behind a TLS-terminating proxy make the platform trust it (Express: app.set('trust proxy', 1); Fastify: new FastifyAdapter({ trustProxy: true }))",
   )
 }
 

@@ -18,7 +18,7 @@ import {
   type PlatformRequest,
   type PlatformResponse,
   pathOf,
-  plainHttpProblem,
+  plainHttpRefusal,
   sendError,
   toAuthRequest,
   writeAuthResponse,
@@ -93,7 +93,7 @@ export class HybridAuthService {
     const engine = this.engine
     try {
       const incoming = toAuthRequest(request, engine.config.baseURL)
-      const problem = plainHttpProblem(incoming.url)
+      const problem = plainHttpRefusal(incoming.url)
       if (problem) throw problem
       let answer: AuthResponse
       if (route === 'login') answer = await engine.login(incoming)

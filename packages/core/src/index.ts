@@ -28,7 +28,7 @@ export {
   serializeCookie,
 } from './engine/cookies.js'
 export { encodeParsedForm } from './engine/form-body.js'
-export { readCappedText } from './engine/http.js'
+export { plainHttpProblem, readCappedChunks, readCappedText } from './engine/http.js'
 // Engine (I/O shell shared by adapters)
 export {
   type AuthRequest,
@@ -68,6 +68,8 @@ export {
 export {
   type CallbackParameters,
   type CallbackRequest,
+  callbackBodyTooLarge,
+  MAX_CALLBACK_BODY_BYTES,
   parseCallbackRequest,
   stateOf,
   validateCallbackParameters,

@@ -85,7 +85,8 @@ describe('resolveConfig: refused configurations', () => {
     ['plain http off loopback', 'http://app.example.test', /must use https/],
     ['plain http on a host ending in localhost', 'http://evil-localhost', /must use https/],
     ['plain http on localhost.example.test', 'http://localhost.example.test', /must use https/],
-    ['plain http on 127.0.0.2', 'http://127.0.0.2', /must use https/],
+    ['plain http on 128.0.0.1', 'http://128.0.0.1', /must use https/],
+    ['plain http on 127.0.0.1.nip.io', 'http://127.0.0.1.nip.io', /must use https/],
   ])('baseURL %s', (_name, baseURL, message) => {
     refused({ baseURL }, message)
   })
@@ -177,6 +178,7 @@ describe('resolveConfig: accepted configurations', () => {
   it.each([
     'http://localhost:3000',
     'http://127.0.0.1:3000',
+    'http://127.0.0.2:3000',
     'http://[::1]:3000',
     'http://app.localhost',
     'http://a.b.localhost',

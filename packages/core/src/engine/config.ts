@@ -7,7 +7,7 @@ import type { CryptoProvider } from '../crypto/provider.js'
 import { WebCryptoProvider } from '../crypto/webcrypto.js'
 import { ConfigurationError } from '../errors.js'
 import { type AuthorizationOptions, normalizeResponseType } from '../protocol/authorize.js'
-import { parseUrl } from '../protocol/http.js'
+import { isLoopbackHost, parseUrl } from '../protocol/http.js'
 import type {
   ClientAuthentication,
   HybridResponseType,
@@ -258,10 +258,7 @@ export function resolveConfig(config: HybridAuthConfig): ResolvedConfig {
   url('issuerBaseURL', config.issuerBaseURL)
   const baseURL = url('baseURL', config.baseURL)
   // Browsers drop Secure cookies on plain http, except on loopback hosts (RFC 8252 8.3).
-  if (
-    baseURL.protocol === 'http:' &&
-    !/^(localhost|127\.0\.0\.1|\[::1\])$|\.localhost$/.test(baseURL.hostname)
-  ) {
+  if (baseURL.protocol === 'http:' && !isLoopbackHost(baseURL.hostname)) {
     throw new ConfigurationError('`baseURL` must use https (http only on localhost)')
   }
   if (typeof config.clientID !== 'string' || config.clientID === '') {

@@ -3,6 +3,7 @@
  * and body, and a cap on the body size. Everything it returns is plain data for the protocol.
  */
 import { OidcHybridError } from '../errors.js'
+import { isLoopbackHost } from '../protocol/http.js'
 import type { HttpRequest, HttpResponseData } from '../protocol/types.js'
 
 export interface HttpOptions {
@@ -101,4 +102,45 @@ export async function readCappedText(
     text += decoder.decode(chunk.value, { stream: true })
   }
   return text + decoder.decode()
+}
+
+/**
+ * Reads a body that arrives as chunks (a Node request stream is an async iterable of Buffers)
+ * as UTF-8 text, refusing it once more than `maxBytes` have come. The stream is left as it is on
+ * refusal, so the error answer can still reach the client.
+ */
+export async function readCappedChunks(
+  source: AsyncIterable<unknown>,
+  maxBytes: number,
+  tooLarge: () => Error,
+): Promise<string> {
+  const decoder = new TextDecoder()
+  let text = ''
+  let size = 0
+  for await (const chunk of source) {
+    const bytes =
+      typeof chunk === 'string' ? new TextEncoder().encode(chunk) : (chunk as Uint8Array)
+    size += bytes.byteLength
+    if (size > maxBytes) throw tooLarge()
+    text += decoder.decode(bytes, { stream: true })
+  }
+  return text + decoder.decode()
+}
+
+/**
+ * The refusal of a login route reached over plain http on a host that is not loopback: browsers
+ * drop the `Secure` login cookies there, so the login could never complete. `advice` says how to
+ * make the framework see https behind a TLS-terminating proxy. `undefined` when all is well.
+ */
+export function plainHttpProblem(
+  secure: boolean,
+  hostname: string,
+  advice: string,
+): OidcHybridError | undefined {
+  if (secure || isLoopbackHost(hostname)) return undefined
+  return new OidcHybridError(
+    'CONFIG_INVALID',
+    `plain http drops the Secure login cookies: serve over https; ${advice}`,
+    { details: { hostname } },
+  )
 }

@@ -26,6 +26,18 @@ export type CallbackParameters = Readonly<Record<string, string>>
 /** Largest accepted form_post body, in UTF-8 bytes. Auth0 posts well under 16 KiB. */
 export const MAX_CALLBACK_BODY_BYTES = 64 * 1024
 
+/**
+ * The refusal of a callback body over {@link MAX_CALLBACK_BODY_BYTES}: the one every adapter's
+ * body reader throws, so the answer (413, `BODY_TOO_LARGE`) is the same everywhere.
+ *
+ * @see [OAuth 2.0 Form Post Response Mode 2](https://openid.net/specs/oauth-v2-form-post-response-mode-1_0.html#FormPostResponseMode)
+ */
+export function callbackBodyTooLarge(): OidcHybridError {
+  return refused('BODY_TOO_LARGE', 'callback body is over 64 KiB; refused', {
+    limit: MAX_CALLBACK_BODY_BYTES,
+  })
+}
+
 const FORM_MEDIA_TYPE = 'application/x-www-form-urlencoded'
 
 // Parameters that only a successful hybrid response carries: never acceptable in a query.
@@ -80,7 +92,7 @@ export function parseCallbackRequest(request: CallbackRequest): CallbackParamete
       body.length * 3 > MAX_CALLBACK_BODY_BYTES &&
       (body.length > MAX_CALLBACK_BODY_BYTES || utf8(body).length > MAX_CALLBACK_BODY_BYTES)
     ) {
-      throw refused('BODY_TOO_LARGE', 'callback body is over 64 KiB; refused')
+      throw callbackBodyTooLarge()
     }
     // An attacker who controls the query could inject values next to the genuine body.
     if (query !== '') {

@@ -3,7 +3,7 @@
  */
 import type { ErrorCode } from '../errors.js'
 import { isRecord } from '../lib/compare.js'
-import { configError, oidcError, parseUrl, readJsonObject } from './http.js'
+import { configError, isLoopbackHost, oidcError, parseUrl, readJsonObject } from './http.js'
 import type { HttpResponseData, JsonWebKeySet, Jwk, ProviderMetadata } from './types.js'
 
 /**
@@ -31,7 +31,7 @@ export function discoveryUrl(issuerBaseURL: string): URL {
 }
 
 /**
- * An absolute `https:` URL, or `http:` on a loopback host (`localhost`, `127.0.0.1`, `[::1]`:
+ * An absolute `https:` URL, or `http:` on a loopback host (`localhost`, 127.0.0.0/8, `[::1]`:
  * local development, RFC 8252 8.3), without the characters of `forbidden`. The string is looked
  * at: `new URL` drops an empty `?` or `#` from `search` and `hash`.
  *
@@ -39,10 +39,7 @@ export function discoveryUrl(issuerBaseURL: string): URL {
  */
 function isSecureUrl(value: unknown, forbidden: RegExp): boolean {
   const url = typeof value === 'string' && !forbidden.test(value) ? parseUrl(value) : undefined
-  return (
-    url?.protocol === 'https:' ||
-    (url?.protocol === 'http:' && /^(?:localhost|127\.0\.0\.1|\[::1\])$/.test(url.hostname))
-  )
+  return url?.protocol === 'https:' || (url?.protocol === 'http:' && isLoopbackHost(url.hostname))
 }
 
 // The metadata fields checked, as [fields, what each must be, its check, how many of the first

@@ -77,6 +77,18 @@ export function parseUrl(value: unknown): URL | undefined {
 }
 
 /**
+ * True for hosts a browser treats as potentially trustworthy over plain `http:`: `localhost`
+ * and its subdomains, 127.0.0.0/8 and `[::1]`. Only there do `Secure` cookies survive plain http,
+ * and only there is a plain-http issuer tolerated (local development).
+ *
+ * @see [RFC 8252 8.3](https://www.rfc-editor.org/rfc/rfc8252#section-8.3)
+ * @see [Secure Contexts 3.2](https://www.w3.org/TR/secure-contexts/#is-origin-trustworthy)
+ */
+export function isLoopbackHost(hostname: string): boolean {
+  return /^(localhost|127(\.\d{1,3}){3}|\[::1\])$|\.localhost$/i.test(hostname)
+}
+
+/**
  * Reads `Retry-After` (delay in seconds only: an HTTP date needs a clock, which the protocol does
  * not have) and Auth0's `X-RateLimit-Limit`, `X-RateLimit-Remaining`, `X-RateLimit-Reset`.
  * Values that are not non-negative integers are left out.

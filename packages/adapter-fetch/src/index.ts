@@ -31,7 +31,6 @@ import {
   type AccessTokenView,
   type AuthRequest,
   type AuthResponse,
-  type BearerOptions,
   type BearerVerifier,
   type BearerVerifierConfig,
   createBearerVerifier,
@@ -43,6 +42,7 @@ import {
   type LoginOptions,
   OidcHybridError,
   type RequestSession,
+  type RequireBearerOptions,
   renderError,
   type Session,
   SessionContext,
@@ -58,6 +58,7 @@ export type {
   HybridAuthConfig,
   IdTokenClaims,
   LoginOptions,
+  RequireBearerOptions,
   Session,
   UserinfoClaims,
   VerifiedBearer,
@@ -211,11 +212,6 @@ class FetchAuthContext extends SessionContext implements AuthContext {
   }
 }
 
-export interface RequireBearerOptions extends Partial<BearerOptions> {
-  /** Scopes that must all be granted. */
-  scopes?: string[]
-}
-
 /**
  * A bearer check for API routes (RFC 9068 JWT access tokens, RFC 6750 answers): pass a verifier
  * (from `createBearerVerifier`) or its configuration — with `issuerBaseURL` for an API-only
@@ -237,13 +233,12 @@ export function requireBearer(
   verifier: BearerVerifier | BearerVerifierConfig,
   options: RequireBearerOptions = {},
 ): BearerGuard {
-  const bearer = 'verify' in verifier ? verifier : createBearerVerifier(verifier)
+  const bearer = createBearerVerifier(verifier)
   return async (request) => {
     try {
       return await bearer.verify(request.headers.get('authorization'), options)
     } catch (error) {
-      // Misconfiguration is the developer's to see, not a 401 for the client.
-      if (isOidcHybridError(error) && error.code === 'CONFIG_INVALID') throw error
+      // Throws a misconfiguration again: the developer's to see, not a 401 for the client.
       const { body, status, wwwAuthenticate } = bearer.failure(error, options)
       return new Response(body, {
         status,

@@ -24,7 +24,6 @@ import {
   type AccessTokenView,
   type AuthRequest,
   type AuthResponse,
-  type BearerOptions,
   type BearerVerifier,
   type BearerVerifierConfig,
   createBearerVerifier,
@@ -37,6 +36,7 @@ import {
   OidcHybridError,
   plainHttpProblem,
   type RequestSession,
+  type RequireBearerOptions,
   renderError,
   type Session,
   SessionContext,
@@ -48,7 +48,7 @@ import { NodeCryptoProvider } from '@oidc-hybrid/crypto-node'
 import type { Context, Middleware, Next } from 'koa'
 import { readFormBody } from './body.js'
 
-export type { HybridAuthConfig } from '@oidc-hybrid/core'
+export type { HybridAuthConfig, RequireBearerOptions } from '@oidc-hybrid/core'
 
 /** The session's token-endpoint access token, as express-openid-connect users know it. */
 export type AccessToken = AccessTokenView
@@ -204,11 +204,6 @@ export function requiresAuth(): Middleware {
   }
 }
 
-export interface RequireBearerOptions extends Partial<BearerOptions> {
-  /** Scopes that must all be granted. */
-  scopes?: string[]
-}
-
 /**
  * Protects an API route with a bearer access token (RFC 9068 JWT, RFC 6750): on success the
  * claims are in `ctx.state.auth`; on failure the answer is 400/401/403 with `WWW-Authenticate`.
@@ -220,13 +215,13 @@ export function requireBearer(
   verifier: BearerVerifier | BearerVerifierConfig,
   options: RequireBearerOptions = {},
 ): Middleware {
-  const bearer = 'verify' in verifier ? verifier : createBearerVerifier(verifier)
+  const bearer = createBearerVerifier(verifier)
   return async function oidcHybridRequireBearer(ctx: Context, next: Next): Promise<void> {
     let verified: VerifiedBearer
     try {
       verified = await bearer.verify(ctx.get('authorization') || null, options)
     } catch (error) {
-      if (isOidcHybridError(error) && error.code === 'CONFIG_INVALID') throw error
+      // Throws a misconfiguration again: the developer's to see, not a 401 for the client.
       const failure = bearer.failure(error, { scopes: options.scopes })
       ctx.status = failure.status
       ctx.set('WWW-Authenticate', failure.wwwAuthenticate)

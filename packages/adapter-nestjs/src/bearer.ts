@@ -21,7 +21,6 @@ import {
   type BearerVerifier,
   ConfigurationError,
   createBearerVerifier,
-  isOidcHybridError,
   OidcHybridError,
   type VerifiedBearer,
 } from '@oidc-hybrid/core'
@@ -156,7 +155,7 @@ export class BearerAuthGuard implements CanActivate {
       requestState(request).bearer = verified
       return true
     } catch (error) {
-      if (isOidcHybridError(error) && error.code === 'CONFIG_INVALID') throw error
+      // Throws a misconfiguration again: the developer's to see, not a 401 for the client.
       const failure = this.#verifier.failure(error, { scopes })
       const response = http.getResponse<PlatformResponse>()
       setHeader(response, 'www-authenticate', failure.wwwAuthenticate)

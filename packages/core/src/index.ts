@@ -13,6 +13,7 @@ export {
   BearerVerifier,
   type BearerVerifierConfig,
   createBearerVerifier,
+  type RequireBearerOptions,
   type VerifiedBearer,
 } from './engine/bearer-verifier.js'
 export type {

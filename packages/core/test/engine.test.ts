@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest'
 import {
   type AuthRequest,
+  ConfigurationError,
   createBearerVerifier,
   createHybridAuth,
   type HybridAuth,
   type HybridAuthConfig,
+  OidcHybridError,
   type RequestSession,
 } from '../src/index.js'
 import { APP, baseConfig as rotatedConfig, SECRET, setup } from './support/harness.js'
@@ -564,6 +566,20 @@ describe('userinfo, logout, bearer', () => {
       bearer.verify(`Bearer ${session!.accessToken}`, { audience: 'https://other.example.test' }),
     ).rejects.toMatchObject({ code: 'BEARER_TOKEN_INVALID' })
     await expect(bearer.verify(undefined)).rejects.toMatchObject({ code: 'BEARER_TOKEN_MISSING' })
+  })
+
+  it('a bearer failure answer is never made of a misconfiguration: it is thrown again', () => {
+    const bearer = createBearerVerifier({
+      issuerBaseURL: 'https://op.example.test',
+      audience: 'https://api.example.test',
+    })
+    const misconfigured = new ConfigurationError('the JWKS URL is not https')
+    expect(() => bearer.failure(misconfigured)).toThrow(misconfigured)
+    expect(bearer.failure(new OidcHybridError('BEARER_TOKEN_INVALID', 'bad'))).toMatchObject({
+      status: 401,
+    })
+    // A verifier given where a configuration may be is used as it is (same JWKS cache).
+    expect(createBearerVerifier(bearer)).toBe(bearer)
   })
 
   it('the engine does not carry the bearer check', async () => {

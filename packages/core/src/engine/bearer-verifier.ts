@@ -141,8 +141,11 @@ export class BearerVerifier {
   /**
    * The RFC 6750 3 answer for a failed check: 401 with a bare challenge when no token was sent,
    * 400 `invalid_request`, 401 `invalid_token`, 403 `insufficient_scope`; the body is JSON.
+   * A `CONFIG_INVALID` error is thrown again instead: a misconfiguration is the developer's to
+   * see, not a 401 for the client.
    */
   failure(error: unknown, options: { scopes?: string[] } = {}): BearerFailure {
+    if (isOidcHybridError(error) && error.code === 'CONFIG_INVALID') throw error
     const { status, wwwAuthenticate } = bearerChallenge(error, {
       realm: this.#config.realm,
       requiredScopes: this.#scopes(options.scopes),
@@ -176,6 +179,16 @@ export class BearerVerifier {
  *
  * @see [RFC 9068 4](https://www.rfc-editor.org/rfc/rfc9068#section-4)
  */
-export function createBearerVerifier(config: BearerVerifierConfig): BearerVerifier {
-  return new BearerVerifier(config)
+export function createBearerVerifier(
+  config: BearerVerifierConfig | BearerVerifier,
+): BearerVerifier {
+  // Adapters take either; a verifier given is used as it is (its JWKS cache is kept). Duck-typed,
+  // so a verifier from another copy of the core (ESM next to CJS) is still recognised.
+  return 'verify' in config ? config : new BearerVerifier(config)
+}
+
+/** What an adapter's `requireBearer(verifier, options)` takes for one route. */
+export interface RequireBearerOptions extends Partial<BearerOptions> {
+  /** Scopes that must all be granted, on top of the verifier's. */
+  scopes?: string[]
 }

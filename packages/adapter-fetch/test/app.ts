@@ -5,7 +5,13 @@
  * `/api-standalone` with a standalone verifier, `/api-write` requires a scope the login never asks
  * for.
  */
-import { type AuthContext, createAuth, type FetchAuthConfig, requireBearer } from '../src/index.js'
+import {
+  type AuthContext,
+  createAuth,
+  type FetchAuthConfig,
+  MemorySessionStore,
+  requireBearer,
+} from '../src/index.js'
 
 /** String bindings, as a Worker's `env` carries them. */
 export interface TestEnv {
@@ -16,6 +22,8 @@ export interface TestEnv {
   SECRET: string
   AUDIENCE: string
   RESPONSE_TYPE?: string
+  /** `memory`: sessions in a MemorySessionStore (the isolate's memory), the cookie holds an id. */
+  SESSION_STORE?: string
 }
 
 export const SCOPE = 'openid profile email offline_access read:messages'
@@ -35,6 +43,7 @@ export function createTestApp(
       scope: SCOPE,
       audience: env.AUDIENCE,
     },
+    session: env.SESSION_STORE === 'memory' ? { store: new MemorySessionStore() } : undefined,
     ...overrides,
   })
   const shared = { engine: auth.engine, audience: env.AUDIENCE }

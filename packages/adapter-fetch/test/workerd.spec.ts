@@ -152,6 +152,24 @@ describe('the test app in workerd', () => {
     expect(w.jar.has(SESSION)).toBe(false)
   })
 
+  it('keeps sessions in a MemorySessionStore: the cookie holds an id, logout deletes it', async () => {
+    const w = startWorker(scripts.app, {
+      ...op.env({}),
+      RESPONSE_TYPE: 'code id_token',
+      SESSION_STORE: 'memory',
+    })
+    expect((await w.login()).status).toBe(302)
+    const cookie = w.jar.cookies.get(SESSION)!
+    expect(cookie.length).toBeLessThan(200)
+    expect((await w.get('/call-api')).status).toBe(200)
+    expect((await w.get('/refresh')).status).toBe(200)
+    expect((await w.get('/call-api')).status).toBe(200)
+    expect((await w.get('/logout')).status).toBe(302)
+    // The copied cookie no longer opens a session: its record is gone.
+    w.jar.cookies.set(SESSION, cookie)
+    expect((await w.get('/me', { accept: 'application/json' })).status).toBe(401)
+  })
+
   it('logs in with code id_token token', async () => {
     const w = appWorker('code id_token token')
     expect((await w.login()).status).toBe(302)

@@ -48,7 +48,8 @@ import { NodeCryptoProvider } from '@oidc-hybrid/crypto-node'
 import type { Context, Middleware, Next } from 'koa'
 import { readFormBody } from './body.js'
 
-export type { HybridAuthConfig, RequireBearerOptions } from '@oidc-hybrid/core'
+export type { HybridAuthConfig, RequireBearerOptions, SessionStore } from '@oidc-hybrid/core'
+export { MemorySessionStore } from '@oidc-hybrid/core'
 
 /** The session's token-endpoint access token, as express-openid-connect users know it. */
 export type AccessToken = AccessTokenView

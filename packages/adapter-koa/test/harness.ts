@@ -12,7 +12,13 @@ import Router from '@koa/router'
 import { completeLogin, type DevProvider, start } from '@oidc-hybrid/dev-provider'
 import Koa from 'koa'
 import { PrivateKeyJwt } from 'oauth4webapi'
-import { auth, type KoaAuthConfig, requireBearer, requiresAuth } from '../src/index.js'
+import {
+  auth,
+  type KoaAuthConfig,
+  requireBearer,
+  requiresAuth,
+  type SessionStore,
+} from '../src/index.js'
 
 export const AUDIENCE = 'https://api.example.com'
 export const SECRET = 'koa-adapter-test-cookie-secret-0123456789abcdef'
@@ -23,6 +29,8 @@ export interface HarnessOptions {
   /** Mount a body parser before auth(): 'koa' (@koa/bodyparser, keeps rawBody) or 'lossy'. */
   bodyParser?: 'koa' | 'lossy'
   proxy?: boolean
+  /** Keep sessions on the server (`session.store`). */
+  sessionStore?: SessionStore
 }
 
 async function listen(server: Server): Promise<number> {
@@ -163,6 +171,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     // What the core README documents for private_key_jwt: oauth4webapi's PrivateKeyJwt.
     clientAuth: keys && PrivateKeyJwt({ key: keys.privateKey, kid: 'k1' }),
     secret: SECRET,
+    session: { store: options.sessionStore },
     authorizationParams: {
       response_type: options.responseType ?? 'code id_token',
       scope: 'openid profile email offline_access read:messages',

@@ -5,6 +5,7 @@
  */
 import { request } from 'node:http'
 import { afterEach, describe, expect, it } from 'vitest'
+import { MemorySessionStore } from '../src/index.js'
 import { createHarness, type Harness, type HarnessOptions } from './harness.js'
 
 let harness: Harness | undefined
@@ -103,6 +104,27 @@ describe('after login', () => {
     })
     expect(garbage.status).toBe(401)
     expect(garbage.headers.get('www-authenticate')).toContain('error="invalid_token"')
+  })
+})
+
+describe('server-side sessions (session.store)', () => {
+  it('the cookie holds only an id; refresh, API and logout work; a copied cookie dies at logout', async () => {
+    const store = new MemorySessionStore()
+    const h = await use({ sessionStore: store })
+    expect((await h.login()).status).toBe(302)
+    // A sealed 43-character id: far below the ~3 KB of a cookie that carries the tokens.
+    expect(h.jar.cookies.get(SESSION)!.length).toBeLessThan(200)
+    expect(store.size).toBe(1)
+    expect((await h.get('/call-api')).status).toBe(200)
+    expect((await (await h.get('/refresh')).json()).scope).toContain('read:messages')
+    expect((await h.get('/call-api')).status).toBe(200)
+    const copy = h.jar.header()
+    expect((await h.get('/logout')).status).toBe(302)
+    expect(store.size).toBe(0)
+    const replay = await fetch(`${h.appURL}/me`, {
+      headers: { cookie: copy, accept: 'application/json' },
+    })
+    expect(replay.status).toBe(401)
   })
 })
 

@@ -35,9 +35,11 @@ export type {
   HybridAuthConfig,
   IdTokenClaims,
   Session,
+  SessionStore,
   UserinfoClaims,
   VerifiedBearer,
 } from '@oidc-hybrid/core'
+export { MemorySessionStore } from '@oidc-hybrid/core'
 export {
   Bearer,
   BearerAuthException,

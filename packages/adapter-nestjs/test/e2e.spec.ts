@@ -5,6 +5,7 @@
  * each of which must end in an error status with no session and no call to the token endpoint.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { MemorySessionStore } from '../src/index.js'
 import {
   ACCESS_TOKEN_TTL,
   type Browser,
@@ -179,6 +180,29 @@ describe.each(PLATFORMS)('%s', (platform) => {
       expect(location.searchParams.get('id_token_hint')).toBeTruthy()
       expect(location.searchParams.get('post_logout_redirect_uri')).toBe(`${h.appURL}/`)
       expect(browser.jar.has(SESSION)).toBe(false)
+      expect((await browser.get('/me', JSON_ACCEPT)).status).toBe(401)
+    })
+  })
+
+  describe('server-side sessions (session.store)', () => {
+    const store = new MemorySessionStore()
+    let h: Harness
+    beforeAll(async () => {
+      h = await createHarness(platform, { sessionStore: store })
+    })
+    afterAll(() => h?.close())
+
+    it('the cookie holds only an id; the API call works; logout deletes the record', async () => {
+      const browser = h.browser()
+      expect((await browser.login()).status).toBe(302)
+      const cookie = browser.jar.cookies.get(SESSION)!
+      expect(cookie.length).toBeLessThan(200)
+      expect(store.size).toBe(1)
+      expect((await browser.get('/me', JSON_ACCEPT)).status).toBe(200)
+      expect((await browser.get('/logout')).status).toBe(302)
+      expect(store.size).toBe(0)
+      // A copy of the cookie opens no session once its record is gone.
+      browser.jar.cookies.set(SESSION, cookie)
       expect((await browser.get('/me', JSON_ACCEPT)).status).toBe(401)
     })
   })

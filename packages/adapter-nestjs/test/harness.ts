@@ -45,6 +45,7 @@ import {
   Public,
   RequiredClaims,
   RequiredScopes,
+  type SessionStore,
   User,
 } from '../src/index.js'
 
@@ -379,6 +380,8 @@ export class Browser {
 
 export interface HarnessOptions extends Omit<AppOptions, 'platform'> {
   responseType?: string
+  /** Keep sessions on the server (`session.store`). */
+  sessionStore?: SessionStore
 }
 
 export interface Harness {
@@ -408,9 +411,10 @@ export async function createHarness(
   const apps: INestApplication[] = []
   try {
     apps.push(await createApp(apiModule(provider.issuer), api.server, { platform }))
-    const auth = HybridAuthModule.forRoot(
-      authConfig(provider, web.url, clock, options.responseType),
-    )
+    const auth = HybridAuthModule.forRoot({
+      ...authConfig(provider, web.url, clock, options.responseType),
+      session: { store: options.sessionStore },
+    })
     apps.push(await createApp(webModule(auth, api.url), web.server, { platform, ...options }))
   } catch (error) {
     await Promise.all([closeServer(web.server), closeServer(api.server)])

@@ -70,6 +70,7 @@ export type ErrorCode =
   // sessions and cookies
   | 'SESSION_MISSING'
   | 'SESSION_EXPIRED'
+  | 'SESSION_STORE_FAILED'
   | 'COOKIE_INVALID'
   | 'COOKIE_TOO_LARGE'
   | 'RETURN_TO_INVALID'

@@ -49,6 +49,11 @@ export {
 } from './engine/request-session.js'
 export { CookieSealer, MIN_SECRET_LENGTH, type UnsealResult } from './engine/seal.js'
 export { SessionContext } from './engine/session-context.js'
+export {
+  MemorySessionStore,
+  type MemorySessionStoreOptions,
+  type SessionStore,
+} from './engine/session-store.js'
 export { ERROR_STATUS, statusForError } from './engine/status.js'
 export * from './errors.js'
 export {

@@ -15,6 +15,7 @@ import type {
   ResponseMode,
 } from '../protocol/types.js'
 import { MIN_SECRET_LENGTH } from './seal.js'
+import type { SessionStore } from './session-store.js'
 
 /** Authorization request parameters ([OIDC Core 3.3.2.1](https://openid.net/specs/openid-connect-core-1_0-errata2.html#HybridAuthRequest)). */
 export interface AuthorizationParams {
@@ -102,6 +103,11 @@ export interface HybridAuthConfig {
     /** Seconds after login when the session ends regardless (default 7 days). */
     absoluteDuration?: number
     cookie?: { domain?: string; path?: string; sameSite?: 'Lax' | 'Strict' | 'None' }
+    /**
+     * Keep sessions on the server: the cookie then holds only a sealed session id. Default none
+     * (the whole session is sealed into the cookie). See {@link SessionStore}.
+     */
+    store?: SessionStore
   }
   transaction?: {
     /** Cookie name prefix, default `__Host-oidc_tx`. */
@@ -157,6 +163,7 @@ export interface ResolvedConfig {
     domain?: string
     path: string
     sameSite: 'Lax' | 'Strict' | 'None'
+    store?: SessionStore
   }
   transaction: { name: string; maxAge: number; maxCount: number }
   idpLogout: boolean
@@ -277,6 +284,15 @@ export function resolveConfig(config: HybridAuthConfig): ResolvedConfig {
   const authorization = toAuthorizationOptions(config.authorizationParams)
   assertFormPost(authorization)
   const { domain, path = '/', sameSite = 'Lax' } = session.cookie ?? {}
+  const { store } = session
+  if (
+    store !== undefined &&
+    !['get', 'set', 'delete'].every(
+      (m) => typeof (store as unknown as Record<string, unknown>)?.[m] === 'function',
+    )
+  ) {
+    throw new ConfigurationError('`session.store` needs get, set and delete methods')
+  }
   return {
     issuerBaseURL: config.issuerBaseURL,
     baseURL,
@@ -302,6 +318,7 @@ export function resolveConfig(config: HybridAuthConfig): ResolvedConfig {
       domain,
       path,
       sameSite,
+      store,
     },
     transaction: {
       name: transaction.name ?? '__Host-oidc_tx',

@@ -8,6 +8,7 @@
  */
 import { ConfigurationError, isOidcHybridError, OidcHybridError } from '../errors.js'
 import { encode } from '../lib/base64url.js'
+import { isRecord } from '../lib/compare.js'
 import type { AuthorizationOptions } from '../protocol/authorize.js'
 import { parseCallbackRequest, stateOf } from '../protocol/callback.js'
 import { type Effect, type Event, type State, transition } from '../protocol/machine.js'
@@ -36,6 +37,7 @@ import { ProviderCache } from './provider-cache.js'
 import { RefreshCoordinator } from './refresh-coordinator.js'
 import { RequestSession } from './request-session.js'
 import { CookieSealer, type UnsealResult } from './seal.js'
+import type { SessionStore } from './session-store.js'
 import { statusForError } from './status.js'
 
 /** The parts of an incoming request the engine reads. */
@@ -63,9 +65,13 @@ export interface LoginOptions {
   authorizationParams?: AuthorizationParams
 }
 
-/** The session cookie's payload (kept as an object so fields can be added beside `session`). */
+/**
+ * The session cookie's payload: the session itself, or with a session store (`session.store`)
+ * the random id of its record there.
+ */
 interface SealedSession {
-  session: Session
+  session?: Session
+  id?: string
 }
 
 type Cookies = ReadonlyMap<string, string>
@@ -246,12 +252,12 @@ export class HybridAuth {
    */
   async load(request: AuthRequest): Promise<RequestSession> {
     const cookies = parseCookieHeader(request.headers.get('cookie'))
-    const { session, setCookies } = await this.#readSession(cookies)
+    const { session, id, setCookies } = await this.#readSession(cookies)
     const { fetch, now, refreshLeeway } = this.#config
     return new RequestSession(
       {
         refresh: (current, scope) => this.refreshSession(current, scope),
-        write: (current) => this.#writeSession(current, cookies),
+        write: (current) => this.#writeSession(current, cookies, id),
         userinfo: async (current) =>
           processUserinfoResponse(
             await send(
@@ -407,9 +413,12 @@ export class HybridAuth {
         lines = [expireCookie(this.#txName(effect.state), tx)]
         break
       case 'SetSession':
+        // A new login: the session gets a new id (no fixation), the one it replaces is deleted.
+        await this.#forgetStored(cookies)
         lines = await this.#writeSession(effect.session, cookies)
         break
       default:
+        await this.#forgetStored(cookies)
         lines = clearChunkedCookie(this.#config.session.name, this.#sessionCookie(), cookies)
     }
     for (const line of lines) headers.append('set-cookie', line)
@@ -502,27 +511,51 @@ export class HybridAuth {
     return rolling ? Math.min(absolute, now + rollingDuration) : absolute
   }
 
-  async #writeSession(session: Session, cookies: Cookies): Promise<string[]> {
+  /**
+   * Seals `session` into the cookie, or with a store writes it under `id` (a new random id when
+   * none is given: a new login) and seals only the id.
+   */
+  async #writeSession(session: Session, cookies: Cookies, id?: string): Promise<string[]> {
     const now = this.#config.now()
     const expiresAt = this.#sessionExpiry(session, now)
     const { name } = this.#config.session
-    const sealed = await this.#seal(name, { session } satisfies SealedSession, expiresAt)
+    let payload: SealedSession = { session }
+    if (this.#config.session.store) {
+      const key = id ?? encode(this.#config.crypto.randomBytes(32))
+      await this.#inStore((store) => store.set(key, session, expiresAt))
+      payload = { id: key }
+    }
+    const sealed = await this.#seal(name, payload, expiresAt)
     return writeChunkedCookie(name, sealed, this.#sessionCookie(expiresAt - now), cookies)
   }
 
-  async #readSession(cookies: Cookies): Promise<{ session?: Session; setCookies: string[] }> {
-    const { name, absoluteDuration, rolling } = this.#config.session
+  async #readSession(
+    cookies: Cookies,
+  ): Promise<{ session?: Session; id?: string; setCookies: string[] }> {
+    const { name, absoluteDuration, rolling, store } = this.#config.session
     const sealed = readChunkedCookie(name, cookies)
     if (sealed === undefined) return { setCookies: [] }
+    const opened = await this.#openSession(sealed)
     const now = this.#config.now()
-    let opened: UnsealResult<SealedSession> | undefined
-    try {
-      opened = await this.#unseal<SealedSession>(name, sealed)
-    } catch (error) {
-      if (!isOidcHybridError(error)) throw error
-      this.#config.log({ level: 'warn', event: 'session_cookie_rejected', code: error.code })
+    const id = opened?.payload.id
+    let session = opened?.payload.session
+    // With a store, only an unexpired cookie's id is looked up; a cookie holding a whole
+    // session (sealed before the store was configured) is no session.
+    if (store) {
+      session =
+        typeof id === 'string' && opened!.expiresAt > now
+          ? await this.#inStore(async (store) => {
+              const stored: unknown = (await store.get(id)) ?? undefined
+              if (
+                stored !== undefined &&
+                !(isRecord(stored) && Number.isFinite(stored.createdAt))
+              ) {
+                throw new TypeError('the store returned something that is not a session')
+              }
+              return stored as Session | undefined
+            })
+          : undefined
     }
-    const session = opened?.payload.session
     if (
       !opened ||
       !session ||
@@ -535,7 +568,37 @@ export class HybridAuth {
     const roll = rolling && this.#sessionExpiry(session, now) - opened.expiresAt >= 60
     return {
       session,
-      setCookies: opened.stale || roll ? await this.#writeSession(session, cookies) : [],
+      id,
+      setCookies: opened.stale || roll ? await this.#writeSession(session, cookies, id) : [],
+    }
+  }
+
+  /** The session cookie's payload; `undefined` when it does not open. */
+  async #openSession(sealed: string): Promise<UnsealResult<SealedSession> | undefined> {
+    try {
+      return await this.#unseal<SealedSession>(this.#config.session.name, sealed)
+    } catch (error) {
+      if (!isOidcHybridError(error)) throw error
+      this.#config.log({ level: 'warn', event: 'session_cookie_rejected', code: error.code })
+    }
+  }
+
+  /** With a store: deletes the record the request's session cookie points to, if any. */
+  async #forgetStored(cookies: Cookies): Promise<void> {
+    const { store, name } = this.#config.session
+    const sealed = store && readChunkedCookie(name, cookies)
+    const id = sealed && (await this.#openSession(sealed))?.payload.id
+    if (typeof id === 'string') await this.#inStore((store) => store.delete(id))
+  }
+
+  /** Runs a store operation; any failure is `SESSION_STORE_FAILED`. */
+  async #inStore<T>(run: (store: SessionStore) => T | Promise<T>): Promise<T> {
+    try {
+      return await run(this.#config.session.store!)
+    } catch (cause) {
+      throw new OidcHybridError('SESSION_STORE_FAILED', 'the session store failed; try again', {
+        cause,
+      })
     }
   }
 }

@@ -21,7 +21,7 @@ export interface AccessTokenView {
   expires_in: number | undefined
   scope: string | undefined
   isExpired(): boolean
-  /** Refreshes now (optionally with a reduced scope) and stores the new session. */
+  /** Refreshes now and stores the new tokens; a reduced `scope`'s token is for this use only. */
   refresh(options?: { scope?: string }): Promise<AccessTokenView>
 }
 

@@ -4,10 +4,10 @@ import type { ErrorCode } from '../errors.js'
 type Words<T extends string> = T extends `${infer Word} ${infer Rest}` ? Word | Words<Rest> : T
 
 /**
- * Codes by HTTP status, as text (a table of 59 keys costs twice the bytes). The type of
+ * Codes by HTTP status, as text (a table of 60 keys costs twice the bytes). The type of
  * {@link table}'s argument makes tsc refuse a code missing here or a word that is not a code.
  * 400: the request in hand is bad; 401/403: authentication/authorization; 405/413/415: the
- * callback request's method, size or type; 429 from the provider is passed on as 503; 500: our
+ * callback request's method, size or type; 429 from the provider is passed on as 503, as is a failing session store; 500: our
  * misuse; 502/504: the identity provider misbehaved or did not answer.
  */
 const BY_STATUS = {
@@ -19,7 +19,7 @@ const BY_STATUS = {
   415: 'CALLBACK_CONTENT_TYPE_INVALID',
   500: 'CONFIG_INVALID ILLEGAL_TRANSITION COOKIE_TOO_LARGE',
   502: 'DISCOVERY_INVALID DISCOVERY_ISSUER_MISMATCH JWKS_INVALID TOKEN_ENDPOINT_ERROR TOKEN_RESPONSE_INVALID ID_TOKEN_SUBJECT_CHANGED ID_TOKEN_ISSUER_CHANGED ID_TOKEN_AUDIENCE_CHANGED USERINFO_ERROR USERINFO_INVALID USERINFO_SUB_MISMATCH HTTP_REQUEST_FAILED HTTP_RESPONSE_TOO_LARGE',
-  503: 'RATE_LIMITED',
+  503: 'RATE_LIMITED SESSION_STORE_FAILED',
   504: 'HTTP_TIMEOUT',
 } as const
 

@@ -1,0 +1,93 @@
+/**
+ * Server-side sessions. With a store configured (`session.store`), the session cookie carries
+ * only a sealed, random 256-bit session id; the session itself (tokens and claims) stays on the
+ * server. Use one when the tokens make the cookie too large, when the tokens must never reach the
+ * browser even encrypted, or when a session must be revocable on the server (logout deletes the
+ * record, so a copied cookie stops working at once).
+ */
+import type { Session } from '../protocol/types.js'
+
+/**
+ * Where sessions live when they do not live in the cookie. Each method may be synchronous or
+ * return a promise. Keys are opaque base64url strings of 43 characters; values are
+ * JSON-serializable {@link Session} objects.
+ *
+ * Contract: `set` replaces any value under the same id and keeps it until `expiresAt` (seconds
+ * since the epoch) at least — an external store should set its own TTL from it; `get` returns
+ * `undefined` for an unknown or expired id; `delete` of an unknown id succeeds. Any failure
+ * (thrown error or rejected promise) becomes a `SESSION_STORE_FAILED` error (HTTP 503): the
+ * user is neither logged in nor out by an outage.
+ *
+ * @example A Redis store with ioredis
+ * ```ts
+ * const store: SessionStore = {
+ *   get: async (id) => JSON.parse((await redis.get(`sess:${id}`)) ?? 'null') ?? undefined,
+ *   set: async (id, session, expiresAt) => {
+ *     await redis.set(`sess:${id}`, JSON.stringify(session), 'EXAT', expiresAt)
+ *   },
+ *   delete: async (id) => {
+ *     await redis.del(`sess:${id}`)
+ *   },
+ * }
+ * ```
+ */
+export interface SessionStore {
+  get(id: string): Session | undefined | Promise<Session | undefined>
+  set(id: string, session: Session, expiresAt: number): void | Promise<void>
+  delete(id: string): void | Promise<void>
+}
+
+export interface MemorySessionStoreOptions {
+  /** Most sessions kept; beyond it the least recently written goes first. Default 10 000. */
+  max?: number
+  /** The clock, seconds since the epoch (default the system clock). */
+  now?: () => number
+}
+
+/**
+ * A {@link SessionStore} in this process's memory, bounded, for development, tests and
+ * single-instance apps. Sessions are kept as JSON, as an external store would keep them (what
+ * a caller changes on a returned session does not change the stored one), and are lost on a
+ * restart. Several instances behind a load balancer need a shared store (Redis, a database,
+ * a Durable Object).
+ */
+export class MemorySessionStore implements SessionStore {
+  readonly #entries = new Map<string, [json: string, expiresAt: number]>()
+  readonly #max: number
+  readonly #now: () => number
+
+  constructor({
+    max = 10_000,
+    now = () => Math.floor(Date.now() / 1000),
+  }: MemorySessionStoreOptions = {}) {
+    this.#max = max
+    this.#now = now
+  }
+
+  /** How many sessions are held (expired ones included until they are read or pushed out). */
+  get size(): number {
+    return this.#entries.size
+  }
+
+  get(id: string): Session | undefined {
+    const entry = this.#entries.get(id)
+    if (!entry) return
+    if (entry[1] > this.#now()) return JSON.parse(entry[0]) as Session
+    this.#entries.delete(id)
+  }
+
+  set(id: string, session: Session, expiresAt: number): void {
+    const entries = this.#entries
+    // Re-inserted last, so the Map's order is the order of last writes.
+    entries.delete(id)
+    entries.set(id, [JSON.stringify(session), expiresAt])
+    for (const oldest of entries.keys()) {
+      if (entries.size <= this.#max) break
+      entries.delete(oldest)
+    }
+  }
+
+  delete(id: string): void {
+    this.#entries.delete(id)
+  }
+}

@@ -1,0 +1,262 @@
+import { describe, expect, it } from 'vitest'
+import {
+  type AuthRequest,
+  ConfigurationError,
+  CookieSealer,
+  type HybridAuth,
+  MemorySessionStore,
+  type RequestSession,
+  type Session,
+  type SessionStore,
+  WebCryptoProvider,
+} from '../src/index.js'
+import { APP, SECRET, setup } from './support/harness.js'
+
+const SESSION = '__Host-appSession'
+
+async function withSession<T>(
+  auth: HybridAuth,
+  request: AuthRequest,
+  run: (loaded: RequestSession) => T | Promise<T>,
+): Promise<{ value: T; setCookies: string[] }> {
+  const loaded = await auth.load(request)
+  return { value: await run(loaded), setCookies: loaded.takeSetCookies() }
+}
+
+/** A MemorySessionStore that records calls and can be made to fail. */
+class SpyStore implements SessionStore {
+  readonly inner: MemorySessionStore
+  readonly calls: string[] = []
+  failing = false
+  constructor(now: () => number) {
+    this.inner = new MemorySessionStore({ now })
+  }
+  #check(call: string) {
+    this.calls.push(call)
+    if (this.failing) throw new Error('connection refused')
+  }
+  async get(id: string) {
+    this.#check('get')
+    return this.inner.get(id)
+  }
+  async set(id: string, session: Session, expiresAt: number) {
+    this.#check('set')
+    this.inner.set(id, session, expiresAt)
+  }
+  async delete(id: string) {
+    this.#check('delete')
+    this.inner.delete(id)
+  }
+}
+
+async function storeSetup() {
+  let clock = () => 0
+  const store = new SpyStore(() => clock())
+  const t = await setup({ session: { store } })
+  clock = () => t.clock.now
+  return { ...t, store }
+}
+
+/** What the session cookie holds, opened with the app's secret. */
+async function cookiePayload(value: string): Promise<unknown> {
+  const sealer = await CookieSealer.create(SECRET, new WebCryptoProvider())
+  return (await sealer.unseal(SESSION, value)).payload
+}
+
+describe('server-side sessions (session.store)', () => {
+  it('the cookie holds only a sealed random id; the session is in the store', async () => {
+    const t = await storeSetup()
+    const { callback } = await t.login()
+    expect(callback.status).toBe(302)
+    const value = t.jar.cookies.get(SESSION)!
+    // No tokens in the cookie, even encrypted: a short value (the cookie-only one is ~2 KB).
+    expect(value.length).toBeLessThan(200)
+    const payload = (await cookiePayload(value)) as { id: string; session?: unknown }
+    expect(payload.session).toBeUndefined()
+    expect(payload.id).toMatch(/^[\w-]{43}$/)
+    expect(t.store.inner.get(payload.id)?.sub).toBe('user-1')
+    const { value: session } = await withSession(t.auth, t.request('GET', '/'), (s) => s.session)
+    expect(session?.sub).toBe('user-1')
+    expect(session?.refreshToken).toBeTruthy()
+  })
+
+  it('every login gets a new id and deletes the session it replaces (no fixation)', async () => {
+    const t = await storeSetup()
+    await t.login()
+    const first = ((await cookiePayload(t.jar.cookies.get(SESSION)!)) as { id: string }).id
+    await t.login()
+    const second = ((await cookiePayload(t.jar.cookies.get(SESSION)!)) as { id: string }).id
+    expect(second).not.toBe(first)
+    expect(t.store.inner.get(first)).toBeUndefined()
+    expect(t.store.inner.size).toBe(1)
+  })
+
+  it('logout deletes the record: a copy of the cookie is no session afterwards', async () => {
+    const t = await storeSetup()
+    await t.login()
+    const copy = t.jar.header()
+    const response = (await t.auth.handle(t.request('GET', '/logout')))!
+    expect(response.status).toBe(302)
+    expect(t.store.inner.size).toBe(0)
+    const replay = await t.auth.load({
+      method: 'GET',
+      url: `${APP}/`,
+      headers: new Headers({ cookie: copy }),
+    })
+    expect(replay.session).toBeUndefined()
+    // and the stale cookie is cleared
+    expect(replay.takeSetCookies().some((c) => c.startsWith(`${SESSION}=;`))).toBe(true)
+  })
+
+  it('a refresh writes the new tokens under the same id', async () => {
+    const t = await storeSetup()
+    await t.login()
+    const { id } = (await cookiePayload(t.jar.cookies.get(SESSION)!)) as { id: string }
+    const before = t.store.inner.get(id)!
+    t.clock.now += 3600
+    const { value, setCookies } = await withSession(t.auth, t.request('GET', '/api'), (s) =>
+      s.getAccessToken(),
+    )
+    expect(value.accessToken).not.toBe(before.accessToken)
+    expect(t.store.inner.get(id)?.accessToken).toBe(value.accessToken)
+    expect(t.store.inner.get(id)?.refreshToken).toBe(value.refreshToken)
+    t.jar.store(setCookies)
+    expect(((await cookiePayload(t.jar.cookies.get(SESSION)!)) as { id: string }).id).toBe(id)
+  })
+
+  it('a rolling session keeps its id, and the store keeps it as long as the cookie', async () => {
+    const t = await storeSetup()
+    await t.login()
+    const { id } = (await cookiePayload(t.jar.cookies.get(SESSION)!)) as { id: string }
+    // Active again after 20 hours: the rolling day starts over (cookie and record).
+    t.clock.now += 20 * 3600
+    const { setCookies } = await withSession(t.auth, t.request('GET', '/'), (s) => s.session)
+    t.jar.store(setCookies)
+    expect(((await cookiePayload(t.jar.cookies.get(SESSION)!)) as { id: string }).id).toBe(id)
+    t.clock.now += 20 * 3600
+    expect(t.store.inner.get(id)?.sub).toBe('user-1')
+    const { value } = await withSession(t.auth, t.request('GET', '/'), (s) => s.session)
+    expect(value?.sub).toBe('user-1')
+  })
+
+  it('a store outage is SESSION_STORE_FAILED (503), and no session is created', async () => {
+    const t = await storeSetup()
+    await t.login()
+    t.store.failing = true
+    await expect(t.auth.load(t.request('GET', '/'))).rejects.toMatchObject({
+      code: 'SESSION_STORE_FAILED',
+    })
+    // A login whose session cannot be stored sets no session cookie.
+    t.store.failing = false
+    const start = await t.startLogin()
+    const params = await t.provider.authorize(start.headers.get('location')!)
+    t.store.failing = true
+    const callback = await t.postCallback(params)
+    expect(callback.status).toBe(503)
+    expect(callback.error?.code).toBe('SESSION_STORE_FAILED')
+    expect(callback.error?.cause).toMatchObject({ message: 'connection refused' })
+    expect(callback.headers.getSetCookie().some((c) => c.startsWith(`${SESSION}=`))).toBe(false)
+  })
+
+  it('logout during a store outage fails (503) and keeps the cookie, so it can be retried', async () => {
+    const t = await storeSetup()
+    await t.login()
+    t.store.failing = true
+    const response = (await t.auth.handle(t.request('GET', '/logout')))!
+    expect(response.status).toBe(503)
+    expect(response.error?.code).toBe('SESSION_STORE_FAILED')
+    expect(response.headers.getSetCookie()).toEqual([])
+    t.store.failing = false
+    expect(t.store.inner.size).toBe(1)
+  })
+
+  it('an id the store does not know is no session, and the cookie is cleared', async () => {
+    const t = await storeSetup()
+    await t.login()
+    const { id } = (await cookiePayload(t.jar.cookies.get(SESSION)!)) as { id: string }
+    t.store.inner.delete(id)
+    const { value, setCookies } = await withSession(t.auth, t.request('GET', '/'), (s) => s.session)
+    expect(value).toBeUndefined()
+    expect(setCookies.some((c) => c.startsWith(`${SESSION}=;`))).toBe(true)
+  })
+
+  it('an expired cookie is not looked up in the store', async () => {
+    const t = await storeSetup()
+    await t.login()
+    t.clock.now += 8 * 86_400
+    t.store.calls.length = 0
+    const { value } = await withSession(t.auth, t.request('GET', '/'), (s) => s.session)
+    expect(value).toBeUndefined()
+    expect(t.store.calls).toEqual([])
+  })
+
+  it('a cookie that holds a whole session (sealed before the store was set up) is no session', async () => {
+    const cookieOnly = await setup()
+    await cookieOnly.login()
+    const t = await storeSetup()
+    const response = await t.auth.load({
+      method: 'GET',
+      url: `${APP}/`,
+      headers: new Headers({ cookie: cookieOnly.jar.header() }),
+    })
+    expect(response.session).toBeUndefined()
+  })
+
+  it('a store answer that is not a session is SESSION_STORE_FAILED, null is no session', async () => {
+    const t = await storeSetup()
+    await t.login()
+    const get = t.store.get.bind(t.store)
+    t.store.get = async () => 'not a session' as unknown as Session
+    await expect(t.auth.load(t.request('GET', '/'))).rejects.toMatchObject({
+      code: 'SESSION_STORE_FAILED',
+    })
+    t.store.get = async () => null as unknown as undefined
+    expect((await t.auth.load(t.request('GET', '/'))).session).toBeUndefined()
+    t.store.get = get
+  })
+
+  it('a store without get, set and delete is a ConfigurationError', async () => {
+    for (const store of [{}, { get() {}, set() {} }, 'redis://localhost']) {
+      await expect(
+        setup({ session: { store: store as unknown as SessionStore } }),
+      ).rejects.toBeInstanceOf(ConfigurationError)
+    }
+  })
+})
+
+describe('MemorySessionStore', () => {
+  const session = (sub: string) => ({ sub, createdAt: 1 }) as Session
+
+  it('returns copies: changing a returned session does not change the stored one', () => {
+    const store = new MemorySessionStore({ now: () => 0 })
+    store.set('a', session('x'), 10)
+    store.get('a')!.sub = 'changed'
+    expect(store.get('a')?.sub).toBe('x')
+  })
+
+  it('forgets a session at its expiry', () => {
+    let now = 0
+    const store = new MemorySessionStore({ now: () => now })
+    store.set('a', session('x'), 10)
+    now = 9
+    expect(store.get('a')?.sub).toBe('x')
+    now = 10
+    expect(store.get('a')).toBeUndefined()
+    expect(store.size).toBe(0)
+  })
+
+  it('is bounded: beyond max the least recently written goes first', () => {
+    const store = new MemorySessionStore({ max: 2, now: () => 0 })
+    store.set('a', session('a'), 10)
+    store.set('b', session('b'), 10)
+    store.set('a', session('a2'), 10)
+    store.set('c', session('c'), 10)
+    expect(store.size).toBe(2)
+    expect(store.get('b')).toBeUndefined()
+    expect(store.get('a')?.sub).toBe('a2')
+    expect(store.get('c')?.sub).toBe('c')
+    store.delete('c')
+    store.delete('unknown')
+    expect(store.size).toBe(1)
+  })
+})

@@ -37,7 +37,7 @@ function table<T extends Record<number, string>>(
 }
 
 /** The one table from error code to HTTP status, shared by every adapter. */
-export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = table(BY_STATUS)
+export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = /* @__PURE__ */ table(BY_STATUS)
 
 /** The HTTP status an adapter should answer with for `code`; 500 for a code it does not know. */
 export function statusForError(code: ErrorCode): number {

@@ -272,7 +272,9 @@ export function createAuth(config: FetchAuthConfig): FetchAuth {
     if (!route) return
     try {
       const body =
-        route === 'callback' && method === 'POST' ? await readFormBody(request) : undefined
+        route !== 'login' && route !== 'logout' && method === 'POST'
+          ? await readFormBody(request)
+          : undefined
       return toResponse(await engine[route](toAuthRequest(request, body)), request)
     } catch (error) {
       if (!isOidcHybridError(error)) throw error

@@ -4,7 +4,13 @@
  */
 import { readdirSync, readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { createAuth, errorResponse, type FetchAuthConfig, requireBearer } from '../src/index.js'
+import {
+  createAuth,
+  errorResponse,
+  type FetchAuthConfig,
+  MemorySessionStore,
+  requireBearer,
+} from '../src/index.js'
 
 const BASE = 'http://localhost:3000'
 const SESSION = '__Host-appSession'
@@ -61,6 +67,31 @@ describe('handle', () => {
     expect(response?.headers.get('cache-control')).toBe('no-store')
     expect(response?.headers.get('location')).toBeNull()
     expect(await response?.json()).toMatchObject({ error: 'DISCOVERY_INVALID' })
+  })
+
+  it('reads the back-channel logout form body and lets the core check the Logout Token', async () => {
+    const auth = createAuth(
+      config({ session: { store: new MemorySessionStore() }, backchannelLogout: true }),
+    )
+    const post = (body: string) =>
+      auth.handle(
+        new Request(`${BASE}/backchannel-logout`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body,
+        }),
+      )
+    // No logout_token in the body: refused before any provider call (fetch would throw).
+    const missing = await post('other=1')
+    expect(missing?.status).toBe(400)
+    expect(missing?.headers.get('cache-control')).toBe('no-store')
+    expect(await missing?.json()).toMatchObject({ error: 'LOGOUT_TOKEN_INVALID' })
+    // With a logout_token the core goes on to the provider's keys (here a failing fetch: 502),
+    // which it can only do when the adapter read the body.
+    const withToken = await post('logout_token=a.b.c')
+    expect(withToken?.status).toBe(502)
+    expect(await withToken?.json()).toMatchObject({ error: 'HTTP_REQUEST_FAILED' })
+    expect(await auth.handle(new Request(`${BASE}/backchannel-logout`))).toBeUndefined()
   })
 
   it('refuses a callback whose body was already read, with advice', async () => {

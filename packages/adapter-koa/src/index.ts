@@ -164,7 +164,9 @@ export function auth(config: KoaAuthConfig): Middleware {
       if (problem) return sendError(ctx, problem)
       try {
         const body =
-          route === 'callback' && ctx.method === 'POST' ? await readFormBody(ctx) : undefined
+          route !== 'login' && route !== 'logout' && ctx.method === 'POST'
+            ? await readFormBody(ctx)
+            : undefined
         const response = await engine.handle(toAuthRequest(ctx, body))
         if (response) return applyResponse(ctx, response)
       } catch (error) {

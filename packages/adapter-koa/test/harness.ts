@@ -31,6 +31,8 @@ export interface HarnessOptions {
   proxy?: boolean
   /** Keep sessions on the server (`session.store`). */
   sessionStore?: SessionStore
+  /** Register a `backchannel_logout_uri` at the provider and answer it (needs `sessionStore`). */
+  backchannelLogout?: boolean
 }
 
 async function listen(server: Server): Promise<number> {
@@ -122,6 +124,12 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
         token_endpoint_auth_method: clientAuth,
         redirect_uris: [`${appURL}/callback`],
         post_logout_redirect_uris: [`${appURL}/`],
+        ...(options.backchannelLogout
+          ? {
+              backchannel_logout_uri: `${appURL}/backchannel-logout`,
+              backchannel_logout_session_required: true,
+            }
+          : {}),
         response_types: ['code id_token', 'code token', 'code id_token token'],
         grant_types: ['authorization_code', 'implicit', 'refresh_token'],
       },
@@ -172,6 +180,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     clientAuth: keys && PrivateKeyJwt({ key: keys.privateKey, kid: 'k1' }),
     secret: SECRET,
     session: { store: options.sessionStore },
+    backchannelLogout: options.backchannelLogout,
     authorizationParams: {
       response_type: options.responseType ?? 'code id_token',
       scope: 'openid profile email offline_access read:messages',

@@ -4,6 +4,7 @@
  * the bad cases — each of which must end in an error status with no session.
  */
 import { request } from 'node:http'
+import { CookieJar, completeLogin, completeLogout } from '@oidc-hybrid/dev-provider'
 import { afterEach, describe, expect, it } from 'vitest'
 import { MemorySessionStore } from '../src/index.js'
 import { createHarness, type Harness, type HarnessOptions } from './harness.js'
@@ -125,6 +126,37 @@ describe('server-side sessions (session.store)', () => {
       headers: { cookie: copy, accept: 'application/json' },
     })
     expect(replay.status).toBe(401)
+  })
+})
+
+describe('back-channel logout (real provider)', () => {
+  it('ending the provider session logs out every app session of it, in other browsers too', async () => {
+    const store = new MemorySessionStore()
+    const h = await use({ sessionStore: store, backchannelLogout: true })
+    // Two browsers of one user sharing the provider session (single sign-on): one sid.
+    const providerJar = new CookieJar()
+    const browsers: string[] = []
+    for (let i = 0; i < 2; i++) {
+      h.jar.cookies.clear()
+      const { action, params } = await completeLogin(await h.startLogin(), undefined, {
+        cookieJar: providerJar,
+      })
+      expect((await h.post(action, params)).status).toBe(302)
+      browsers.push(h.jar.header())
+    }
+    expect(store.size).toBe(2)
+    const me = (cookie: string) =>
+      fetch(`${h.appURL}/me`, { headers: { cookie, accept: 'application/json' } })
+    const { claims } = await (await me(browsers[0]!)).json()
+    expect(typeof claims.sid).toBe('string')
+    expect((await (await me(browsers[1]!)).json()).claims.sid).toBe(claims.sid)
+
+    // The user signs out at the provider (from anywhere): it POSTs a Logout Token to the app.
+    await completeLogout(`${h.provider.issuer}oidc/logout?client_id=koa-app`, {
+      cookieJar: providerJar,
+    })
+    expect(store.size).toBe(0)
+    for (const cookie of browsers) expect((await me(cookie)).status).toBe(401)
   })
 })
 

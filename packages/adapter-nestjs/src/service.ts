@@ -25,7 +25,7 @@ import {
 } from './http.js'
 import { HYBRID_AUTH_OPTIONS, type HybridAuthModuleOptions } from './options.js'
 
-type Route = 'login' | 'callback' | 'logout'
+type Route = 'login' | 'callback' | 'logout' | 'backchannelLogout'
 
 /** A Connect-style middleware, the shape both platforms' `use()` accepts. */
 export type RouteMiddleware = (
@@ -72,8 +72,9 @@ export class HybridAuthService {
 
   /**
    * The middleware the module mounts on the platform: answers GET login, the callback (any
-   * method, so a wrong one gets a typed error) and GET logout at exactly the configured paths,
-   * and lets every other request through, noting how to load its session.
+   * method, so a wrong one gets a typed error), GET logout and POST back-channel logout (when
+   * enabled) at exactly the configured paths, and lets every other request through, noting how
+   * to load its session.
    */
   middleware(): RouteMiddleware {
     const loader = this.context.bind(this)
@@ -99,8 +100,9 @@ export class HybridAuthService {
       if (route === 'login') answer = await engine.login(incoming)
       else if (route === 'logout') answer = await engine.logout(incoming)
       else {
+        // The callback and back-channel logout: form bodies.
         const body = request.method === 'POST' ? await readFormBody(request) : undefined
-        answer = await engine.callback({ ...incoming, body })
+        answer = await engine[route]({ ...incoming, body })
       }
       writeAuthResponse(response, answer, accept)
     } catch (error) {

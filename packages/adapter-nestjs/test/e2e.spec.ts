@@ -4,11 +4,14 @@
  * refresh (forced, reduced, on expiry), userinfo, the bearer guard, logout, and the bad cases —
  * each of which must end in an error status with no session and no call to the token endpoint.
  */
+
+import { CookieJar, completeLogin, completeLogout } from '@oidc-hybrid/dev-provider'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { MemorySessionStore } from '../src/index.js'
 import {
   ACCESS_TOKEN_TTL,
   type Browser,
+  CLIENT_ID,
   createHarness,
   type Harness,
   PLATFORMS,
@@ -188,7 +191,7 @@ describe.each(PLATFORMS)('%s', (platform) => {
     const store = new MemorySessionStore()
     let h: Harness
     beforeAll(async () => {
-      h = await createHarness(platform, { sessionStore: store })
+      h = await createHarness(platform, { sessionStore: store, backchannelLogout: true })
     })
     afterAll(() => h?.close())
 
@@ -204,6 +207,27 @@ describe.each(PLATFORMS)('%s', (platform) => {
       // A copy of the cookie opens no session once its record is gone.
       browser.jar.cookies.set(SESSION, cookie)
       expect((await browser.get('/me', JSON_ACCEPT)).status).toBe(401)
+    })
+
+    it('back-channel logout: ending the provider session ends its sessions in every browser', async () => {
+      // Two browsers sharing the provider session (single sign-on): one sid.
+      const providerJar = new CookieJar()
+      const browsers = [h.browser(), h.browser()]
+      for (const browser of browsers) {
+        const { action, params } = await completeLogin(await browser.startLogin(), undefined, {
+          cookieJar: providerJar,
+        })
+        expect((await browser.post(action, params)).status).toBe(302)
+        expect((await browser.get('/me', JSON_ACCEPT)).status).toBe(200)
+      }
+      expect(store.size).toBe(2)
+      await completeLogout(`${h.provider.issuer}oidc/logout?client_id=${CLIENT_ID}`, {
+        cookieJar: providerJar,
+      })
+      expect(store.size).toBe(0)
+      for (const browser of browsers) {
+        expect((await browser.get('/me', JSON_ACCEPT)).status).toBe(401)
+      }
     })
   })
 

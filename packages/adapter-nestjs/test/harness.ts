@@ -126,7 +126,10 @@ export async function createApp(
 }
 
 /** The provider with one confidential client for `appURL`, and the API with short-lived tokens. */
-export async function startProvider(appURL: string): Promise<DevProvider> {
+export async function startProvider(
+  appURL: string,
+  options: { backchannelLogout?: boolean } = {},
+): Promise<DevProvider> {
   return start({
     port: 0,
     clients: [
@@ -136,6 +139,12 @@ export async function startProvider(appURL: string): Promise<DevProvider> {
         token_endpoint_auth_method: 'client_secret_basic',
         redirect_uris: [`${appURL}/callback`],
         post_logout_redirect_uris: [`${appURL}/`],
+        ...(options.backchannelLogout
+          ? {
+              backchannel_logout_uri: `${appURL}/backchannel-logout`,
+              backchannel_logout_session_required: true,
+            }
+          : {}),
         response_types: ['code id_token', 'code token', 'code id_token token'],
         grant_types: ['authorization_code', 'implicit', 'refresh_token'],
       },
@@ -382,6 +391,8 @@ export interface HarnessOptions extends Omit<AppOptions, 'platform'> {
   responseType?: string
   /** Keep sessions on the server (`session.store`). */
   sessionStore?: SessionStore
+  /** Register a `backchannel_logout_uri` at the provider and answer it (needs `sessionStore`). */
+  backchannelLogout?: boolean
 }
 
 export interface Harness {
@@ -403,7 +414,7 @@ export async function createHarness(
 ): Promise<Harness> {
   const web = await listen()
   const api = await listen()
-  const provider = await startProvider(web.url)
+  const provider = await startProvider(web.url, options)
   let grants = 0
   provider.provider.on('grant.success', () => grants++)
   provider.provider.on('grant.error', () => grants++)
@@ -414,6 +425,7 @@ export async function createHarness(
     const auth = HybridAuthModule.forRoot({
       ...authConfig(provider, web.url, clock, options.responseType),
       session: { store: options.sessionStore },
+      backchannelLogout: options.backchannelLogout,
     })
     apps.push(await createApp(webModule(auth, api.url), web.server, { platform, ...options }))
   } catch (error) {

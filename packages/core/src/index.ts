@@ -52,6 +52,7 @@ export { SessionContext } from './engine/session-context.js'
 export {
   MemorySessionStore,
   type MemorySessionStoreOptions,
+  type SessionFilter,
   type SessionStore,
 } from './engine/session-store.js'
 export { ERROR_STATUS, statusForError } from './engine/status.js'
@@ -98,6 +99,14 @@ export {
   verifyIdToken,
 } from './protocol/id-token.js'
 export { buildLogoutUrl, type LogoutOptions } from './protocol/logout.js'
+export {
+  BACKCHANNEL_LOGOUT_EVENT,
+  type LogoutRequest,
+  type LogoutTokenClaims,
+  type LogoutTokenVerification,
+  logoutTokenOf,
+  verifyLogoutToken,
+} from './protocol/logout-token.js'
 export {
   type Effect,
   type Event,

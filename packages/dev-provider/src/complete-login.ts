@@ -278,3 +278,74 @@ export async function completeLogin(
     { url: request.url, status: 0 },
   )
 }
+
+/**
+ * Signs out at the development provider without a browser: requests `endSessionUrl` (the
+ * `end_session_endpoint`, with `id_token_hint`, `client_id`, `post_logout_redirect_uri` as
+ * wanted, or Auth0's `/v2/logout`) with the provider's cookies from `options.cookieJar`,
+ * confirms the sign-out as the logout page's button does (`logout=yes`: the whole provider
+ * session ends), and returns where the provider sends the browser next. Ending the session is
+ * what makes the provider send Logout Tokens to clients with a `backchannel_logout_uri`; they
+ * have been sent (and answered) when this resolves.
+ *
+ * A page without the logout form throws {@link LoginFlowError} (`LOGIN_UNEXPECTED_RESPONSE`).
+ *
+ * @example
+ * ```ts
+ * const jar = new CookieJar()
+ * await completeLogin(authorizationUrl, undefined, { cookieJar: jar })
+ * const { location } = await completeLogout(`${issuer}oidc/logout?client_id=app`, { cookieJar: jar })
+ * ```
+ * @see https://openid.net/specs/openid-connect-rpinitiated-1_0.html#RPLogout
+ * @see https://openid.net/specs/openid-connect-backchannel-1_0.html#BCRequest
+ */
+export async function completeLogout(
+  endSessionUrl: string,
+  options: CompleteLoginOptions = {},
+): Promise<{ location: string | null }> {
+  const jar = options.cookieJar ?? new CookieJar()
+  const providerOrigin = new URL(endSessionUrl).origin
+  let url = endSessionUrl
+  for (let step = 0; step < MAX_STEPS; step++) {
+    const cookie = jar.header(url)
+    const response = await fetch(url, {
+      redirect: 'manual',
+      ...(cookie !== undefined ? { headers: { cookie } } : {}),
+    })
+    jar.store(url, response)
+    const location = response.headers.get('location')
+    // Auth0's /v2/logout is a redirect to the end_session_endpoint.
+    if (location !== null && new URL(location, url).origin === providerOrigin) {
+      await response.body?.cancel()
+      url = new URL(location, url).href
+      continue
+    }
+    const html = await response.text()
+    const form = parseForms(html, url).find((candidate) => candidate.id === 'op.logoutForm')
+    if (!form) {
+      throw new LoginFlowError(
+        'LOGIN_UNEXPECTED_RESPONSE',
+        `the provider answered GET ${url} with HTTP ${response.status} and no logout form: ${pageText(html).slice(0, 300)}`,
+        { url, status: response.status },
+      )
+    }
+    const confirmCookie = jar.header(form.action)
+    const confirmed = await fetch(form.action, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        ...(confirmCookie !== undefined ? { cookie: confirmCookie } : {}),
+      },
+      body: new URLSearchParams([...form.fields, ['logout', 'yes']]),
+    })
+    jar.store(form.action, confirmed)
+    await confirmed.body?.cancel()
+    return { location: confirmed.headers.get('location') }
+  }
+  throw new LoginFlowError(
+    'LOGIN_TOO_MANY_STEPS',
+    `the logout did not finish within ${MAX_STEPS} requests`,
+    { url, status: 0 },
+  )
+}

@@ -292,6 +292,9 @@ export function buildConfiguration(input: ConfigurationInput): Record<string, un
         allowedPolicy: async (_ctx: KoaContext, client: Client, token: Token) =>
           token.clientId === client.clientId,
       },
+      // OpenID Connect Back-Channel Logout 1.0, as Auth0 offers it: a client that registers a
+      // `backchannel_logout_uri` is sent a Logout Token when the user's session here ends.
+      backchannelLogout: { enabled: true },
       rpInitiatedLogout: {
         enabled: true,
         logoutSource: async (ctx: KoaContext, form: string) => {
@@ -330,6 +333,14 @@ export function buildConfiguration(input: ConfigurationInput): Record<string, un
           }
         },
       },
+    },
+    // oidc-provider refuses outgoing requests to special-use addresses (SSRF protection), which
+    // would stop back-channel logout to the apps a dev provider serves: local ones. Requests to a
+    // loopback host go out without that check; every other one keeps it.
+    fetch: (url: URL | string, options: RequestInit & { dispatcher?: unknown }) => {
+      const { hostname } = new URL(url)
+      const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(hostname)
+      return globalThis.fetch(url, loopback ? { ...options, dispatcher: undefined } : options)
     },
     // Auth0 also puts `${issuer}userinfo` into an API access token's `aud` when `openid` was
     // requested, and accepts it at userinfo; see UserinfoAudience for why this needs a route.

@@ -3,7 +3,8 @@
  * string `code`, so `switch (err.code)` narrows.
  *
  * - {@link DevProviderConfigError}: local misuse (bad options). Fix the code or the config file.
- * - {@link LoginFlowError}: {@link completeLogin} met a response it cannot continue from.
+ * - {@link LoginFlowError}: {@link completeLogin} or {@link completeLogout} met a response it
+ *   cannot continue from.
  */
 
 /** Every stable error code. */

@@ -3,7 +3,7 @@ export type {
   CompleteLoginOptions,
   LoginCredentials,
 } from './complete-login.js'
-export { CookieJar, completeLogin } from './complete-login.js'
+export { CookieJar, completeLogin, completeLogout } from './complete-login.js'
 export {
   defaultApis,
   defaultClients,

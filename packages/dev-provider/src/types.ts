@@ -43,6 +43,10 @@ export interface DevClient {
   jwks?: JwkSet
   redirect_uris: string[]
   post_logout_redirect_uris?: string[]
+  /** Where the provider POSTs a Logout Token when the user's session ends (Back-Channel Logout 1.0). */
+  backchannel_logout_uri?: string
+  /** Put `sid` in ID tokens and Logout Tokens (default false). */
+  backchannel_logout_session_required?: boolean
   response_types?: DevResponseType[]
   grant_types?: DevGrantType[]
   /** Display name on the consent page. */

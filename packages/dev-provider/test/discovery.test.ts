@@ -28,10 +28,15 @@ describe('discovery and keys', () => {
     expect(discovery.response_modes_supported).toContain('form_post')
   })
 
-  it('advertises S256 PKCE, RFC 9207 iss and RP-initiated logout', () => {
+  it('advertises S256 PKCE, RFC 9207 iss, RP-initiated and back-channel logout', () => {
     expect(discovery.code_challenge_methods_supported).toEqual(['S256'])
     expect(discovery.authorization_response_iss_parameter_supported).toBe(true)
     expect(discovery.end_session_endpoint).toBe(`${op.issuer}oidc/logout`)
+    // Back-Channel Logout 1.0 2.1: what an RP reads before registering a backchannel_logout_uri.
+    expect(discovery).toMatchObject({
+      backchannel_logout_supported: true,
+      backchannel_logout_session_supported: true,
+    })
   })
 
   it('publishes one RS256 public signing key and no private parts', async () => {

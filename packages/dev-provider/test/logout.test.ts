@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { CookieJar, type DevProvider, start } from '../src/index.js'
+import { CookieJar, completeLogout, type DevProvider, LoginFlowError, start } from '../src/index.js'
 import { authorizationRequest, type Discovery, discover, login } from './helpers.js'
 
 describe('RP-initiated logout', () => {
@@ -53,6 +53,25 @@ describe('RP-initiated logout', () => {
     const next = await get(jar, authorizationRequest(discovery, {}).url)
     const interaction = new URL(next.headers.get('location')!, op.issuer).href
     expect(await (await get(jar, interaction)).text()).toContain('id="login-form"')
+  })
+
+  it('completeLogout signs out through Auth0 /v2/logout without a browser', async () => {
+    const jar = new CookieJar()
+    await login(discovery, {}, { cookieJar: jar })
+    const { location } = await completeLogout(
+      `${op.issuer}v2/logout?client_id=demo-app&returnTo=${encodeURIComponent('http://localhost:3000/')}`,
+      { cookieJar: jar },
+    )
+    expect(location).toBe('http://localhost:3000/')
+    const next = await get(jar, authorizationRequest(discovery, {}).url)
+    const interaction = new URL(next.headers.get('location')!, op.issuer).href
+    expect(await (await get(jar, interaction)).text()).toContain('id="login-form"')
+  })
+
+  it('completeLogout throws a LoginFlowError on a page without the logout form', async () => {
+    await expect(completeLogout(`${op.issuer}.well-known/openid-configuration`)).rejects.toSatisfy(
+      (error) => error instanceof LoginFlowError && error.code === 'LOGIN_UNEXPECTED_RESPONSE',
+    )
   })
 
   it('maps Auth0 /v2/logout onto the end_session_endpoint', async () => {

@@ -92,6 +92,8 @@ export interface HybridAuthConfig {
     logout?: string
     /** Where to go after logout when no `returnTo` is given. Default `/`. */
     postLogoutRedirect?: string
+    /** Back-channel logout (POST), with `backchannelLogout: true`. Default `/backchannel-logout`. */
+    backchannelLogout?: string
   }
   session?: {
     /** Cookie name, default `__Host-appSession` (`appSession` with a domain or path set). */
@@ -117,6 +119,12 @@ export interface HybridAuthConfig {
     /** How many logins may be in flight in one browser (default 5). */
     maxCount?: number
   }
+  /**
+   * Answer the provider's back-channel logout requests at `routes.backchannelLogout`: a user
+   * whose provider session ends is logged out here too (OIDC Back-Channel Logout 1.0). Needs
+   * `session.store` with `deleteBy`. Default false.
+   */
+  backchannelLogout?: boolean
   /** Log out of the provider too (RP-initiated logout, or Auth0 `/v2/logout`). Default true. */
   idpLogout?: boolean
   /** Which provider logout to use; `auto` picks end_session_endpoint, then Auth0's. */
@@ -153,7 +161,14 @@ export interface ResolvedConfig {
   clientAuth: ClientAuthentication
   secrets: string[]
   authorization: AuthorizationOptions
-  routes: { login: string; callback: string; logout: string; postLogoutRedirect: string }
+  routes: {
+    login: string
+    callback: string
+    logout: string
+    postLogoutRedirect: string
+    /** Undefined unless `backchannelLogout` is on. */
+    backchannelLogout?: string
+  }
   redirectUri: string
   session: {
     name: string
@@ -293,6 +308,9 @@ export function resolveConfig(config: HybridAuthConfig): ResolvedConfig {
   ) {
     throw new ConfigurationError('`session.store` needs get, set and delete methods')
   }
+  if (config.backchannelLogout && typeof store?.deleteBy !== 'function') {
+    throw new ConfigurationError('`backchannelLogout` needs a `session.store` with deleteBy')
+  }
   return {
     issuerBaseURL: config.issuerBaseURL,
     baseURL,
@@ -306,6 +324,9 @@ export function resolveConfig(config: HybridAuthConfig): ResolvedConfig {
       callback,
       logout: route(routes, 'logout'),
       postLogoutRedirect: route(routes, 'postLogoutRedirect', '/'),
+      backchannelLogout: config.backchannelLogout
+        ? route(routes, 'backchannelLogout', '/backchannel-logout')
+        : undefined,
     },
     redirectUri: baseURL.href.replace(/\/$/, '') + callback,
     session: {

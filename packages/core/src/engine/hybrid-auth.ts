@@ -11,6 +11,7 @@ import { encode } from '../lib/base64url.js'
 import { isRecord } from '../lib/compare.js'
 import type { AuthorizationOptions } from '../protocol/authorize.js'
 import { parseCallbackRequest, stateOf } from '../protocol/callback.js'
+import { logoutTokenOf, verifyLogoutToken } from '../protocol/logout-token.js'
 import { type Effect, type Event, type State, transition } from '../protocol/machine.js'
 import { validateReturnTo } from '../protocol/return-to.js'
 import type { ProtocolContext, Session, Transaction } from '../protocol/types.js'
@@ -107,6 +108,8 @@ export class HybridAuth {
   readonly #tx: CookieAttributes
   /** States already used on a callback, until their transaction would have expired. */
   readonly #usedStates = new Map<string, number>()
+  /** `jti`s of Logout Tokens already acted on, until the tokens expire. */
+  readonly #usedLogoutTokens = new Map<string, number>()
 
   constructor(config: ResolvedConfig) {
     this.config = this.#config = config
@@ -140,7 +143,8 @@ export class HybridAuth {
   }
 
   /**
-   * Answers the login, callback and logout routes; `undefined` for any other path.
+   * Answers the login, callback, logout and (when enabled) back-channel logout routes;
+   * `undefined` for any other path.
    * Failures come back as a response with `error` set and the status from the error table.
    */
   async handle(request: AuthRequest): Promise<AuthResponse | undefined> {
@@ -150,12 +154,17 @@ export class HybridAuth {
 
   /**
    * Which of the engine's routes `method` and `path` name: GET login, the callback (any method,
-   * so a wrong one gets a typed error), GET logout. Adapters ask first, to read the form body
-   * only for a callback POST.
+   * so a wrong one gets a typed error), GET logout, POST back-channel logout (when enabled).
+   * Adapters ask first, to read the form body only for a POST to the callback or back-channel
+   * logout.
    */
-  routeOf(method: string, path: string): 'login' | 'callback' | 'logout' | undefined {
-    const { login, callback, logout } = this.#config.routes
+  routeOf(
+    method: string,
+    path: string,
+  ): 'login' | 'callback' | 'logout' | 'backchannelLogout' | undefined {
+    const { login, callback, logout, backchannelLogout } = this.#config.routes
     if (path === callback) return 'callback'
+    if (path === backchannelLogout && method === 'POST') return 'backchannelLogout'
     if (method === 'GET') {
       if (path === login) return 'login'
       if (path === logout) return 'logout'
@@ -245,6 +254,60 @@ export class HybridAuth {
   }
 
   /**
+   * Back-channel logout: verifies the provider's Logout Token (signature, claims, not seen
+   * before) and deletes the sessions it names (its `sub` and/or `sid`) from the session store.
+   * 200 when done; an invalid request or token is `LOGOUT_TOKEN_INVALID` (400), a failing store
+   * `SESSION_STORE_FAILED` (503). Never cached.
+   *
+   * @see [OpenID Connect Back-Channel Logout 1.0 2.5-2.8](https://openid.net/specs/openid-connect-backchannel-1_0.html#BCRequest)
+   */
+  async backchannelLogout(request: AuthRequest): Promise<AuthResponse> {
+    const headers = new Headers({ 'cache-control': 'no-store' })
+    try {
+      const { store } = this.#config.session
+      if (!this.#config.routes.backchannelLogout || !store) {
+        throw new ConfigurationError('back-channel logout is off; set backchannelLogout: true')
+      }
+      const token = logoutTokenOf({
+        method: request.method,
+        contentType: request.headers.get('content-type'),
+        body: request.body,
+      })
+      const { config, provider } = this
+      const context = {
+        client: this.#client,
+        clockTolerance: config.clockTolerance,
+        crypto: config.crypto,
+        provider: await provider.metadata(),
+        jwks: await provider.jwks(),
+        now: config.now(),
+      }
+      let result = await verifyLogoutToken(context, token)
+      if (result.kind === 'need-keys') {
+        context.jwks = await provider.jwksAfterUnknownKid()
+        result = await verifyLogoutToken({ ...context, jwksRefreshed: true }, token)
+      }
+      // With refreshed keys a miss throws; this only satisfies the type.
+      if (result.kind !== 'verified') throw new OidcHybridError('LOGOUT_TOKEN_INVALID', 'no key')
+      const { iss, sub, sid, jti, exp } = result.claims
+      const used = this.#usedLogoutTokens
+      if ((used.get(jti) ?? 0) > context.now) {
+        throw new OidcHybridError('LOGOUT_TOKEN_INVALID', 'logout token was already used', {
+          details: { reason: 'jti' },
+        })
+      }
+      await this.#inStore(() => store.deleteBy!({ iss, sub, sid }))
+      // Remembered once acted on (a failed store leaves the provider free to retry).
+      remember(used, jti, exp + config.clockTolerance, context.now)
+      config.log({ level: 'info', event: 'backchannel_logout' })
+      return { status: 200, headers }
+    } catch (error) {
+      if (!isOidcHybridError(error)) throw error
+      return this.#failed(error, headers)
+    }
+  }
+
+  /**
    * Loads the session of a request once, for everything a handler may do with it: read the user,
    * get a fresh access token, refresh, fetch userinfo, call an API. Expired, tampered or foreign
    * cookies count as no session and are cleared. The adapter sends `takeSetCookies()` with the
@@ -328,11 +391,16 @@ export class HybridAuth {
       return { status: 302, headers }
     } catch (error) {
       if (!isOidcHybridError(error)) throw error
-      const { code, message } = error
-      this.#config.log({ level: 'warn', event: 'request_failed', code, message })
-      headers.delete('location')
-      return { status: statusForError(code), headers, error }
+      return this.#failed(error, headers)
     }
+  }
+
+  /** A library error as the route's answer: its status, no redirect, logged. */
+  #failed(error: OidcHybridError, headers: Headers): AuthResponse {
+    const { code, message } = error
+    this.#config.log({ level: 'warn', event: 'request_failed', code, message })
+    headers.delete('location')
+    return { status: statusForError(code), headers, error }
   }
 
   #returnTo(request: AuthRequest, options: { returnTo?: string }): string | undefined {
@@ -458,11 +526,7 @@ export class HybridAuth {
       )
     }
     // Marked before any await: two concurrent replays cannot both reach the token endpoint.
-    for (const [key, until] of used) {
-      if (until > now && used.size < 10_000) break
-      used.delete(key)
-    }
-    used.set(state, now + maxAge!)
+    remember(used, state, now + maxAge!, now)
     const opened = await this.#unseal<Transaction>(name, sealed)
     if (opened.expiresAt <= now) {
       throw new OidcHybridError('TRANSACTION_EXPIRED', 'the login took too long; start a new one', {
@@ -601,6 +665,15 @@ export class HybridAuth {
       })
     }
   }
+}
+
+/** Remembers `key` until `until` (seconds) in a bounded map: expired and oldest entries go first. */
+function remember(used: Map<string, number>, key: string, until: number, now: number): void {
+  for (const [old, expiry] of used) {
+    if (expiry > now && used.size < 10_000) break
+    used.delete(old)
+  }
+  used.set(key, until)
 }
 
 /** Set-Cookie attributes of our cookies: always Secure and HttpOnly. */

@@ -35,6 +35,22 @@ export interface SessionStore {
   get(id: string): Session | undefined | Promise<Session | undefined>
   set(id: string, session: Session, expiresAt: number): void | Promise<void>
   delete(id: string): void | Promise<void>
+  /**
+   * Deletes every session of the issuer `iss` whose `sub` is `sub` and whose ID token `sid`
+   * claim (`session.claims.sid`) is `sid`, for those of the two that are given (at least one
+   * is). Needed only for back-channel logout (`backchannelLogout: true`); a store without it
+   * cannot serve that route.
+   *
+   * @see [Back-Channel Logout 1.0 2.7](https://openid.net/specs/openid-connect-backchannel-1_0.html#BCActions)
+   */
+  deleteBy?(filter: SessionFilter): void | Promise<void>
+}
+
+/** Which sessions {@link SessionStore.deleteBy} deletes. */
+export interface SessionFilter {
+  iss: string
+  sub?: string
+  sid?: string
 }
 
 export interface MemorySessionStoreOptions {
@@ -52,7 +68,10 @@ export interface MemorySessionStoreOptions {
  * a Durable Object).
  */
 export class MemorySessionStore implements SessionStore {
-  readonly #entries = new Map<string, [json: string, expiresAt: number]>()
+  readonly #entries = new Map<
+    string,
+    [json: string, expiresAt: number, iss: string, sub: string, sid: unknown]
+  >()
   readonly #max: number
   readonly #now: () => number
 
@@ -80,7 +99,13 @@ export class MemorySessionStore implements SessionStore {
     const entries = this.#entries
     // Re-inserted last, so the Map's order is the order of last writes.
     entries.delete(id)
-    entries.set(id, [JSON.stringify(session), expiresAt])
+    entries.set(id, [
+      JSON.stringify(session),
+      expiresAt,
+      session.issuer,
+      session.sub,
+      session.claims?.sid,
+    ])
     for (const oldest of entries.keys()) {
       if (entries.size <= this.#max) break
       entries.delete(oldest)
@@ -89,5 +114,19 @@ export class MemorySessionStore implements SessionStore {
 
   delete(id: string): void {
     this.#entries.delete(id)
+  }
+
+  deleteBy({ iss, sub, sid }: SessionFilter): void {
+    // Never "every session of the issuer".
+    if (sub === undefined && sid === undefined) return
+    for (const [id, entry] of this.#entries) {
+      if (
+        entry[2] === iss &&
+        (sub === undefined || entry[3] === sub) &&
+        (sid === undefined || entry[4] === sid)
+      ) {
+        this.#entries.delete(id)
+      }
+    }
   }
 }

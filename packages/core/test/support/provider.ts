@@ -44,6 +44,8 @@ export class ProviderFixture {
   readonly issuer = 'https://op.example.test/'
   readonly clientId = 'client-1'
   readonly clientSecret = 'client-1-secret-with-enough-entropy-0123456789'
+  /** The provider session id put in ID tokens as `sid` (back-channel logout), when set. */
+  sid: string | undefined
   readonly alg: keyof typeof hashes
   now = Math.floor(Date.now() / 1000)
   /** Requests received, by path. */
@@ -117,6 +119,7 @@ export class ProviderFixture {
       nonce: code.nonce,
       auth_time: code.authTime,
       ...(code.organization ? { org_id: code.organization, org_name: 'acme' } : {}),
+      ...(this.sid ? { sid: this.sid } : {}),
       'https://example.test/custom': 'claim',
     }
   }

@@ -1,0 +1,224 @@
+import { describe, expect, it } from 'vitest'
+import {
+  BACKCHANNEL_LOGOUT_EVENT,
+  ConfigurationError,
+  MemorySessionStore,
+  type Session,
+  type SessionStore,
+} from '../src/index.js'
+import { APP, setup } from './support/harness.js'
+import { unsignedJws } from './support/jwt.js'
+
+const ROUTE = '/backchannel-logout'
+
+/** A MemorySessionStore whose deleteBy can be made to fail. */
+class Store extends MemorySessionStore {
+  failing = false
+  override deleteBy(filter: Parameters<MemorySessionStore['deleteBy']>[0]): void {
+    if (this.failing) throw new Error('connection refused')
+    super.deleteBy(filter)
+  }
+}
+
+async function backchannelSetup() {
+  let clock = () => 0
+  const store = new Store({ now: () => clock() })
+  const t = await setup({ session: { store }, backchannelLogout: true })
+  clock = () => t.clock.now
+  t.provider.sid = 'sid-1'
+  const claims = (overrides: Record<string, unknown> = {}) => ({
+    iss: t.provider.issuer,
+    aud: t.provider.clientId,
+    iat: t.clock.now,
+    exp: t.clock.now + 120,
+    jti: `jti-${Math.random()}`,
+    sub: 'user-1',
+    sid: 'sid-1',
+    events: { [BACKCHANNEL_LOGOUT_EVENT]: {} },
+    ...overrides,
+  })
+  /** The provider's POST, as oidc-provider sends it. */
+  const post = (body: string, contentType = 'application/x-www-form-urlencoded') =>
+    t.auth.handle({
+      method: 'POST',
+      url: `${APP}${ROUTE}`,
+      headers: new Headers({ 'content-type': contentType }),
+      body,
+    })
+  const send = async (token: string) =>
+    (await post(new URLSearchParams({ logout_token: token }).toString()))!
+  const sessionOf = async (cookie: string) =>
+    (
+      await t.auth.load({
+        method: 'GET',
+        url: `${APP}/`,
+        headers: new Headers({ cookie }),
+      })
+    ).session
+  return { ...t, store, claims, post, send, sessionOf }
+}
+
+describe('back-channel logout (OpenID Connect Back-Channel Logout 1.0)', () => {
+  it('a valid Logout Token ends the session it names: 200, no-store, the cookie opens nothing', async () => {
+    const t = await backchannelSetup()
+    await t.login()
+    const cookie = t.jar.header()
+    expect((await t.sessionOf(cookie))?.claims.sid).toBe('sid-1')
+    const response = await t.send(await t.provider.sign(t.claims(), { typ: 'logout+jwt' }))
+    expect(response.error).toBeUndefined()
+    expect(response.status).toBe(200)
+    expect(response.headers.get('cache-control')).toBe('no-store')
+    expect(t.store.size).toBe(0)
+    expect(await t.sessionOf(cookie)).toBeUndefined()
+  })
+
+  it('sid alone ends that provider session only; sub alone ends all of the user', async () => {
+    const t = await backchannelSetup()
+    await t.login()
+    const first = t.jar.header()
+    t.jar.cookies.clear()
+    t.provider.sid = 'sid-2'
+    await t.login()
+    const second = t.jar.header()
+    expect(t.store.size).toBe(2)
+    const sidOnly = t.claims({ sid: 'sid-1' })
+    delete (sidOnly as { sub?: string }).sub
+    expect((await t.send(await t.provider.sign(sidOnly))).status).toBe(200)
+    expect(await t.sessionOf(first)).toBeUndefined()
+    expect((await t.sessionOf(second))?.sub).toBe('user-1')
+    const subOnly = t.claims()
+    delete (subOnly as { sid?: string }).sid
+    expect((await t.send(await t.provider.sign(subOnly))).status).toBe(200)
+    expect(await t.sessionOf(second)).toBeUndefined()
+  })
+
+  it('a token signed with a key the cache does not know yet: the JWKS is fetched again', async () => {
+    const t = await backchannelSetup()
+    await t.login()
+    await t.provider.rotateKey(true)
+    expect((await t.send(await t.provider.sign(t.claims()))).status).toBe(200)
+    expect(t.store.size).toBe(0)
+  })
+
+  const rules: Array<
+    [string, (t: Awaited<ReturnType<typeof backchannelSetup>>) => Promise<string>]
+  > = [
+    ['signature', (t) => t.provider.sign(t.claims(), { foreign: true })],
+    ['alg none', async (t) => unsignedJws({ alg: 'none' }, t.claims())],
+    ['typ', (t) => t.provider.sign(t.claims(), { typ: 'at+jwt' })],
+    ['iss', (t) => t.provider.sign(t.claims({ iss: 'https://evil.example/' }))],
+    ['aud', (t) => t.provider.sign(t.claims({ aud: 'another-client' }))],
+    ['iat missing', (t) => t.provider.sign(t.claims({ iat: undefined }))],
+    ['iat in the future', (t) => t.provider.sign(t.claims({ iat: t.clock.now + 3600 }))],
+    ['exp missing', (t) => t.provider.sign(t.claims({ exp: undefined }))],
+    ['exp passed', (t) => t.provider.sign(t.claims({ exp: t.clock.now - 3600 }))],
+    ['jti missing', (t) => t.provider.sign(t.claims({ jti: undefined }))],
+    ['neither sub nor sid', (t) => t.provider.sign(t.claims({ sub: undefined, sid: undefined }))],
+    ['sid not a string', (t) => t.provider.sign(t.claims({ sid: 42 }))],
+    ['events missing', (t) => t.provider.sign(t.claims({ events: undefined }))],
+    ['events without the logout member', (t) => t.provider.sign(t.claims({ events: { x: {} } }))],
+    [
+      'event value not an object',
+      (t) => t.provider.sign(t.claims({ events: { [BACKCHANNEL_LOGOUT_EVENT]: true } })),
+    ],
+    // An ID token (it has a nonce) must never pass as a Logout Token (2.4).
+    ['nonce present', (t) => t.provider.sign(t.claims({ nonce: 'n' }))],
+  ]
+  for (const [rule, token] of rules) {
+    it(`refuses a Logout Token with bad ${rule}: 400 LOGOUT_TOKEN_INVALID, sessions kept`, async () => {
+      const t = await backchannelSetup()
+      await t.login()
+      const response = await t.send(await token(t))
+      expect(response.status).toBe(400)
+      expect(response.error?.code).toBe('LOGOUT_TOKEN_INVALID')
+      expect(t.store.size).toBe(1)
+    })
+  }
+
+  it('refuses a replayed Logout Token (same jti)', async () => {
+    const t = await backchannelSetup()
+    await t.login()
+    const token = await t.provider.sign(t.claims())
+    expect((await t.send(token)).status).toBe(200)
+    await t.login()
+    const replay = await t.send(token)
+    expect(replay.status).toBe(400)
+    expect(replay.error?.details).toMatchObject({ reason: 'jti' })
+    expect(t.store.size).toBe(1)
+  })
+
+  it('refuses a request that is not one form POST with one logout_token', async () => {
+    const t = await backchannelSetup()
+    await t.login()
+    const token = await t.provider.sign(t.claims())
+    for (const response of [
+      await t.post(`logout_token=${token}`, 'application/json'),
+      await t.post(''),
+      await t.post(`logout_token=${token}&logout_token=${token}`),
+    ]) {
+      expect(response!.status).toBe(400)
+      expect(response!.error?.details).toMatchObject({ reason: 'request' })
+    }
+    expect(t.store.size).toBe(1)
+    // Only POST is the route: a GET is left to the app.
+    expect(t.auth.routeOf('GET', ROUTE)).toBeUndefined()
+  })
+
+  it('a failing store is 503 and the token is not spent: the provider may retry', async () => {
+    const t = await backchannelSetup()
+    await t.login()
+    const token = await t.provider.sign(t.claims())
+    t.store.failing = true
+    const failed = await t.send(token)
+    expect(failed.status).toBe(503)
+    expect(failed.error?.code).toBe('SESSION_STORE_FAILED')
+    t.store.failing = false
+    expect((await t.send(token)).status).toBe(200)
+    expect(t.store.size).toBe(0)
+  })
+
+  it('is off by default (no route), and needs a store with deleteBy', async () => {
+    const off = await setup()
+    expect(off.auth.routeOf('POST', ROUTE)).toBeUndefined()
+    expect(off.auth.routeOf('POST', '/callback')).toBe('callback')
+    const noDeleteBy: SessionStore = {
+      get: () => undefined,
+      set: () => {},
+      delete: () => {},
+    }
+    for (const session of [undefined, { store: noDeleteBy }]) {
+      await expect(setup({ session, backchannelLogout: true })).rejects.toBeInstanceOf(
+        ConfigurationError,
+      )
+    }
+    const routed = await setup({
+      session: { store: new MemorySessionStore() },
+      backchannelLogout: true,
+      routes: { backchannelLogout: '/oidc/bc' },
+    })
+    expect(routed.auth.routeOf('POST', '/oidc/bc')).toBe('backchannelLogout')
+  })
+})
+
+describe('MemorySessionStore.deleteBy', () => {
+  const session = (sub: string, sid?: string, issuer = 'https://op/') =>
+    ({ issuer, sub, claims: { sid }, createdAt: 1 }) as unknown as Session
+
+  it('deletes by issuer and sub and/or sid, never everything', () => {
+    const store = new MemorySessionStore({ now: () => 0 })
+    store.set('a', session('u1', 's1'), 10)
+    store.set('b', session('u1', 's2'), 10)
+    store.set('c', session('u2', 's3'), 10)
+    store.set('d', session('u1', 's1', 'https://other/'), 10)
+    store.deleteBy({ iss: 'https://op/' })
+    expect(store.size).toBe(4)
+    store.deleteBy({ iss: 'https://op/', sub: 'u1', sid: 's2' })
+    expect(store.get('b')).toBeUndefined()
+    store.deleteBy({ iss: 'https://op/', sid: 's1' })
+    expect(store.get('a')).toBeUndefined()
+    expect(store.get('d')).toBeDefined()
+    store.deleteBy({ iss: 'https://op/', sub: 'u2' })
+    expect(store.get('c')).toBeUndefined()
+    expect(store.size).toBe(1)
+  })
+})

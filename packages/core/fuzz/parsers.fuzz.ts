@@ -2,12 +2,15 @@
  * Every parser that reads outside input, fed arbitrary and near-valid input: each must return
  * or throw an OidcHybridError, never anything else (no TypeError, RangeError, URIError, ...).
  */
+import { createHmac } from 'node:crypto'
 import fc from 'fast-check'
 import { describe, it } from 'vitest'
 import {
+  BACKCHANNEL_LOGOUT_EVENT,
   CookieSealer,
   extractBearerToken,
   isOidcHybridError,
+  logoutTokenOf,
   parseCallbackRequest,
   parseCookieHeader,
   parseTokenEndpointResponse,
@@ -19,6 +22,7 @@ import {
   validateReturnTo,
   verifyAccessToken,
   verifyIdToken,
+  verifyLogoutToken,
   WebCryptoProvider,
 } from '../src/index.js'
 
@@ -250,6 +254,79 @@ describe(`parsers (${RUNS} cases each)`, () => {
             jwksRefreshed: true,
             crypto,
           }),
+        )
+      }),
+      { numRuns: RUNS },
+    )
+  })
+
+  it('logoutTokenOf, and verifyLogoutToken on HS256-signed arbitrary claims', async () => {
+    fc.assert(
+      fc.property(
+        fc.record({
+          method: fc.constantFrom('POST', 'GET', 'post', ''),
+          contentType: fc.oneof(
+            fc.constant('application/x-www-form-urlencoded'),
+            fc.string({ maxLength: 40 }),
+            fc.constant(null),
+          ),
+          body: fc.oneof(formText, fc.constant(null)),
+        }),
+        (request) => onlyTyped(() => logoutTokenOf(request)),
+      ),
+      { numRuns: RUNS },
+    )
+    // Signed with the client secret (HS256 allowed for the fuzz), so every claim check is reached.
+    const secret = 'a-client-secret-for-the-logout-token-fuzz-0123456789'
+    const b64 = (value: string) => Buffer.from(value).toString('base64url')
+    const claim = fc.oneof(
+      anyJson.map((json) => JSON.parse(JSON.stringify(json))),
+      fc.constant(undefined),
+    )
+    const claims = fc.record(
+      {
+        iss: fc.oneof(fc.constant(provider.issuer), claim),
+        aud: fc.oneof(fc.constant('c'), fc.constant(['c', 'x']), claim),
+        iat: fc.oneof(fc.constant(0), claim),
+        exp: fc.oneof(fc.constant(100), claim),
+        jti: fc.oneof(fc.string({ maxLength: 8 }), claim),
+        sub: fc.oneof(fc.string({ maxLength: 8 }), claim),
+        sid: fc.oneof(fc.string({ maxLength: 8 }), claim),
+        nonce: claim,
+        events: fc.oneof(
+          fc.constant({ [BACKCHANNEL_LOGOUT_EVENT]: {} }),
+          fc.dictionary(fc.constantFrom(BACKCHANNEL_LOGOUT_EVENT, 'x'), claim),
+          claim,
+        ),
+      },
+      { requiredKeys: [] },
+    )
+    const header = fc.record(
+      { alg: fc.constant('HS256'), typ: fc.oneof(fc.constant('logout+jwt'), claim) },
+      { requiredKeys: ['alg'] },
+    )
+    await fc.assert(
+      fc.asyncProperty(header, claims, async (h, c) => {
+        const input = `${b64(JSON.stringify(h))}.${b64(JSON.stringify(c))}`
+        const signature = createHmac('sha256', secret).update(input).digest('base64url')
+        await onlyTypedAsync(() =>
+          verifyLogoutToken(
+            {
+              provider: { ...provider, id_token_signing_alg_values_supported: ['HS256'] },
+              client: {
+                client_id: 'c',
+                redirect_uri: 'https://app.example/callback',
+                id_token_signed_response_algs: ['HS256'],
+                client_secret_for_hs: secret,
+              },
+              now: 50,
+              clockTolerance: 0,
+              jwks: { keys: [] },
+              jwksRefreshed: true,
+              crypto,
+            },
+            `${input}.${signature}`,
+          ),
         )
       }),
       { numRuns: RUNS },

@@ -39,9 +39,9 @@ class SpyStore implements SessionStore {
     this.#check('get')
     return this.inner.get(id)
   }
-  async set(id: string, session: Session, expiresAt: number) {
+  async set(id: string, session: Session, expiresAt: number, update: boolean) {
     this.#check('set')
-    this.inner.set(id, session, expiresAt)
+    this.inner.set(id, session, expiresAt, update)
   }
   async delete(id: string) {
     this.#check('delete')
@@ -139,6 +139,20 @@ describe('server-side sessions (session.store)', () => {
     expect(value?.sub).toBe('user-1')
   })
 
+  it('a refresh under way when the session is deleted (logout elsewhere) does not bring it back', async () => {
+    const t = await storeSetup()
+    await t.login()
+    const { id } = (await cookiePayload(t.jar.cookies.get(SESSION)!)) as { id: string }
+    const loaded = await t.auth.load(t.request('GET', '/api'))
+    // Another request logs out (or the provider's back-channel logout arrives) meanwhile.
+    t.store.inner.delete(id)
+    await loaded.getAccessToken({ refresh: 'force' })
+    expect(t.store.inner.get(id)).toBeUndefined()
+    t.jar.store(loaded.takeSetCookies())
+    const { value } = await withSession(t.auth, t.request('GET', '/'), (s) => s.session)
+    expect(value).toBeUndefined()
+  })
+
   it('a store outage is SESSION_STORE_FAILED (503), and no session is created', async () => {
     const t = await storeSetup()
     await t.login()
@@ -232,6 +246,15 @@ describe('MemorySessionStore', () => {
     store.set('a', session('x'), 10)
     store.get('a')!.sub = 'changed'
     expect(store.get('a')?.sub).toBe('x')
+  })
+
+  it('an update writes only while the id exists; a new id is always written', () => {
+    const store = new MemorySessionStore({ now: () => 0 })
+    store.set('gone', session('x'), 10, true)
+    expect(store.get('gone')).toBeUndefined()
+    store.set('a', session('x'), 10, false)
+    store.set('a', session('y'), 10, true)
+    expect(store.get('a')?.sub).toBe('y')
   })
 
   it('forgets a session at its expiry', () => {

@@ -577,7 +577,9 @@ export class HybridAuth {
 
   /**
    * Seals `session` into the cookie, or with a store writes it under `id` (a new random id when
-   * none is given: a new login) and seals only the id.
+   * none is given: a new login) and seals only the id. An update of an existing id is written
+   * only while the store still has it, so a refresh or a rolling expiry that was under way when
+   * the session was deleted (logout, back-channel logout) does not bring it back.
    */
   async #writeSession(session: Session, cookies: Cookies, id?: string): Promise<string[]> {
     const now = this.#config.now()
@@ -586,7 +588,7 @@ export class HybridAuth {
     let payload: SealedSession = { session }
     if (this.#config.session.store) {
       const key = id ?? encode(this.#config.crypto.randomBytes(32))
-      await this.#inStore((store) => store.set(key, session, expiresAt))
+      await this.#inStore((store) => store.set(key, session, expiresAt, id !== undefined))
       payload = { id: key }
     }
     const sealed = await this.#seal(name, payload, expiresAt)

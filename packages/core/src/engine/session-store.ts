@@ -12,8 +12,10 @@ import type { Session } from '../protocol/types.js'
  * return a promise. Keys are opaque base64url strings of 43 characters; values are
  * JSON-serializable {@link Session} objects.
  *
- * Contract: `set` replaces any value under the same id and keeps it until `expiresAt` (seconds
- * since the epoch) at least — an external store should set its own TTL from it; `get` returns
+ * Contract: `set` keeps the value until `expiresAt` (seconds since the epoch) at least — an
+ * external store should set its own TTL from it. With `update` true (a refresh or a rolling
+ * expiry of a session loaded earlier) it writes only when `id` still exists (Redis `SET ... XX`):
+ * a session deleted meanwhile (logout, back-channel logout) must not come back. `get` returns
  * `undefined` for an unknown or expired id; `delete` of an unknown id succeeds. Any failure
  * (thrown error or rejected promise) becomes a `SESSION_STORE_FAILED` error (HTTP 503): the
  * user is neither logged in nor out by an outage.
@@ -22,8 +24,10 @@ import type { Session } from '../protocol/types.js'
  * ```ts
  * const store: SessionStore = {
  *   get: async (id) => JSON.parse((await redis.get(`sess:${id}`)) ?? 'null') ?? undefined,
- *   set: async (id, session, expiresAt) => {
- *     await redis.set(`sess:${id}`, JSON.stringify(session), 'EXAT', expiresAt)
+ *   set: async (id, session, expiresAt, update) => {
+ *     const value = JSON.stringify(session)
+ *     if (update) await redis.set(`sess:${id}`, value, 'EXAT', expiresAt, 'XX')
+ *     else await redis.set(`sess:${id}`, value, 'EXAT', expiresAt)
  *   },
  *   delete: async (id) => {
  *     await redis.del(`sess:${id}`)
@@ -33,7 +37,7 @@ import type { Session } from '../protocol/types.js'
  */
 export interface SessionStore {
   get(id: string): Session | undefined | Promise<Session | undefined>
-  set(id: string, session: Session, expiresAt: number): void | Promise<void>
+  set(id: string, session: Session, expiresAt: number, update: boolean): void | Promise<void>
   delete(id: string): void | Promise<void>
   /**
    * Deletes every session of the issuer `iss` whose `sub` is `sub` and whose ID token `sid`
@@ -89,14 +93,20 @@ export class MemorySessionStore implements SessionStore {
   }
 
   get(id: string): Session | undefined {
+    const entry = this.#live(id)
+    return entry && (JSON.parse(entry[0]) as Session)
+  }
+
+  /** The entry under `id` unless it expired (an expired one is dropped). */
+  #live(id: string) {
     const entry = this.#entries.get(id)
-    if (!entry) return
-    if (entry[1] > this.#now()) return JSON.parse(entry[0]) as Session
+    if (entry && entry[1] > this.#now()) return entry
     this.#entries.delete(id)
   }
 
-  set(id: string, session: Session, expiresAt: number): void {
+  set(id: string, session: Session, expiresAt: number, update = false): void {
     const entries = this.#entries
+    if (update && !this.#live(id)) return
     // Re-inserted last, so the Map's order is the order of last writes.
     entries.delete(id)
     entries.set(id, [

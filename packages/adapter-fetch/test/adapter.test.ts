@@ -5,6 +5,7 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import {
+  backchannelLogout,
   createAuth,
   errorResponse,
   type FetchAuthConfig,
@@ -71,7 +72,10 @@ describe('handle', () => {
 
   it('reads the back-channel logout form body and lets the core check the Logout Token', async () => {
     const auth = createAuth(
-      config({ session: { store: new MemorySessionStore() }, backchannelLogout: true }),
+      config({
+        session: { store: new MemorySessionStore() },
+        backchannelLogout: backchannelLogout(),
+      }),
     )
     const post = (body: string) =>
       auth.handle(

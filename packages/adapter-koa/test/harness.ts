@@ -14,6 +14,7 @@ import Koa from 'koa'
 import { PrivateKeyJwt } from 'oauth4webapi'
 import {
   auth,
+  backchannelLogout,
   type KoaAuthConfig,
   requireBearer,
   requiresAuth,
@@ -180,7 +181,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     clientAuth: keys && PrivateKeyJwt({ key: keys.privateKey, kid: 'k1' }),
     secret: SECRET,
     session: { store: options.sessionStore },
-    backchannelLogout: options.backchannelLogout,
+    backchannelLogout: options.backchannelLogout ? backchannelLogout() : undefined,
     authorizationParams: {
       response_type: options.responseType ?? 'code id_token',
       scope: 'openid profile email offline_access read:messages',

@@ -37,6 +37,7 @@ import {
   Bearer,
   BearerAuthGuard,
   BearerAuthModule,
+  backchannelLogout,
   HybridAuthGuard,
   HybridAuthModule,
   type HybridAuthModuleOptions,
@@ -425,7 +426,7 @@ export async function createHarness(
     const auth = HybridAuthModule.forRoot({
       ...authConfig(provider, web.url, clock, options.responseType),
       session: { store: options.sessionStore },
-      backchannelLogout: options.backchannelLogout,
+      backchannelLogout: options.backchannelLogout ? backchannelLogout() : undefined,
     })
     apps.push(await createApp(webModule(auth, api.url), web.server, { platform, ...options }))
   } catch (error) {

@@ -7,6 +7,7 @@
 // Crypto
 export type { CryptoProvider, DigestAlgorithm } from './crypto/provider.js'
 export { WebCryptoProvider } from './crypto/webcrypto.js'
+export { type BackchannelLogoutHandler, backchannelLogout } from './engine/backchannel-logout.js'
 export {
   type BearerFailure,
   type BearerOptions,

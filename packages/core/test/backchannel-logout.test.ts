@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import {
   BACKCHANNEL_LOGOUT_EVENT,
+  backchannelLogout,
   ConfigurationError,
   MemorySessionStore,
   type Session,
@@ -23,7 +24,7 @@ class Store extends MemorySessionStore {
 async function backchannelSetup() {
   let clock = () => 0
   const store = new Store({ now: () => clock() })
-  const t = await setup({ session: { store }, backchannelLogout: true })
+  const t = await setup({ session: { store }, backchannelLogout: backchannelLogout() })
   clock = () => t.clock.now
   t.provider.sid = 'sid-1'
   const claims = (overrides: Record<string, unknown> = {}) => ({
@@ -186,14 +187,21 @@ describe('back-channel logout (OpenID Connect Back-Channel Logout 1.0)', () => {
       set: () => {},
       delete: () => {},
     }
+    // A flag is not the handler (the handler is opt-in code).
+    await expect(
+      setup({
+        session: { store: new MemorySessionStore() },
+        backchannelLogout: true as unknown as ReturnType<typeof backchannelLogout>,
+      }),
+    ).rejects.toBeInstanceOf(ConfigurationError)
     for (const session of [undefined, { store: noDeleteBy }]) {
-      await expect(setup({ session, backchannelLogout: true })).rejects.toBeInstanceOf(
-        ConfigurationError,
-      )
+      await expect(
+        setup({ session, backchannelLogout: backchannelLogout() }),
+      ).rejects.toBeInstanceOf(ConfigurationError)
     }
     const routed = await setup({
       session: { store: new MemorySessionStore() },
-      backchannelLogout: true,
+      backchannelLogout: backchannelLogout(),
       routes: { backchannelLogout: '/oidc/bc' },
     })
     expect(routed.auth.routeOf('POST', '/oidc/bc')).toBe('backchannelLogout')

@@ -10,10 +10,12 @@ import { type AuthorizationOptions, normalizeResponseType } from '../protocol/au
 import { isLoopbackHost, parseUrl } from '../protocol/http.js'
 import type {
   ClientAuthentication,
+  ClientMetadata,
   HybridResponseType,
   JwsAlgorithm,
   ResponseMode,
 } from '../protocol/types.js'
+import type { BackchannelLogoutHandler } from './backchannel-logout.js'
 import { MIN_SECRET_LENGTH } from './seal.js'
 import type { SessionStore } from './session-store.js'
 
@@ -92,7 +94,7 @@ export interface HybridAuthConfig {
     logout?: string
     /** Where to go after logout when no `returnTo` is given. Default `/`. */
     postLogoutRedirect?: string
-    /** Back-channel logout (POST), with `backchannelLogout: true`. Default `/backchannel-logout`. */
+    /** Back-channel logout (POST), with `backchannelLogout`. Default `/backchannel-logout`. */
     backchannelLogout?: string
   }
   session?: {
@@ -120,11 +122,12 @@ export interface HybridAuthConfig {
     maxCount?: number
   }
   /**
-   * Answer the provider's back-channel logout requests at `routes.backchannelLogout`: a user
-   * whose provider session ends is logged out here too (OIDC Back-Channel Logout 1.0). Needs
-   * `session.store` with `deleteBy`. Default false.
+   * `backchannelLogout()`: answer the provider's back-channel logout requests at
+   * `routes.backchannelLogout`, so a user whose provider session ends is logged out here too
+   * (OIDC Back-Channel Logout 1.0). Needs `session.store` with `deleteBy`. Default off; opt-in
+   * code, so apps without it do not bundle it.
    */
-  backchannelLogout?: boolean
+  backchannelLogout?: BackchannelLogoutHandler
   /** Log out of the provider too (RP-initiated logout, or Auth0 `/v2/logout`). Default true. */
   idpLogout?: boolean
   /** Which provider logout to use; `auto` picks end_session_endpoint, then Auth0's. */
@@ -169,6 +172,7 @@ export interface ResolvedConfig {
     /** Undefined unless `backchannelLogout` is on. */
     backchannelLogout?: string
   }
+  backchannelLogout?: BackchannelLogoutHandler
   redirectUri: string
   session: {
     name: string
@@ -270,6 +274,16 @@ function whole(
   return value as number
 }
 
+/** The client as the protocol functions see it, from a resolved configuration. */
+export function clientMetadata(config: ResolvedConfig): ClientMetadata {
+  return {
+    client_id: config.clientID,
+    redirect_uri: config.redirectUri,
+    id_token_signed_response_algs: config.idTokenSigningAlgs,
+    client_secret_for_hs: config.allowSymmetricIdTokens ? config.clientSecret : undefined,
+  }
+}
+
 /** Validates and completes a configuration. */
 export function resolveConfig(config: HybridAuthConfig): ResolvedConfig {
   if (typeof config !== 'object' || config === null) {
@@ -308,8 +322,14 @@ export function resolveConfig(config: HybridAuthConfig): ResolvedConfig {
   ) {
     throw new ConfigurationError('`session.store` needs get, set and delete methods')
   }
-  if (config.backchannelLogout && typeof store?.deleteBy !== 'function') {
-    throw new ConfigurationError('`backchannelLogout` needs a `session.store` with deleteBy')
+  const backchannel = config.backchannelLogout
+  if (backchannel !== undefined) {
+    if (typeof backchannel?.handle !== 'function') {
+      throw new ConfigurationError('`backchannelLogout` takes backchannelLogout(), not a flag')
+    }
+    if (typeof store?.deleteBy !== 'function') {
+      throw new ConfigurationError('`backchannelLogout` needs a `session.store` with deleteBy')
+    }
   }
   return {
     issuerBaseURL: config.issuerBaseURL,
@@ -324,10 +344,9 @@ export function resolveConfig(config: HybridAuthConfig): ResolvedConfig {
       callback,
       logout: route(routes, 'logout'),
       postLogoutRedirect: route(routes, 'postLogoutRedirect', '/'),
-      backchannelLogout: config.backchannelLogout
-        ? route(routes, 'backchannelLogout', '/backchannel-logout')
-        : undefined,
+      backchannelLogout: backchannel && route(routes, 'backchannelLogout', '/backchannel-logout'),
     },
+    backchannelLogout: backchannel,
     redirectUri: baseURL.href.replace(/\/$/, '') + callback,
     session: {
       // __Host- (RFC 6265bis 4.1.3.2): no sibling subdomain can plant or shadow the cookie.

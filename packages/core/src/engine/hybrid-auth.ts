@@ -9,9 +9,9 @@
 import { ConfigurationError, isOidcHybridError, OidcHybridError } from '../errors.js'
 import { encode } from '../lib/base64url.js'
 import { isRecord } from '../lib/compare.js'
+import { remember } from '../lib/remember.js'
 import type { AuthorizationOptions } from '../protocol/authorize.js'
 import { parseCallbackRequest, stateOf } from '../protocol/callback.js'
-import { logoutTokenOf, verifyLogoutToken } from '../protocol/logout-token.js'
 import { type Effect, type Event, type State, transition } from '../protocol/machine.js'
 import { validateReturnTo } from '../protocol/return-to.js'
 import type { ProtocolContext, Session, Transaction } from '../protocol/types.js'
@@ -19,6 +19,7 @@ import { buildUserinfoRequest, processUserinfoResponse } from '../protocol/useri
 import {
   type AuthorizationParams,
   assertFormPost,
+  clientMetadata,
   type HybridAuthConfig,
   type ResolvedConfig,
   resolveConfig,
@@ -38,7 +39,7 @@ import { ProviderCache } from './provider-cache.js'
 import { RefreshCoordinator } from './refresh-coordinator.js'
 import { RequestSession } from './request-session.js'
 import { CookieSealer, type UnsealResult } from './seal.js'
-import type { SessionStore } from './session-store.js'
+import { storeCall } from './session-store.js'
 import { statusForError } from './status.js'
 
 /** The parts of an incoming request the engine reads. */
@@ -108,8 +109,6 @@ export class HybridAuth {
   readonly #tx: CookieAttributes
   /** States already used on a callback, until their transaction would have expired. */
   readonly #usedStates = new Map<string, number>()
-  /** `jti`s of Logout Tokens already acted on, until the tokens expire. */
-  readonly #usedLogoutTokens = new Map<string, number>()
 
   constructor(config: ResolvedConfig) {
     this.config = this.#config = config
@@ -130,12 +129,7 @@ export class HybridAuth {
         }),
     })
     this.#refreshes = new RefreshCoordinator(now)
-    this.#client = {
-      client_id: config.clientID,
-      redirect_uri: config.redirectUri,
-      id_token_signed_response_algs: config.idTokenSigningAlgs,
-      client_secret_for_hs: config.allowSymmetricIdTokens ? config.clientSecret : undefined,
-    }
+    this.#client = clientMetadata(config)
     this.#tx = cookie('/', 'None', config.transaction.maxAge)
     this.#sealer = CookieSealer.create(config.secrets, config.crypto)
     // A rejected sealer surfaces on first use; avoid an unhandled rejection in the meantime.
@@ -262,48 +256,15 @@ export class HybridAuth {
    * @see [OpenID Connect Back-Channel Logout 1.0 2.5-2.8](https://openid.net/specs/openid-connect-backchannel-1_0.html#BCRequest)
    */
   async backchannelLogout(request: AuthRequest): Promise<AuthResponse> {
-    const headers = new Headers({ 'cache-control': 'no-store' })
     try {
-      const { store } = this.#config.session
-      if (!this.#config.routes.backchannelLogout || !store) {
-        throw new ConfigurationError('back-channel logout is off; set backchannelLogout: true')
+      const handler = this.#config.backchannelLogout
+      if (!handler) {
+        throw new ConfigurationError('back-channel logout is off; pass backchannelLogout()')
       }
-      const token = logoutTokenOf({
-        method: request.method,
-        contentType: request.headers.get('content-type'),
-        body: request.body,
-      })
-      const { config, provider } = this
-      const context = {
-        client: this.#client,
-        clockTolerance: config.clockTolerance,
-        crypto: config.crypto,
-        provider: await provider.metadata(),
-        jwks: await provider.jwks(),
-        now: config.now(),
-      }
-      let result = await verifyLogoutToken(context, token)
-      if (result.kind === 'need-keys') {
-        context.jwks = await provider.jwksAfterUnknownKid()
-        result = await verifyLogoutToken({ ...context, jwksRefreshed: true }, token)
-      }
-      // With refreshed keys a miss throws; this only satisfies the type.
-      if (result.kind !== 'verified') throw new OidcHybridError('LOGOUT_TOKEN_INVALID', 'no key')
-      const { iss, sub, sid, jti, exp } = result.claims
-      const used = this.#usedLogoutTokens
-      if ((used.get(jti) ?? 0) > context.now) {
-        throw new OidcHybridError('LOGOUT_TOKEN_INVALID', 'logout token was already used', {
-          details: { reason: 'jti' },
-        })
-      }
-      await this.#inStore(() => store.deleteBy!({ iss, sub, sid }))
-      // Remembered once acted on (a failed store leaves the provider free to retry).
-      remember(used, jti, exp + config.clockTolerance, context.now)
-      config.log({ level: 'info', event: 'backchannel_logout' })
-      return { status: 200, headers }
+      return await handler.handle(this, request)
     } catch (error) {
       if (!isOidcHybridError(error)) throw error
-      return this.#failed(error, headers)
+      return this.#failed(error, new Headers({ 'cache-control': 'no-store' }))
     }
   }
 
@@ -584,11 +545,11 @@ export class HybridAuth {
   async #writeSession(session: Session, cookies: Cookies, id?: string): Promise<string[]> {
     const now = this.#config.now()
     const expiresAt = this.#sessionExpiry(session, now)
-    const { name } = this.#config.session
+    const { name, store } = this.#config.session
     let payload: SealedSession = { session }
-    if (this.#config.session.store) {
+    if (store) {
       const key = id ?? encode(this.#config.crypto.randomBytes(32))
-      await this.#inStore((store) => store.set(key, session, expiresAt, id !== undefined))
+      await storeCall(store, (store) => store.set(key, session, expiresAt, id !== undefined))
       payload = { id: key }
     }
     const sealed = await this.#seal(name, payload, expiresAt)
@@ -610,7 +571,7 @@ export class HybridAuth {
     if (store) {
       session =
         typeof id === 'string' && opened!.expiresAt > now
-          ? await this.#inStore(async (store) => {
+          ? await storeCall(store, async (store) => {
               const stored: unknown = (await store.get(id)) ?? undefined
               if (
                 stored !== undefined &&
@@ -654,28 +615,8 @@ export class HybridAuth {
     const { store, name } = this.#config.session
     const sealed = store && readChunkedCookie(name, cookies)
     const id = sealed && (await this.#openSession(sealed))?.payload.id
-    if (typeof id === 'string') await this.#inStore((store) => store.delete(id))
+    if (typeof id === 'string') await storeCall(store!, (store) => store.delete(id))
   }
-
-  /** Runs a store operation; any failure is `SESSION_STORE_FAILED`. */
-  async #inStore<T>(run: (store: SessionStore) => T | Promise<T>): Promise<T> {
-    try {
-      return await run(this.#config.session.store!)
-    } catch (cause) {
-      throw new OidcHybridError('SESSION_STORE_FAILED', 'the session store failed; try again', {
-        cause,
-      })
-    }
-  }
-}
-
-/** Remembers `key` until `until` (seconds) in a bounded map: expired and oldest entries go first. */
-function remember(used: Map<string, number>, key: string, until: number, now: number): void {
-  for (const [old, expiry] of used) {
-    if (expiry > now && used.size < 10_000) break
-    used.delete(old)
-  }
-  used.set(key, until)
 }
 
 /** Set-Cookie attributes of our cookies: always Secure and HttpOnly. */

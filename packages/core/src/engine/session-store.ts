@@ -5,6 +5,7 @@
  * browser even encrypted, or when a session must be revocable on the server (logout deletes the
  * record, so a copied cookie stops working at once).
  */
+import { OidcHybridError } from '../errors.js'
 import type { Session } from '../protocol/types.js'
 
 /**
@@ -42,7 +43,7 @@ export interface SessionStore {
   /**
    * Deletes every session of the issuer `iss` whose `sub` is `sub` and whose ID token `sid`
    * claim (`session.claims.sid`) is `sid`, for those of the two that are given (at least one
-   * is). Needed only for back-channel logout (`backchannelLogout: true`); a store without it
+   * is). Needed only for back-channel logout (`backchannelLogout()`); a store without it
    * cannot serve that route.
    *
    * @see [Back-Channel Logout 1.0 2.7](https://openid.net/specs/openid-connect-backchannel-1_0.html#BCActions)
@@ -138,5 +139,19 @@ export class MemorySessionStore implements SessionStore {
         this.#entries.delete(id)
       }
     }
+  }
+}
+
+/** Runs an operation on `store`; any failure (thrown or rejected) is `SESSION_STORE_FAILED`. */
+export async function storeCall<T>(
+  store: SessionStore,
+  run: (store: SessionStore) => T | Promise<T>,
+): Promise<T> {
+  try {
+    return await run(store)
+  } catch (cause) {
+    throw new OidcHybridError('SESSION_STORE_FAILED', 'the session store failed; try again', {
+      cause,
+    })
   }
 }

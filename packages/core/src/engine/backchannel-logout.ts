@@ -1,0 +1,78 @@
+/**
+ * Back-channel logout for the engine, opt-in: `backchannelLogout: backchannelLogout()` in the
+ * configuration. A separate module, so an app without it does not bundle it.
+ */
+import { ConfigurationError, OidcHybridError } from '../errors.js'
+import { remember } from '../lib/remember.js'
+import { logoutTokenOf, verifyLogoutToken } from '../protocol/logout-token.js'
+import { clientMetadata } from './config.js'
+import type { AuthRequest, AuthResponse, HybridAuth } from './hybrid-auth.js'
+import { storeCall } from './session-store.js'
+
+/** What the `backchannelLogout` option takes; create one with {@link backchannelLogout}. */
+export interface BackchannelLogoutHandler {
+  /** Answers one back-channel logout request for `engine`; library errors are thrown. */
+  handle(engine: HybridAuth, request: AuthRequest): Promise<AuthResponse>
+}
+
+/**
+ * Back-channel logout: pass `backchannelLogout: backchannelLogout()` (with a `session.store`
+ * that has `deleteBy`) and the engine answers `POST routes.backchannelLogout`. It verifies the
+ * provider's Logout Token (signature, claims; a `jti` seen before is refused while the token
+ * lives) and deletes the sessions it names (its `sid`, else every session of its `sub`): 200.
+ * An invalid request or token is `LOGOUT_TOKEN_INVALID` (400), a failing store
+ * `SESSION_STORE_FAILED` (503). The `jti` memory is this handler's: one per engine.
+ *
+ * @see [OpenID Connect Back-Channel Logout 1.0 2.5-2.8](https://openid.net/specs/openid-connect-backchannel-1_0.html#BCRequest)
+ * @example
+ * ```ts
+ * createHybridAuth({
+ *   ...config,
+ *   session: { store: new MemorySessionStore() },
+ *   backchannelLogout: backchannelLogout(),
+ * })
+ * ```
+ */
+export function backchannelLogout(): BackchannelLogoutHandler {
+  const used = new Map<string, number>()
+  return {
+    async handle(engine, request) {
+      const { config, provider } = engine
+      const { store } = config.session
+      if (!store?.deleteBy) {
+        throw new ConfigurationError('`backchannelLogout` needs a `session.store` with deleteBy')
+      }
+      const token = logoutTokenOf({
+        method: request.method,
+        contentType: request.headers.get('content-type'),
+        body: request.body,
+      })
+      const context = {
+        client: clientMetadata(config),
+        clockTolerance: config.clockTolerance,
+        crypto: config.crypto,
+        provider: await provider.metadata(),
+        jwks: await provider.jwks(),
+        now: config.now(),
+      }
+      let result = await verifyLogoutToken(context, token)
+      if (result.kind === 'need-keys') {
+        context.jwks = await provider.jwksAfterUnknownKid()
+        result = await verifyLogoutToken({ ...context, jwksRefreshed: true }, token)
+      }
+      // With refreshed keys a miss throws; this only satisfies the type.
+      if (result.kind !== 'verified') throw new OidcHybridError('LOGOUT_TOKEN_INVALID', 'no key')
+      const { iss, sub, sid, jti, exp } = result.claims
+      if ((used.get(jti) ?? 0) > context.now) {
+        throw new OidcHybridError('LOGOUT_TOKEN_INVALID', 'logout token was already used', {
+          details: { reason: 'jti' },
+        })
+      }
+      await storeCall(store, (store) => store.deleteBy!({ iss, sub, sid }))
+      // Remembered once acted on (a failed store leaves the provider free to retry).
+      remember(used, jti, exp + config.clockTolerance, context.now)
+      config.log({ level: 'info', event: 'backchannel_logout' })
+      return { status: 200, headers: new Headers({ 'cache-control': 'no-store' }) }
+    },
+  }
+}

@@ -295,7 +295,14 @@ export function createAuth(config: FetchAuthConfig): FetchAuth {
       async (request, ...args) => {
         const answered = await handle(request)
         if (answered) return answered
-        const oidc = await context(request)
+        let oidc: AuthContext
+        try {
+          oidc = await context(request)
+        } catch (error) {
+          // e.g. SESSION_STORE_FAILED: its status (503), not a crash.
+          if (!isOidcHybridError(error)) throw error
+          return errorResponse(error, request)
+        }
         let response: Response
         try {
           response = await handler(request, oidc, ...args)

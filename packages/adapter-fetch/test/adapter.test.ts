@@ -3,6 +3,7 @@
  * paths exercised here never reach it, or reach an injected fetch).
  */
 import { readdirSync, readFileSync } from 'node:fs'
+import { CookieSealer, WebCryptoProvider } from '@oidc-hybrid/core'
 import { describe, expect, it } from 'vitest'
 import {
   backchannelLogout,
@@ -92,7 +93,8 @@ describe('handle', () => {
     expect(await missing?.json()).toMatchObject({ error: 'LOGOUT_TOKEN_INVALID' })
     // With a logout_token the core goes on to the provider's keys (here a failing fetch: 502),
     // which it can only do when the adapter read the body.
-    const withToken = await post('logout_token=a.b.c')
+    // A compact JWS by its syntax (header {"alg":"RS256"}, payload {}), so the core goes on.
+    const withToken = await post('logout_token=eyJhbGciOiJSUzI1NiJ9.e30.AAAA')
     expect(withToken?.status).toBe(502)
     expect(await withToken?.json()).toMatchObject({ error: 'HTTP_REQUEST_FAILED' })
     expect(await auth.handle(new Request(`${BASE}/backchannel-logout`))).toBeUndefined()
@@ -223,6 +225,24 @@ describe('context and respond', () => {
 })
 
 describe('wrap', () => {
+  it('answers a failing session store with its status (503), before the handler runs', async () => {
+    const failing = new MemorySessionStore()
+    failing.get = () => {
+      throw new Error('connection refused')
+    }
+    const auth = createAuth(config({ session: { store: failing } }))
+    const sealer = await CookieSealer.create(config().secret, new WebCryptoProvider())
+    const cookie = `${SESSION}=${await sealer.seal(SESSION, { id: 'x' }, Date.now() / 1000 + 600)}`
+    let ran = false
+    const response = await auth.wrap(async () => {
+      ran = true
+      return new Response('ok')
+    })(new Request(`${BASE}/`, { headers: { cookie, accept: 'application/json' } }))
+    expect(ran).toBe(false)
+    expect(response.status).toBe(503)
+    expect(await response.json()).toMatchObject({ error: 'SESSION_STORE_FAILED' })
+  })
+
   it('renders library errors the handler throws, as HTML for browsers and JSON otherwise', async () => {
     const handler = createAuth(config()).wrap(async (_request, oidc) => {
       await oidc.getAccessToken()

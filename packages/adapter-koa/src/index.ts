@@ -174,7 +174,14 @@ export function auth(config: KoaAuthConfig): Middleware {
         return sendError(ctx, error)
       }
     }
-    const loaded = await engine.load(toAuthRequest(ctx))
+    let loaded: RequestSession
+    try {
+      loaded = await engine.load(toAuthRequest(ctx))
+    } catch (error) {
+      // e.g. SESSION_STORE_FAILED: its status (503), not Koa's 500.
+      if (!isOidcHybridError(error)) throw error
+      return sendError(ctx, error)
+    }
     const oidc = new KoaOidcContext(ctx, engine, loaded)
     ctx.oidc = oidc
     ctx.state.user = loaded.user

@@ -127,6 +127,18 @@ describe('server-side sessions (session.store)', () => {
     })
     expect(replay.status).toBe(401)
   })
+
+  it('a failing store answers 503 SESSION_STORE_FAILED, not a 500', async () => {
+    const store = new MemorySessionStore()
+    const h = await use({ sessionStore: store })
+    await h.login()
+    store.get = () => {
+      throw new Error('connection refused')
+    }
+    const me = await h.get('/me', { accept: 'application/json' })
+    expect(me.status).toBe(503)
+    expect(await me.json()).toMatchObject({ error: 'SESSION_STORE_FAILED' })
+  })
 })
 
 describe('back-channel logout (real provider)', () => {

@@ -209,6 +209,23 @@ describe.each(PLATFORMS)('%s', (platform) => {
       expect((await browser.get('/me', JSON_ACCEPT)).status).toBe(401)
     })
 
+    it('a failing store answers 503 SESSION_STORE_FAILED', async () => {
+      const browser = h.browser()
+      expect((await browser.login()).status).toBe(302)
+      const get = store.get
+      store.get = () => {
+        throw new Error('connection refused')
+      }
+      try {
+        const me = await browser.get('/me', JSON_ACCEPT)
+        expect(me.status).toBe(503)
+        expect(await me.json()).toMatchObject({ error: 'SESSION_STORE_FAILED' })
+      } finally {
+        store.get = get
+      }
+      expect((await browser.get('/logout')).status).toBe(302)
+    })
+
     it('back-channel logout: ending the provider session ends its sessions in every browser', async () => {
       // Two browsers sharing the provider session (single sign-on): one sid.
       const providerJar = new CookieJar()

@@ -15,8 +15,10 @@ const ROUTE = '/backchannel-logout'
 /** A MemorySessionStore whose deleteBy can be made to fail. */
 class Store extends MemorySessionStore {
   failing = false
+  readonly filters: unknown[] = []
   override deleteBy(filter: Parameters<MemorySessionStore['deleteBy']>[0]): void {
     if (this.failing) throw new Error('connection refused')
+    this.filters.push(filter)
     super.deleteBy(filter)
   }
 }
@@ -91,6 +93,11 @@ describe('back-channel logout (OpenID Connect Back-Channel Logout 1.0)', () => {
     delete (subOnly as { sid?: string }).sid
     expect((await t.send(await t.provider.sign(subOnly))).status).toBe(200)
     expect(await t.sessionOf(second)).toBeUndefined()
+    // The store is told only the claims present (no `sub: undefined` to read as NULL).
+    expect(t.store.filters).toStrictEqual([
+      { iss: t.provider.issuer, sid: 'sid-1' },
+      { iss: t.provider.issuer, sub: 'user-1' },
+    ])
   })
 
   it('a token signed with a key the cache does not know yet: the JWKS is fetched again', async () => {
@@ -109,6 +116,11 @@ describe('back-channel logout (OpenID Connect Back-Channel Logout 1.0)', () => {
     ['typ', (t) => t.provider.sign(t.claims(), { typ: 'at+jwt' })],
     ['iss', (t) => t.provider.sign(t.claims({ iss: 'https://evil.example/' }))],
     ['aud', (t) => t.provider.sign(t.claims({ aud: 'another-client' }))],
+    [
+      'aud with an untrusted other audience',
+      (t) => t.provider.sign(t.claims({ aud: [t.provider.clientId, 'another-client'] })),
+    ],
+    ['azp', (t) => t.provider.sign(t.claims({ azp: 'another-client' }))],
     ['iat missing', (t) => t.provider.sign(t.claims({ iat: undefined }))],
     ['iat in the future', (t) => t.provider.sign(t.claims({ iat: t.clock.now + 3600 }))],
     ['exp missing', (t) => t.provider.sign(t.claims({ exp: undefined }))],
@@ -160,18 +172,23 @@ describe('back-channel logout (OpenID Connect Back-Channel Logout 1.0)', () => {
       expect(response!.status).toBe(400)
       expect(response!.error?.details).toMatchObject({ reason: 'request' })
     }
+    // Not a JWS: refused before discovery or keys are fetched (a fresh engine has neither).
+    const fresh = await backchannelSetup()
+    const garbage = await fresh.post('logout_token=not-a-jwt')
+    expect(garbage!.error?.code).toBe('LOGOUT_TOKEN_INVALID')
+    expect(fresh.provider.calls).toEqual([])
     expect(t.store.size).toBe(1)
     // Only POST is the route: a GET is left to the app.
     expect(t.auth.routeOf('GET', ROUTE)).toBeUndefined()
   })
 
-  it('a failing store is 503 and the token is not spent: the provider may retry', async () => {
+  it('a failing store is a 400 (2.8) and the token is not spent: the provider may retry', async () => {
     const t = await backchannelSetup()
     await t.login()
     const token = await t.provider.sign(t.claims())
     t.store.failing = true
     const failed = await t.send(token)
-    expect(failed.status).toBe(503)
+    expect(failed.status).toBe(400)
     expect(failed.error?.code).toBe('SESSION_STORE_FAILED')
     t.store.failing = false
     expect((await t.send(token)).status).toBe(200)
@@ -185,6 +202,7 @@ describe('back-channel logout (OpenID Connect Back-Channel Logout 1.0)', () => {
     const noDeleteBy: SessionStore = {
       get: () => undefined,
       set: () => {},
+      update: () => {},
       delete: () => {},
     }
     // A flag is not the handler (the handler is opt-in code).

@@ -115,6 +115,11 @@ describe('resolveConfig: refused configurations', () => {
     }
   })
 
+  it('two routes on one path (one of them would be unreachable)', () => {
+    refused({ routes: { logout: '/callback' } }, /distinct/)
+    refused({ routes: { login: '/auth', logout: '/auth' } }, /distinct/)
+  })
+
   it('response_mode other than form_post', () => {
     refused({ authorizationParams: { response_mode: 'fragment' } }, /form_post/)
   })

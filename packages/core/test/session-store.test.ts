@@ -39,9 +39,13 @@ class SpyStore implements SessionStore {
     this.#check('get')
     return this.inner.get(id)
   }
-  async set(id: string, session: Session, expiresAt: number, update: boolean) {
+  async set(id: string, session: Session, expiresAt: number) {
     this.#check('set')
-    this.inner.set(id, session, expiresAt, update)
+    this.inner.set(id, session, expiresAt)
+  }
+  async update(id: string, session: Session, expiresAt: number) {
+    this.#check('update')
+    this.inner.update(id, session, expiresAt)
   }
   async delete(id: string) {
     this.#check('delete')
@@ -87,6 +91,33 @@ describe('server-side sessions (session.store)', () => {
     await t.login()
     const second = ((await cookiePayload(t.jar.cookies.get(SESSION)!)) as { id: string }).id
     expect(second).not.toBe(first)
+    expect(t.store.inner.get(first)).toBeUndefined()
+    expect(t.store.inner.size).toBe(1)
+  })
+
+  it('the replaced session is deleted also when the cross-site callback lacks the Lax cookie', async () => {
+    const t = await storeSetup()
+    await t.login()
+    const first = ((await cookiePayload(t.jar.cookies.get(SESSION)!)) as { id: string }).id
+    // The login is a same-site navigation: the session cookie (SameSite=Lax) comes with it.
+    const start = await t.startLogin()
+    const params = await t.provider.authorize(start.headers.get('location')!)
+    // The form_post callback is a cross-site POST: a browser sends the SameSite=None
+    // transaction cookie, not the Lax session cookie.
+    const withoutSession = [...t.jar.cookies]
+      .filter(([name]) => name !== SESSION)
+      .map(([name, value]) => `${name}=${value}`)
+      .join('; ')
+    const callback = (await t.auth.handle({
+      method: 'POST',
+      url: `${APP}/callback`,
+      headers: new Headers({
+        cookie: withoutSession,
+        'content-type': 'application/x-www-form-urlencoded',
+      }),
+      body: params.toString(),
+    }))!
+    expect(callback.status).toBe(302)
     expect(t.store.inner.get(first)).toBeUndefined()
     expect(t.store.inner.size).toBe(1)
   })
@@ -230,7 +261,7 @@ describe('server-side sessions (session.store)', () => {
   })
 
   it('a store without get, set and delete is a ConfigurationError', async () => {
-    for (const store of [{}, { get() {}, set() {} }, 'redis://localhost']) {
+    for (const store of [{}, { get() {}, set() {}, delete() {} }, 'redis://localhost']) {
       await expect(
         setup({ session: { store: store as unknown as SessionStore } }),
       ).rejects.toBeInstanceOf(ConfigurationError)
@@ -250,10 +281,10 @@ describe('MemorySessionStore', () => {
 
   it('an update writes only while the id exists; a new id is always written', () => {
     const store = new MemorySessionStore({ now: () => 0 })
-    store.set('gone', session('x'), 10, true)
+    store.update('gone', session('x'), 10)
     expect(store.get('gone')).toBeUndefined()
-    store.set('a', session('x'), 10, false)
-    store.set('a', session('y'), 10, true)
+    store.set('a', session('x'), 10)
+    store.update('a', session('y'), 10)
     expect(store.get('a')?.sub).toBe('y')
   })
 

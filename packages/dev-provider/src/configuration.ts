@@ -336,11 +336,15 @@ export function buildConfiguration(input: ConfigurationInput): Record<string, un
     },
     // oidc-provider refuses outgoing requests to special-use addresses (SSRF protection), which
     // would stop back-channel logout to the apps a dev provider serves: local ones. Requests to a
-    // loopback host go out without that check; every other one keeps it.
+    // loopback host go out without that check, and without following redirects (a redirect
+    // could lead anywhere unchecked); every other one keeps it.
     fetch: (url: URL | string, options: RequestInit & { dispatcher?: unknown }) => {
       const { hostname } = new URL(url)
       const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(hostname)
-      return globalThis.fetch(url, loopback ? { ...options, dispatcher: undefined } : options)
+      return globalThis.fetch(
+        url,
+        loopback ? { ...options, dispatcher: undefined, redirect: 'manual' } : options,
+      )
     },
     // Auth0 also puts `${issuer}userinfo` into an API access token's `aud` when `openid` was
     // requested, and accepts it at userinfo; see UserinfoAudience for why this needs a route.

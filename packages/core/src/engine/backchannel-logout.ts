@@ -20,8 +20,9 @@ export interface BackchannelLogoutHandler {
  * that has `deleteBy`) and the engine answers `POST routes.backchannelLogout`. It verifies the
  * provider's Logout Token (signature, claims; a `jti` seen before is refused while the token
  * lives) and deletes the sessions it names (its `sid`, else every session of its `sub`): 200.
- * An invalid request or token is `LOGOUT_TOKEN_INVALID` (400), a failing store
- * `SESSION_STORE_FAILED` (503). The `jti` memory is this handler's: one per engine.
+ * Any failure is answered 400, as 2.8 requires: `LOGOUT_TOKEN_INVALID` for an invalid request or
+ * token, `SESSION_STORE_FAILED` for a failing store (the provider may retry), and so on. The
+ * `jti` memory is this handler's: one per engine.
  *
  * @see [OpenID Connect Back-Channel Logout 1.0 2.5-2.8](https://openid.net/specs/openid-connect-backchannel-1_0.html#BCRequest)
  * @example
@@ -63,14 +64,21 @@ export function backchannelLogout(): BackchannelLogoutHandler {
       // With refreshed keys a miss throws; this only satisfies the type.
       if (result.kind !== 'verified') throw new OidcHybridError('LOGOUT_TOKEN_INVALID', 'no key')
       const { iss, sub, sid, jti, exp } = result.claims
-      if ((used.get(jti) ?? 0) > context.now) {
+      const key = `${iss} ${jti}`
+      if ((used.get(key) ?? 0) > context.now) {
         throw new OidcHybridError('LOGOUT_TOKEN_INVALID', 'logout token was already used', {
           details: { reason: 'jti' },
         })
       }
-      await storeCall(store, (store) => store.deleteBy!({ iss, sub, sid }))
+      // Only the claims present: a store must not read an absent one as "null".
+      const filter = {
+        iss,
+        ...(sub === undefined ? {} : { sub }),
+        ...(sid === undefined ? {} : { sid }),
+      }
+      await storeCall(store, (store) => store.deleteBy!(filter))
       // Remembered once acted on (a failed store leaves the provider free to retry).
-      remember(used, jti, exp + config.clockTolerance, context.now)
+      remember(used, key, exp + config.clockTolerance, context.now)
       config.log({ level: 'info', event: 'backchannel_logout' })
       return { status: 200, headers: new Headers({ 'cache-control': 'no-store' }) }
     },

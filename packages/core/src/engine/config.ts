@@ -316,11 +316,11 @@ export function resolveConfig(config: HybridAuthConfig): ResolvedConfig {
   const { store } = session
   if (
     store !== undefined &&
-    !['get', 'set', 'delete'].every(
+    !['get', 'set', 'update', 'delete'].every(
       (m) => typeof (store as unknown as Record<string, unknown>)?.[m] === 'function',
     )
   ) {
-    throw new ConfigurationError('`session.store` needs get, set and delete methods')
+    throw new ConfigurationError('`session.store` needs get, set, update and delete methods')
   }
   const backchannel = config.backchannelLogout
   if (backchannel !== undefined) {
@@ -331,6 +331,17 @@ export function resolveConfig(config: HybridAuthConfig): ResolvedConfig {
       throw new ConfigurationError('`backchannelLogout` needs a `session.store` with deleteBy')
     }
   }
+  const answered = {
+    login: route(routes, 'login'),
+    callback,
+    logout: route(routes, 'logout'),
+    backchannelLogout: backchannel && route(routes, 'backchannelLogout', '/backchannel-logout'),
+  }
+  // One path per route: a shared one would leave a route unreachable.
+  const paths = Object.values(answered).filter(Boolean)
+  if (new Set(paths).size !== paths.length) {
+    throw new ConfigurationError('`routes` must be distinct paths', { details: answered })
+  }
   return {
     issuerBaseURL: config.issuerBaseURL,
     baseURL,
@@ -339,13 +350,7 @@ export function resolveConfig(config: HybridAuthConfig): ResolvedConfig {
     clientAuth: clientAuth(config),
     secrets,
     authorization,
-    routes: {
-      login: route(routes, 'login'),
-      callback,
-      logout: route(routes, 'logout'),
-      postLogoutRedirect: route(routes, 'postLogoutRedirect', '/'),
-      backchannelLogout: backchannel && route(routes, 'backchannelLogout', '/backchannel-logout'),
-    },
+    routes: { ...answered, postLogoutRedirect: route(routes, 'postLogoutRedirect', '/') },
     backchannelLogout: backchannel,
     redirectUri: baseURL.href.replace(/\/$/, '') + callback,
     session: {

@@ -78,6 +78,11 @@ interface SealedSession {
 
 type Cookies = ReadonlyMap<string, string>
 
+/** The login transaction cookie's payload: with a store, the id of the session it replaces. */
+interface SealedTransaction extends Transaction {
+  replaces?: string
+}
+
 /** A state is a base64url value we generated; anything else cannot name a cookie of ours. */
 const TRANSACTION_STATE = /^[\w-]+$/
 
@@ -193,6 +198,9 @@ export class HybridAuth {
           options: authorization,
           random: { state: random(), nonce: random(), codeVerifier: random() },
         },
+        // The stored session this login will replace, noted now: the session cookie is
+        // SameSite=Lax, so the cross-site form_post callback does not carry it.
+        await this.#storedId(cookies),
       ]
     })
   }
@@ -212,12 +220,11 @@ export class HybridAuth {
         contentType: request.headers.get('content-type'),
         body: request.body ?? null,
       })
+      const transaction = await this.#readTransaction(stateOf(params), cookies)
       return [
-        {
-          kind: 'LoginStarted',
-          transaction: await this.#readTransaction(stateOf(params), cookies),
-        },
+        { kind: 'LoginStarted', transaction },
         { type: 'CallbackReceived', params },
+        transaction.replaces,
       ]
     })
   }
@@ -250,8 +257,8 @@ export class HybridAuth {
   /**
    * Back-channel logout: verifies the provider's Logout Token (signature, claims, not seen
    * before) and deletes the sessions it names (its `sub` and/or `sid`) from the session store.
-   * 200 when done; an invalid request or token is `LOGOUT_TOKEN_INVALID` (400), a failing store
-   * `SESSION_STORE_FAILED` (503). Never cached.
+   * 200 when done; any failure is a 400 (Back-Channel Logout 1.0 2.8): `LOGOUT_TOKEN_INVALID`,
+   * or `SESSION_STORE_FAILED` when the store fails; 500 only for a misconfiguration. Never cached.
    *
    * @see [OpenID Connect Back-Channel Logout 1.0 2.5-2.8](https://openid.net/specs/openid-connect-backchannel-1_0.html#BCRequest)
    */
@@ -264,7 +271,11 @@ export class HybridAuth {
       return await handler.handle(this, request)
     } catch (error) {
       if (!isOidcHybridError(error)) throw error
-      return this.#failed(error, new Headers({ 'cache-control': 'no-store' }))
+      const answer = this.#failed(error, new Headers({ 'cache-control': 'no-store' }))
+      // Back-Channel Logout 1.0 2.8: an invalid request or a failed logout is a 400 (our own
+      // misconfiguration stays a 500).
+      if (answer.status !== 500) answer.status = 400
+      return answer
     }
   }
 
@@ -342,13 +353,16 @@ export class HybridAuth {
    */
   async #answer(
     request: AuthRequest,
-    prepare: (cookies: Cookies, headers: Headers) => Promise<[State, Event]>,
+    prepare: (
+      cookies: Cookies,
+      headers: Headers,
+    ) => Promise<[State, Event, replaces?: string | undefined]>,
   ): Promise<AuthResponse> {
     const headers = new Headers({ 'cache-control': 'no-store' })
     try {
       const cookies = parseCookieHeader(request.headers.get('cookie'))
-      const [start, event] = await prepare(cookies, headers)
-      await this.#drive(start, event, headers, cookies)
+      const [start, event, replaces] = await prepare(cookies, headers)
+      await this.#drive(start, event, headers, cookies, replaces)
       return { status: 302, headers }
     } catch (error) {
       if (!isOidcHybridError(error)) throw error
@@ -374,12 +388,14 @@ export class HybridAuth {
   /**
    * Runs the machine from `state` with `event`, performing effects until it settles, and returns
    * the final state. Without `headers`, cookie and redirect effects are not performed.
+   * `replaces`: the id of the stored session a login replaces (see `login`).
    */
   async #drive(
     state: State,
     event: Event,
     headers: Headers | undefined,
     cookies: Cookies,
+    replaces?: string,
   ): Promise<State> {
     const { config, provider } = this
     // One context, its time and keys updated per step: no spread (V8 on Node 20 spends
@@ -404,7 +420,7 @@ export class HybridAuth {
       state = result.state
       let next: Event | undefined
       for (const effect of result.effects) {
-        next = (await this.#perform(effect, headers, cookies)) ?? next
+        next = (await this.#perform(effect, headers, cookies, replaces)) ?? next
       }
       if (state.kind === 'Failed') throw state.error
       if (!next) return state
@@ -417,6 +433,7 @@ export class HybridAuth {
     effect: Effect,
     headers: Headers | undefined,
     cookies: Cookies,
+    replaces: string | undefined,
   ): Promise<Event | undefined> {
     switch (effect.type) {
       case 'Http':
@@ -435,15 +452,17 @@ export class HybridAuth {
         const { transaction } = effect
         const name = this.#txName(transaction.state)
         const expiresAt = transaction.createdAt + tx.maxAge!
-        lines = [serializeCookie(name, await this.#seal(name, transaction, expiresAt), tx)]
+        const sealed: SealedTransaction = replaces ? { ...transaction, replaces } : transaction
+        lines = [serializeCookie(name, await this.#seal(name, sealed, expiresAt), tx)]
         break
       }
       case 'ClearTransaction':
         lines = [expireCookie(this.#txName(effect.state), tx)]
         break
       case 'SetSession':
-        // A new login: the session gets a new id (no fixation), the one it replaces is deleted.
-        await this.#forgetStored(cookies)
+        // A new login: the session gets a new id (no fixation); the one it replaces, noted at the
+        // login or (same-site callbacks) in the cookie, is deleted.
+        await this.#forgetStored(cookies, replaces)
         lines = await this.#writeSession(effect.session, cookies)
         break
       default:
@@ -467,7 +486,7 @@ export class HybridAuth {
     return `${this.#config.transaction.name}_${state}`
   }
 
-  async #readTransaction(state: string, cookies: Cookies): Promise<Transaction> {
+  async #readTransaction(state: string, cookies: Cookies): Promise<SealedTransaction> {
     const now = this.#config.now()
     const used = this.#usedStates
     const { maxAge } = this.#tx
@@ -488,7 +507,7 @@ export class HybridAuth {
     }
     // Marked before any await: two concurrent replays cannot both reach the token endpoint.
     remember(used, state, now + maxAge!, now)
-    const opened = await this.#unseal<Transaction>(name, sealed)
+    const opened = await this.#unseal<SealedTransaction>(name, sealed)
     if (opened.expiresAt <= now) {
       throw new OidcHybridError('TRANSACTION_EXPIRED', 'the login took too long; start a new one', {
         details: { maxAge },
@@ -549,7 +568,11 @@ export class HybridAuth {
     let payload: SealedSession = { session }
     if (store) {
       const key = id ?? encode(this.#config.crypto.randomBytes(32))
-      await storeCall(store, (store) => store.set(key, session, expiresAt, id !== undefined))
+      await storeCall(store, (store) =>
+        id === undefined
+          ? store.set(key, session, expiresAt)
+          : store.update(key, session, expiresAt),
+      )
       payload = { id: key }
     }
     const sealed = await this.#seal(name, payload, expiresAt)
@@ -610,12 +633,21 @@ export class HybridAuth {
     }
   }
 
-  /** With a store: deletes the record the request's session cookie points to, if any. */
-  async #forgetStored(cookies: Cookies): Promise<void> {
+  /** With a store: the id of the stored session the request's cookie points to, if any. */
+  async #storedId(cookies: Cookies): Promise<string | undefined> {
     const { store, name } = this.#config.session
     const sealed = store && readChunkedCookie(name, cookies)
     const id = sealed && (await this.#openSession(sealed))?.payload.id
-    if (typeof id === 'string') await storeCall(store!, (store) => store.delete(id))
+    return typeof id === 'string' ? id : undefined
+  }
+
+  /** With a store: deletes the session the cookie points to, and `also` (a replaced one). */
+  async #forgetStored(cookies: Cookies, also?: string): Promise<void> {
+    const { store } = this.#config.session
+    if (!store) return
+    for (const id of new Set([await this.#storedId(cookies), also])) {
+      if (id !== undefined) await storeCall(store, (store) => store.delete(id))
+    }
   }
 }
 

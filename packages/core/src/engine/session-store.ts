@@ -13,11 +13,12 @@ import type { Session } from '../protocol/types.js'
  * return a promise. Keys are opaque base64url strings of 43 characters; values are
  * JSON-serializable {@link Session} objects.
  *
- * Contract: `set` keeps the value until `expiresAt` (seconds since the epoch) at least — an
- * external store should set its own TTL from it. With `update` true (a refresh or a rolling
- * expiry of a session loaded earlier) it writes only when `id` still exists (Redis `SET ... XX`):
- * a session deleted meanwhile (logout, back-channel logout) must not come back. `get` returns
- * `undefined` for an unknown or expired id; `delete` of an unknown id succeeds. Any failure
+ * Contract: `set` (a new login, a new id) and `update` keep the value until `expiresAt` (seconds
+ * since the epoch) at least; an external store should set its TTL from it. `update` (a refresh
+ * or a rolling expiry of a session loaded earlier) must write only when `id` still exists, in one
+ * atomic step (Redis `SET ... XX`, SQL `UPDATE ... WHERE id = ?`; not a read then a write): a
+ * session deleted meanwhile (logout, back-channel logout) must not come back. `get` returns
+ * `undefined` (or `null`) for an unknown or expired id; `delete` of an unknown id succeeds. Any failure
  * (thrown error or rejected promise) becomes a `SESSION_STORE_FAILED` error (HTTP 503): the
  * user is neither logged in nor out by an outage.
  *
@@ -25,10 +26,11 @@ import type { Session } from '../protocol/types.js'
  * ```ts
  * const store: SessionStore = {
  *   get: async (id) => JSON.parse((await redis.get(`sess:${id}`)) ?? 'null') ?? undefined,
- *   set: async (id, session, expiresAt, update) => {
- *     const value = JSON.stringify(session)
- *     if (update) await redis.set(`sess:${id}`, value, 'EXAT', expiresAt, 'XX')
- *     else await redis.set(`sess:${id}`, value, 'EXAT', expiresAt)
+ *   set: async (id, session, expiresAt) => {
+ *     await redis.set(`sess:${id}`, JSON.stringify(session), 'EXAT', expiresAt)
+ *   },
+ *   update: async (id, session, expiresAt) => {
+ *     await redis.set(`sess:${id}`, JSON.stringify(session), 'EXAT', expiresAt, 'XX')
  *   },
  *   delete: async (id) => {
  *     await redis.del(`sess:${id}`)
@@ -38,7 +40,8 @@ import type { Session } from '../protocol/types.js'
  */
 export interface SessionStore {
   get(id: string): Session | undefined | Promise<Session | undefined>
-  set(id: string, session: Session, expiresAt: number, update: boolean): void | Promise<void>
+  set(id: string, session: Session, expiresAt: number): void | Promise<void>
+  update(id: string, session: Session, expiresAt: number): void | Promise<void>
   delete(id: string): void | Promise<void>
   /**
    * Deletes every session of the issuer `iss` whose `sub` is `sub` and whose ID token `sid`
@@ -67,7 +70,9 @@ export interface MemorySessionStoreOptions {
 
 /**
  * A {@link SessionStore} in this process's memory, bounded, for development, tests and
- * single-instance apps. Sessions are kept as JSON, as an external store would keep them (what
+ * single-instance apps. Bounded means evicting: beyond `max` sessions the least recently written
+ * go first, so anyone able to log in many times can push other users' sessions out (they log in
+ * again); size `max` for the expected users, or use an external store. Sessions are kept as JSON, as an external store would keep them (what
  * a caller changes on a returned session does not change the stored one), and are lost on a
  * restart. Several instances behind a load balancer need a shared store (Redis, a database,
  * a Durable Object).
@@ -105,9 +110,8 @@ export class MemorySessionStore implements SessionStore {
     this.#entries.delete(id)
   }
 
-  set(id: string, session: Session, expiresAt: number, update = false): void {
+  set(id: string, session: Session, expiresAt: number): void {
     const entries = this.#entries
-    if (update && !this.#live(id)) return
     // Re-inserted last, so the Map's order is the order of last writes.
     entries.delete(id)
     entries.set(id, [
@@ -121,6 +125,10 @@ export class MemorySessionStore implements SessionStore {
       if (entries.size <= this.#max) break
       entries.delete(oldest)
     }
+  }
+
+  update(id: string, session: Session, expiresAt: number): void {
+    if (this.#live(id)) this.set(id, session, expiresAt)
   }
 
   delete(id: string): void {

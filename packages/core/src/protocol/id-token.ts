@@ -58,6 +58,26 @@ const isStrings = (value: unknown) =>
   Array.isArray(value) && value.every((item) => typeof item === 'string')
 
 /**
+ * What is wrong with a token's `aud` and `azp` for `client`, if anything: `aud` must list the
+ * client and may list only trusted other audiences; with several, `azp` must be present; when
+ * present it must be the client. Shared by ID tokens and Logout Tokens (validated "in the same
+ * way", Back-Channel Logout 1.0 2.6).
+ *
+ * @see [OIDC Core 3.1.3.7](https://openid.net/specs/openid-connect-core-1_0-errata2.html#IDTokenValidation) (steps 3-5)
+ */
+export function audienceProblem(
+  aud: unknown,
+  azp: unknown,
+  client: Pick<ProtocolContext['client'], 'client_id' | 'trusted_audiences'>,
+): { claim: 'aud'; untrusted: string[] } | { claim: 'azp' } | undefined {
+  const { client_id, trusted_audiences = [] } = client
+  const audiences = typeof aud === 'string' ? [aud] : isStrings(aud) ? (aud as string[]) : []
+  const untrusted = audiences.filter((v) => v !== client_id && !trusted_audiences.includes(v))
+  if (!audiences.includes(client_id) || untrusted.length) return { claim: 'aud', untrusted }
+  if (azp === undefined ? audiences.length > 1 : azp !== client_id) return { claim: 'azp' }
+}
+
+/**
  * Verifies an ID token: signature with a key from `context.jwks` (or `need-keys` when none fits
  * and the JWKS was not just refreshed), then `iss`, `sub`, `aud`, `azp`, `exp`, `iat`, `nbf`,
  * `nonce`, `auth_time`, `c_hash`, `at_hash` and the Auth0 organization claim.
@@ -90,7 +110,7 @@ export async function verifyIdToken(
   expectations: IdTokenExpectations,
 ): Promise<IdTokenVerification> {
   const { crypto, now, clockTolerance, client, provider } = context
-  const { client_id, trusted_audiences = [], client_secret_for_hs: secret } = client
+  const { client_id, client_secret_for_hs: secret } = client
   const jws = decodeJws(idToken, ID_TOKEN_ERRORS, crypto)
   // RFC 8725 3.11 / RFC 9068 2.1: an access token must never pass as an ID token.
   if (isAccessTokenTyp(jws.header)) {
@@ -139,18 +159,16 @@ export async function verifyIdToken(
   }
   if (typeof sub !== 'string' || !sub) throw failure('ID_TOKEN_SUBJECT_MISSING', 'has no sub')
 
-  const audiences = typeof aud === 'string' ? [aud] : isStrings(aud) ? (aud as string[]) : []
-  const untrusted = audiences.filter((v) => v !== client_id && !trusted_audiences.includes(v))
-  if (!audiences.includes(client_id) || untrusted.length) {
-    throw failure('ID_TOKEN_AUDIENCE_MISMATCH', 'aud is not this client or has untrusted ones', {
-      expected: client_id,
-      untrusted,
-    })
-  }
-  if (azp === undefined ? audiences.length > 1 : azp !== client_id) {
-    throw failure('ID_TOKEN_AZP_MISMATCH', 'azp is missing or not client_id', {
-      expected: client_id,
-    })
+  const audience = audienceProblem(aud, azp, client)
+  if (audience) {
+    throw audience.claim === 'aud'
+      ? failure('ID_TOKEN_AUDIENCE_MISMATCH', 'aud is not this client or has untrusted ones', {
+          expected: client_id,
+          untrusted: audience.untrusted,
+        })
+      : failure('ID_TOKEN_AZP_MISMATCH', 'azp is missing or not client_id', {
+          expected: client_id,
+        })
   }
 
   const times = { exp, iat, nbf, now, clockTolerance }

@@ -1,26 +1,13 @@
 import { describe, expect, it } from 'vitest'
 import {
-  type AuthRequest,
   ConfigurationError,
   createBearerVerifier,
   createHybridAuth,
-  type HybridAuth,
   type HybridAuthConfig,
   OidcHybridError,
-  type RequestSession,
 } from '../src/index.js'
-import { APP, baseConfig as rotatedConfig, SECRET, setup } from './support/harness.js'
+import { APP, baseConfig as rotatedConfig, SECRET, setup, withSession } from './support/harness.js'
 import type { Tampering } from './support/provider.js'
-
-/** `load` then one read or action, with the Set-Cookie lines the request produced. */
-async function withSession<T>(
-  auth: HybridAuth,
-  request: AuthRequest,
-  run: (loaded: RequestSession) => T | Promise<T>,
-): Promise<{ value: T; setCookies: string[] }> {
-  const loaded = await auth.load(request)
-  return { value: await run(loaded), setCookies: loaded.takeSetCookies() }
-}
 
 describe('full login through the engine', () => {
   for (const responseType of ['code id_token', 'code token', 'code id_token token'] as const) {

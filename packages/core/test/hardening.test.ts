@@ -4,29 +4,16 @@
  */
 import { describe, expect, it } from 'vitest'
 import {
-  type AuthRequest,
   createBearerVerifier,
   createHybridAuth,
-  type HybridAuth,
   parseCallbackRequest,
   processUserinfoResponse,
-  type RequestSession,
   validateReturnTo,
   verifyIdToken,
   WebCryptoProvider,
 } from '../src/index.js'
-import { APP, baseConfig, setup } from './support/harness.js'
+import { APP, baseConfig, setup, withSession } from './support/harness.js'
 import { generateTestKey, halfHash, jwksOf, signWith } from './support/jwt.js'
-
-/** `load` then one read or action, with the Set-Cookie lines the request produced. */
-async function withSession<T>(
-  auth: HybridAuth,
-  request: AuthRequest,
-  run: (loaded: RequestSession) => T | Promise<T>,
-): Promise<{ value: T; setCookies: string[] }> {
-  const loaded = await auth.load(request)
-  return { value: await run(loaded), setCookies: loaded.takeSetCookies() }
-}
 
 const urlOf = (input: RequestInfo | URL) => (input instanceof Request ? input.url : String(input))
 

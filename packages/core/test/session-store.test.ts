@@ -1,27 +1,15 @@
 import { describe, expect, it } from 'vitest'
 import {
-  type AuthRequest,
   ConfigurationError,
   CookieSealer,
-  type HybridAuth,
   MemorySessionStore,
-  type RequestSession,
   type Session,
   type SessionStore,
   WebCryptoProvider,
 } from '../src/index.js'
-import { APP, SECRET, setup } from './support/harness.js'
+import { APP, SECRET, setup, withSession } from './support/harness.js'
 
 const SESSION = '__Host-appSession'
-
-async function withSession<T>(
-  auth: HybridAuth,
-  request: AuthRequest,
-  run: (loaded: RequestSession) => T | Promise<T>,
-): Promise<{ value: T; setCookies: string[] }> {
-  const loaded = await auth.load(request)
-  return { value: await run(loaded), setCookies: loaded.takeSetCookies() }
-}
 
 /** A MemorySessionStore that records calls and can be made to fail. */
 class SpyStore implements SessionStore {

@@ -10,6 +10,7 @@ import {
   decodeJws,
   isAccessTokenTyp,
   type JwsErrorPolicy,
+  type JwsKeyOptions,
   leftHalfHash,
   SYMMETRIC_ALGS,
   verifyJwsSignature,
@@ -56,6 +57,30 @@ function failure(code: ErrorCode, message: string, details?: Record<string, unkn
 
 const isStrings = (value: unknown) =>
   Array.isArray(value) && value.every((item) => typeof item === 'string')
+
+/**
+ * The keys and algorithms an ID token's signature may be verified with (also a Logout Token's,
+ * Back-Channel Logout 1.0 2.4): the client's algorithms (default every asymmetric one, plus HS*
+ * with a client secret for them), narrowed to the provider's; the provider's JWKS.
+ *
+ * @see [OIDC Core 3.1.3.7](https://openid.net/specs/openid-connect-core-1_0-errata2.html#IDTokenValidation) (steps 6-8)
+ */
+export function idTokenKeys(
+  context: Pick<ProtocolContext, 'provider' | 'client' | 'jwks' | 'jwksRefreshed' | 'crypto'>,
+): JwsKeyOptions {
+  const { client, crypto } = context
+  const secret = client.client_secret_for_hs
+  return {
+    algorithms:
+      client.id_token_signed_response_algs ??
+      (secret ? [...DEFAULT_ID_TOKEN_ALGS, ...SYMMETRIC_ALGS] : DEFAULT_ID_TOKEN_ALGS),
+    supported: context.provider.id_token_signing_alg_values_supported,
+    jwks: context.jwks,
+    jwksRefreshed: context.jwksRefreshed,
+    crypto,
+    symmetricSecret: secret ? utf8(secret, crypto) : undefined,
+  }
+}
 
 /**
  * What is wrong with a token's `aud` and `azp` for `client`, if anything: `aud` must list the
@@ -110,7 +135,7 @@ export async function verifyIdToken(
   expectations: IdTokenExpectations,
 ): Promise<IdTokenVerification> {
   const { crypto, now, clockTolerance, client, provider } = context
-  const { client_id, client_secret_for_hs: secret } = client
+  const { client_id } = client
   const jws = decodeJws(idToken, ID_TOKEN_ERRORS, crypto)
   // RFC 8725 3.11 / RFC 9068 2.1: an access token must never pass as an ID token.
   if (isAccessTokenTyp(jws.header)) {
@@ -118,21 +143,7 @@ export async function verifyIdToken(
   }
   // The client's algorithms (default: every asymmetric one, plus HS* with a client secret for
   // them) narrowed to the provider's; a listed HS* without the secret still fails in the JWS check.
-  const requested =
-    client.id_token_signed_response_algs ??
-    (secret ? [...DEFAULT_ID_TOKEN_ALGS, ...SYMMETRIC_ALGS] : DEFAULT_ID_TOKEN_ALGS)
-  const signature = await verifyJwsSignature(
-    jws,
-    {
-      algorithms: requested,
-      supported: provider.id_token_signing_alg_values_supported,
-      jwks: context.jwks,
-      jwksRefreshed: context.jwksRefreshed,
-      crypto,
-      symmetricSecret: secret ? utf8(secret, crypto) : undefined,
-    },
-    ID_TOKEN_ERRORS,
-  )
+  const signature = await verifyJwsSignature(jws, idTokenKeys(context), ID_TOKEN_ERRORS)
   if (signature.kind === 'need-keys') return signature
   const { alg } = signature
   const claims = jws.payload

@@ -5,10 +5,9 @@
  * @see [OpenID Connect Back-Channel Logout 1.0](https://openid.net/specs/openid-connect-backchannel-1_0.html)
  */
 import { OidcHybridError } from '../errors.js'
-import { utf8 } from '../lib/base64url.js'
 import { isNumber } from '../lib/compare.js'
-import { audienceProblem, DEFAULT_ID_TOKEN_ALGS } from './id-token.js'
-import { decodeJws, type JwsErrorPolicy, SYMMETRIC_ALGS, verifyJwsSignature } from './jws.js'
+import { audienceProblem, idTokenKeys } from './id-token.js'
+import { decodeJws, type JwsErrorPolicy, verifyJwsSignature } from './jws.js'
 import type { ProtocolContext } from './types.js'
 
 /** The `events` member that makes a JWT a Logout Token (Back-Channel Logout 1.0 2.4). */
@@ -70,27 +69,13 @@ export async function verifyLogoutToken(
   token: string,
 ): Promise<LogoutTokenVerification> {
   const { crypto, now, clockTolerance, client, provider } = context
-  const { client_secret_for_hs: secret } = client
   const jws = decodeJws(token, LOGOUT_TOKEN_ERRORS, crypto)
   const { typ } = jws.header
   if (typ !== undefined && !(typeof typ === 'string' && LOGOUT_TYP.test(typ))) {
     throw invalid('typ', 'typ is not logout+jwt')
   }
   // Signed as the client's ID tokens are (2.4).
-  const signature = await verifyJwsSignature(
-    jws,
-    {
-      algorithms:
-        client.id_token_signed_response_algs ??
-        (secret ? [...DEFAULT_ID_TOKEN_ALGS, ...SYMMETRIC_ALGS] : DEFAULT_ID_TOKEN_ALGS),
-      supported: provider.id_token_signing_alg_values_supported,
-      jwks: context.jwks,
-      jwksRefreshed: context.jwksRefreshed,
-      crypto,
-      symmetricSecret: secret ? utf8(secret, crypto) : undefined,
-    },
-    LOGOUT_TOKEN_ERRORS,
-  )
+  const signature = await verifyJwsSignature(jws, idTokenKeys(context), LOGOUT_TOKEN_ERRORS)
   if (signature.kind === 'need-keys') return signature
   const claims = jws.payload
   const { iss, aud, azp, iat, exp, jti, sub, sid, events } = claims

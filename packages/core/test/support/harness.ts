@@ -1,5 +1,11 @@
 /** Drives the engine like a browser would, against the provider fixture. */
-import { createHybridAuth, type HybridAuthConfig } from '../../src/index.js'
+import {
+  type AuthRequest,
+  createHybridAuth,
+  type HybridAuth,
+  type HybridAuthConfig,
+  type RequestSession,
+} from '../../src/index.js'
 import { CookieJar, ProviderFixture, type Tampering } from './provider.js'
 
 export const APP = 'https://app.example.test'
@@ -74,3 +80,13 @@ export function baseConfig(t: Harness): HybridAuthConfig {
 }
 
 export type Harness = Awaited<ReturnType<typeof setup>>
+
+/** `load` then one read or action, with the Set-Cookie lines the request produced. */
+export async function withSession<T>(
+  auth: HybridAuth,
+  request: AuthRequest,
+  run: (loaded: RequestSession) => T | Promise<T>,
+): Promise<{ value: T; setCookies: string[] }> {
+  const loaded = await auth.load(request)
+  return { value: await run(loaded), setCookies: loaded.takeSetCookies() }
+}

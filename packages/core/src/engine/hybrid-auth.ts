@@ -242,7 +242,7 @@ export class HybridAuth {
         this.#returnTo(request, options) ?? routes.postLogoutRedirect,
         baseURL,
       ).href
-      const { session } = await this.#readSession(cookies)
+      const { session, id } = await this.#readSession(cookies)
       return [
         session && idpLogout ? { kind: 'Authenticated', session } : { kind: 'Idle' },
         {
@@ -250,6 +250,8 @@ export class HybridAuth {
           returnTo,
           logout: { postLogoutRedirectUri: returnTo, mode: logoutMode },
         },
+        // The stored session that ends (deleted with the cookie).
+        id,
       ]
     })
   }
@@ -388,7 +390,7 @@ export class HybridAuth {
   /**
    * Runs the machine from `state` with `event`, performing effects until it settles, and returns
    * the final state. Without `headers`, cookie and redirect effects are not performed.
-   * `replaces`: the id of the stored session a login replaces (see `login`).
+   * `replaces`: the id of the stored session a login replaces (see `login`) or a logout ends.
    */
   async #drive(
     state: State,
@@ -462,11 +464,11 @@ export class HybridAuth {
       case 'SetSession':
         // A new login: the session gets a new id (no fixation); the one it replaces, noted at the
         // login or (same-site callbacks) in the cookie, is deleted.
-        await this.#forgetStored(cookies, replaces)
+        await this.#forget(await this.#storedId(cookies), replaces)
         lines = await this.#writeSession(effect.session, cookies)
         break
       default:
-        await this.#forgetStored(cookies)
+        await this.#forget(replaces)
         lines = clearChunkedCookie(this.#config.session.name, this.#sessionCookie(), cookies)
     }
     for (const line of lines) headers.append('set-cookie', line)
@@ -641,11 +643,11 @@ export class HybridAuth {
     return typeof id === 'string' ? id : undefined
   }
 
-  /** With a store: deletes the session the cookie points to, and `also` (a replaced one). */
-  async #forgetStored(cookies: Cookies, also?: string): Promise<void> {
+  /** With a store: deletes the stored sessions `ids` names (each once). */
+  async #forget(...ids: Array<string | undefined>): Promise<void> {
     const { store } = this.#config.session
     if (!store) return
-    for (const id of new Set([await this.#storedId(cookies), also])) {
+    for (const id of new Set(ids)) {
       if (id !== undefined) await storeCall(store, (store) => store.delete(id))
     }
   }

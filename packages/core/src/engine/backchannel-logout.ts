@@ -2,7 +2,7 @@
  * Back-channel logout for the engine, opt-in: `backchannelLogout: backchannelLogout()` in the
  * configuration. A separate module, so an app without it does not bundle it.
  */
-import { ConfigurationError, OidcHybridError } from '../errors.js'
+import { OidcHybridError } from '../errors.js'
 import { remember } from '../lib/remember.js'
 import { logoutTokenOf, verifyLogoutToken } from '../protocol/logout-token.js'
 import { clientMetadata } from './config.js'
@@ -39,10 +39,8 @@ export function backchannelLogout(): BackchannelLogoutHandler {
   return {
     async handle(engine, request) {
       const { config, provider } = engine
-      const { store } = config.session
-      if (!store?.deleteBy) {
-        throw new ConfigurationError('`backchannelLogout` needs a `session.store` with deleteBy')
-      }
+      // resolveConfig refused this handler without a store that has deleteBy.
+      const store = config.session.store!
       const token = logoutTokenOf({
         method: request.method,
         contentType: request.headers.get('content-type'),

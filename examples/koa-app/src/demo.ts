@@ -13,6 +13,8 @@ export interface DemoOptions {
   apiPort?: number
   providerPort?: number
   responseType?: string
+  /** Sessions on the server and back-channel logout (see `WebOptions.serverSessions`). */
+  serverSessions?: boolean
 }
 
 export interface Demo {
@@ -57,6 +59,12 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
         token_endpoint_auth_method: 'client_secret_basic',
         redirect_uris: [`${webURL}/callback`],
         post_logout_redirect_uris: [`${webURL}/`],
+        ...(options.serverSessions
+          ? {
+              backchannel_logout_uri: `${webURL}/backchannel-logout`,
+              backchannel_logout_session_required: true,
+            }
+          : {}),
         response_types: ['code id_token', 'code token', 'code id_token token', 'code'],
         grant_types: ['authorization_code', 'implicit', 'refresh_token'],
       },
@@ -83,6 +91,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
       apiURL,
       audience: AUDIENCE,
       responseType: options.responseType,
+      serverSessions: options.serverSessions,
     }),
     webPort,
   )

@@ -3,7 +3,7 @@
  * with the access token, refreshes (also with a reduced scope), fetches userinfo, logs out.
  */
 import Router from '@koa/router'
-import { auth, requiresAuth } from '@oidc-hybrid/koa'
+import { auth, backchannelLogout, MemorySessionStore, requiresAuth } from '@oidc-hybrid/koa'
 import Koa from 'koa'
 
 export interface WebOptions {
@@ -15,6 +15,11 @@ export interface WebOptions {
   apiURL: string
   audience: string
   responseType?: string
+  /**
+   * Sessions on the server (a MemorySessionStore: the cookie holds only an id) and back-channel
+   * logout: signing out at the provider ends the app session too.
+   */
+  serverSessions?: boolean
 }
 
 const escapeHtml = (value: unknown) =>
@@ -54,6 +59,12 @@ export function createWeb(options: WebOptions): Koa {
         scope: 'openid profile email offline_access read:messages write:messages',
         audience: options.audience,
       },
+      ...(options.serverSessions
+        ? {
+            session: { store: new MemorySessionStore() },
+            backchannelLogout: backchannelLogout(),
+          }
+        : {}),
     }),
   )
 

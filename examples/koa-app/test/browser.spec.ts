@@ -112,3 +112,48 @@ describe('the demo in Chromium', () => {
     await context.close()
   })
 })
+
+describe('the demo with server-side sessions, in Chromium', () => {
+  let serverDemo: Demo
+  beforeAll(async () => {
+    serverDemo = await startDemo({
+      webPort: 3120,
+      apiPort: 3121,
+      providerPort: 4120,
+      serverSessions: true,
+    })
+  })
+  afterAll(async () => {
+    await serverDemo?.close()
+  })
+
+  it('signing out at the provider ends the app session (back-channel logout)', async () => {
+    const context = await browser.newContext()
+    const page = await context.newPage()
+    await page.goto(serverDemo.webURL)
+    await page.click('#login')
+    await page.waitForURL((url) => url.host === new URL(serverDemo.issuer).host)
+    await page.fill('input[name="email"]', serverDemo.user.email)
+    await page.fill('input[name="password"]', serverDemo.user.password)
+    await Promise.all([
+      page.waitForURL(`${serverDemo.webURL}/profile**`),
+      page.click('button[type="submit"]'),
+    ])
+    // The cookie holds a sealed id only, not the tokens.
+    const cookie = (await context.cookies(serverDemo.webURL)).find(
+      (c) => c.name === '__Host-appSession',
+    )
+    expect(cookie?.value.length).toBeLessThan(200)
+    // Sign out at the provider, in the same browser but not through the app: its logout page
+    // confirms by itself, and the provider POSTs a Logout Token to the app.
+    await page.goto(`${serverDemo.issuer}oidc/logout?client_id=demo-app`)
+    await page.waitForSelector('text=You have been signed out')
+    // The app cookie is still in the browser, but it opens no session any more.
+    expect(
+      (await context.cookies(serverDemo.webURL)).some((c) => c.name === '__Host-appSession'),
+    ).toBe(true)
+    await page.goto(serverDemo.webURL)
+    expect(await page.textContent('h1')).toBe('oidc-hybrid demo')
+    await context.close()
+  })
+})

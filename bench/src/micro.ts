@@ -23,6 +23,7 @@ import {
   type HttpRequest,
   type HttpResponseData,
   type Jwk,
+  MemorySessionStore,
   type ProtocolContext,
   parseCallbackRequest,
   parseTokenEndpointResponse,
@@ -508,6 +509,42 @@ export async function microCases(fixtures: Fixtures): Promise<MicroSetup> {
           },
         },
       )
+    }
+    // The same session kept on the server (session.store, a MemorySessionStore): the cookie holds
+    // a sealed id, the store a JSON copy. Not a target row: what a server-side session costs.
+    {
+      const store = new MemorySessionStore({ now: () => now })
+      const id = 'a'.repeat(43)
+      store.set(id, fixtures.session, now + 86_400)
+      const idSealer = await CookieSealer.create(COOKIE_SECRET, new WebCryptoProvider())
+      const idCookie = await idSealer.seal(SESSION_COOKIE, { id }, now + 86_400)
+      const engine = createHybridAuth({
+        issuerBaseURL: ISSUER,
+        baseURL: 'https://app.example.com',
+        clientID: CLIENT_ID,
+        clientSecret: CLIENT_SECRET,
+        secret: COOKIE_SECRET,
+        crypto: new NodeCryptoProvider(),
+        fetch: cannedFetch(fixtures, tokenBody('ES256')),
+        now: () => now,
+        session: { store },
+      })
+      const request = {
+        method: 'GET',
+        url: 'https://app.example.com/profile',
+        headers: new Headers({ cookie: `${SESSION_COOKIE}=${idCookie}`, accept: 'text/html' }),
+      }
+      cases.push({
+        group,
+        key: 'session-load-store-node',
+        role: 'info',
+        name: `ours engine.load() with a MemorySessionStore, ${idCookie.length} B cookie (NodeCrypto)`,
+        fn: async () => {
+          const loaded = await engine.load(request)
+          if (!loaded.isAuthenticated() || loaded.takeSetCookies().length > 0) fail('load (store)')
+          return loaded
+        },
+      })
     }
     // express-openid-connect 3.4 stores { id_token, access_token, refresh_token, ... } as a JWE
     // (dir, A256GCM) under an HKDF key, decrypts it with jose on every request, and re-encrypts

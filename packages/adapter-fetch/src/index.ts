@@ -144,22 +144,27 @@ function toAuthRequest(request: Request, body?: string): AuthRequest {
 }
 
 /**
- * `error` as a response for `request`: the status from the core's table, an escaped HTML page
- * when the client accepts HTML, JSON otherwise. Unknown errors are a bare 500.
+ * `error` as a response for `request`: the status from the core's table (or `status`, an engine
+ * answer's own), an escaped HTML page when the client accepts HTML, JSON otherwise. Unknown
+ * errors are a bare 500.
  */
 export function errorResponse(
   error: unknown,
   request?: Request,
   headers: Headers = new Headers(),
+  status?: number,
 ): Response {
-  const { body, status, contentType } = renderError(error, request?.headers.get('accept'))
+  const rendered = renderError(error, request?.headers.get('accept'), status)
+  const { body, contentType } = rendered
   headers.set('content-type', contentType)
   headers.set('cache-control', 'no-store')
-  return new Response(body, { status, headers })
+  return new Response(body, { status: rendered.status, headers })
 }
 
 function toResponse({ error, body, status, headers }: AuthResponse, request: Request): Response {
-  return error ? errorResponse(error, request, headers) : new Response(body, { status, headers })
+  return error
+    ? errorResponse(error, request, headers, status)
+    : new Response(body, { status, headers })
 }
 
 class FetchAuthContext extends SessionContext implements AuthContext {

@@ -100,8 +100,8 @@ function toAuthRequest(ctx: Context, body?: string): AuthRequest {
   }
 }
 
-function sendError(ctx: Context, error: unknown): void {
-  const rendered = renderError(error, ctx.get('accept'))
+function sendError(ctx: Context, error: unknown, status?: number): void {
+  const rendered = renderError(error, ctx.get('accept'), status)
   ctx.status = rendered.status
   ctx.type = rendered.contentType
   ctx.body = rendered.body
@@ -113,7 +113,7 @@ function applyResponse(ctx: Context, response: AuthResponse): void {
   }
   for (const line of response.headers.getSetCookie()) ctx.append('Set-Cookie', line)
   if (response.error) {
-    sendError(ctx, response.error)
+    sendError(ctx, response.error, response.status)
     return
   }
   ctx.status = response.status

@@ -9,6 +9,7 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { bodyParser } from '@koa/bodyparser'
 import Router from '@koa/router'
+import type { BackchannelLogoutHandler } from '@oidc-hybrid/core'
 import { completeLogin, type DevProvider, start } from '@oidc-hybrid/dev-provider'
 import Koa from 'koa'
 import { PrivateKeyJwt } from 'oauth4webapi'
@@ -32,8 +33,11 @@ export interface HarnessOptions {
   proxy?: boolean
   /** Keep sessions on the server (`session.store`). */
   sessionStore?: SessionStore
-  /** Register a `backchannel_logout_uri` at the provider and answer it (needs `sessionStore`). */
-  backchannelLogout?: boolean
+  /**
+   * Register a `backchannel_logout_uri` at the provider and answer it (needs `sessionStore`);
+   * a handler object replaces `backchannelLogout()`.
+   */
+  backchannelLogout?: boolean | BackchannelLogoutHandler
 }
 
 async function listen(server: Server): Promise<number> {
@@ -181,7 +185,10 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     clientAuth: keys && PrivateKeyJwt({ key: keys.privateKey, kid: 'k1' }),
     secret: SECRET,
     session: { store: options.sessionStore },
-    backchannelLogout: options.backchannelLogout ? backchannelLogout() : undefined,
+    backchannelLogout:
+      options.backchannelLogout === true
+        ? backchannelLogout()
+        : options.backchannelLogout || undefined,
     authorizationParams: {
       response_type: options.responseType ?? 'code id_token',
       scope: 'openid profile email offline_access read:messages',

@@ -172,6 +172,28 @@ describe('back-channel logout (real provider)', () => {
   })
 })
 
+describe('back-channel logout failures', () => {
+  it('are answered 400 as the spec requires, not with the error table status', async () => {
+    const { OidcHybridError } = await import('@oidc-hybrid/core')
+    const h = await use({
+      sessionStore: new MemorySessionStore(),
+      backchannelLogout: {
+        handle: async () => {
+          throw new OidcHybridError('SESSION_STORE_FAILED', 'the session store failed')
+        },
+      },
+    })
+    const response = await fetch(`${h.appURL}/backchannel-logout`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'logout_token=x',
+    })
+    expect(response.status).toBe(400)
+    expect(response.headers.get('cache-control')).toBe('no-store')
+    expect(await response.json()).toMatchObject({ error: 'SESSION_STORE_FAILED' })
+  })
+})
+
 describe('protected routes', () => {
   it('browsers are sent to login and come back; API clients get 401 JSON', async () => {
     const h = await use()

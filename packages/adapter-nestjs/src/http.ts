@@ -153,8 +153,13 @@ export function send(
 }
 
 /** Answers with a library error: the status from the core's table, an HTML page or JSON. */
-export function sendError(response: PlatformResponse, error: unknown, accept: string | null): void {
-  const page = renderError(error, accept)
+export function sendError(
+  response: PlatformResponse,
+  error: unknown,
+  accept: string | null,
+  status?: number,
+): void {
+  const page = renderError(error, accept, status)
   setHeader(response, 'cache-control', 'no-store')
   send(response, page.status, page.body, page.contentType)
 }
@@ -174,6 +179,6 @@ export function writeAuthResponse(
   accept: string | null,
 ): void {
   applyHeaders(response, answer)
-  if (answer.error) sendError(response, answer.error, accept)
+  if (answer.error) sendError(response, answer.error, accept, answer.status)
   else send(response, answer.status, answer.body)
 }

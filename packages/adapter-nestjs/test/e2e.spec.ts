@@ -5,6 +5,7 @@
  * each of which must end in an error status with no session and no call to the token endpoint.
  */
 
+import { OidcHybridError } from '@oidc-hybrid/core'
 import { CookieJar, completeLogin, completeLogout } from '@oidc-hybrid/dev-provider'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { MemorySessionStore } from '../src/index.js'
@@ -245,6 +246,31 @@ describe.each(PLATFORMS)('%s', (platform) => {
       for (const browser of browsers) {
         expect((await browser.get('/me', JSON_ACCEPT)).status).toBe(401)
       }
+    })
+  })
+
+  describe('back-channel logout failures', () => {
+    let h: Harness
+    beforeAll(async () => {
+      h = await createHarness(platform, {
+        sessionStore: new MemorySessionStore(),
+        backchannelLogout: {
+          handle: async () => {
+            throw new OidcHybridError('SESSION_STORE_FAILED', 'the session store failed')
+          },
+        },
+      })
+    })
+    afterAll(() => h?.close())
+
+    it('are answered 400 as the spec requires, not with the error table status', async () => {
+      const response = await fetch(`${h.appURL}/backchannel-logout`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'logout_token=x',
+      })
+      expect(response.status).toBe(400)
+      expect(await response.json()).toMatchObject({ error: 'SESSION_STORE_FAILED' })
     })
   })
 

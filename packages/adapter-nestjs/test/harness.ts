@@ -29,7 +29,12 @@ import {
 import { APP_GUARD, NestFactory } from '@nestjs/core'
 import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express'
 import { FastifyAdapter } from '@nestjs/platform-fastify'
-import type { IdTokenClaims, Session, VerifiedBearer } from '@oidc-hybrid/core'
+import type {
+  BackchannelLogoutHandler,
+  IdTokenClaims,
+  Session,
+  VerifiedBearer,
+} from '@oidc-hybrid/core'
 import { completeLogin, type DevProvider, start } from '@oidc-hybrid/dev-provider'
 import {
   AccessToken,
@@ -392,8 +397,11 @@ export interface HarnessOptions extends Omit<AppOptions, 'platform'> {
   responseType?: string
   /** Keep sessions on the server (`session.store`). */
   sessionStore?: SessionStore
-  /** Register a `backchannel_logout_uri` at the provider and answer it (needs `sessionStore`). */
-  backchannelLogout?: boolean
+  /**
+   * Register a `backchannel_logout_uri` at the provider and answer it (needs `sessionStore`);
+   * a handler object replaces `backchannelLogout()`.
+   */
+  backchannelLogout?: boolean | BackchannelLogoutHandler
 }
 
 export interface Harness {
@@ -415,7 +423,9 @@ export async function createHarness(
 ): Promise<Harness> {
   const web = await listen()
   const api = await listen()
-  const provider = await startProvider(web.url, options)
+  const provider = await startProvider(web.url, {
+    backchannelLogout: !!options.backchannelLogout,
+  })
   let grants = 0
   provider.provider.on('grant.success', () => grants++)
   provider.provider.on('grant.error', () => grants++)
@@ -426,7 +436,10 @@ export async function createHarness(
     const auth = HybridAuthModule.forRoot({
       ...authConfig(provider, web.url, clock, options.responseType),
       session: { store: options.sessionStore },
-      backchannelLogout: options.backchannelLogout ? backchannelLogout() : undefined,
+      backchannelLogout:
+        options.backchannelLogout === true
+          ? backchannelLogout()
+          : options.backchannelLogout || undefined,
     })
     apps.push(await createApp(webModule(auth, api.url), web.server, { platform, ...options }))
   } catch (error) {

@@ -110,6 +110,30 @@ describe('server-side sessions (session.store)', () => {
     expect(t.store.inner.size).toBe(1)
   })
 
+  it('an expired copy of a rolled cookie cannot make a login delete the live session', async () => {
+    const t = await storeSetup()
+    await t.login()
+    const stale = t.jar.cookies.get(SESSION)!
+    const { id } = (await cookiePayload(stale)) as { id: string }
+    // Active again after 20 hours: the cookie is resealed (same id, a later expiry).
+    t.clock.now += 20 * 3600
+    const { setCookies } = await withSession(t.auth, t.request('GET', '/'), (s) => s.session)
+    t.jar.store(setCookies)
+    const live = t.jar.cookies.get(SESSION)!
+    // 5 hours later the first cookie has expired; the resealed one has not.
+    t.clock.now += 5 * 3600
+    // Someone holding the expired copy logs in (as anyone) with it.
+    t.jar.cookies.set(SESSION, stale)
+    await t.login()
+    expect(t.store.inner.get(id)?.sub).toBe('user-1')
+    const owner = await t.auth.load({
+      method: 'GET',
+      url: `${APP}/`,
+      headers: new Headers({ cookie: `${SESSION}=${live}` }),
+    })
+    expect(owner.session?.sub).toBe('user-1')
+  })
+
   it('logout deletes the record: a copy of the cookie is no session afterwards', async () => {
     const t = await storeSetup()
     await t.login()
@@ -248,7 +272,7 @@ describe('server-side sessions (session.store)', () => {
     t.store.get = get
   })
 
-  it('a store without get, set and delete is a ConfigurationError', async () => {
+  it('a store without get, set, update and delete is a ConfigurationError', async () => {
     for (const store of [{}, { get() {}, set() {}, delete() {} }, 'redis://localhost']) {
       await expect(
         setup({ session: { store: store as unknown as SessionStore } }),

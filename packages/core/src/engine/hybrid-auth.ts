@@ -635,11 +635,15 @@ export class HybridAuth {
     }
   }
 
-  /** With a store: the id of the stored session the request's cookie points to, if any. */
+  /**
+   * With a store: the id of the stored session the request's unexpired cookie points to, if any
+   * (an expired copy of a rolled cookie still names the live session: it must not delete it).
+   */
   async #storedId(cookies: Cookies): Promise<string | undefined> {
     const { store, name } = this.#config.session
     const sealed = store && readChunkedCookie(name, cookies)
-    const id = sealed && (await this.#openSession(sealed))?.payload.id
+    const opened = sealed ? await this.#openSession(sealed) : undefined
+    const id = opened && opened.expiresAt > this.#config.now() && opened.payload.id
     return typeof id === 'string' ? id : undefined
   }
 

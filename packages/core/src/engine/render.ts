@@ -20,12 +20,17 @@ export function wantsHtml(accept: string | null | undefined): boolean {
 }
 
 /**
- * Renders `error` for a response, with the status of {@link statusForError}; unknown errors
- * become a generic 500 without details. The codes are explained in `docs/errors.md`.
+ * Renders `error` for a response, with the status of {@link statusForError} (or `status`, the
+ * one an engine answer already carries: back-channel logout answers every failure 400); unknown
+ * errors become a generic 500 without details. The codes are explained in `docs/errors.md`.
  */
-export function renderError(error: unknown, accept?: string | null): RenderedError {
+export function renderError(
+  error: unknown,
+  accept?: string | null,
+  status?: number,
+): RenderedError {
   const known = isOidcHybridError(error)
-  const status = known ? statusForError(error.code) : 500
+  status ??= known ? statusForError(error.code) : 500
   const code = known ? error.code : 'INTERNAL_ERROR'
   const message = known ? error.message : 'an unexpected error occurred'
   return wantsHtml(accept)

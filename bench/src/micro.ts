@@ -470,10 +470,9 @@ export async function microCases(fixtures: Fixtures): Promise<MicroSetup> {
       },
     )
     const cookieHeader = `${SESSION_COOKIE}=${sealed}; _ga=GA1.1.123456789.1700000000`
-    for (const [kind, crypto] of providers) {
-      const name = kind === 'web' ? 'WebCrypto' : 'NodeCrypto'
-      const ownSealer = await CookieSealer.create(COOKIE_SECRET, crypto)
-      const engine = createHybridAuth({
+    /** The engine the session rows load with (optionally with a session store). */
+    const sessionEngine = (crypto: CryptoProvider, store?: MemorySessionStore) =>
+      createHybridAuth({
         issuerBaseURL: ISSUER,
         baseURL: 'https://app.example.com',
         clientID: CLIENT_ID,
@@ -483,12 +482,18 @@ export async function microCases(fixtures: Fixtures): Promise<MicroSetup> {
         fetch: cannedFetch(fixtures, tokenBody('ES256')),
         // A fixed clock: the session stays inside its rolling minute, so no reseal is timed.
         now: () => now,
+        session: { store },
       })
-      const request = {
-        method: 'GET',
-        url: 'https://app.example.com/profile',
-        headers: new Headers({ cookie: cookieHeader, accept: 'text/html' }),
-      }
+    const profileRequest = (cookie: string) => ({
+      method: 'GET',
+      url: 'https://app.example.com/profile',
+      headers: new Headers({ cookie, accept: 'text/html' }),
+    })
+    for (const [kind, crypto] of providers) {
+      const name = kind === 'web' ? 'WebCrypto' : 'NodeCrypto'
+      const ownSealer = await CookieSealer.create(COOKIE_SECRET, crypto)
+      const engine = sessionEngine(crypto)
+      const request = profileRequest(cookieHeader)
       cases.push(
         {
           group,
@@ -518,22 +523,8 @@ export async function microCases(fixtures: Fixtures): Promise<MicroSetup> {
       store.set(id, fixtures.session, now + 86_400)
       const idSealer = await CookieSealer.create(COOKIE_SECRET, new WebCryptoProvider())
       const idCookie = await idSealer.seal(SESSION_COOKIE, { id }, now + 86_400)
-      const engine = createHybridAuth({
-        issuerBaseURL: ISSUER,
-        baseURL: 'https://app.example.com',
-        clientID: CLIENT_ID,
-        clientSecret: CLIENT_SECRET,
-        secret: COOKIE_SECRET,
-        crypto: new NodeCryptoProvider(),
-        fetch: cannedFetch(fixtures, tokenBody('ES256')),
-        now: () => now,
-        session: { store },
-      })
-      const request = {
-        method: 'GET',
-        url: 'https://app.example.com/profile',
-        headers: new Headers({ cookie: `${SESSION_COOKIE}=${idCookie}`, accept: 'text/html' }),
-      }
+      const engine = sessionEngine(new NodeCryptoProvider(), store)
+      const request = profileRequest(`${SESSION_COOKIE}=${idCookie}`)
       cases.push({
         group,
         key: 'session-load-store-node',

@@ -35,15 +35,15 @@ afterAll(async () => {
   await demo?.close()
 })
 
-async function logIn(page: Page): Promise<void> {
-  await page.goto(demo.webURL)
+async function logIn(page: Page, target: Demo = demo): Promise<void> {
+  await page.goto(target.webURL)
   await page.click('#login')
   // The provider's login page, on the other site.
-  await page.waitForURL((url) => url.host === new URL(demo.issuer).host)
-  await page.fill('input[name="email"]', demo.user.email)
-  await page.fill('input[name="password"]', demo.user.password)
+  await page.waitForURL((url) => url.host === new URL(target.issuer).host)
+  await page.fill('input[name="email"]', target.user.email)
+  await page.fill('input[name="password"]', target.user.password)
   await Promise.all([
-    page.waitForURL(`${demo.webURL}/profile**`),
+    page.waitForURL(`${target.webURL}/profile**`),
     page.click('button[type="submit"]'),
   ])
 }
@@ -130,15 +130,7 @@ describe('the demo with server-side sessions, in Chromium', () => {
   it('signing out at the provider ends the app session (back-channel logout)', async () => {
     const context = await browser.newContext()
     const page = await context.newPage()
-    await page.goto(serverDemo.webURL)
-    await page.click('#login')
-    await page.waitForURL((url) => url.host === new URL(serverDemo.issuer).host)
-    await page.fill('input[name="email"]', serverDemo.user.email)
-    await page.fill('input[name="password"]', serverDemo.user.password)
-    await Promise.all([
-      page.waitForURL(`${serverDemo.webURL}/profile**`),
-      page.click('button[type="submit"]'),
-    ])
+    await logIn(page, serverDemo)
     // The cookie holds a sealed id only, not the tokens.
     const cookie = (await context.cookies(serverDemo.webURL)).find(
       (c) => c.name === '__Host-appSession',

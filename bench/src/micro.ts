@@ -58,6 +58,10 @@ const require = createRequire(import.meta.url)
 const subtle = globalThis.crypto.subtle
 const epoch = () => Math.floor(Date.now() / 1000)
 const FORM = 'application/x-www-form-urlencoded'
+
+/** The callback's form_post request, parsed as the engine does. */
+const parseFormPost = (body: string) =>
+  parseCallbackRequest({ method: 'POST', url: REDIRECT_URI, contentType: FORM, body })
 const SESSION_COOKIE = '__Host-appSession'
 
 /** The signing input and signature of a compact JWS, decoded once (the floor does no parsing). */
@@ -165,12 +169,7 @@ export async function microCases(fixtures: Fixtures): Promise<MicroSetup> {
         role: kind === 'web' ? 'ours-web' : 'ours-node',
         name: `ours verifyFrontChannel (${kind === 'web' ? 'WebCrypto' : 'NodeCrypto'})`,
         fn: async () => {
-          const params = parseCallbackRequest({
-            method: 'POST',
-            url: REDIRECT_URI,
-            contentType: FORM,
-            body: login.formBody,
-          })
+          const params = parseFormPost(login.formBody)
           const result = await verifyFrontChannel(context(crypto), params, transaction)
           return result.kind === 'verified' ? result : fail('front channel not verified')
         },
@@ -261,12 +260,7 @@ export async function microCases(fixtures: Fixtures): Promise<MicroSetup> {
       respond: (request: HttpRequest) => Promise<HttpResponseData>,
     ) => {
       const ctx = context(crypto)
-      const params = parseCallbackRequest({
-        method: 'POST',
-        url: REDIRECT_URI,
-        contentType: FORM,
-        body: login.formBody,
-      })
+      const params = parseFormPost(login.formBody)
       const first = await transition(
         ctx,
         { kind: 'LoginStarted', transaction },
@@ -810,12 +804,7 @@ export async function microCases(fixtures: Fixtures): Promise<MicroSetup> {
     const login = fixtures.logins.RS256
     const { transaction } = login
     const ctx = context(crypto)
-    const params = parseCallbackRequest({
-      method: 'POST',
-      url: REDIRECT_URI,
-      contentType: FORM,
-      body: login.formBody,
-    })
+    const params = parseFormPost(login.formBody)
     const front = await verifyFrontChannel(ctx, params, transaction)
     if (front.kind !== 'verified') fail('front channel')
     const tokenHeaders = new Headers({ 'content-type': 'application/json' })
@@ -832,13 +821,7 @@ export async function microCases(fixtures: Fixtures): Promise<MicroSetup> {
         key: 'breakdown-parse-callback',
         role: 'info',
         name: 'callback: parseCallbackRequest (form_post body)',
-        fn: () =>
-          parseCallbackRequest({
-            method: 'POST',
-            url: REDIRECT_URI,
-            contentType: FORM,
-            body: login.formBody,
-          }),
+        fn: () => parseFormPost(login.formBody),
       },
       {
         group,

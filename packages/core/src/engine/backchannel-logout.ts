@@ -51,14 +51,11 @@ export function backchannelLogout(): BackchannelLogoutHandler {
         clockTolerance: config.clockTolerance,
         crypto: config.crypto,
         provider: await provider.metadata(),
-        jwks: await provider.jwks(),
         now: config.now(),
       }
-      let result = await verifyLogoutToken(context, token)
-      if (result.kind === 'need-keys') {
-        context.jwks = await provider.jwksAfterUnknownKid()
-        result = await verifyLogoutToken({ ...context, jwksRefreshed: true }, token)
-      }
+      const result = await provider.withKeys((jwks, jwksRefreshed) =>
+        verifyLogoutToken({ ...context, jwks, jwksRefreshed }, token),
+      )
       // With refreshed keys a miss throws; this only satisfies the type.
       if (result.kind !== 'verified') throw new OidcHybridError('LOGOUT_TOKEN_INVALID', 'no key')
       const { iss, sub, sid, jti, exp } = result.claims

@@ -129,10 +129,7 @@ export class BearerVerifier {
         jwksRefreshed,
         crypto: this.#crypto,
       })
-    let result = await verify(await this.#provider.jwks(), false)
-    if (result.kind === 'need-keys') {
-      result = await verify(await this.#provider.jwksAfterUnknownKid(), true)
-    }
+    const result = await this.#provider.withKeys(verify)
     // With `jwksRefreshed` a second unknown key throws (BEARER_TOKEN_INVALID): this is verified.
     const { claims, scopes } = result as Extract<BearerVerification, { kind: 'verified' }>
     return { claims, scopes }

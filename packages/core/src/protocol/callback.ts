@@ -7,7 +7,7 @@
 import { AuthorizationResponseError, type OidcHybridError } from '../errors.js'
 import { utf8 } from '../lib/base64url.js'
 import { isRecord, timingSafeEqual } from '../lib/compare.js'
-import { oidcError as refused } from './http.js'
+import { FORM_MEDIA_TYPE, isFormContentType, oidcError as refused } from './http.js'
 import type { CallbackResponse, ProviderMetadata, Transaction } from './types.js'
 
 /** The callback HTTP request reduced to data; `body` is the raw request body, if any. */
@@ -37,8 +37,6 @@ export function callbackBodyTooLarge(): OidcHybridError {
     limit: MAX_CALLBACK_BODY_BYTES,
   })
 }
-
-const FORM_MEDIA_TYPE = 'application/x-www-form-urlencoded'
 
 // Parameters that only a successful hybrid response carries: never acceptable in a query.
 const HYBRID_RESULT_PARAMETER = /^(code|(id|access)_token|token_type|expires_in)$/
@@ -73,13 +71,8 @@ export function parseCallbackRequest(request: CallbackRequest): CallbackParamete
   const query = record ? queryOf(request.url) : ''
 
   if (verb === 'POST') {
-    // Media types compare case-insensitively; parameters such as `charset` may follow (RFC 9110 8.3.1).
-    // The exact type is compared first: no string is built on the common path.
     const contentType = request.contentType
-    if (
-      contentType !== FORM_MEDIA_TYPE &&
-      String(contentType).split(';')[0]!.trim().toLowerCase() !== FORM_MEDIA_TYPE
-    ) {
+    if (!isFormContentType(contentType)) {
       throw refused(
         'CALLBACK_CONTENT_TYPE_INVALID',
         `callback POST must be ${FORM_MEDIA_TYPE}; pass the raw body`,

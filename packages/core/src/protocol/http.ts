@@ -29,6 +29,22 @@ export function configError(
   return new ConfigurationError(message, { details })
 }
 
+export const FORM_MEDIA_TYPE = 'application/x-www-form-urlencoded'
+
+/**
+ * True when `contentType` is {@link FORM_MEDIA_TYPE}. Media types compare case-insensitively and
+ * parameters such as `charset` may follow; the exact type is compared first, so the common case
+ * builds no string.
+ *
+ * @see [RFC 9110 8.3.1](https://www.rfc-editor.org/rfc/rfc9110#section-8.3.1)
+ */
+export function isFormContentType(contentType: unknown): boolean {
+  return (
+    contentType === FORM_MEDIA_TYPE ||
+    String(contentType).split(';')[0]!.trim().toLowerCase() === FORM_MEDIA_TYPE
+  )
+}
+
 /**
  * The media type of a response, lower-cased and without parameters (`charset=...`), or
  * `undefined` when the `Content-Type` header is absent or empty.

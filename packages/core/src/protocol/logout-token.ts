@@ -6,6 +6,7 @@
  */
 import { OidcHybridError } from '../errors.js'
 import { isNumber } from '../lib/compare.js'
+import { isFormContentType } from './http.js'
 import { audienceProblem, idTokenKeys } from './id-token.js'
 import { decodeJws, type JwsErrorPolicy, verifyJwsSignature } from './jws.js'
 import type { ProtocolContext } from './types.js'
@@ -129,12 +130,7 @@ export interface LogoutRequest {
  */
 export function logoutTokenOf(request: LogoutRequest): string {
   if (request.method !== 'POST') throw invalid('request', 'must come in a POST')
-  if (
-    String(request.contentType).split(';')[0]!.trim().toLowerCase() !==
-    'application/x-www-form-urlencoded'
-  ) {
-    throw invalid('request', 'must come in a form body')
-  }
+  if (!isFormContentType(request.contentType)) throw invalid('request', 'must come in a form body')
   const values = new URLSearchParams(request.body ?? '').getAll('logout_token')
   if (values.length !== 1 || !values[0]) throw invalid('request', 'is missing or sent twice')
   decodeJws(values[0], LOGOUT_TOKEN_ERRORS)

@@ -161,14 +161,33 @@ function loginError(html: string): string {
   return match ? pageText(match[1]!) : 'the login form was shown again'
 }
 
+/** The next request of a flow: a form POST when it has a body, else a GET. */
 interface NextRequest {
   url: string
-  method: 'GET' | 'POST'
   body?: URLSearchParams
 }
 
+/**
+ * One request to `url` with the jar's cookies for it, a form POST when `body` is given; its
+ * Set-Cookie headers go into the jar, and a redirect is returned, not followed.
+ */
+async function send(jar: CookieJar, url: string, body?: URLSearchParams): Promise<Response> {
+  const headers = new Headers()
+  const cookie = jar.header(url)
+  if (cookie !== undefined) headers.set('cookie', cookie)
+  if (body) headers.set('content-type', 'application/x-www-form-urlencoded')
+  const response = await fetch(url, {
+    method: body ? 'POST' : 'GET',
+    headers,
+    redirect: 'manual',
+    ...(body ? { body } : {}),
+  })
+  jar.store(url, response)
+  return response
+}
+
 function post(url: string, fields: [string, string][]): NextRequest {
-  return { url, method: 'POST', body: new URLSearchParams(fields) }
+  return { url, body: new URLSearchParams(fields) }
 }
 
 /**
@@ -195,21 +214,11 @@ export async function completeLogin(
 ): Promise<AuthorizationResponse> {
   const providerOrigin = new URL(authorizationUrl).origin
   const jar = options.cookieJar ?? new CookieJar()
-  let request: NextRequest = { url: authorizationUrl, method: 'GET' }
+  let request: NextRequest = { url: authorizationUrl }
   let credentialsSubmitted = false
 
   for (let step = 0; step < MAX_STEPS; step++) {
-    const headers = new Headers()
-    const cookie = jar.header(request.url)
-    if (cookie !== undefined) headers.set('cookie', cookie)
-    if (request.body) headers.set('content-type', 'application/x-www-form-urlencoded')
-    const response = await fetch(request.url, {
-      method: request.method,
-      headers,
-      redirect: 'manual',
-      ...(request.body ? { body: request.body } : {}),
-    })
-    jar.store(request.url, response)
+    const response = await send(jar, request.url, request.body)
     const failure = { url: request.url, status: response.status }
 
     if (response.status >= 300 && response.status < 400) {
@@ -228,7 +237,7 @@ export async function completeLogin(
         const params = new URLSearchParams(next.hash ? next.hash.slice(1) : next.search)
         return { action: `${next.origin}${next.pathname}`, params }
       }
-      request = { url: next.href, method: 'GET' }
+      request = { url: next.href }
       continue
     }
 
@@ -268,7 +277,7 @@ export async function completeLogin(
     }
     throw new LoginFlowError(
       'LOGIN_UNEXPECTED_RESPONSE',
-      `the provider answered ${request.method} ${request.url} with HTTP ${response.status} and no form to continue: ${pageText(html).slice(0, 300)}`,
+      `the provider answered ${request.body ? 'POST' : 'GET'} ${request.url} with HTTP ${response.status} and no form to continue: ${pageText(html).slice(0, 300)}`,
       failure,
     )
   }
@@ -307,12 +316,7 @@ export async function completeLogout(
   const providerOrigin = new URL(endSessionUrl).origin
   let url = endSessionUrl
   for (let step = 0; step < MAX_STEPS; step++) {
-    const cookie = jar.header(url)
-    const response = await fetch(url, {
-      redirect: 'manual',
-      ...(cookie !== undefined ? { headers: { cookie } } : {}),
-    })
-    jar.store(url, response)
+    const response = await send(jar, url)
     const location = response.headers.get('location')
     // Auth0's /v2/logout is a redirect to the end_session_endpoint.
     if (location !== null && new URL(location, url).origin === providerOrigin) {
@@ -329,17 +333,11 @@ export async function completeLogout(
         { url, status: response.status },
       )
     }
-    const confirmCookie = jar.header(form.action)
-    const confirmed = await fetch(form.action, {
-      method: 'POST',
-      redirect: 'manual',
-      headers: {
-        'content-type': 'application/x-www-form-urlencoded',
-        ...(confirmCookie !== undefined ? { cookie: confirmCookie } : {}),
-      },
-      body: new URLSearchParams([...form.fields, ['logout', 'yes']]),
-    })
-    jar.store(form.action, confirmed)
+    const confirmed = await send(
+      jar,
+      form.action,
+      new URLSearchParams([...form.fields, ['logout', 'yes']]),
+    )
     await confirmed.body?.cancel()
     return { location: confirmed.headers.get('location') }
   }

@@ -276,10 +276,7 @@ export function createAuth(config: FetchAuthConfig): FetchAuth {
     const route = engine.routeOf(method, new URL(request.url).pathname)
     if (!route) return
     try {
-      const body =
-        route !== 'login' && route !== 'logout' && method === 'POST'
-          ? await readFormBody(request)
-          : undefined
+      const body = engine.readsForm(route, method) ? await readFormBody(request) : undefined
       return toResponse(await engine[route](toAuthRequest(request, body)), request)
     } catch (error) {
       if (!isOidcHybridError(error)) throw error

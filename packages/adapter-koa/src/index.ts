@@ -163,10 +163,7 @@ export function auth(config: KoaAuthConfig): Middleware {
       const problem = plainHttpProblem(ctx.secure, ctx.hostname, PROXY_ADVICE)
       if (problem) return sendError(ctx, problem)
       try {
-        const body =
-          route !== 'login' && route !== 'logout' && ctx.method === 'POST'
-            ? await readFormBody(ctx)
-            : undefined
+        const body = engine.readsForm(route, ctx.method) ? await readFormBody(ctx) : undefined
         const response = await engine.handle(toAuthRequest(ctx, body))
         if (response) return applyResponse(ctx, response)
       } catch (error) {

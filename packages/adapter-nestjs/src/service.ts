@@ -100,8 +100,9 @@ export class HybridAuthService {
       if (route === 'login') answer = await engine.login(incoming)
       else if (route === 'logout') answer = await engine.logout(incoming)
       else {
-        // The callback and back-channel logout: form bodies.
-        const body = request.method === 'POST' ? await readFormBody(request) : undefined
+        const body = engine.readsForm(route, request.method ?? '')
+          ? await readFormBody(request)
+          : undefined
         answer = await engine[route]({ ...incoming, body })
       }
       writeAuthResponse(response, answer, accept)

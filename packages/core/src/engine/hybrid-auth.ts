@@ -154,8 +154,7 @@ export class HybridAuth {
   /**
    * Which of the engine's routes `method` and `path` name: GET login, the callback (any method,
    * so a wrong one gets a typed error), GET logout, POST back-channel logout (when enabled).
-   * Adapters ask first, to read the form body only for a POST to the callback or back-channel
-   * logout.
+   * Adapters ask first, then read the form body only when {@link readsForm} says so.
    */
   routeOf(
     method: string,
@@ -168,6 +167,14 @@ export class HybridAuth {
       if (path === login) return 'login'
       if (path === logout) return 'logout'
     }
+  }
+
+  /**
+   * Whether a request to `route` (from {@link routeOf}) carries a form body the adapter must read
+   * and pass as `body`: a POST to the callback (form_post) or to back-channel logout.
+   */
+  readsForm(route: string | undefined, method: string): boolean {
+    return method === 'POST' && (route === 'callback' || route === 'backchannelLogout')
   }
 
   /**

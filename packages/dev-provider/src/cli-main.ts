@@ -12,7 +12,9 @@ Starts a local, Auth0-like OpenID Provider for development.
   --port    TCP port (default 4000; 0 picks a free one)
   --host    interface to bind (default 127.0.0.1)
   --config  JSON file with any of: issuer, port, host, clients, users, apis, organizations,
-            accessTokenTTL, idTokenTTL, signingAlg, cookieKeys (see the package README)
+            accessTokenTTL, idTokenTTL, signingAlg, cookieKeys, and the behaviour options
+            rotateRefreshTokens, refreshScope, refreshIdTokenClaims, codeIdTokenClaims,
+            extraIdTokenAudiences, idTokenAuthTime (see the package README)
   --help    show this text
 `
 

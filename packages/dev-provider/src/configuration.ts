@@ -17,6 +17,7 @@ import type {
   DevUser,
 } from './types.js'
 import type { StructuredJwt, UserinfoAudience } from './userinfo-audience.js'
+import type { Behaviour } from './variants.js'
 
 /** Auth0's endpoint paths, so URLs look familiar; relying parties find them through discovery. */
 export const ROUTES = {
@@ -40,6 +41,9 @@ export const RESPONSE_TYPES: DevResponseType[] = [
 ]
 
 const DAY = 24 * 60 * 60
+
+/** Lifetime of refresh tokens in seconds; access tokens must be shorter. */
+export const REFRESH_TOKEN_TTL = 30 * DAY
 
 /** Claims oidc-provider sets itself or that the standard scopes carry; hooks cannot add these. */
 const STANDARD_CLAIMS = new Set([
@@ -227,6 +231,20 @@ export interface ConfigurationInput {
   cookieKeys: string[]
   adapter: unknown
   userinfoAudience: UserinfoAudience
+  behaviour: Behaviour
+}
+
+/**
+ * Whether the ID token being built is one the token endpoint issues with only the protocol
+ * claims (`refreshIdTokenClaims` / `codeIdTokenClaims: 'minimal'`). oidc-provider adds those
+ * claims itself; the account's claims are what this leaves out.
+ */
+function minimalIdToken(ctx: ProviderContext, behaviour: Behaviour): boolean {
+  if (ctx.oidc.route !== 'token') return false
+  const grantType = ctx.oidc.params?.grant_type
+  return grantType === 'refresh_token'
+    ? behaviour.refreshIdTokenClaims === 'minimal'
+    : grantType === 'authorization_code' && behaviour.codeIdTokenClaims === 'minimal'
 }
 
 /**
@@ -236,13 +254,17 @@ export interface ConfigurationInput {
  * @see https://github.com/panva/node-oidc-provider/blob/main/docs/README.md#configuration-options
  */
 export function buildConfiguration(input: ConfigurationInput): Record<string, unknown> {
-  const { directory, signingAlg } = input
+  const { directory, signingAlg, behaviour } = input
+  // Glewlwyd puts `auth_time` into every ID token; `require_auth_time` makes oidc-provider do so.
+  const requireAuthTime = behaviour.idTokenAuthTime === 'zero-at-token-endpoint'
 
   const customIdClaims = customIdTokenClaimNames(directory)
 
   return {
     adapter: input.adapter,
-    clients: [...directory.clients.values()].map(({ is_first_party: _, ...metadata }) => metadata),
+    clients: [...directory.clients.values()].map(({ is_first_party: _, ...metadata }) =>
+      requireAuthTime ? { ...metadata, require_auth_time: true } : metadata,
+    ),
     clientDefaults: {
       grant_types: ['authorization_code', 'implicit', 'refresh_token'],
       response_types: RESPONSE_TYPES,
@@ -269,8 +291,9 @@ export function buildConfiguration(input: ConfigurationInput): Record<string, un
     // RFC 9700 §2.1.1: PKCE for every client, confidential ones included.
     pkce: { required: () => true },
     // Auth0 refresh token rotation: every use returns a new one; reusing an old one revokes the
-    // whole grant.
-    rotateRefreshToken: true,
+    // whole grant. Without rotation the refresh token stays valid until it expires (the answer's
+    // echo of it is removed by behaviourMiddleware).
+    rotateRefreshToken: behaviour.rotateRefreshTokens,
     // Auth0's `audience`, `organization` and `invitation` authorization parameters.
     extraParams: {
       audience: null,
@@ -368,7 +391,8 @@ export function buildConfiguration(input: ConfigurationInput): Record<string, un
       if (!user) return undefined
       return {
         accountId: user.sub,
-        claims: async (_use: string, scope: string) => {
+        claims: async (use: string, scope: string) => {
+          if (use === 'id_token' && minimalIdToken(ctx, behaviour)) return { sub: user.sub }
           const client = directory.clients.get(ctx.oidc.client?.clientId ?? '')
           const custom = client
             ? directory.customClaims({ user, client, token: 'id_token', scope })
@@ -407,7 +431,7 @@ export function buildConfiguration(input: ConfigurationInput): Record<string, un
         token.resourceServer?.accessTokenTTL ?? input.accessTokenTTL,
       AuthorizationCode: 60,
       IdToken: input.idTokenTTL,
-      RefreshToken: 30 * DAY,
+      RefreshToken: REFRESH_TOKEN_TTL,
       Interaction: 60 * 60,
       Session: 14 * DAY,
       // Longer than any refresh token, so rotated refresh tokens never outlive their grant.

@@ -80,6 +80,10 @@ declare module 'oidc-provider' {
     type: string
     body: unknown
     oidc?: OidcContext
+    /** The request as Koa sees it; `body` is where an upstream parser leaves a parsed body. */
+    request: { length?: number; body?: unknown }
+    response: { get(field: string): string }
+    is(...types: string[]): string | false | null
     set(field: string, value: string): void
     redirect(url: string): void
   }

@@ -1,4 +1,5 @@
 import { isIP } from 'node:net'
+import { REFRESH_TOKEN_TTL } from './configuration.js'
 import {
   defaultApis,
   defaultClients,
@@ -16,6 +17,7 @@ import type {
   DevProviderOptions,
   DevUser,
 } from './types.js'
+import type { Behaviour } from './variants.js'
 
 /** {@link DevProviderOptions} with every default applied and every value checked. */
 export interface ResolvedOptions {
@@ -32,6 +34,8 @@ export interface ResolvedOptions {
   signingAlg: 'RS256' | 'ES256'
   cookieKeys: string[] | undefined
   logger: DevProviderLogger
+  /** How the provider differs from Auth0's defaults, for relying-party tests. */
+  behaviour: Behaviour
 }
 
 const SILENT: DevProviderLogger = { info: () => {}, error: () => {} }
@@ -55,6 +59,31 @@ function positiveInteger(value: unknown, what: string, fallback: number): number
     fail(`${what} must be a positive integer number of seconds, got ${JSON.stringify(value)}`)
   }
   return value
+}
+
+function accessTokenLifetime(value: unknown, what: string, fallback: number): number {
+  const ttl = positiveInteger(value, what, fallback)
+  if (ttl >= REFRESH_TOKEN_TTL) {
+    fail(
+      `${what} must be less than ${REFRESH_TOKEN_TTL} seconds (30 days, the lifetime of refresh tokens), so a refresh token outlives the access token; got ${ttl}`,
+    )
+  }
+  return ttl
+}
+
+function oneOf<T extends string | boolean>(
+  value: unknown,
+  what: string,
+  allowed: readonly T[],
+  fallback: T,
+): T {
+  if (value === undefined) return fallback
+  if (!allowed.includes(value as T)) {
+    fail(
+      `${what} must be ${allowed.map((item) => JSON.stringify(item)).join(' or ')}, got ${JSON.stringify(value)}`,
+    )
+  }
+  return value as T
 }
 
 function list<T>(value: unknown, what: string, fallback: () => T[]): unknown[] {
@@ -133,7 +162,7 @@ function checkApis(value: unknown): DevApi[] {
       fail(`apis[${i}].identifier must be an absolute URI without a fragment, got "${identifier}"`)
     }
     stringList(api.scopes, `apis[${i}].scopes`)
-    positiveInteger(api.accessTokenTTL, `apis[${i}].accessTokenTTL`, 1)
+    accessTokenLifetime(api.accessTokenTTL, `apis[${i}].accessTokenTTL`, 1)
     return structuredClone(api) as unknown as DevApi
   })
   unique(
@@ -174,6 +203,60 @@ function checkIssuer(value: unknown): string | undefined {
   return issuer
 }
 
+function checkBehaviour(options: DevProviderOptions): Behaviour {
+  const extraIdTokenAudiences =
+    options.extraIdTokenAudiences === undefined
+      ? []
+      : stringList(options.extraIdTokenAudiences, 'extraIdTokenAudiences')
+  unique(extraIdTokenAudiences, 'extraIdTokenAudiences entry')
+  return {
+    rotateRefreshTokens: oneOf(
+      options.rotateRefreshTokens,
+      'rotateRefreshTokens',
+      [true, false],
+      true,
+    ),
+    refreshScope: oneOf(options.refreshScope, 'refreshScope', ['honour', 'ignore'], 'honour'),
+    refreshIdTokenClaims: oneOf(
+      options.refreshIdTokenClaims,
+      'refreshIdTokenClaims',
+      ['full', 'minimal'],
+      'full',
+    ),
+    codeIdTokenClaims: oneOf(
+      options.codeIdTokenClaims,
+      'codeIdTokenClaims',
+      ['full', 'minimal'],
+      'full',
+    ),
+    extraIdTokenAudiences: [...extraIdTokenAudiences],
+    idTokenAuthTime: oneOf(
+      options.idTokenAuthTime,
+      'idTokenAuthTime',
+      ['real', 'zero-at-token-endpoint'],
+      'real',
+    ),
+  }
+}
+
+/**
+ * The ID token edits (`extraIdTokenAudiences`, `idTokenAuthTime`) re-sign ID tokens with the
+ * provider's key, so they cannot apply to a client whose ID tokens are signed otherwise or
+ * encrypted.
+ */
+function checkIdTokenEdits(behaviour: Behaviour, clients: DevClient[], signingAlg: string): void {
+  if (behaviour.extraIdTokenAudiences.length === 0 && behaviour.idTokenAuthTime === 'real') return
+  for (const client of clients) {
+    const metadata = client as unknown as Record<string, unknown>
+    const alg = metadata.id_token_signed_response_alg
+    if ((alg !== undefined && alg !== signingAlg) || metadata.id_token_encrypted_response_alg) {
+      fail(
+        `client "${client.client_id}" has its ID tokens signed with ${String(alg)} or encrypted, which extraIdTokenAudiences and idTokenAuthTime cannot change; remove id_token_signed_response_alg / id_token_encrypted_response_alg from it`,
+      )
+    }
+  }
+}
+
 /**
  * Applies defaults and checks every option, so a typo in a config file is reported by name
  * instead of failing somewhere inside a login.
@@ -194,20 +277,24 @@ export function resolveOptions(options: DevProviderOptions): ResolvedOptions {
   }
   if (options.cookieKeys !== undefined) stringList(options.cookieKeys, 'cookieKeys')
   const organizations = checkOrganizations(options.organizations)
+  const clients = checkClients(options.clients)
+  const behaviour = checkBehaviour(options)
+  checkIdTokenEdits(behaviour, clients, signingAlg)
   return {
     port,
     host,
     issuer: checkIssuer(options.issuer),
-    clients: checkClients(options.clients),
+    clients,
     users: checkUsers(options.users, organizations),
     apis: checkApis(options.apis),
     organizations,
     customClaims: options.customClaims ?? defaultCustomClaims,
-    accessTokenTTL: positiveInteger(options.accessTokenTTL, 'accessTokenTTL', 86_400),
+    accessTokenTTL: accessTokenLifetime(options.accessTokenTTL, 'accessTokenTTL', 86_400),
     idTokenTTL: positiveInteger(options.idTokenTTL, 'idTokenTTL', 36_000),
     signingAlg,
     cookieKeys: options.cookieKeys,
     logger: options.logger ?? SILENT,
+    behaviour,
   }
 }
 

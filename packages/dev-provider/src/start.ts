@@ -4,11 +4,13 @@ import { Provider } from 'oidc-provider'
 import { buildConfiguration, type Directory } from './configuration.js'
 import { DevProviderConfigError } from './errors.js'
 import { interactionRoutes } from './interactions.js'
+import { signerOf } from './lib/jws.js'
 import { generateCookieKeys, generateSigningKey } from './lib/keys.js'
 import { MemoryStore, memoryAdapter } from './lib/memory-adapter.js'
 import { baseUrl, resolveOptions } from './options.js'
 import type { DevProvider, DevProviderOptions, OidcProviderInstance } from './types.js'
 import { UserinfoAudience } from './userinfo-audience.js'
+import { behaviourMiddleware } from './variants.js'
 
 /** oidc-provider events worth a line in the log: failed requests, with the reason. */
 const ERROR_EVENTS = [
@@ -127,6 +129,7 @@ export async function start(options: DevProviderOptions = {}): Promise<DevProvid
         cookieKeys: resolved.cookieKeys ?? generateCookieKeys(),
         adapter: memoryAdapter(store),
         userinfoAudience,
+        behaviour: resolved.behaviour,
       }),
     )
     allowHttpLocalhostRedirects(provider)
@@ -145,6 +148,9 @@ export async function start(options: DevProviderOptions = {}): Promise<DevProvid
   const { logger } = resolved
   provider.use(interactionRoutes(provider, directory, logger))
   provider.use(userinfoAudience.route(logger))
+  provider.use(
+    behaviourMiddleware(resolved.behaviour, signerOf(signingKey, resolved.signingAlg), logger),
+  )
   provider.on('server_error', (_ctx, error) => logger.error('server error', error))
   // Koa prints unhandled errors to stderr unless someone listens.
   provider.on('error', (error) => logger.error('unhandled error', error))

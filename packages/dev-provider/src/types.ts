@@ -131,7 +131,11 @@ export interface DevProviderOptions {
    * {@link defaultCustomClaims}. Registered claims of the token always win over these.
    */
   customClaims?: (context: CustomClaimsContext) => Record<string, unknown>
-  /** Lifetime of access tokens in seconds; 86400 (Auth0's default) unless an API sets its own. */
+  /**
+   * Lifetime of access tokens in seconds; 86400 (Auth0's default) unless an API sets its own.
+   * Short ones (5, 40) are fine for testing expiry; at most 2591999, so the refresh token (30
+   * days) always outlives the access token.
+   */
   accessTokenTTL?: number
   /** Lifetime of ID tokens in seconds; 36000 (Auth0's default). */
   idTokenTTL?: number
@@ -140,6 +144,46 @@ export interface DevProviderOptions {
   /** Keys that sign the provider's cookies; random ones are generated when absent. */
   cookieKeys?: string[]
   logger?: DevProviderLogger
+  /**
+   * `true` (the default, Auth0's rotation): every refresh_token grant answers a new
+   * `refresh_token` and the used one stops working (reusing it revokes the whole grant).
+   * `false`: the answer has no `refresh_token` member and the same refresh token keeps working
+   * (RFC 6749 §6 lets a provider keep it, as Google does).
+   */
+  rotateRefreshTokens?: boolean
+  /**
+   * `'honour'` (the default, Auth0's behaviour): a `scope` parameter on a refresh_token grant
+   * narrows the new tokens (a wider one is `invalid_scope`) and the answer carries `scope`.
+   * `'ignore'`: the parameter is dropped before the provider reads the request, so the tokens
+   * get the original grant's scope, a wider one is no error, and the answer has no `scope` member.
+   */
+  refreshScope?: 'honour' | 'ignore'
+  /**
+   * Claims of the ID token the token endpoint issues on a refresh_token grant. `'full'` (the
+   * default, Auth0's behaviour) repeats the profile, email, organization and custom claims;
+   * `'minimal'` leaves only the protocol claims (`iss`, `sub`, `aud`, `exp`, `iat`, and `nonce`,
+   * `auth_time`, `acr`, `amr`, `azp`, `sid` when they apply).
+   */
+  refreshIdTokenClaims?: 'full' | 'minimal'
+  /**
+   * The same as {@link DevProviderOptions.refreshIdTokenClaims} for the ID token the token
+   * endpoint issues when a code is redeemed (authorization_code grant). The front-channel ID
+   * token always keeps the claims of its scopes. Default `'full'`.
+   */
+  codeIdTokenClaims?: 'full' | 'minimal'
+  /**
+   * Audiences added to every ID token (front channel and token endpoint): `aud` becomes
+   * `[client_id, ...extraIdTokenAudiences]` and `azp` is `client_id`. Default `[]`: `aud` is the
+   * `client_id` string and there is no `azp`.
+   */
+  extraIdTokenAudiences?: string[]
+  /**
+   * `'real'` (the default): `auth_time` is the time of the login, present when the client asks
+   * for it (`max_age`, the `claims` parameter). `'zero-at-token-endpoint'` reproduces Glewlwyd
+   * 2.7.5's defect: every ID token carries `auth_time`, the front-channel one the real time and
+   * the token endpoint's ones (code and refresh) `0`.
+   */
+  idTokenAuthTime?: 'real' | 'zero-at-token-endpoint'
 }
 
 /**

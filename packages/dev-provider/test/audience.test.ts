@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type DevProvider, defaultApis, start } from '../src/index.js'
+import { CookieJar, completeLogout, type DevProvider, defaultApis, start } from '../src/index.js'
 import {
+  basicAuth,
+  DEMO_SECRET,
   type Discovery,
   decodeJwt,
   decodeProtectedHeader,
@@ -8,6 +10,7 @@ import {
   halfHash,
   login,
   redeemCode,
+  tokenRequest,
   verifyJwt,
 } from './helpers.js'
 
@@ -94,8 +97,79 @@ describe('audience (Auth0 APIs as RFC 8707 resource indicators)', () => {
     expect(claims).not.toHaveProperty('email')
   })
 
+  it('ID tokens have the client_id as their only audience and no azp by default', async () => {
+    const { response, verifier } = await login(discovery, { scope: 'openid' })
+    const frontChannel = decodeJwt(response.get('id_token')!)
+    expect(frontChannel.aud).toBe('demo-app')
+    expect(frontChannel).not.toHaveProperty('azp')
+    const tokens = await redeemCode(discovery, response.get('code')!, verifier)
+    expect(decodeJwt(tokens.json.id_token!).aud).toBe('demo-app')
+    expect(decodeJwt(tokens.json.id_token!)).not.toHaveProperty('azp')
+  })
+
   it('answers an unknown audience with invalid_target', async () => {
     const { response } = await login(discovery, { audience: 'https://unknown.example.com' })
     expect(response.get('error')).toBe('invalid_target')
+  })
+})
+
+describe('extraIdTokenAudiences', () => {
+  const EXTRA = ['https://api.example.com', 'other-app']
+  const AUD = ['demo-app', ...EXTRA]
+  let op: DevProvider
+  let discovery: Discovery
+
+  beforeAll(async () => {
+    op = await start({ extraIdTokenAudiences: EXTRA })
+    discovery = await discover(op.issuer)
+  })
+  afterAll(() => op.close())
+
+  it('every ID token has aud [client_id, ...extra] and azp client_id, signed by the provider', async () => {
+    const { response, verifier } = await login(discovery, {
+      audience: API,
+      scope: 'openid profile offline_access read:messages',
+    })
+    const frontChannel = await verifyJwt(discovery, response.get('id_token')!, 'demo-app')
+    expect(frontChannel).toMatchObject({ aud: AUD, azp: 'demo-app', name: 'Demo User' })
+    expect(frontChannel.c_hash).toBe(halfHash(response.get('code')!))
+
+    const tokens = await redeemCode(discovery, response.get('code')!, verifier)
+    expect(tokens.status).toBe(200)
+    const fromCode = await verifyJwt(discovery, tokens.json.id_token!, 'demo-app')
+    expect(fromCode).toMatchObject({ aud: AUD, azp: 'demo-app', nonce: frontChannel.nonce })
+
+    const refreshed = await tokenRequest(
+      discovery,
+      { grant_type: 'refresh_token', refresh_token: tokens.json.refresh_token! },
+      basicAuth('demo-app', DEMO_SECRET),
+    )
+    expect(refreshed.status).toBe(200)
+    const fromRefresh = await verifyJwt(discovery, refreshed.json.id_token!, 'demo-app')
+    expect(fromRefresh).toMatchObject({ aud: AUD, azp: 'demo-app', sub: 'auth0|demo-user' })
+    // Access tokens keep their own audience.
+    expect(decodeJwt(tokens.json.access_token!).aud).toEqual([API, `${op.issuer}userinfo`])
+  })
+
+  it('in the fragment response mode too, with a valid at_hash', async () => {
+    const { response } = await login(discovery, {
+      response_type: 'code id_token token',
+      response_mode: 'fragment',
+      scope: 'openid',
+    })
+    const claims = await verifyJwt(discovery, response.get('id_token')!, 'demo-app')
+    expect(claims).toMatchObject({ aud: AUD, azp: 'demo-app' })
+    expect(claims.at_hash).toBe(halfHash(response.get('access_token')!))
+  })
+
+  it('the provider accepts such an ID token as id_token_hint at logout', async () => {
+    const jar = new CookieJar()
+    const { response } = await login(discovery, { scope: 'openid' }, { cookieJar: jar })
+    expect(decodeJwt(response.get('id_token')!).aud).toEqual(AUD)
+    const endSession = new URL(discovery.end_session_endpoint)
+    endSession.searchParams.set('id_token_hint', response.get('id_token')!)
+    endSession.searchParams.set('post_logout_redirect_uri', 'http://localhost:3000/')
+    const { location } = await completeLogout(endSession.href, { cookieJar: jar })
+    expect(location).toBe('http://localhost:3000/')
   })
 })

@@ -96,3 +96,69 @@ describe('claims', () => {
     }
   })
 })
+
+describe("codeIdTokenClaims: 'minimal'", () => {
+  let op: DevProvider
+  let discovery: Discovery
+
+  beforeAll(async () => {
+    op = await start({ codeIdTokenClaims: 'minimal' })
+    discovery = await discover(op.issuer)
+  })
+  afterAll(() => op.close())
+
+  it('the code exchange ID token has only the protocol claims; the front-channel one keeps them', async () => {
+    const { response, verifier } = await login(discovery, {
+      scope: 'openid profile email',
+      max_age: '600',
+    })
+    const frontChannel = decodeJwt(response.get('id_token')!)
+    expect(frontChannel).toMatchObject({
+      name: 'Demo User',
+      email: 'demo@example.com',
+      'http://fiz/baz': 'some other value',
+    })
+    const tokens = await redeemCode(discovery, response.get('code')!, verifier)
+    expect(tokens.status).toBe(200)
+    const claims = decodeJwt(tokens.json.id_token!)
+    expect(claims).toMatchObject({
+      iss: frontChannel.iss,
+      sub: frontChannel.sub,
+      aud: frontChannel.aud,
+      auth_time: frontChannel.auth_time,
+      nonce: frontChannel.nonce,
+    })
+    expect(Object.keys(claims).sort()).toEqual([
+      'aud',
+      'auth_time',
+      'exp',
+      'iat',
+      'iss',
+      'nonce',
+      'sub',
+    ])
+    // userinfo answers the profile claims.
+    const info = await fetch(discovery.userinfo_endpoint, {
+      headers: { authorization: `Bearer ${tokens.json.access_token}` },
+    })
+    expect(await info.json()).toMatchObject({ name: 'Demo User', email: 'demo@example.com' })
+  })
+})
+
+describe('a large groups claim', () => {
+  it('puts 150 groups from the customClaims hook into every ID token', async () => {
+    const groups = Array.from({ length: 150 }, (_, i) => `group-${String(i).padStart(3, '0')}`)
+    const op = await start({
+      customClaims: ({ token }) => (token === 'id_token' ? { groups } : {}),
+    })
+    try {
+      const discovery = await discover(op.issuer)
+      const { response, verifier } = await login(discovery, { scope: 'openid' })
+      expect(decodeJwt(response.get('id_token')!).groups).toEqual(groups)
+      const tokens = await redeemCode(discovery, response.get('code')!, verifier)
+      expect(decodeJwt(tokens.json.id_token!).groups).toEqual(groups)
+    } finally {
+      await op.close()
+    }
+  })
+})

@@ -104,6 +104,15 @@ describe('oidc-hybrid-dev-provider CLI', () => {
     expect(io.err).toMatch(/port must be an integer/)
   })
 
+  it('takes the behaviour options from --config and checks them', async () => {
+    const config = join(dir, 'variants.json')
+    await writeFile(config, JSON.stringify({ rotateRefreshTokens: false, refreshScope: 'narrow' }))
+    const io = fakeProcess()
+    await runCli(['--port', '0', '--config', config], io)
+    expect(await io.exitCode).toBe(1)
+    expect(io.err).toMatch(/refreshScope must be "honour" or "ignore", got "narrow"/)
+  })
+
   it('exits with 1 for a config file that is not JSON', async () => {
     const config = join(dir, 'broken.json')
     await writeFile(config, '{ nope')

@@ -1,6 +1,12 @@
 import { createServer } from 'node:net'
 import { describe, expect, it } from 'vitest'
-import { DevProviderConfigError, defaultUsers, start } from '../src/index.js'
+import {
+  DevProviderConfigError,
+  type DevProviderOptions,
+  defaultClients,
+  defaultUsers,
+  start,
+} from '../src/index.js'
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -68,6 +74,38 @@ describe('start() options', () => {
     } finally {
       await op.close()
     }
+  })
+
+  it.each([
+    [{ rotateRefreshTokens: 'no' }, /rotateRefreshTokens must be true or false, got "no"/],
+    [{ refreshScope: 'honor' }, /refreshScope must be "honour" or "ignore", got "honor"/],
+    [{ refreshIdTokenClaims: 'none' }, /refreshIdTokenClaims must be "full" or "minimal"/],
+    [{ codeIdTokenClaims: true }, /codeIdTokenClaims must be "full" or "minimal", got true/],
+    [{ extraIdTokenAudiences: 'api' }, /extraIdTokenAudiences must be an array of non-empty/],
+    [{ extraIdTokenAudiences: ['a', 'a'] }, /extraIdTokenAudiences entry "a" appears twice/],
+    [{ idTokenAuthTime: 'zero' }, /idTokenAuthTime must be "real" or "zero-at-token-endpoint"/],
+    [{ accessTokenTTL: 0 }, /accessTokenTTL must be a positive integer/],
+    [{ accessTokenTTL: 2_592_000 }, /accessTokenTTL must be less than 2592000 seconds/],
+    [
+      { apis: [{ identifier: 'https://api.example.com', scopes: [], accessTokenTTL: 3_000_000 }] },
+      /apis\[0\]\.accessTokenTTL must be less than 2592000 seconds/,
+    ],
+  ])('rejects %j with a message naming the option', async (options, message) => {
+    await expect(start(options as DevProviderOptions)).rejects.toMatchObject({
+      code: 'CONFIG_INVALID',
+      message: expect.stringMatching(message),
+    })
+  })
+
+  it('rejects ID token edits for a client whose ID tokens it cannot re-sign', async () => {
+    const [client] = defaultClients()
+    const clients = [{ ...client!, id_token_signed_response_alg: 'HS256' }]
+    await expect(
+      start({ clients, extraIdTokenAudiences: ['other'] } as DevProviderOptions),
+    ).rejects.toMatchObject({
+      code: 'CONFIG_INVALID',
+      message: expect.stringMatching(/client "demo-app" has its ID tokens signed with HS256/),
+    })
   })
 
   it('close() stops the server', async () => {

@@ -85,9 +85,11 @@ function claimNames(requirement: ClaimRequirement): string[] {
 
 /**
  * A failed bearer check, as RFC 6750 3 says: 400 `invalid_request`, 401 (bare challenge when no
- * token was sent, `invalid_token` otherwise) or 403 `insufficient_scope`, with a JSON body.
- * `BearerAuthGuard` writes `WWW-Authenticate` onto the response before throwing it, so any
- * exception filter that keeps headers answers correctly.
+ * Bearer token was sent, `invalid_token` otherwise) or 403 `insufficient_scope`, with a JSON body;
+ * 503 with `Retry-After` when the provider's discovery or keys cannot be had.
+ * `BearerAuthGuard` writes the headers (`WWW-Authenticate`, `Cache-Control`, `Retry-After`...)
+ * onto the response before throwing it, so any exception filter that keeps headers answers
+ * correctly.
  *
  * @see [RFC 6750 3](https://www.rfc-editor.org/rfc/rfc6750#section-3)
  */
@@ -158,8 +160,9 @@ export class BearerAuthGuard implements CanActivate {
       // Throws a misconfiguration again: the developer's to see, not a 401 for the client.
       const failure = this.#verifier.failure(error, { scopes })
       const response = http.getResponse<PlatformResponse>()
-      setHeader(response, 'www-authenticate', failure.wwwAuthenticate)
-      setHeader(response, 'cache-control', 'no-store')
+      for (const [name, value] of Object.entries(failure.headers)) {
+        setHeader(response, name, value)
+      }
       throw new BearerAuthException(failure)
     }
   }

@@ -84,10 +84,11 @@ describe('extractBearerToken (RFC 6750 2.1)', () => {
   })
 
   it.each([
-    ['another scheme', 'Basic dXNlcjpwYXNz'],
     ['no token', 'Bearer'],
-    ['no space', 'Bearerabc'],
+    ['no token, lowercase scheme', 'bearer '],
+    ['a tab instead of a space', 'Bearer\tabc'],
     ['two tokens', 'Bearer abc def'],
+    ['two bearer credentials (two headers joined)', 'Bearer abc, Bearer def'],
     ['a character outside b64token', 'Bearer abc,def'],
     ['padding in the middle', 'Bearer ab=c'],
   ])('reports %s as BEARER_REQUEST_INVALID', (_name, value) => {
@@ -372,9 +373,68 @@ describe('bearerChallenge (RFC 6750 3)', () => {
       status: 500,
       wwwAuthenticate: 'Bearer realm="orders"',
     })
-    expect(bearerChallenge(new OidcHybridError('JWKS_INVALID', 'bad jwks'))).toEqual({
+    expect(bearerChallenge(new OidcHybridError('ILLEGAL_TRANSITION', 'bug'))).toEqual({
       status: 500,
       wwwAuthenticate: 'Bearer',
     })
+  })
+})
+
+describe('extractBearerToken: other schemes are no Bearer credentials (RFC 6750 3.1)', () => {
+  it.each([
+    ['Basic', 'Basic dXNlcjpwYXNz'],
+    ['Digest', 'Digest username="u", response="r"'],
+    ['a scheme that only starts with Bearer', 'Bearerabc'],
+    ['DPoP', 'DPoP abc'],
+  ])('reports %s as BEARER_TOKEN_MISSING, not BEARER_REQUEST_INVALID', (_name, value) => {
+    expect(() => extractBearerToken(value)).toThrow(
+      expect.objectContaining({ code: 'BEARER_TOKEN_MISSING', details: { reason: 'scheme' } }),
+    )
+  })
+
+  it.each(['bearer abc', 'BEARER abc', 'Bearer   abc'])('still reads %j', (value) => {
+    expect(extractBearerToken(value)).toBe('abc')
+  })
+
+  it('answers another scheme 401 with the realm and no error code', () => {
+    const error = (() => {
+      try {
+        extractBearerToken('Basic dXNlcjpwYXNz')
+      } catch (caught) {
+        return caught
+      }
+    })()
+    expect(bearerChallenge(error, { realm: 'orders', requiredScopes: ['read:orders'] })).toEqual({
+      status: 401,
+      wwwAuthenticate: 'Bearer realm="orders"',
+    })
+  })
+})
+
+describe('bearerChallenge: a provider outage is 503, not the client’s fault', () => {
+  it.each([
+    'DISCOVERY_INVALID',
+    'DISCOVERY_ISSUER_MISMATCH',
+    'JWKS_INVALID',
+    'HTTP_REQUEST_FAILED',
+    'HTTP_TIMEOUT',
+    'HTTP_RESPONSE_TOO_LARGE',
+  ] as const)('%s: 503, Retry-After 30, a plain challenge without error', (code) => {
+    const error = new OidcHybridError(code, 'GET https://op.example.com/jwks failed')
+    expect(bearerChallenge(error, { realm: 'orders', requiredScopes: ['read:orders'] })).toEqual({
+      status: 503,
+      wwwAuthenticate: 'Bearer realm="orders"',
+      retryAfter: 30,
+    })
+    expect(bearerChallenge(error)).toEqual({
+      status: 503,
+      wwwAuthenticate: 'Bearer',
+      retryAfter: 30,
+    })
+  })
+
+  it('gives no Retry-After to a client error', () => {
+    const error = new OidcHybridError('BEARER_TOKEN_INVALID', 'expired')
+    expect(bearerChallenge(error)).not.toHaveProperty('retryAfter')
   })
 })

@@ -60,6 +60,12 @@ export interface BearerVerifierConfig extends BearerOptions {
 export interface BearerFailure {
   status: number
   wwwAuthenticate: string
+  /**
+   * Every header of the answer, for the adapter to copy: `WWW-Authenticate`,
+   * `Cache-Control: no-store`, `Content-Type: application/json`, and `Retry-After` on a 503.
+   */
+  headers: Record<string, string>
+  /** JSON: `{ error, message }`. */
   body: string
 }
 
@@ -99,7 +105,9 @@ export class BearerVerifier {
   /**
    * Verifies the `Authorization` header's bearer token: signature with the issuer's keys (an
    * unknown `kid` refetches the JWKS, rate-limited), `typ`, `iss`, `aud`, `exp`, `nbf`, `iat`,
-   * `sub`, and the required scopes. Throws BEARER_* errors (see {@link BearerVerifier.failure}).
+   * `sub`, and the required scopes. Throws BEARER_* errors, or the provider's (`DISCOVERY_*`,
+   * `JWKS_INVALID`, `HTTP_*`) when its discovery or keys cannot be had; {@link BearerVerifier.failure}
+   * turns either into the answer.
    * `options` override the verifier's, except `scopes`, which add to them.
    *
    * @see [RFC 9068 4](https://www.rfc-editor.org/rfc/rfc9068#section-4)
@@ -136,26 +144,33 @@ export class BearerVerifier {
   }
 
   /**
-   * The RFC 6750 3 answer for a failed check: 401 with a bare challenge when no token was sent,
-   * 400 `invalid_request`, 401 `invalid_token`, 403 `insufficient_scope`; the body is JSON.
+   * The RFC 6750 3 answer for a failed check: 401 with a bare challenge when no Bearer token was
+   * sent (no header, or another scheme such as Basic), 400 `invalid_request`, 401 `invalid_token`,
+   * 403 `insufficient_scope`; 503 with a bare challenge and `Retry-After` when the provider's
+   * discovery or keys could not be had (an outage is not the client's fault, and the token was
+   * not judged); 500 for anything else. Always `Cache-Control: no-store`; the body is JSON
+   * `{ error, message }` (on a 503 or 500 the message reveals nothing of the provider or the bug).
    * A `CONFIG_INVALID` error is thrown again instead: a misconfiguration is the developer's to
    * see, not a 401 for the client.
    */
   failure(error: unknown, options: { scopes?: string[] } = {}): BearerFailure {
     if (isOidcHybridError(error) && error.code === 'CONFIG_INVALID') throw error
-    const { status, wwwAuthenticate } = bearerChallenge(error, {
+    const { status, wwwAuthenticate, retryAfter } = bearerChallenge(error, {
       realm: this.#config.realm,
       requiredScopes: this.#scopes(options.scopes),
     })
-    return {
-      status,
-      wwwAuthenticate,
-      body: JSON.stringify(
-        isOidcHybridError(error)
-          ? { error: error.code, message: error.message }
-          : { error: 'INTERNAL_ERROR', message: 'the token could not be checked' },
-      ),
+    const headers: Record<string, string> = {
+      'www-authenticate': wwwAuthenticate,
+      'cache-control': 'no-store',
+      'content-type': 'application/json',
     }
+    if (retryAfter !== undefined) headers['retry-after'] = String(retryAfter)
+    const body = !isOidcHybridError(error)
+      ? { error: 'INTERNAL_ERROR', message: 'the token could not be checked' }
+      : status === 503
+        ? { error: error.code, message: 'the token could not be checked now: retry later' }
+        : { error: error.code, message: error.message }
+    return { status, wwwAuthenticate, headers, body: JSON.stringify(body) }
   }
 
   /** A route's scopes add to the verifier's; they never replace (and so never drop) them. */

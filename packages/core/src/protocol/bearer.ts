@@ -3,7 +3,12 @@
  * (RFC 9068) against keys given as data, and turn failures into `WWW-Authenticate` challenges.
  */
 import type { CryptoProvider } from '../crypto/provider.js'
-import { ConfigurationError, isOidcHybridError, OidcHybridError } from '../errors.js'
+import {
+  ConfigurationError,
+  type ErrorCode,
+  isOidcHybridError,
+  OidcHybridError,
+} from '../errors.js'
 import { isNumber } from '../lib/compare.js'
 import {
   ASYMMETRIC_ALGS,
@@ -66,9 +71,13 @@ const BEARER_CREDENTIALS = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i
 
 /**
  * Reads the access token from an `Authorization` header value. The scheme is case-insensitive;
- * the token must be one b64token.
+ * the token must be one b64token. No header, or credentials of another scheme (`Basic ...`), is
+ * `BEARER_TOKEN_MISSING` (no Bearer authentication was attempted: 401 without an error code); a
+ * Bearer header that is not `Bearer <one token>` is `BEARER_REQUEST_INVALID` (400).
  *
  * @see [RFC 6750 2.1](https://www.rfc-editor.org/rfc/rfc6750#section-2.1)
+ * @see [RFC 6750 3.1](https://www.rfc-editor.org/rfc/rfc6750#section-3.1)
+ * @see [RFC 7235 2.1](https://www.rfc-editor.org/rfc/rfc7235#section-2.1) (the scheme is case-insensitive)
  * @example
  * ```ts
  * const token = extractBearerToken(request.headers.get('authorization'))
@@ -78,6 +87,15 @@ export function extractBearerToken(authorization: string | null | undefined): st
   const value = typeof authorization === 'string' ? authorization.trim() : ''
   if (!value) {
     throw new OidcHybridError('BEARER_TOKEN_MISSING', 'send "Authorization: Bearer <access token>"')
+  }
+  // RFC 7235 2.1: the scheme is the first token. Another one (Basic, Digest...) is not a malformed
+  // bearer request but none at all: RFC 6750 3.1 says to answer it without an error code.
+  if (value.split(/[ \t]/, 1)[0]!.toLowerCase() !== 'bearer') {
+    throw new OidcHybridError(
+      'BEARER_TOKEN_MISSING',
+      'Authorization is not of the Bearer scheme; send "Authorization: Bearer <access token>"',
+      { details: { reason: 'scheme' } },
+    )
   }
   const match = BEARER_CREDENTIALS.exec(value)
   if (!match) {
@@ -193,13 +211,32 @@ function quoted(value: string): string {
 }
 
 /**
+ * Codes for a failure to get the provider's metadata or keys (discovery, JWKS, the request to
+ * them): the token was not judged and the client is not at fault, so no `invalid_token`.
+ */
+const PROVIDER_FAILURES: readonly ErrorCode[] = [
+  'DISCOVERY_INVALID',
+  'DISCOVERY_ISSUER_MISMATCH',
+  'JWKS_INVALID',
+  'HTTP_REQUEST_FAILED',
+  'HTTP_TIMEOUT',
+  'HTTP_RESPONSE_TOO_LARGE',
+]
+
+/** Seconds a client is asked to wait (`Retry-After`) before retrying during a provider outage. */
+const PROVIDER_RETRY_AFTER = 30
+
+/**
  * The HTTP status and `WWW-Authenticate` value for a failed bearer request: 401 without an error
- * code when no token was sent, `invalid_request` (400), `invalid_token` (401),
- * `insufficient_scope` (403, with `scope`), and 500 for anything that is not a bearer error.
- * Values are stripped of characters that could break out of the quoted string.
+ * code when no Bearer token was sent (no header, or another scheme), `invalid_request` (400),
+ * `invalid_token` (401), `insufficient_scope` (403, with `scope`); 503 with a plain challenge and
+ * `retryAfter` (seconds, for `Retry-After`) when the provider's discovery or keys could not be had
+ * (the token was not judged); 500 for anything else. Values are stripped of characters that could
+ * break out of the quoted string.
  *
  * @see [RFC 6750 3](https://www.rfc-editor.org/rfc/rfc6750#section-3)
  * @see [RFC 6750 3.1](https://www.rfc-editor.org/rfc/rfc6750#section-3.1)
+ * @see [RFC 9110 15.6.4](https://www.rfc-editor.org/rfc/rfc9110#section-15.6.4) (503, `Retry-After`)
  * @example
  * ```ts
  * const { status, wwwAuthenticate } = bearerChallenge(error, { realm: 'orders' })
@@ -209,8 +246,13 @@ function quoted(value: string): string {
 export function bearerChallenge(
   error: unknown,
   options: { realm?: string; requiredScopes?: string[] } = {},
-): { status: 400 | 401 | 403 | 500; wwwAuthenticate: string } {
+): { status: 400 | 401 | 403 | 500 | 503; wwwAuthenticate: string; retryAfter?: number } {
   const { realm, requiredScopes } = options
+  const params = realm === undefined ? [] : [`realm=${quoted(realm)}`]
+  if (isOidcHybridError(error) && PROVIDER_FAILURES.includes(error.code)) {
+    const wwwAuthenticate = `Bearer ${params.join(', ')}`.trim()
+    return { status: 503, wwwAuthenticate, retryAfter: PROVIDER_RETRY_AFTER }
+  }
   // RFC 6750 3.1 error per code: none for a missing token, 500 for anything else.
   const index = [
     'BEARER_TOKEN_MISSING',
@@ -220,7 +262,6 @@ export function bearerChallenge(
   ].indexOf(isOidcHybridError(error) ? error.code : '')
   const status = ([401, 400, 401, 403] as const)[index] ?? 500
   const kind = ['', 'invalid_request', 'invalid_token', 'insufficient_scope'][index]
-  const params = realm === undefined ? [] : [`realm=${quoted(realm)}`]
   if (kind) {
     const { message, details } = error as OidcHybridError
     params.push(`error="${kind}"`, `error_description=${quoted(message)}`)

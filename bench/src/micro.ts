@@ -509,6 +509,53 @@ export async function microCases(fixtures: Fixtures): Promise<MicroSetup> {
         },
       )
     }
+    // The cookie as this version writes it: the claims are not sealed beside the raw ID token but
+    // restored from it on load ("before": the rows above, a cookie holding both). And a session
+    // whose ID token carries 150 groups: its JSON is over 2 KB, so it is sealed compressed (v2).
+    {
+      const { claims: _, ...rest } = fixtures.session
+      const [header, payload, signature] = fixtures.session.idToken!.split('.') as [
+        string,
+        string,
+        string,
+      ]
+      const groups = Array.from(
+        { length: 150 },
+        (_, i) => `engineering-team-${i}-members@corp.example`,
+      )
+      const grouped = Buffer.from(
+        JSON.stringify({ ...JSON.parse(Buffer.from(payload, 'base64url').toString()), groups }),
+      ).toString('base64url')
+      const variants = [
+        ['packed', 'claims restored from the ID token', rest.idToken],
+        [
+          'groups',
+          'ID token with 150 groups, sealed compressed (v2)',
+          `${header}.${grouped}.${signature}`,
+        ],
+      ] as const
+      const idSealer = await CookieSealer.create(COOKIE_SECRET, new WebCryptoProvider())
+      for (const [variant, what, idToken] of variants) {
+        const cookie = await idSealer.seal(
+          SESSION_COOKIE,
+          { session: { ...rest, idToken }, d: 1 },
+          now + 86_400,
+        )
+        const engine = sessionEngine(new NodeCryptoProvider())
+        const request = profileRequest(`${SESSION_COOKIE}=${cookie}`)
+        cases.push({
+          group,
+          key: `session-load-${variant}-node`,
+          role: 'info',
+          name: `ours engine.load(), ${what}: ${cookie.length} B cookie (NodeCrypto)`,
+          fn: async () => {
+            const loaded = await engine.load(request)
+            if (!loaded.user?.sub || loaded.takeSetCookies().length > 0) fail(`load (${variant})`)
+            return loaded
+          },
+        })
+      }
+    }
     // The same session kept on the server (session.store, a MemorySessionStore): the cookie holds
     // a sealed id, the store a JSON copy. Not a target row: what a server-side session costs.
     {

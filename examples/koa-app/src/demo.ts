@@ -29,11 +29,34 @@ export const AUDIENCE = 'https://api.example.com'
 const CLIENT_ID = 'demo-app'
 const CLIENT_SECRET = 'demo-app-secret-0123456789abcdef0123456789'
 
-function listen(app: { listen: (port: number, host: string) => Server }, port: number) {
+/** A port that is taken, said with the variable that moves it (instead of a raw EADDRINUSE). */
+export class PortInUseError extends Error {
+  constructor(
+    readonly port: number,
+    readonly variable: string,
+  ) {
+    super(`port ${port} is already in use: stop what holds it, or set ${variable} to another port`)
+    this.name = 'PortInUseError'
+  }
+}
+
+function portError(error: unknown, port: number, variable: string): unknown {
+  // The dev provider wraps the listen error; its cause carries the code.
+  const { code, cause } = (error ?? {}) as { code?: string; cause?: { code?: string } }
+  return code === 'EADDRINUSE' || cause?.code === 'EADDRINUSE'
+    ? new PortInUseError(port, variable)
+    : error
+}
+
+function listen(
+  app: { listen: (port: number, host: string) => Server },
+  port: number,
+  variable: string,
+) {
   return new Promise<Server>((resolve, reject) => {
     const server = app.listen(port, '127.0.0.1')
     server.once('listening', () => resolve(server))
-    server.once('error', reject)
+    server.once('error', (error) => reject(portError(error, port, variable)))
   })
 }
 
@@ -49,8 +72,9 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
   const apiPort = options.apiPort ?? 3001
   const webURL = `http://localhost:${webPort}`
   const apiURL = `http://localhost:${apiPort}`
+  const providerPort = options.providerPort ?? 4000
   const provider = await start({
-    port: options.providerPort ?? 4000,
+    port: providerPort,
     host: '127.0.0.1',
     clients: [
       {
@@ -76,11 +100,17 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
         allowOfflineAccess: true,
       },
     ],
+  }).catch((error: unknown) => {
+    throw portError(error, providerPort, 'PROVIDER_PORT')
   })
   const api = await listen(
     createApi({ issuerBaseURL: provider.issuer, audience: AUDIENCE }),
     apiPort,
-  )
+    'API_PORT',
+  ).catch(async (error: unknown) => {
+    await provider.close()
+    throw error
+  })
   const web = await listen(
     createWeb({
       issuerBaseURL: provider.issuer,
@@ -94,7 +124,12 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
       serverSessions: options.serverSessions,
     }),
     webPort,
-  )
+    'WEB_PORT',
+  ).catch(async (error: unknown) => {
+    await close(api)
+    await provider.close()
+    throw error
+  })
   return {
     webURL,
     apiURL,

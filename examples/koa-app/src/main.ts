@@ -1,13 +1,29 @@
 // The README's main command runs this: the demo, until Ctrl-C.
-import { startDemo } from './demo.js'
 
-const demo = await startDemo({
-  webPort: Number(process.env.WEB_PORT ?? 3000),
-  apiPort: Number(process.env.API_PORT ?? 3001),
-  providerPort: Number(process.env.PROVIDER_PORT ?? 4000),
-  responseType: process.env.RESPONSE_TYPE,
-  serverSessions: process.env.SESSIONS === 'server',
-})
+import { PortInUseError, startDemo } from './demo.js'
+
+let demo: Awaited<ReturnType<typeof startDemo>>
+try {
+  demo = await startDemo({
+    webPort: Number(process.env.WEB_PORT ?? 3000),
+    apiPort: Number(process.env.API_PORT ?? 3001),
+    providerPort: Number(process.env.PROVIDER_PORT ?? 4000),
+    responseType: process.env.RESPONSE_TYPE,
+    serverSessions: process.env.SESSIONS === 'server',
+  })
+} catch (error) {
+  // What a person can act on, without a stack trace: a busy port, or a setting the library
+  // refused (its errors carry a stable code).
+  const code = (error as { code?: unknown })?.code
+  if (error instanceof PortInUseError) console.error(`\n  ${error.message}\n`)
+  else if (error instanceof Error && typeof code === 'string' && /^[A-Z_]+$/.test(code)) {
+    const responseType = process.env.RESPONSE_TYPE
+    console.error(
+      `\n  ${error.message} (${code})${responseType ? `\n  (RESPONSE_TYPE=${responseType})` : ''}\n`,
+    )
+  } else throw error
+  process.exit(1)
+}
 console.log(`
   oidc-hybrid demo is running
 

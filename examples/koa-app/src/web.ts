@@ -22,6 +22,9 @@ export interface WebOptions {
   serverSessions?: boolean
 }
 
+/** The narrower scope the demo asks a refresh for (OIDC Core 12.1). */
+const REDUCED_SCOPE = 'openid offline_access read:messages'
+
 const escapeHtml = (value: unknown) =>
   String(value).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
 
@@ -97,7 +100,7 @@ export function createWeb(options: WebOptions): Koa {
 <li>refresh token: <code>${ctx.oidc.refreshToken ? 'yes' : 'no'}</code></li></ul>
 <form method="post" action="/call-api"><button id="call-api">Call the API</button></form>
 <form method="post" action="/refresh"><button id="refresh">Refresh tokens</button></form>
-<form method="post" action="/refresh?reduced=1"><button id="refresh-reduced">Refresh with scope "openid offline_access read:messages"</button></form>
+<form method="post" action="/refresh?reduced=1"><button id="refresh-reduced">Get a token with scope "${REDUCED_SCOPE}"</button></form>
 <form method="get" action="/userinfo"><button id="userinfo">Fetch userinfo</button></form>
 <p><a id="logout" href="/logout">Log out</a></p>`,
     )
@@ -114,10 +117,29 @@ export function createWeb(options: WebOptions): Koa {
   })
 
   router.post('/refresh', requiresAuth(), async (ctx) => {
-    const scope = ctx.query.reduced ? 'openid offline_access read:messages' : undefined
-    const token = await ctx.oidc.getAccessToken({ refresh: 'force', scope })
-    ctx.redirect(
-      `/profile?message=${encodeURIComponent(`Refreshed; scope is now "${token.scope ?? ''}"`)}`,
+    if (!ctx.query.reduced) {
+      const token = await ctx.oidc.getAccessToken({ refresh: 'force' })
+      ctx.redirect(
+        `/profile?message=${encodeURIComponent(`Refreshed; the session's access token now has scope "${token.scope ?? ''}"`)}`,
+      )
+      return
+    }
+    // A reduced-scope token is for this use only: the session keeps its own access token, its
+    // refresh token (rotated, if the provider rotates) and the user's profile claims.
+    const reduced = await ctx.oidc.getAccessToken({ refresh: 'force', scope: REDUCED_SCOPE })
+    const session = ctx.oidc.accessToken!
+    ctx.type = 'html'
+    ctx.body = page(
+      'Reduced-scope access token',
+      `<p id="message"><strong>Got an access token for scope "${escapeHtml(reduced.scope ?? '')}", for this call only.</strong></p>
+<h2>The reduced-scope token</h2><ul>
+<li>scope: <code id="reduced-scope">${escapeHtml(reduced.scope ?? peek(reduced.access_token)?.scope ?? '')}</code></li>
+<li>audience: <code id="reduced-aud">${escapeHtml(peek(reduced.access_token)?.aud ?? '(opaque token)')}</code></li>
+<li>expires in: <code>${escapeHtml(reduced.expires_in ?? 'unknown')}</code> s</li></ul>
+<h2>The session's access token (unchanged)</h2><ul>
+<li>scope: <code id="scope">${escapeHtml(session.scope ?? peek(session.access_token)?.scope ?? '')}</code></li>
+<li>expires in: <code>${escapeHtml(session.expires_in ?? 'unknown')}</code> s</li></ul>
+<p>Still logged in as <span id="user-name">${escapeHtml(ctx.oidc.user?.name ?? ctx.oidc.user?.sub)}</span>. <a href="/profile">Back</a></p>`,
     )
   })
 

@@ -71,13 +71,20 @@ describe('the demo in Chromium', () => {
 
     await page.goto(`${demo.webURL}/profile`)
     await Promise.all([
-      page.waitForURL(`${demo.webURL}/profile?**`),
+      page.waitForURL(`${demo.webURL}/refresh?reduced=1`),
       page.click('#refresh-reduced'),
     ])
-    // The narrowed token no longer carries write:messages (the provider lists API scopes only).
-    const message = (await page.textContent('#message')) ?? ''
-    expect(message).toContain('read:messages')
-    expect(message).not.toContain('write:messages')
+    // The narrowed token no longer carries write:messages (the provider lists API scopes only);
+    // the session's own token still does.
+    const reduced = (await page.textContent('#reduced-scope')) ?? ''
+    expect(reduced).toContain('read:messages')
+    expect(reduced).not.toContain('write:messages')
+    expect(await page.textContent('#scope')).toContain('write:messages')
+    // The narrower refreshed ID token has no profile claims: the session keeps the user's name.
+    await page.goto(demo.webURL)
+    expect(await page.textContent('h1')).toBe('Welcome, Demo User')
+    await page.goto(`${demo.webURL}/profile`)
+    expect(JSON.parse((await page.textContent('#claims')) ?? '{}').email).toBe(demo.user.email)
 
     await Promise.all([page.waitForURL(`${demo.webURL}/userinfo**`), page.click('#userinfo')])
     expect(JSON.parse((await page.textContent('#userinfo-body')) ?? '{}').email).toBe(

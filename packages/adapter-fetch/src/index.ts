@@ -121,7 +121,10 @@ export type BearerGuard = (request: Request) => Promise<VerifiedBearer | Respons
 export interface FetchAuth {
   /** The core engine (config, provider cache, load, refreshSession, ...). */
   readonly engine: HybridAuth
-  /** Answers the login (GET), callback (form_post) and logout (GET) routes; `undefined` otherwise. */
+  /**
+   * Answers the login (GET), callback (form_post) and logout (GET) routes, and the return from
+   * RP-initiated logout (its `state` checked); `undefined` otherwise.
+   */
   handle(request: Request): Promise<Response | undefined>
   /** Loads the session of `request` (see {@link AuthContext}). */
   context(request: Request): Promise<AuthContext>
@@ -229,7 +232,7 @@ class FetchAuthContext extends SessionContext implements AuthContext {
  * ```ts
  * const guard = requireBearer({ issuerBaseURL: 'https://tenant.auth0.com', audience: 'https://api.example.com' }, { scopes: ['read:messages'] })
  * const bearer = await guard(request)
- * if (bearer instanceof Response) return bearer // 400 / 401 / 403 with WWW-Authenticate
+ * if (bearer instanceof Response) return bearer // 400 / 401 / 403 with WWW-Authenticate, 503 in an outage
  * return Response.json({ sub: bearer.claims.sub })
  * ```
  *
@@ -246,15 +249,8 @@ export function requireBearer(
       return await bearer.verify(request.headers.get('authorization'), options)
     } catch (error) {
       // Throws a misconfiguration again: the developer's to see, not a 401 for the client.
-      const { body, status, wwwAuthenticate } = bearer.failure(error, options)
-      return new Response(body, {
-        status,
-        headers: {
-          'www-authenticate': wwwAuthenticate,
-          'cache-control': 'no-store',
-          'content-type': 'application/json',
-        },
-      })
+      const { body, status, headers } = bearer.failure(error, options)
+      return new Response(body, { status, headers })
     }
   }
 }
@@ -272,12 +268,15 @@ export function createAuth(config: FetchAuthConfig): FetchAuth {
   const engine = config.engine ?? createHybridAuth(config)
 
   async function handle(request: Request): Promise<Response | undefined> {
-    const { method } = request
-    const route = engine.routeOf(method, new URL(request.url).pathname)
+    const { method, headers } = request
+    const { pathname, search } = new URL(request.url)
+    const route = engine.routeOf(method, pathname, search, headers.get('cookie'))
     if (!route) return
     try {
       const body = engine.readsForm(route, method) ? await readFormBody(request) : undefined
-      return toResponse(await engine[route](toAuthRequest(request, body)), request)
+      // `undefined`: not the engine's after all (the logout return's cookie is for another path).
+      const answer = await engine[route](toAuthRequest(request, body))
+      return answer && toResponse(answer, request)
     } catch (error) {
       if (!isOidcHybridError(error)) throw error
       return errorResponse(error, request)

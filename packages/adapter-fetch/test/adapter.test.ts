@@ -1,10 +1,15 @@
 /**
  * The adapter's own translation rules, called directly with Request objects (no provider: the
- * paths exercised here never reach it, or reach an injected fetch).
+ * paths exercised here never reach it, or reach an injected fetch; except the logout-state
+ * round trip at the end, against the real dev provider).
  */
+import { once } from 'node:events'
 import { readdirSync, readFileSync } from 'node:fs'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { CookieSealer, WebCryptoProvider } from '@oidc-hybrid/core'
-import { describe, expect, it } from 'vitest'
+import { CookieJar, completeLogin, completeLogout } from '@oidc-hybrid/dev-provider'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   backchannelLogout,
   createAuth,
@@ -13,6 +18,8 @@ import {
   MemorySessionStore,
   requireBearer,
 } from '../src/index.js'
+import { createTestApp } from './app.js'
+import { createBrowser, startProvider, type TestProvider } from './browser.js'
 
 const BASE = 'http://localhost:3000'
 const SESSION = '__Host-appSession'
@@ -319,6 +326,61 @@ describe('bearer checks', () => {
   })
 })
 
+describe('bearer checks: other schemes, and a provider that cannot be reached', () => {
+  /** A standalone guard whose issuer is a 127.0.0.1 port where nothing listens (real fetch). */
+  async function unreachableGuard() {
+    const probe = createServer().listen(0, '127.0.0.1')
+    await once(probe, 'listening')
+    const { port } = probe.address() as AddressInfo
+    await new Promise((resolve) => probe.close(resolve))
+    const guard = requireBearer(
+      {
+        issuerBaseURL: `http://127.0.0.1:${port}/`,
+        audience: 'https://api.example.com',
+        realm: 'api',
+      },
+      { scopes: ['read:messages'] },
+    )
+    return (authorization: string) =>
+      guard(new Request(`${BASE}/api`, { headers: { authorization } })) as Promise<Response>
+  }
+
+  it('Basic is a 401 Bearer challenge without error code; a malformed Bearer header stays 400', async () => {
+    const call = await unreachableGuard()
+    const basic = await call('Basic dXNlcjpwYXNz')
+    expect(basic.status).toBe(401)
+    expect(basic.headers.get('www-authenticate')).toBe('Bearer realm="api"')
+    expect(basic.headers.get('cache-control')).toBe('no-store')
+    expect(await basic.json()).toMatchObject({ error: 'BEARER_TOKEN_MISSING' })
+    const noToken = await call('Bearer')
+    expect(noToken.status).toBe(400)
+    expect(noToken.headers.get('www-authenticate')).toContain('error="invalid_request"')
+  })
+
+  it('an outage is 503 with Retry-After and no-store, never invalid_token; lowercase bearer reaches it', async () => {
+    const call = await unreachableGuard()
+    for (const authorization of ['Bearer abc.def.ghi', 'bearer abc.def.ghi']) {
+      const down = await call(authorization)
+      expect(down.status).toBe(503)
+      expect(down.headers.get('retry-after')).toBe('30')
+      expect(down.headers.get('cache-control')).toBe('no-store')
+      expect(down.headers.get('www-authenticate')).toBe('Bearer realm="api"')
+      expect(await down.json()).toMatchObject({ error: 'HTTP_REQUEST_FAILED' })
+    }
+  })
+
+  it('engine-shared: a provider fetch that fails is 503 too', async () => {
+    const { engine } = createAuth(config())
+    const guard = requireBearer({ engine, audience: 'https://api.example.com' })
+    const down = (await guard(
+      new Request(`${BASE}/api`, { headers: { authorization: 'Bearer abc.def.ghi' } }),
+    )) as Response
+    expect(down.status).toBe(503)
+    expect(down.headers.get('retry-after')).toBe('30')
+    expect(down.headers.get('www-authenticate')).toBe('Bearer')
+  })
+})
+
 describe('errorResponse', () => {
   it('escapes the message in HTML', async () => {
     const { OidcHybridError } = await import('@oidc-hybrid/core')
@@ -344,5 +406,94 @@ describe('Web APIs only', () => {
           .map((line) => `${name}: ${line.trim()}`),
       )
     expect(offenders).toEqual([])
+  })
+})
+
+describe('RP-initiated logout with state (issue 18, real provider)', () => {
+  const LOGOUT_COOKIE = '__Host-oidc_tx-logout'
+  let op: TestProvider
+  let app: (request: Request) => Promise<Response>
+  beforeAll(async () => {
+    op = await startProvider(BASE)
+    app = createTestApp(op.env())
+  })
+  afterAll(() => op?.close())
+
+  /** A browser calling the test app directly, logged in (provider cookies in `providerJar`), then GET `logoutPath`. */
+  async function loggedOut(providerJar: CookieJar, logoutPath = '/logout') {
+    const browser = createBrowser(BASE, (url, init) => app(new Request(url, init)))
+    const { action, params } = await completeLogin(await browser.startLogin(), undefined, {
+      cookieJar: providerJar,
+    })
+    expect((await browser.post(action, params)).status).toBe(302)
+    const logout = await browser.get(logoutPath)
+    expect(logout.status).toBe(302)
+    return { browser, endSession: new URL(logout.headers.get('location')!) }
+  }
+
+  it('logout → provider → back with the state → a clean redirect; the cookie is gone', async () => {
+    const providerJar = new CookieJar()
+    const { browser, endSession } = await loggedOut(providerJar)
+    const state = endSession.searchParams.get('state')
+    expect(state).toMatch(/^[\w-]{43}$/)
+    expect(browser.jar.has(LOGOUT_COOKIE)).toBe(true)
+    const { location } = await completeLogout(endSession.href, { cookieJar: providerJar })
+    const back = new URL(location!)
+    expect(`${back.origin}${back.pathname}`).toBe(`${BASE}/`)
+    expect(back.searchParams.get('state')).toBe(state)
+    const clean = await browser.get(`${back.pathname}${back.search}`)
+    expect(clean.status).toBe(302)
+    expect(clean.headers.get('location')).toBe(`${BASE}/`)
+    expect(browser.jar.has(LOGOUT_COOKIE)).toBe(false)
+    expect(await (await browser.get('/')).text()).toBe('hello stranger')
+  })
+
+  it('a forged state is answered 400 LOGOUT_STATE_MISMATCH and the cookie is cleared', async () => {
+    const { browser } = await loggedOut(new CookieJar())
+    const forged = await browser.get('/?state=forged', { accept: 'application/json' })
+    expect(forged.status).toBe(400)
+    expect(await forged.json()).toMatchObject({ error: 'LOGOUT_STATE_MISMATCH' })
+    expect(browser.jar.has(LOGOUT_COOKIE)).toBe(false)
+  })
+
+  it('with the cookie but on another path than the return: the app answers', async () => {
+    const { browser } = await loggedOut(new CookieJar(), '/logout?returnTo=%2Fbye')
+    const home = await browser.get('/?state=anything')
+    expect(await home.text()).toBe('hello stranger')
+    expect(browser.jar.has(LOGOUT_COOKIE)).toBe(true)
+  })
+})
+
+describe('ignoreDiscoveryFor reaches the engine (issue 18 item 4)', () => {
+  // A provider that answers response_type=code token without listing it (Glewlwyd).
+  const discovery: typeof fetch = async () =>
+    Response.json({
+      issuer: 'https://op.example.com/',
+      authorization_endpoint: 'https://op.example.com/authorize',
+      token_endpoint: 'https://op.example.com/token',
+      jwks_uri: 'https://op.example.com/jwks',
+      response_types_supported: ['code id_token'],
+    })
+  const login = (overrides: Partial<FetchAuthConfig> = {}) =>
+    createAuth(
+      config({
+        fetch: discovery,
+        authorizationParams: { response_type: 'code token' },
+        ...overrides,
+      }),
+    ).handle(new Request(`${BASE}/login`, { headers: { accept: 'application/json' } }))
+
+  it('refused before the redirect by default, with the advice; let through when set', async () => {
+    const refused = await login()
+    expect(refused?.status).toBe(500)
+    expect(refused?.headers.get('location')).toBeNull()
+    expect(await refused?.json()).toMatchObject({
+      error: 'CONFIG_INVALID',
+      message: expect.stringContaining("set ignoreDiscoveryFor: ['response_types_supported']"),
+    })
+    const trusted = await login({ ignoreDiscoveryFor: ['response_types_supported'] })
+    expect(trusted?.status).toBe(302)
+    const location = new URL(trusted!.headers.get('location')!)
+    expect(location.searchParams.get('response_type')).toBe('code token')
   })
 })

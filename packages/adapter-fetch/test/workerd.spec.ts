@@ -5,6 +5,9 @@
  * outboundService to Node, which forwards it to the provider, back into the worker for its own
  * URL, or to the example's API worker for the API's URL.
  */
+import { once } from 'node:events'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
 import {
@@ -206,6 +209,33 @@ describe('the test app in workerd', () => {
     })
     expect(response.status).toBe(413)
     expect((await response.json()).error).toBe('BODY_TOO_LARGE')
+  })
+})
+
+describe('bearer checks in workerd: other schemes, and a provider that cannot be reached', () => {
+  it('Basic is a bare 401 challenge; an outage is 503 with Retry-After, lowercase bearer too', async () => {
+    // The issuer is a 127.0.0.1 port where nothing listens.
+    const probe = createServer().listen(0, '127.0.0.1')
+    await once(probe, 'listening')
+    const { port } = probe.address() as AddressInfo
+    await new Promise((resolve) => probe.close(resolve))
+    const w = startWorker(scripts.app, {
+      ...op.env(),
+      RESPONSE_TYPE: 'code id_token',
+      ISSUER_BASE_URL: `http://127.0.0.1:${port}`,
+    })
+    for (const path of ['/api', '/api-standalone']) {
+      const basic = await w.get(path, { authorization: 'Basic dXNlcjpwYXNz' })
+      expect(basic.status).toBe(401)
+      expect(basic.headers.get('www-authenticate')).toBe('Bearer')
+      for (const authorization of ['Bearer abc.def.ghi', 'bearer abc.def.ghi']) {
+        const down = await w.get(path, { authorization })
+        expect(down.status).toBe(503)
+        expect(down.headers.get('retry-after')).toBe('30')
+        expect(down.headers.get('cache-control')).toBe('no-store')
+        expect(down.headers.get('www-authenticate')).toBe('Bearer')
+      }
+    }
   })
 })
 

@@ -158,7 +158,7 @@ export function auth(config: KoaAuthConfig): Middleware {
   // node:crypto is ~2-4x faster than WebCrypto on Node for the same sealed format (bench/).
   const engine = config.engine ?? createHybridAuth({ crypto: new NodeCryptoProvider(), ...config })
   return async function oidcHybridAuth(ctx: Context, next: Next): Promise<void> {
-    const route = engine.routeOf(ctx.method, ctx.path)
+    const route = engine.routeOf(ctx.method, ctx.path, ctx.querystring, ctx.get('cookie'))
     if (route !== undefined) {
       const problem = plainHttpProblem(ctx.secure, ctx.hostname, PROXY_ADVICE)
       if (problem) return sendError(ctx, problem)
@@ -213,7 +213,8 @@ export function requiresAuth(): Middleware {
 
 /**
  * Protects an API route with a bearer access token (RFC 9068 JWT, RFC 6750): on success the
- * claims are in `ctx.state.auth`; on failure the answer is 400/401/403 with `WWW-Authenticate`.
+ * claims are in `ctx.state.auth`; on failure the answer is 400/401/403 with `WWW-Authenticate`,
+ * or 503 with `Retry-After` when the provider's discovery or keys cannot be had.
  * Pass a verifier (from `createBearerVerifier`) or its configuration.
  *
  * @see [RFC 6750 3](https://www.rfc-editor.org/rfc/rfc6750#section-3)
@@ -231,9 +232,7 @@ export function requireBearer(
       // Throws a misconfiguration again: the developer's to see, not a 401 for the client.
       const failure = bearer.failure(error, { scopes: options.scopes })
       ctx.status = failure.status
-      ctx.set('WWW-Authenticate', failure.wwwAuthenticate)
-      ctx.set('Cache-Control', 'no-store')
-      ctx.type = 'application/json'
+      ctx.set(failure.headers)
       ctx.body = failure.body
       return
     }

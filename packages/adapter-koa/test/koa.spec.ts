@@ -3,10 +3,13 @@
  * response type and client authentication method, then refresh, userinfo, the API, logout, and
  * the bad cases — each of which must end in an error status with no session.
  */
-import { request } from 'node:http'
+import { once } from 'node:events'
+import { createServer, request } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { CookieJar, completeLogin, completeLogout } from '@oidc-hybrid/dev-provider'
+import Koa from 'koa'
 import { afterEach, describe, expect, it } from 'vitest'
-import { MemorySessionStore } from '../src/index.js'
+import { auth, type KoaAuthConfig, MemorySessionStore, requireBearer } from '../src/index.js'
 import { createHarness, type Harness, type HarnessOptions } from './harness.js'
 
 let harness: Harness | undefined
@@ -354,5 +357,160 @@ describe('body parsers and proxies', () => {
       'x-forwarded-proto': 'https',
     })
     expect(allowed.status).toBe(302)
+  })
+})
+
+describe('requireBearer: other schemes, and a provider that cannot be reached', () => {
+  /** A bearer-protected Koa API whose issuer is a 127.0.0.1 port where nothing listens. */
+  async function unreachableApi() {
+    const probe = createServer().listen(0, '127.0.0.1')
+    await once(probe, 'listening')
+    const { port } = probe.address() as AddressInfo
+    await new Promise((resolve) => probe.close(resolve))
+    const api = new Koa()
+    api.use(
+      requireBearer(
+        { issuerBaseURL: `http://127.0.0.1:${port}/`, audience: 'https://api.example.com' },
+        { scopes: ['read:messages'] },
+      ),
+    )
+    api.use((ctx) => {
+      ctx.body = 'reached'
+    })
+    const server = createServer(api.callback()).listen(0, '127.0.0.1')
+    await once(server, 'listening')
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`
+    const call = (authorization: string) => fetch(url, { headers: { authorization } })
+    return { call, close: () => new Promise((resolve) => server.close(resolve)) }
+  }
+
+  it('Basic is a 401 Bearer challenge without error code; a malformed Bearer header stays 400', async () => {
+    const api = await unreachableApi()
+    try {
+      const basic = await api.call('Basic dXNlcjpwYXNz')
+      expect(basic.status).toBe(401)
+      expect(basic.headers.get('www-authenticate')).toBe('Bearer')
+      expect(basic.headers.get('cache-control')).toBe('no-store')
+      expect(await basic.json()).toMatchObject({ error: 'BEARER_TOKEN_MISSING' })
+      const twoTokens = await api.call('Bearer abc def')
+      expect(twoTokens.status).toBe(400)
+      expect(twoTokens.headers.get('www-authenticate')).toContain('error="invalid_request"')
+    } finally {
+      await api.close()
+    }
+  })
+
+  it('an outage is 503 with Retry-After and no-store, never invalid_token; lowercase bearer reaches it', async () => {
+    const api = await unreachableApi()
+    try {
+      for (const authorization of ['Bearer abc.def.ghi', 'bearer abc.def.ghi']) {
+        const down = await api.call(authorization)
+        expect(down.status).toBe(503)
+        expect(down.headers.get('retry-after')).toBe('30')
+        expect(down.headers.get('cache-control')).toBe('no-store')
+        expect(down.headers.get('www-authenticate')).toBe('Bearer')
+        expect(await down.json()).toMatchObject({ error: 'HTTP_REQUEST_FAILED' })
+      }
+    } finally {
+      await api.close()
+    }
+  })
+})
+
+describe('RP-initiated logout with state (issue 18, real provider)', () => {
+  const LOGOUT_COOKIE = '__Host-oidc_tx-logout'
+
+  /** Logs in keeping the provider's cookies, then GET /logout: the provider's logout URL. */
+  async function logIn(h: Harness, providerJar: CookieJar): Promise<URL> {
+    const { action, params } = await completeLogin(await h.startLogin(), undefined, {
+      cookieJar: providerJar,
+    })
+    expect((await h.post(action, params)).status).toBe(302)
+    const logout = await h.get('/logout')
+    expect(logout.status).toBe(302)
+    return new URL(logout.headers.get('location')!)
+  }
+
+  it('logout → provider → back with the state → a clean redirect; the cookie is gone', async () => {
+    const h = await use()
+    const providerJar = new CookieJar()
+    const endSession = await logIn(h, providerJar)
+    const state = endSession.searchParams.get('state')
+    expect(state).toMatch(/^[\w-]{43}$/)
+    expect(h.jar.has(LOGOUT_COOKIE)).toBe(true)
+    const { location } = await completeLogout(endSession.href, { cookieJar: providerJar })
+    const back = new URL(location!)
+    // oidc-provider returns to post_logout_redirect_uri with the state it was given.
+    expect(`${back.origin}${back.pathname}`).toBe(`${h.appURL}/`)
+    expect(back.searchParams.get('state')).toBe(state)
+    const clean = await h.get(`${back.pathname}${back.search}`)
+    expect(clean.status).toBe(302)
+    expect(clean.headers.get('location')).toBe(`${h.appURL}/`)
+    expect(h.jar.has(LOGOUT_COOKIE)).toBe(false)
+  })
+
+  it('a forged state is answered 400 LOGOUT_STATE_MISMATCH and the cookie is cleared', async () => {
+    const h = await use()
+    await logIn(h, new CookieJar())
+    const forged = await h.get('/?state=forged', { accept: 'application/json' })
+    expect(forged.status).toBe(400)
+    expect(await forged.json()).toMatchObject({ error: 'LOGOUT_STATE_MISMATCH' })
+    expect(h.jar.has(LOGOUT_COOKIE)).toBe(false)
+  })
+})
+
+describe('ignoreDiscoveryFor reaches the engine (issue 18 item 4)', () => {
+  // A provider that answers response_type=code token without listing it (Glewlwyd).
+  const discovery: typeof fetch = async () =>
+    Response.json({
+      issuer: 'https://op.example.com/',
+      authorization_endpoint: 'https://op.example.com/authorize',
+      token_endpoint: 'https://op.example.com/token',
+      jwks_uri: 'https://op.example.com/jwks',
+      response_types_supported: ['code id_token'],
+    })
+  async function login(overrides: Partial<KoaAuthConfig> = {}) {
+    const server = createServer()
+    server.listen(0, '127.0.0.1')
+    await once(server, 'listening')
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+    const app = new Koa()
+    app.use(
+      auth({
+        issuerBaseURL: 'https://op.example.com/',
+        baseURL: base,
+        clientID: 'koa-app',
+        clientSecret: 'koa-client-secret',
+        secret: 'koa-adapter-test-cookie-secret-0123456789abcdef',
+        fetch: discovery,
+        authorizationParams: { response_type: 'code token' },
+        ...overrides,
+      }),
+    )
+    server.on('request', app.callback())
+    try {
+      const response = await fetch(`${base}/login`, {
+        redirect: 'manual',
+        headers: { accept: 'application/json' },
+      })
+      const { status, headers } = response
+      return { status, location: headers.get('location'), body: await response.text() }
+    } finally {
+      server.close()
+      server.closeAllConnections()
+    }
+  }
+
+  it('refused before the redirect by default, with the advice; let through when set', async () => {
+    const refused = await login()
+    expect(refused.status).toBe(500)
+    expect(refused.location).toBeNull()
+    expect(JSON.parse(refused.body)).toMatchObject({
+      error: 'CONFIG_INVALID',
+      message: expect.stringContaining("set ignoreDiscoveryFor: ['response_types_supported']"),
+    })
+    const trusted = await login({ ignoreDiscoveryFor: ['response_types_supported'] })
+    expect(trusted.status).toBe(302)
+    expect(new URL(trusted.location!).searchParams.get('response_type')).toBe('code token')
   })
 })

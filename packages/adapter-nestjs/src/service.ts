@@ -20,12 +20,13 @@ import {
   pathOf,
   plainHttpRefusal,
   sendError,
+  targetOf,
   toAuthRequest,
   writeAuthResponse,
 } from './http.js'
 import { HYBRID_AUTH_OPTIONS, type HybridAuthModuleOptions } from './options.js'
 
-type Route = 'login' | 'callback' | 'logout' | 'backchannelLogout'
+type Route = NonNullable<ReturnType<HybridAuth['routeOf']>>
 
 /** A Connect-style middleware, the shape both platforms' `use()` accepts. */
 export type RouteMiddleware = (
@@ -73,30 +74,42 @@ export class HybridAuthService {
   /**
    * The middleware the module mounts on the platform: answers GET login, the callback (any
    * method, so a wrong one gets a typed error), GET logout and POST back-channel logout (when
-   * enabled) at exactly the configured paths, and lets every other request through, noting how
-   * to load its session.
+   * enabled) at exactly the configured paths, and the return from RP-initiated logout (a GET
+   * with `state` while the logout cookie is there), and lets every other request through, noting
+   * how to load its session.
    */
   middleware(): RouteMiddleware {
     const loader = this.context.bind(this)
     return (request, response, next) => {
       requestState(request).loader ??= loader
-      const route: Route | undefined = this.engine.routeOf(request.method ?? '', pathOf(request))
+      const path = pathOf(request)
+      const route: Route | undefined = this.engine.routeOf(
+        request.method ?? '',
+        path,
+        targetOf(request).slice(path.length),
+        headerOf(request, 'cookie'),
+      )
       if (route === undefined) {
         next()
         return
       }
-      this.#answer(route, request, response).catch(next)
+      this.#answer(route, request, response, next).catch(next)
     }
   }
 
-  async #answer(route: Route, request: BodySource, response: NodeResponse): Promise<void> {
+  async #answer(
+    route: Route,
+    request: BodySource,
+    response: NodeResponse,
+    next: () => void,
+  ): Promise<void> {
     const accept = headerOf(request, 'accept')
     const engine = this.engine
     try {
       const incoming = toAuthRequest(request, engine.config.baseURL)
       const problem = plainHttpRefusal(incoming.url)
       if (problem) throw problem
-      let answer: AuthResponse
+      let answer: AuthResponse | undefined
       if (route === 'login') answer = await engine.login(incoming)
       else if (route === 'logout') answer = await engine.logout(incoming)
       else {
@@ -105,6 +118,8 @@ export class HybridAuthService {
           : undefined
         answer = await engine[route]({ ...incoming, body })
       }
+      // `undefined`: not the engine's after all (the logout return's cookie is for another path).
+      if (!answer) return next()
       writeAuthResponse(response, answer, accept)
     } catch (error) {
       if (!isOidcHybridError(error)) throw error

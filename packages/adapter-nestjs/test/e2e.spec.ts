@@ -5,19 +5,34 @@
  * each of which must end in an error status with no session and no call to the token endpoint.
  */
 
+import { once } from 'node:events'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { Controller, Get, type INestApplication, Module, UseGuards } from '@nestjs/common'
 import { OidcHybridError } from '@oidc-hybrid/core'
 import { CookieJar, completeLogin, completeLogout } from '@oidc-hybrid/dev-provider'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { MemorySessionStore } from '../src/index.js'
+import {
+  BearerAuthGuard,
+  BearerAuthModule,
+  HybridAuthModule,
+  type HybridAuthModuleOptions,
+  MemorySessionStore,
+} from '../src/index.js'
 import {
   ACCESS_TOKEN_TTL,
   type Browser,
   CLIENT_ID,
+  closeServer,
+  createApp,
   createHarness,
   type Harness,
+  type Listener,
+  listen,
   PLATFORMS,
   SESSION,
   TRANSACTION,
+  webModule,
 } from './harness.js'
 
 const JSON_ACCEPT = { accept: 'application/json' }
@@ -333,7 +348,7 @@ describe.each(PLATFORMS)('%s', (platform) => {
       expect(garbage.headers.get('www-authenticate')).toContain('error="invalid_token"')
       expect(await garbage.json()).toMatchObject({ error: 'BEARER_TOKEN_INVALID' })
       const malformed = await fetch(`${h.apiURL}/api/messages`, {
-        headers: { authorization: 'Basic abc' },
+        headers: { authorization: 'Bearer abc def' },
       })
       expect(malformed.status).toBe(400)
       expect(malformed.headers.get('www-authenticate')).toContain('error="invalid_request"')
@@ -479,5 +494,181 @@ describe.each(PLATFORMS)('%s', (platform) => {
       expect(response.status).toBe(413)
       await expectRefused(response, 'BODY_TOO_LARGE', grants)
     })
+  })
+})
+
+describe.each(PLATFORMS)(
+  '%s: bearer guard, other schemes and an unreachable provider',
+  (platform) => {
+    @Controller('api')
+    @UseGuards(BearerAuthGuard)
+    class DownApiController {
+      @Get('messages')
+      messages() {
+        return { reached: true }
+      }
+    }
+
+    let api: Listener
+    let app: INestApplication
+    beforeAll(async () => {
+      // The issuer is a 127.0.0.1 port where nothing listens.
+      const probe = createServer().listen(0, '127.0.0.1')
+      await once(probe, 'listening')
+      const { port } = probe.address() as AddressInfo
+      await new Promise((resolve) => probe.close(resolve))
+      @Module({
+        imports: [
+          BearerAuthModule.forRoot({
+            issuerBaseURL: `http://127.0.0.1:${port}/`,
+            audience: 'https://api.example.com',
+            realm: 'api',
+          }),
+        ],
+        controllers: [DownApiController],
+      })
+      class DownApiModule {}
+      api = await listen()
+      app = await createApp(DownApiModule, api.server, { platform })
+    })
+    afterAll(async () => {
+      await app?.close()
+      if (api) await closeServer(api.server)
+    })
+
+    const call = (authorization: string) =>
+      fetch(`${api.url}/api/messages`, { headers: { authorization } })
+
+    it('Basic is a 401 Bearer challenge without error code; a malformed Bearer header stays 400', async () => {
+      const basic = await call('Basic dXNlcjpwYXNz')
+      expect(basic.status).toBe(401)
+      expect(basic.headers.get('www-authenticate')).toBe('Bearer realm="api"')
+      expect(basic.headers.get('cache-control')).toBe('no-store')
+      expect(await basic.json()).toMatchObject({ error: 'BEARER_TOKEN_MISSING' })
+      const noToken = await call('Bearer')
+      expect(noToken.status).toBe(400)
+      expect(noToken.headers.get('www-authenticate')).toContain('error="invalid_request"')
+    })
+
+    it('an outage is 503 with Retry-After and no-store, never invalid_token; lowercase bearer reaches it', async () => {
+      for (const authorization of ['Bearer abc.def.ghi', 'bearer abc.def.ghi']) {
+        const down = await call(authorization)
+        expect(down.status).toBe(503)
+        expect(down.headers.get('retry-after')).toBe('30')
+        expect(down.headers.get('cache-control')).toBe('no-store')
+        expect(down.headers.get('www-authenticate')).toBe('Bearer realm="api"')
+        expect(down.headers.get('content-type')).toContain('application/json')
+        expect(await down.json()).toMatchObject({ error: 'HTTP_REQUEST_FAILED' })
+      }
+    })
+  },
+)
+
+describe.each(PLATFORMS)('%s: RP-initiated logout with state (issue 18)', (platform) => {
+  const LOGOUT_COOKIE = '__Host-oidc_tx-logout'
+  let h: Harness
+  beforeAll(async () => {
+    h = await createHarness(platform)
+  })
+  afterAll(() => h?.close())
+
+  /** Logs in keeping the provider's cookies, then GET `logoutPath`: the provider's logout URL. */
+  async function logIn(browser: Browser, providerJar: CookieJar, logoutPath = '/logout') {
+    const { action, params } = await completeLogin(await browser.startLogin(), undefined, {
+      cookieJar: providerJar,
+    })
+    expect((await browser.post(action, params)).status).toBe(302)
+    const logout = await browser.get(logoutPath)
+    expect(logout.status).toBe(302)
+    return new URL(logout.headers.get('location')!)
+  }
+
+  it('logout → provider → back with the state → a clean redirect; the cookie is gone', async () => {
+    const browser = h.browser()
+    const providerJar = new CookieJar()
+    const endSession = await logIn(browser, providerJar)
+    const state = endSession.searchParams.get('state')
+    expect(state).toMatch(/^[\w-]{43}$/)
+    expect(browser.jar.has(LOGOUT_COOKIE)).toBe(true)
+    const { location } = await completeLogout(endSession.href, { cookieJar: providerJar })
+    const back = new URL(location!)
+    expect(`${back.origin}${back.pathname}`).toBe(`${h.appURL}/`)
+    expect(back.searchParams.get('state')).toBe(state)
+    const clean = await browser.get(`${back.pathname}${back.search}`)
+    expect(clean.status).toBe(302)
+    expect(clean.headers.get('location')).toBe(`${h.appURL}/`)
+    expect(browser.jar.has(LOGOUT_COOKIE)).toBe(false)
+    // The clean URL is the app's own page.
+    const home = await browser.get('/', JSON_ACCEPT)
+    expect(await home.json()).toEqual({ authenticated: false })
+  })
+
+  it('a forged state is answered 400 LOGOUT_STATE_MISMATCH and the cookie is cleared', async () => {
+    const browser = h.browser()
+    await logIn(browser, new CookieJar())
+    const forged = await browser.get('/?state=forged', JSON_ACCEPT)
+    expect(forged.status).toBe(400)
+    expect(await forged.json()).toMatchObject({ error: 'LOGOUT_STATE_MISMATCH' })
+    expect(browser.jar.has(LOGOUT_COOKIE)).toBe(false)
+  })
+
+  it('with the cookie but on another path than the return: the app answers', async () => {
+    const browser = h.browser()
+    await logIn(browser, new CookieJar(), '/logout?returnTo=%2Fbye')
+    const home = await browser.get('/?state=anything', JSON_ACCEPT)
+    expect(home.status).toBe(200)
+    expect(await home.json()).toEqual({ authenticated: false })
+    expect(browser.jar.has(LOGOUT_COOKIE)).toBe(true)
+  })
+})
+
+// Issue 18 item 4.
+describe.each(PLATFORMS)('%s: ignoreDiscoveryFor reaches the engine', (platform) => {
+  // A provider that answers response_type=code token without listing it (Glewlwyd).
+  const discovery: typeof fetch = async () =>
+    Response.json({
+      issuer: 'https://op.example.com/',
+      authorization_endpoint: 'https://op.example.com/authorize',
+      token_endpoint: 'https://op.example.com/token',
+      jwks_uri: 'https://op.example.com/jwks',
+      response_types_supported: ['code id_token'],
+    })
+  async function login(overrides: Partial<HybridAuthModuleOptions> = {}) {
+    const listener = await listen()
+    const auth = HybridAuthModule.forRoot({
+      issuerBaseURL: 'https://op.example.com/',
+      baseURL: listener.url,
+      clientID: CLIENT_ID,
+      clientSecret: 'nest-client-secret',
+      secret: 'nestjs-adapter-test-cookie-secret-0123456789abcdef',
+      fetch: discovery,
+      authorizationParams: { response_type: 'code token' },
+      ...overrides,
+    })
+    const app = await createApp(webModule(auth), listener.server, { platform })
+    try {
+      const response = await fetch(`${listener.url}/login`, {
+        redirect: 'manual',
+        headers: JSON_ACCEPT,
+      })
+      const { status, headers } = response
+      return { status, location: headers.get('location'), body: await response.text() }
+    } finally {
+      await app.close()
+      await closeServer(listener.server)
+    }
+  }
+
+  it('refused before the redirect by default, with the advice; let through when set', async () => {
+    const refused = await login()
+    expect(refused.status).toBe(500)
+    expect(refused.location).toBeNull()
+    expect(JSON.parse(refused.body)).toMatchObject({
+      error: 'CONFIG_INVALID',
+      message: expect.stringContaining("set ignoreDiscoveryFor: ['response_types_supported']"),
+    })
+    const trusted = await login({ ignoreDiscoveryFor: ['response_types_supported'] })
+    expect(trusted.status).toBe(302)
+    expect(new URL(trusted.location!).searchParams.get('response_type')).toBe('code token')
   })
 })

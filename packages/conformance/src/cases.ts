@@ -14,7 +14,8 @@ export const RESPONSE_TYPES: readonly ResponseType[] = [
 ]
 const WITH_ID_TOKEN: ResponseType[] = ['code id_token', 'code id_token token']
 
-export type Step = 'me' | 'userinfo' | 'refresh'
+/** `refresh-twice`: two forced refreshes in a row, each must reach the token endpoint. */
+export type Step = 'me' | 'userinfo' | 'refresh' | 'refresh-twice'
 
 export interface Case {
   id: string
@@ -50,6 +51,19 @@ function errorResponse(withIss: boolean) {
     if (withIss) params.set('iss', issuer)
   }
 }
+
+/** The extra ID token audience the apps under test trust (`trustedAudiences`). */
+export const TRUSTED_AUDIENCE = 'https://api.trusted.example/'
+
+/** `aud` becomes the client and `extra`, with `azp` the client. */
+const audiences =
+  (...extra: string[]) =>
+  (claims: Claims) => {
+    claims.azp = String(claims.aud)
+    claims.aud = [claims.azp, ...extra]
+  }
+
+const GROUPS = Array.from({ length: 150 }, (_, i) => `engineering-team-${i}-members@corp.example`)
 
 export const CASES: readonly Case[] = [
   // ---- OpenID RP certification: Hybrid RP and Form Post RP plans ----
@@ -274,6 +288,82 @@ export const CASES: readonly Case[] = [
     reason: 'a refresh with a well-formed ID token succeeds',
     callback: 'ok',
     after: { step: 'refresh', expect: 'ok' },
+  },
+  {
+    id: 'refresh: a rotating provider, two forced refreshes',
+    reason: 'each forced refresh reaches the provider, with the newest refresh token',
+    callback: 'ok',
+    after: { step: 'refresh-twice', expect: 'ok' },
+  },
+  {
+    id: 'refresh: a provider that does not rotate refresh tokens',
+    reason:
+      'RFC 6749 6 lets a provider keep the refresh token: every forced refresh still reaches it (a result remembered under the unchanged token once handed back stale tokens)',
+    misbehaviour: { rotateRefreshTokens: false },
+    callback: 'ok',
+    after: { step: 'refresh-twice', expect: 'ok' },
+  },
+  {
+    id: 'refresh: ID token without the profile claims',
+    reason: 'OIDC Core 12.2 does not require a refreshed ID token to repeat the profile',
+    misbehaviour: {
+      refreshClaims: (claims) => {
+        for (const name of Object.keys(claims)) {
+          if (!/^(iss|sub|aud|azp|exp|iat|auth_time|nonce|at_hash|sid)$/.test(name)) {
+            delete claims[name]
+          }
+        }
+      },
+    },
+    callback: 'ok',
+    after: { step: 'refresh', expect: 'ok' },
+  },
+  {
+    id: 'core-3.1.3.7 a trusted extra audience with azp',
+    reason: 'trustedAudiences lets an app accept the audience its provider adds (step 3)',
+    responseTypes: WITH_ID_TOKEN,
+    misbehaviour: {
+      frontChannelClaims: audiences(TRUSTED_AUDIENCE),
+      tokenEndpointClaims: audiences(TRUSTED_AUDIENCE),
+      refreshClaims: audiences(TRUSTED_AUDIENCE),
+    },
+    callback: 'ok',
+    after: { step: 'refresh', expect: 'ok' },
+  },
+  {
+    id: 'core-3.1.3.7 an untrusted extra audience beside a trusted one',
+    reason: 'only the audiences the app trusts may appear besides the client (step 3)',
+    responseTypes: WITH_ID_TOKEN,
+    misbehaviour: {
+      frontChannelClaims: audiences(TRUSTED_AUDIENCE, 'https://untrusted.example'),
+    },
+    callback: 'ID_TOKEN_AUDIENCE_MISMATCH',
+  },
+  {
+    id: 'a large groups claim in a cookie session',
+    reason: 'enterprise providers send ~150 groups; the cookie session must still hold the login',
+    misbehaviour: {
+      frontChannelClaims: (claims) => {
+        claims.groups = GROUPS
+      },
+      tokenEndpointClaims: (claims) => {
+        claims.groups = GROUPS
+      },
+    },
+    callback: 'ok',
+    after: { step: 'me', expect: 'ok' },
+  },
+  {
+    id: 'token-endpoint ID token with auth_time 0, no max_age (Glewlwyd)',
+    reason:
+      'without max_age, auth_time is informative: a token-endpoint value the front channel contradicts does not fail the login (with max_age it is AUTH_TIME_MISMATCH, in the core tests)',
+    misbehaviour: {
+      tokenEndpointClaims: (claims) => {
+        claims.auth_time = 0
+      },
+    },
+    callback: 'ok',
+    after: { step: 'me', expect: 'ok' },
   },
   // ---- beyond the certification plans ----
   {

@@ -42,6 +42,8 @@ export interface Misbehaviour {
     headers: IncomingMessage['headers']
   }) => RawResponse | Promise<RawResponse>
   refreshClaims?: (claims: Claims) => void
+  /** false: a refresh answers without a new refresh token and the old one stays valid (RFC 6749 6). */
+  rotateRefreshTokens?: false
   userinfo?: (claims: Claims) => void
   /** Publish several keys, all without kid (rp-id_token-kid-absent-multiple-jwks). */
   extraJwksKeys?: number
@@ -148,8 +150,12 @@ export class HostileProvider {
     }
   }
 
-  count(path: string): number {
-    return this.calls.filter((call) => call.path === path).length
+  count(path: string, grantType?: string): number {
+    return this.calls.filter(
+      (call) =>
+        call.path === path &&
+        (grantType === undefined || new URLSearchParams(call.body).get('grant_type') === grantType),
+    ).length
   }
 
   /** Rotates the signing key; the old one disappears from the JWKS. */
@@ -352,15 +358,18 @@ export class HostileProvider {
       }
     } else if (body.get('grant_type') === 'refresh_token') {
       issued = this.refreshTokens.get(body.get('refresh_token') ?? '')
-      this.refreshTokens.delete(body.get('refresh_token') ?? '')
+      if (this.misbehaviour.rotateRefreshTokens !== false) {
+        this.refreshTokens.delete(body.get('refresh_token') ?? '')
+      }
       if (!issued) return this.json({ error: 'invalid_grant' }, 400)
       refreshing = true
     } else {
       return this.json({ error: 'unsupported_grant_type' }, 400)
     }
     const accessToken = randomBytes(24).toString('base64url')
-    const refreshToken = randomBytes(24).toString('base64url')
-    this.refreshTokens.set(refreshToken, issued)
+    const rotate = !refreshing || this.misbehaviour.rotateRefreshTokens !== false
+    const refreshToken = rotate ? randomBytes(24).toString('base64url') : undefined
+    if (refreshToken) this.refreshTokens.set(refreshToken, issued)
     const claims = this.idTokenClaims(issued, now)
     claims.at_hash = halfHash(accessToken)
     if (refreshing) this.misbehaviour.refreshClaims?.(claims)
@@ -369,7 +378,7 @@ export class HostileProvider {
       access_token: accessToken,
       token_type: 'Bearer',
       expires_in: 3600,
-      refresh_token: refreshToken,
+      ...(refreshToken ? { refresh_token: refreshToken } : {}),
       scope: issued.scope,
       id_token: await this.sign(
         claims,

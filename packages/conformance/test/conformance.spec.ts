@@ -5,7 +5,13 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { APPS, type AppUnderTest, type RunningApp } from '../src/apps.js'
-import { CASES, type Case, RESPONSE_TYPES, type ResponseType } from '../src/cases.js'
+import {
+  CASES,
+  type Case,
+  RESPONSE_TYPES,
+  type ResponseType,
+  TRUSTED_AUDIENCE,
+} from '../src/cases.js'
 import { HostileProvider } from '../src/hostile-provider.js'
 import { nestExpress, nestFastify } from '../src/nest.js'
 
@@ -74,7 +80,13 @@ async function run(app: RunningApp, testCase: Case): Promise<void> {
   expect(callback.status, await callback.clone().text()).toBe(302)
   expect(jar.hasSession()).toBe(true)
   if (testCase.after) {
-    const response = await request('GET', `/${testCase.after.step}`)
+    const twice = testCase.after.step === 'refresh-twice'
+    if (twice) {
+      const first = await request('GET', '/refresh')
+      expect(first.status, await first.clone().text()).toBe(200)
+    }
+    const response = await request('GET', twice ? '/refresh' : `/${testCase.after.step}`)
+    if (twice && response.status === 200) expect(provider.count('/token', 'refresh_token')).toBe(2)
     const body = await response.json()
     if (testCase.after.expect === 'ok') expect(response.status, JSON.stringify(body)).toBe(200)
     else expect(body.error).toBe(testCase.after.expect)
@@ -97,6 +109,7 @@ for (const adapter of ADAPTERS) {
             clientSecret: provider.clientSecret,
             secret: SECRET,
             httpTimeout: 1_000,
+            trustedAudiences: [TRUSTED_AUDIENCE],
             // Cases change the provider's keys one after another (rotation, kid-less keys);
             // the refetch cooldown itself is tested in the core's engine tests.
             jwksCooldown: 0,

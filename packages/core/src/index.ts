@@ -20,6 +20,7 @@ export {
 export type {
   AuthorizationParams,
   ClientAuthMethod,
+  DiscoveryListField,
   HybridAuthConfig,
   LogEntry,
   ResolvedConfig,

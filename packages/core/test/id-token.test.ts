@@ -442,6 +442,14 @@ describe('verifyIdToken: claims (OIDC Core 3.1.3.7, 3.3.2.12)', () => {
     await accepts({ auth_time: NOW - 300 - TOLERANCE }, { nonce: NONCE, maxAge: 300 })
   })
 
+  it('issue 18: auth_time 0 (Glewlwyd at the token endpoint) passes when no max_age was sent', async () => {
+    await accepts({ auth_time: 0 }, { nonce: NONCE })
+  })
+
+  it('issue 18: auth_time 0 is older than any max_age', async () => {
+    await rejects({ auth_time: 0 }, 'AUTH_TIME_INVALID', { nonce: NONCE, maxAge: 300 })
+  })
+
   it('rp-id_token-bad-c_hash: rejects c_hash with "1" appended', async () => {
     await rejects({ c_hash: `${halfHash('RS256', CODE)}1` }, 'C_HASH_MISMATCH', {
       nonce: NONCE,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { buildLogoutUrl } from '../src/protocol/logout.js'
-import type { ProviderMetadata } from '../src/protocol/types.js'
+import { buildLogoutUrl, type LogoutOptions } from '../src/protocol/logout.js'
+import { type Effect, transition } from '../src/protocol/machine.js'
+import type { ProtocolContext, ProviderMetadata, Session } from '../src/protocol/types.js'
 
 const client = { client_id: 'my-client' }
 
@@ -135,5 +136,57 @@ describe('buildLogoutUrl', () => {
     expect(() =>
       buildLogoutUrl({ ...auth0, issuer: 'tenant.auth0.com' }, client, { mode: 'auth0' }),
     ).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }))
+  })
+})
+
+describe('LogoutRequested with state (issue 18)', () => {
+  const returnTo = 'https://app.example.com/bye'
+  const session = { idToken: 'eyJ.eyJ.sig' } as Session
+  const logoutWith = (provider: ProviderMetadata, logout: LogoutOptions, from?: 'Idle') =>
+    transition(
+      { provider, client } as unknown as ProtocolContext,
+      from === 'Idle' ? { kind: 'Idle' } : { kind: 'Authenticated', session },
+      { type: 'LogoutRequested', returnTo, logout },
+    )
+  const keeps = (effects: Effect[]) => effects.filter((e) => e.type === 'SetLogoutState')
+
+  it('RP-Initiated Logout: sends the state and keeps it with returnTo for the return', async () => {
+    const { state, effects } = await logoutWith(oidc, {
+      postLogoutRedirectUri: returnTo,
+      state: 'random-state',
+    })
+    expect(state).toEqual({ kind: 'LoggedOut' })
+    const redirect = effects.find((e) => e.type === 'Redirect') as { url: string }
+    expect(new URL(redirect.url).searchParams.get('state')).toBe('random-state')
+    expect(keeps(effects)).toEqual([{ type: 'SetLogoutState', state: 'random-state', returnTo }])
+  })
+
+  it("Auth0's /v2/logout has no state: none sent, none kept", async () => {
+    for (const [provider, mode] of [
+      [auth0, 'auto'],
+      [oidc, 'auth0'],
+    ] as const) {
+      const { effects } = await logoutWith(provider, {
+        postLogoutRedirectUri: returnTo,
+        state: 'random-state',
+        mode,
+      })
+      const redirect = effects.find((e) => e.type === 'Redirect') as { url: string }
+      expect(new URL(redirect.url).pathname).toBe('/v2/logout')
+      expect(new URL(redirect.url).searchParams.has('state')).toBe(false)
+      expect(keeps(effects)).toEqual([])
+    }
+  })
+
+  it('no provider logout (no session, or idpLogout off: Idle; or no endpoint): nothing kept', async () => {
+    const logout = { postLogoutRedirectUri: returnTo, state: 'random-state' }
+    const idle = await logoutWith(oidc, logout, 'Idle')
+    expect(idle.effects).toEqual([{ type: 'ClearSession' }, { type: 'Redirect', url: returnTo }])
+    const { end_session_endpoint: _, ...plain } = oidc
+    expect(keeps((await logoutWith(plain, logout)).effects)).toEqual([])
+  })
+
+  it('without a state nothing is kept', async () => {
+    expect(keeps((await logoutWith(oidc, { postLogoutRedirectUri: returnTo })).effects)).toEqual([])
   })
 })

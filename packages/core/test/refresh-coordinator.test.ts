@@ -26,6 +26,9 @@ function controlledRefresh() {
   return { refresh, calls }
 }
 
+/** The result rotated when its access token is not `same-*` (the test's stand-in for "no new refresh token"). */
+const rotates = (result: Session) => !result.accessToken.startsWith('same-')
+
 function setup(options: { grace?: number; maxEntries?: number } = {}) {
   const clock = { now: 1000 }
   const coordinator = new RefreshCoordinator<Session>(
@@ -34,7 +37,9 @@ function setup(options: { grace?: number; maxEntries?: number } = {}) {
     options.maxEntries ?? 100,
   )
   let count = 0
-  const counted = (key: string) => coordinator.run(key, async () => session(`${key}-${++count}`))
+  const counted = (key: string) =>
+    coordinator.rotated(key) ??
+    coordinator.run(key, async () => session(`${key}-${++count}`), rotates)
   return { clock, coordinator, counted, started: () => count }
 }
 
@@ -42,8 +47,8 @@ describe('RefreshCoordinator', () => {
   it('concurrent calls with the same key share one refresh', async () => {
     const { coordinator } = setup()
     const { refresh, calls } = controlledRefresh()
-    const first = coordinator.run('rt-1', refresh)
-    const second = coordinator.run('rt-1', refresh)
+    const first = coordinator.run('rt-1', refresh, rotates)
+    const second = coordinator.run('rt-1', refresh, rotates)
     expect(calls).toHaveLength(1)
     expect(coordinator.size.inFlight).toBe(1)
     calls[0]!.resolve(session('new'))
@@ -54,8 +59,8 @@ describe('RefreshCoordinator', () => {
   it('different keys refresh independently', async () => {
     const { coordinator } = setup()
     const { refresh, calls } = controlledRefresh()
-    const a = coordinator.run('rt-a', refresh)
-    const b = coordinator.run('rt-b', refresh)
+    const a = coordinator.run('rt-a', refresh, rotates)
+    const b = coordinator.run('rt-b', refresh, rotates)
     expect(calls).toHaveLength(2)
     calls[0]!.resolve(session('a'))
     calls[1]!.resolve(session('b'))
@@ -63,18 +68,32 @@ describe('RefreshCoordinator', () => {
     expect((await b).accessToken).toBe('b')
   })
 
-  it('within the grace window a late request gets the remembered result, no new refresh', async () => {
-    const { clock, counted, started } = setup({ grace: 60 })
+  it('within the grace window a rotation is remembered under the spent key', async () => {
+    const { clock, coordinator, counted, started } = setup({ grace: 60 })
     const first = await counted('rt-1')
     clock.now += 59
+    expect(coordinator.rotated('rt-1')).toBe(first)
     expect(await counted('rt-1')).toBe(first)
     expect(started()).toBe(1)
+  })
+
+  it('a result that did not rotate the token is not remembered: the next call runs again', async () => {
+    const { coordinator } = setup()
+    let count = 0
+    const run = () => coordinator.run('rt-1', async () => session(`same-${++count}`), rotates)
+    const first = await run()
+    expect(coordinator.rotated('rt-1')).toBeUndefined()
+    expect(coordinator.size.recent).toBe(0)
+    const second = await run()
+    expect(second).not.toBe(first)
+    expect(count).toBe(2)
   })
 
   it('after the grace window the entry is forgotten and the refresh runs again', async () => {
     const { clock, coordinator, counted, started } = setup({ grace: 60 })
     const first = await counted('rt-1')
     clock.now += 60
+    expect(coordinator.rotated('rt-1')).toBeUndefined()
     const second = await counted('rt-1')
     expect(second).not.toBe(first)
     expect(started()).toBe(2)
@@ -108,14 +127,14 @@ describe('RefreshCoordinator', () => {
   it('a failure is shared by the waiting calls and not remembered', async () => {
     const { coordinator } = setup()
     const { refresh, calls } = controlledRefresh()
-    const first = coordinator.run('rt-1', refresh)
-    const second = coordinator.run('rt-1', refresh)
+    const first = coordinator.run('rt-1', refresh, rotates)
+    const second = coordinator.run('rt-1', refresh, rotates)
     const failure = new Error('invalid_grant')
     calls[0]!.reject(failure)
     await expect(first).rejects.toBe(failure)
     await expect(second).rejects.toBe(failure)
     expect(coordinator.size).toEqual({ inFlight: 0, recent: 0 })
-    const retry = coordinator.run('rt-1', refresh)
+    const retry = coordinator.run('rt-1', refresh, rotates)
     expect(calls).toHaveLength(2)
     calls[1]!.resolve(session('recovered'))
     expect((await retry).accessToken).toBe('recovered')

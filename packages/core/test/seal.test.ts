@@ -1,10 +1,22 @@
-import { createCipheriv, hkdfSync } from 'node:crypto'
+import { createCipheriv, hkdfSync, randomBytes } from 'node:crypto'
+import { deflateSync } from 'node:zlib'
 import { describe, expect, it } from 'vitest'
 import type { CryptoProvider } from '../src/crypto/provider.js'
 import { WebCryptoProvider } from '../src/crypto/webcrypto.js'
 import type { CookieAttributes } from '../src/engine/cookies.js'
 import { parseCookieHeader, readChunkedCookie, writeChunkedCookie } from '../src/engine/cookies.js'
-import { CookieSealer, MAX_SEALED_LENGTH, MIN_SECRET_LENGTH } from '../src/engine/seal.js'
+import {
+  COMPRESS_ABOVE,
+  CookieSealer,
+  MAX_SEALED_LENGTH,
+  MIN_SECRET_LENGTH,
+} from '../src/engine/seal.js'
+
+/** `length` characters that do not compress (random base64url). */
+const incompressible = (length: number) =>
+  randomBytes(Math.ceil((length * 3) / 4))
+    .toString('base64url')
+    .slice(0, length)
 
 const crypto = new WebCryptoProvider()
 const SECRET = '0123456789abcdef0123456789abcdef'
@@ -138,9 +150,17 @@ describe('CookieSealer', () => {
 
     it('rejects another version', async () => {
       const { sealer, value } = await sealed
-      await expect(sealer.unseal('session', `v2${value.slice(2)}`)).rejects.toMatchObject({
+      await expect(sealer.unseal('session', `v3${value.slice(2)}`)).rejects.toMatchObject({
         code: 'COOKIE_INVALID',
         details: { reason: 'version' },
+      })
+    })
+
+    it('rejects a v1 value relabelled v2 (the version is in the AAD)', async () => {
+      const { sealer, value } = await sealed
+      await expect(sealer.unseal('session', `v2${value.slice(2)}`)).rejects.toMatchObject({
+        code: 'COOKIE_INVALID',
+        details: { reason: 'tag' },
       })
     })
 
@@ -257,7 +277,7 @@ describe('CookieSealer', () => {
 
     it('rejects reordered chunks of a sealed value', async () => {
       const sealer = await CookieSealer.create(SECRET, crypto)
-      const value = await sealer.seal('session', 'x'.repeat(6000), NOW)
+      const value = await sealer.seal('session', incompressible(9000), NOW)
       const attributes: CookieAttributes = {
         path: '/',
         secure: true,
@@ -330,10 +350,51 @@ describe('CookieSealer', () => {
   describe('size', () => {
     it('refuses to seal more than MAX_SEALED_LENGTH characters', async () => {
       const sealer = await CookieSealer.create(SECRET, crypto)
-      await expect(sealer.seal('session', 'x'.repeat(12 * 1024), NOW)).rejects.toMatchObject({
+      await expect(sealer.seal('session', incompressible(16 * 1024), NOW)).rejects.toMatchObject({
         code: 'COOKIE_TOO_LARGE',
       })
-      await expect(sealer.seal('session', 'x'.repeat(11 * 1024), NOW)).resolves.toMatch(/^v1\./)
+      await expect(sealer.seal('session', incompressible(11 * 1024), NOW)).resolves.toMatch(/^v2\./)
+    })
+
+    it(`compresses JSON over ${COMPRESS_ABOVE} characters (v2) and not below (v1)`, async () => {
+      const sealer = await CookieSealer.create(SECRET, crypto)
+      const small = { groups: Array.from({ length: 10 }, (_, i) => `group-${i}`) }
+      const large = { groups: Array.from({ length: 400 }, (_, i) => `engineering-group-${i}`) }
+      const smallValue = await sealer.seal('session', small, NOW)
+      const largeValue = await sealer.seal('session', large, NOW)
+      expect(smallValue).toMatch(/^v1\./)
+      expect(largeValue).toMatch(/^v2\./)
+      // 400 repetitive names: about 10 KB of JSON in well under one 4 KB cookie.
+      expect(JSON.stringify(large).length).toBeGreaterThan(9000)
+      expect(largeValue.length).toBeLessThan(3800)
+      expect((await sealer.unseal('session', largeValue)).payload).toEqual(large)
+    })
+
+    it('refuses a v2 plaintext that inflates beyond the bound (a decompression bomb)', async () => {
+      // Sealed by hand with the documented format: 1 MB of zeros deflates to about 1 KB.
+      const keyId = Buffer.from(
+        hkdfSync('sha256', SECRET, 'oidc-hybrid/cookie', 'oidc-hybrid cookie key id v1', 4),
+      ).toString('base64url')
+      const key = Buffer.from(
+        hkdfSync(
+          'sha256',
+          SECRET,
+          'oidc-hybrid/cookie',
+          'oidc-hybrid cookie encryption key v1',
+          32,
+        ),
+      )
+      const bomb = deflateSync(`{"e":${NOW},"p":"${'0'.repeat(1 << 20)}"}`)
+      const iv = randomBytes(12)
+      const cipher = createCipheriv('aes-256-gcm', key, iv)
+      cipher.setAAD(Buffer.from(`v2.${keyId}.session`))
+      const body = Buffer.concat([cipher.update(bomb), cipher.final(), cipher.getAuthTag()])
+      const value = `v2.${keyId}.${iv.toString('base64url')}.${body.toString('base64url')}`
+      const sealer = await CookieSealer.create(SECRET, crypto)
+      await expect(sealer.unseal('session', value)).rejects.toMatchObject({
+        code: 'COOKIE_INVALID',
+        details: { reason: 'payload' },
+      })
     })
 
     it('refuses to unseal more than MAX_SEALED_LENGTH characters', async () => {

@@ -223,6 +223,53 @@ describe('processAuthorizationCodeResponse', () => {
   })
 })
 
+describe('issue 18: token-endpoint auth_time 0 (Glewlwyd)', () => {
+  const MAX_AGE = { ...TRANSACTION, maxAge: 300 }
+  const zero = () => tokens({ idTokenClaims: claims({ auth_time: 0 }) })
+  const loginWith = (
+    transaction: Transaction,
+    response: HttpResponseData,
+    // null: `code token`, no front-channel ID token
+    frontChannel: IdTokenClaims | null = FRONT_CHANNEL,
+  ) =>
+    processAuthorizationCodeResponse(
+      context(),
+      response,
+      transaction,
+      CALLBACK,
+      frontChannel ?? undefined,
+    )
+
+  it('without max_age: auth_time 0 at the token endpoint does not fail the login', async () => {
+    expect((await loginWith(TRANSACTION, await zero())).kind).toBe('session')
+  })
+
+  it('with max_age: the same auth_time as the front channel passes', async () => {
+    expect((await loginWith(MAX_AGE, await tokens())).kind).toBe('session')
+  })
+
+  it('with max_age: a token-endpoint auth_time contradicting the front channel is AUTH_TIME_MISMATCH', async () => {
+    await expect(loginWith(MAX_AGE, await zero())).rejects.toMatchObject({
+      code: 'AUTH_TIME_MISMATCH',
+      message: 'ID token auth_time changed since the callback; login refused',
+    })
+  })
+
+  it('with max_age: a token-endpoint ID token without the front channel auth_time is AUTH_TIME_MISMATCH', async () => {
+    const response = await tokens({ idTokenClaims: claims({ auth_time: undefined }) })
+    await expect(loginWith(MAX_AGE, response)).rejects.toMatchObject({
+      code: 'AUTH_TIME_MISMATCH',
+    })
+  })
+
+  it('code token with max_age: the token-endpoint auth_time is all there is; max_age applies', async () => {
+    await expect(loginWith(MAX_AGE, await zero(), null)).rejects.toMatchObject({
+      code: 'AUTH_TIME_INVALID',
+    })
+    expect((await loginWith(MAX_AGE, await tokens(), null)).kind).toBe('session')
+  })
+})
+
 /** The session as the login left it. */
 async function loggedIn(idTokenClaims: Record<string, unknown> = claims()): Promise<Session> {
   const idToken = await signWith(key, idTokenClaims)

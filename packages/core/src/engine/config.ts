@@ -12,6 +12,7 @@ import type {
   ClientAuthentication,
   ClientMetadata,
   HybridResponseType,
+  IdTokenClaims,
   JwsAlgorithm,
   ResponseMode,
 } from '../protocol/types.js'
@@ -56,6 +57,12 @@ export type ClientAuthMethod =
   | 'private_key_jwt'
   | 'none'
 
+/** The discovery lists that `ignoreDiscoveryFor` can overrule. */
+export type DiscoveryListField =
+  | 'response_types_supported'
+  | 'response_modes_supported'
+  | 'token_endpoint_auth_methods_supported'
+
 export interface HybridAuthConfig {
   /** The provider's issuer URL, e.g. `https://tenant.auth0.com` (a trailing slash is fine). */
   issuerBaseURL: string
@@ -82,6 +89,23 @@ export interface HybridAuthConfig {
    * @see [OIDC Core 9](https://openid.net/specs/openid-connect-core-1_0-errata2.html#ClientAuthentication)
    */
   clientAuth?: ClientAuth
+  /**
+   * Discovery lists not to check the configuration against, for a provider that supports more
+   * than it lists. By default the first discovery document fetched (and each refetch) is checked
+   * before any login redirect: the configured `response_type` must be in
+   * `response_types_supported`, `form_post` in `response_modes_supported`, the client's
+   * authentication method (`clientAuthMethod`, or what `clientSecret` implies; a `clientAuth`
+   * function only when `clientAuthMethod` is given) in `token_endpoint_auth_methods_supported`
+   * (`client_secret_basic` when omitted, OpenID Connect Discovery 1.0 3), else logins answer
+   * `CONFIG_INVALID`. Each field named here is not checked, nor are per-login overrides against it.
+   *
+   * @example
+   * ```ts
+   * // Glewlwyd answers response_type=code token but does not list it.
+   * ignoreDiscoveryFor: ['response_types_supported']
+   * ```
+   */
+  ignoreDiscoveryFor?: DiscoveryListField[]
   /** Secret(s) for sealing cookies, >= 32 characters. A list rotates: the first seals, all open. */
   secret: string | string[]
   authorizationParams?: AuthorizationParams
@@ -140,6 +164,28 @@ export interface HybridAuthConfig {
   idTokenSigningAlgs?: JwsAlgorithm[]
   /** Accept HS256/384/512 ID tokens signed with the client secret. Default false. */
   allowSymmetricIdTokens?: boolean
+  /**
+   * Audiences besides `clientID` that an ID token's `aud` may list, e.g. an API identifier the
+   * provider adds (`aud: [clientID, "https://api.example/"]`, `azp: clientID`). Default none: an
+   * ID token with any other audience is refused, `ID_TOKEN_AUDIENCE_MISMATCH`.
+   *
+   * @see [OIDC Core 3.1.3.7 step 3](https://openid.net/specs/openid-connect-core-1_0-errata2.html#IDTokenValidation)
+   */
+  trustedAudiences?: string[]
+  /**
+   * Chooses which ID token claims the session keeps (login and refresh), to keep a cookie
+   * session small or to drop what the app does not need. Gets the claims, returns those to keep;
+   * the protocol's own claims (`iss`, `sub`, `aud`, `azp`, `exp`, `iat`, `auth_time`, `nonce`,
+   * `sid`, `acr`, `amr`, `org_id`, `org_name`) are always kept. When it drops a claim, the
+   * session no longer holds the raw ID token (it would carry every claim again), so
+   * RP-initiated logout sends `client_id` instead of `id_token_hint`.
+   *
+   * @example
+   * ```ts
+   * filterClaims: ({ groups, ...claims }) => claims
+   * ```
+   */
+  filterClaims?: (claims: IdTokenClaims) => Record<string, unknown>
   /** Injected fetch (proxies, tests). Default `globalThis.fetch`. */
   fetch?: typeof fetch
   /** Milliseconds per request to the provider, body included. Default 5000. */
@@ -162,6 +208,9 @@ export interface ResolvedConfig {
   clientID: string
   clientSecret?: string
   clientAuth: ClientAuthentication
+  /** The method `token_endpoint_auth_methods_supported` must list; none for an unnamed `clientAuth`. */
+  clientAuthMethod?: ClientAuthMethod
+  ignoreDiscoveryFor: DiscoveryListField[]
   secrets: string[]
   authorization: AuthorizationOptions
   routes: {
@@ -191,6 +240,8 @@ export interface ResolvedConfig {
   refreshLeeway: number
   idTokenSigningAlgs?: JwsAlgorithm[]
   allowSymmetricIdTokens: boolean
+  trustedAudiences: string[]
+  filterClaims?: (claims: IdTokenClaims) => Record<string, unknown>
   fetch: typeof fetch
   httpTimeout: number
   jwksCooldown: number
@@ -281,6 +332,7 @@ export function clientMetadata(config: ResolvedConfig): ClientMetadata {
     redirect_uri: config.redirectUri,
     id_token_signed_response_algs: config.idTokenSigningAlgs,
     client_secret_for_hs: config.allowSymmetricIdTokens ? config.clientSecret : undefined,
+    trusted_audiences: config.trustedAudiences,
   }
 }
 
@@ -348,6 +400,12 @@ export function resolveConfig(config: HybridAuthConfig): ResolvedConfig {
     clientID: config.clientID,
     clientSecret: config.clientSecret,
     clientAuth: clientAuth(config),
+    // A clientAuth function is checked against discovery only under the method the config names.
+    clientAuthMethod:
+      config.clientAuth === undefined
+        ? (config.clientAuthMethod ?? (config.clientSecret ? 'client_secret_basic' : 'none'))
+        : config.clientAuthMethod,
+    ignoreDiscoveryFor: ignoreDiscoveryFor(config.ignoreDiscoveryFor),
     secrets,
     authorization,
     routes: { ...answered, postLogoutRedirect: route(routes, 'postLogoutRedirect', '/') },
@@ -376,6 +434,8 @@ export function resolveConfig(config: HybridAuthConfig): ResolvedConfig {
     refreshLeeway: whole(options, 'refreshLeeway', 30),
     idTokenSigningAlgs: config.idTokenSigningAlgs,
     allowSymmetricIdTokens: config.allowSymmetricIdTokens ?? false,
+    trustedAudiences: trustedAudiences(config.trustedAudiences),
+    filterClaims: optionalFunction(config.filterClaims, 'filterClaims'),
     // Late-bound, so a fetch installed after setup (test mocks, polyfills) is the one used.
     fetch: config.fetch ?? ((input, init) => globalThis.fetch(input, init)),
     httpTimeout: whole(options, 'httpTimeout', 5000),
@@ -385,6 +445,37 @@ export function resolveConfig(config: HybridAuthConfig): ResolvedConfig {
     now: config.now ?? (() => Math.floor(Date.now() / 1000)),
     log: config.logger ?? (() => {}),
   }
+}
+
+/** `trustedAudiences`: a list of non-empty strings. */
+function trustedAudiences(value: unknown): string[] {
+  if (value === undefined) return []
+  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string' || v === '')) {
+    throw new ConfigurationError('`trustedAudiences` must be a list of audience strings')
+  }
+  return [...value]
+}
+
+function optionalFunction<T>(value: T | undefined, name: string): T | undefined {
+  if (value !== undefined && typeof value !== 'function') {
+    throw new ConfigurationError(`\`${name}\` must be a function`)
+  }
+  return value
+}
+
+/** `ignoreDiscoveryFor`: a list of the discovery fields it may name. */
+function ignoreDiscoveryFor(value: unknown): DiscoveryListField[] {
+  if (value === undefined) return []
+  if (
+    !Array.isArray(value) ||
+    value.some((v) => !/^(response_(type|mode)s|token_endpoint_auth_methods)_supported$/.test(v))
+  ) {
+    throw new ConfigurationError(
+      '`ignoreDiscoveryFor` takes discovery list names, e.g. response_types_supported',
+      { details: { ignoreDiscoveryFor: value } },
+    )
+  }
+  return [...value]
 }
 
 const PRIVATE_KEY_JWT = 'pass `clientAuth: PrivateKeyJwt(key)` from oauth4webapi'

@@ -8,13 +8,14 @@
  */
 import { ConfigurationError, isOidcHybridError, OidcHybridError } from '../errors.js'
 import { encode } from '../lib/base64url.js'
-import { isRecord } from '../lib/compare.js'
+import { isRecord, timingSafeEqual } from '../lib/compare.js'
 import { remember } from '../lib/remember.js'
 import type { AuthorizationOptions } from '../protocol/authorize.js'
 import { parseCallbackRequest, stateOf } from '../protocol/callback.js'
 import { type Effect, type Event, type State, transition } from '../protocol/machine.js'
 import { validateReturnTo } from '../protocol/return-to.js'
-import type { ProtocolContext, Session, Transaction } from '../protocol/types.js'
+import { filterSessionClaims } from '../protocol/session.js'
+import type { ProtocolContext, ProviderMetadata, Session, Transaction } from '../protocol/types.js'
 import { buildUserinfoRequest, processUserinfoResponse } from '../protocol/userinfo.js'
 import {
   type AuthorizationParams,
@@ -36,9 +37,11 @@ import {
 } from './cookies.js'
 import { type HttpOptions, send } from './http.js'
 import { ProviderCache } from './provider-cache.js'
+import { unsupported } from './provider-support.js'
 import { RefreshCoordinator } from './refresh-coordinator.js'
 import { RequestSession } from './request-session.js'
 import { CookieSealer, type UnsealResult } from './seal.js'
+import { packSession, type SealedSession, unpackSession } from './session-cookie.js'
 import { storeCall } from './session-store.js'
 import { statusForError } from './status.js'
 
@@ -65,15 +68,6 @@ export interface LoginOptions {
   returnTo?: string
   /** Overrides of the configured authorization parameters for this login. */
   authorizationParams?: AuthorizationParams
-}
-
-/**
- * The session cookie's payload: the session itself, or with a session store (`session.store`)
- * the random id of its record there.
- */
-interface SealedSession {
-  session?: Session
-  id?: string
 }
 
 type Cookies = ReadonlyMap<string, string>
@@ -114,6 +108,14 @@ export class HybridAuth {
   readonly #tx: CookieAttributes
   /** States already used on a callback, until their transaction would have expired. */
   readonly #usedStates = new Map<string, number>()
+  /** RP-initiated logout's `state` cookie: Lax is enough, the return is a top-level GET. */
+  readonly #logout: CookieAttributes
+  readonly #logoutName: string
+  /**
+   * The last discovery document checked against the configuration, what the protocol sees of it
+   * (without the lists `ignoreDiscoveryFor` names) and the problem found, if any.
+   */
+  #checked?: { document: ProviderMetadata; view: ProviderMetadata; problem?: ConfigurationError }
 
   constructor(config: ResolvedConfig) {
     this.config = this.#config = config
@@ -136,36 +138,47 @@ export class HybridAuth {
     this.#refreshes = new RefreshCoordinator(now)
     this.#client = clientMetadata(config)
     this.#tx = cookie('/', 'None', config.transaction.maxAge)
+    this.#logout = cookie('/', 'Lax', config.transaction.maxAge)
+    this.#logoutName = `${config.transaction.name}-logout`
     this.#sealer = CookieSealer.create(config.secrets, config.crypto)
     // A rejected sealer surfaces on first use; avoid an unhandled rejection in the meantime.
     this.#sealer.catch(() => {})
   }
 
   /**
-   * Answers the login, callback, logout and (when enabled) back-channel logout routes;
-   * `undefined` for any other path.
+   * Answers the login, callback, logout and (when enabled) back-channel logout routes, and the
+   * return from RP-initiated logout (see {@link logoutReturn}); `undefined` for anything else.
    * Failures come back as a response with `error` set and the status from the error table.
    */
   async handle(request: AuthRequest): Promise<AuthResponse | undefined> {
-    const route = this.routeOf(request.method, requestUrl(request).pathname)
+    const { pathname, search } = requestUrl(request)
+    const route = this.routeOf(request.method, pathname, search, request.headers.get('cookie'))
     return route && this[route](request)
   }
 
   /**
    * Which of the engine's routes `method` and `path` name: GET login, the callback (any method,
-   * so a wrong one gets a typed error), GET logout, POST back-channel logout (when enabled).
+   * so a wrong one gets a typed error), GET logout, POST back-channel logout (when enabled), and
+   * `logoutReturn`: a GET with `state` in its query (`search`, with or without `?`) while the
+   * `Cookie` header (`cookie`) has the logout cookie, maybe the return from RP-initiated logout.
    * Adapters ask first, then read the form body only when {@link readsForm} says so.
    */
   routeOf(
     method: string,
     path: string,
-  ): 'login' | 'callback' | 'logout' | 'backchannelLogout' | undefined {
+    search?: string,
+    cookie?: string | null,
+  ): 'login' | 'callback' | 'logout' | 'backchannelLogout' | 'logoutReturn' | undefined {
     const { login, callback, logout, backchannelLogout } = this.#config.routes
     if (path === callback) return 'callback'
     if (path === backchannelLogout && method === 'POST') return 'backchannelLogout'
     if (method === 'GET') {
       if (path === login) return 'login'
       if (path === logout) return 'logout'
+      // Cheap for every other request: nothing is parsed or unsealed here.
+      if (cookie?.includes(`${this.#logoutName}=`) && /(^|[?&])state=/.test(search ?? '')) {
+        return 'logoutReturn'
+      }
     }
   }
 
@@ -244,7 +257,7 @@ export class HybridAuth {
    */
   logout(request: AuthRequest, options: { returnTo?: string } = {}): Promise<AuthResponse> {
     return this.#answer(request, async (cookies) => {
-      const { baseURL, routes, idpLogout, logoutMode } = this.#config
+      const { baseURL, routes, idpLogout, logoutMode, crypto } = this.#config
       const returnTo = new URL(
         this.#returnTo(request, options) ?? routes.postLogoutRedirect,
         baseURL,
@@ -255,12 +268,52 @@ export class HybridAuth {
         {
           type: 'LogoutRequested',
           returnTo,
-          logout: { postLogoutRedirectUri: returnTo, mode: logoutMode },
+          // `state`: sent with RP-initiated logout only, checked by logoutReturn.
+          logout: {
+            postLogoutRedirectUri: returnTo,
+            mode: logoutMode,
+            state: encode(crypto.randomBytes(32)),
+          },
         },
         // The stored session that ends (deleted with the cookie).
         id,
       ]
     })
+  }
+
+  /**
+   * The browser back from RP-initiated logout at `returnTo` with the `state` sent (the logout
+   * kept both in a short-lived cookie): the cookie is cleared and the browser redirected to
+   * `returnTo` without `state`; another `state` is `LOGOUT_STATE_MISMATCH`. `undefined` (the
+   * app's to answer) without a live logout cookie or on another path than `returnTo`'s.
+   *
+   * @see [OpenID Connect RP-Initiated Logout 1.0 2, 3](https://openid.net/specs/openid-connect-rpinitiated-1_0.html#RPLogout)
+   */
+  async logoutReturn(request: AuthRequest): Promise<AuthResponse | undefined> {
+    const name = this.#logoutName
+    const url = requestUrl(request)
+    const sealed = parseCookieHeader(request.headers.get('cookie')).get(name)
+    const opened =
+      sealed &&
+      (await this.#unseal<{ state: string; returnTo: string }>(name, sealed).catch(() => {}))
+    if (
+      !opened ||
+      opened.expiresAt <= this.#config.now() ||
+      new URL(opened.payload.returnTo).pathname !== url.pathname
+    ) {
+      return
+    }
+    const { state, returnTo } = opened.payload
+    const headers = new Headers({
+      'cache-control': 'no-store',
+      'set-cookie': expireCookie(name, this.#logout),
+    })
+    if (url.searchParams.getAll('state').some((value) => timingSafeEqual(value, state))) {
+      headers.set('location', returnTo)
+      return { status: 302, headers }
+    }
+    const message = 'the logout state is not the one sent; log out again'
+    return this.#failed(new OidcHybridError('LOGOUT_STATE_MISMATCH', message), headers)
   }
 
   /**
@@ -297,22 +350,21 @@ export class HybridAuth {
   async load(request: AuthRequest): Promise<RequestSession> {
     const cookies = parseCookieHeader(request.headers.get('cookie'))
     const { session, id, setCookies } = await this.#readSession(cookies)
-    const { fetch, now, refreshLeeway } = this.#config
+    const { fetch, now } = this.#config
     return new RequestSession(
       {
-        refresh: (current, scope) => this.refreshSession(current, scope),
+        refresh: (current, scope, force) => this.refreshSession(current, scope, force),
         write: (current) => this.#writeSession(current, cookies, id),
         userinfo: async (current) =>
           processUserinfoResponse(
             await send(
-              buildUserinfoRequest(await this.provider.metadata(), current.accessToken),
+              buildUserinfoRequest(await this.#metadata(), current.accessToken),
               this.#http,
             ),
             current.sub,
           ),
         fetch,
-        isExpired: (current) =>
-          current.expiresAt !== undefined && current.expiresAt - refreshLeeway <= now(),
+        isExpired: (current) => this.#isExpired(current),
         now,
       },
       session,
@@ -321,33 +373,50 @@ export class HybridAuth {
   }
 
   /**
-   * Refreshes `session` with its refresh token (optionally for a reduced `scope`), single-flight
-   * per refresh token, rotation-safe. The caller stores the returned session.
+   * Refreshes `session` with its refresh token (optionally for a reduced `scope`). Requests with
+   * the same refresh token share a refresh in flight; after a rotation, a late request with the
+   * spent token gets that result when it has the same scope and a live access token, and
+   * otherwise refreshes with the successor token, so a rotated token is never sent twice. With
+   * `force` (or without rotation) the provider is always asked. The caller stores the result.
    *
    * @see [OIDC Core 12.1](https://openid.net/specs/openid-connect-core-1_0-errata2.html#RefreshingAccessToken)
+   * @see [RFC 6749 6](https://www.rfc-editor.org/rfc/rfc6749#section-6) rotation is optional
    */
-  async refreshSession(session: Session, scope?: string): Promise<Session> {
+  async refreshSession(session: Session, scope?: string, force = false): Promise<Session> {
     let current = session
-    // Keyed by refresh token alone: one token is never sent twice, whatever scope is asked. A
-    // result for another scope hands over its successor token, refreshed again (bounded).
-    for (let attempt = 0; attempt < 3; attempt++) {
+    // Each pass moves to a newer refresh token or settles; bounded for pathological races.
+    for (let attempt = 0; attempt < 4; attempt++) {
       const from = current
-      const result = await this.#refreshes.run(from.refreshToken ?? '', async () => {
-        // No headers: the caller decides where the refreshed session is stored.
-        // A refresh settles Authenticated (the machine's table); a failure was thrown.
-        const settled = await this.#drive(
-          { kind: 'Authenticated', session: from },
-          { type: 'RefreshRequested', scope },
-          undefined,
-          new Map(),
-        )
-        // Unreachable with today's table; kept so that a change to it cannot hand back a
-        // session-less state as a refreshed session.
-        if (settled.kind !== 'Authenticated') {
-          throw new OidcHybridError('ILLEGAL_TRANSITION', `refresh ended in ${settled.kind}`)
+      const key = from.refreshToken ?? ''
+      const rotated = this.#refreshes.rotated(key)
+      if (rotated) {
+        if (!force && rotated.scope === scope && !this.#isExpired(rotated.session)) {
+          return rotated.session
         }
-        return { scope, session: settled.session }
-      })
+        current = rotated.session
+        continue
+      }
+      const result = await this.#refreshes.run(
+        key,
+        async () => {
+          // No headers: the caller decides where the refreshed session is stored.
+          // A refresh settles Authenticated (the machine's table); a failure was thrown.
+          const settled = await this.#drive(
+            { kind: 'Authenticated', session: from },
+            { type: 'RefreshRequested', scope },
+            undefined,
+            new Map(),
+          )
+          // Unreachable with today's table; kept so that a change to it cannot hand back a
+          // session-less state as a refreshed session.
+          if (settled.kind !== 'Authenticated') {
+            throw new OidcHybridError('ILLEGAL_TRANSITION', `refresh ended in ${settled.kind}`)
+          }
+          return { scope, session: this.#keepClaims(settled.session) }
+        },
+        (result) => result.session.refreshToken !== key,
+      )
+      // Joined a refresh for another scope: go again from its result (its successor token).
       if (result.scope === scope) return result.session
       current = result.session
     }
@@ -355,6 +424,43 @@ export class HybridAuth {
   }
 
   // ---- internals -------------------------------------------------------------------------
+
+  /**
+   * The provider metadata. Each document fetched is checked once against the configuration (its
+   * response type, form_post, client authentication), a problem logged once; a `login` (its
+   * authorization options) is then refused before its redirect is built, and its own response
+   * type and mode (a per-login override) are checked too. Other routes go on: the provider decides.
+   */
+  async #metadata(login?: AuthorizationOptions): Promise<ProviderMetadata> {
+    const document = await this.provider.metadata()
+    const { authorization, clientAuthMethod, ignoreDiscoveryFor: ignored, log } = this.#config
+    let checked = this.#checked
+    if (checked?.document !== document) {
+      const view = { ...document }
+      for (const field of ignored) delete view[field]
+      const found = unsupported(document, ignored, authorization, clientAuthMethod)
+      if (found) {
+        const { code, message } = found
+        log({ level: 'error', event: 'provider_unsupported', code, message })
+      }
+      this.#checked = checked = { document, view, problem: found }
+    }
+    const problem = login && (checked.problem ?? unsupported(document, ignored, login))
+    if (problem) throw problem
+    return checked.view
+  }
+
+  /** Whether the access token has expired, or will within `refreshLeeway`. */
+  #isExpired({ expiresAt }: Session): boolean {
+    const { now, refreshLeeway } = this.#config
+    return expiresAt !== undefined && expiresAt - refreshLeeway <= now()
+  }
+
+  /** The session with only the claims `filterClaims` keeps (and the protocol's own). */
+  #keepClaims(session: Session): Session {
+    const filter = this.#config.filterClaims
+    return filter ? filterSessionClaims(session, filter) : session
+  }
 
   /**
    * Runs a route: `prepare` gives the machine's start and event, which are driven to the end.
@@ -414,7 +520,7 @@ export class HybridAuth {
       clockTolerance: config.clockTolerance,
       crypto: config.crypto,
       clientAuth: config.clientAuth,
-      provider: await provider.metadata(),
+      provider: await this.#metadata(event.type === 'LoginRequested' ? event.options : undefined),
       jwks:
         event.type === 'CallbackReceived' || event.type === 'RefreshRequested'
           ? await provider.jwks()
@@ -472,8 +578,14 @@ export class HybridAuth {
         // A new login: the session gets a new id (no fixation); the one it replaces, noted at the
         // login or (same-site callbacks) in the cookie, is deleted.
         await this.#forget(await this.#storedId(cookies), replaces)
-        lines = await this.#writeSession(effect.session, cookies)
+        lines = await this.#writeSession(this.#keepClaims(effect.session), cookies)
         break
+      case 'SetLogoutState': {
+        const name = this.#logoutName
+        const sealed = await this.#seal(name, effect, this.#config.now() + tx.maxAge!)
+        lines = [serializeCookie(name, sealed, this.#logout)]
+        break
+      }
       default:
         await this.#forget(replaces)
         lines = clearChunkedCookie(this.#config.session.name, this.#sessionCookie(), cookies)
@@ -574,8 +686,9 @@ export class HybridAuth {
     const now = this.#config.now()
     const expiresAt = this.#sessionExpiry(session, now)
     const { name, store } = this.#config.session
-    let payload: SealedSession = { session }
-    if (store) {
+    let payload: SealedSession
+    if (!store) payload = packSession(session, this.#config.crypto)
+    else {
       const key = id ?? encode(this.#config.crypto.randomBytes(32))
       await storeCall(store, (store) =>
         id === undefined
@@ -584,8 +697,17 @@ export class HybridAuth {
       )
       payload = { id: key }
     }
-    const sealed = await this.#seal(name, payload, expiresAt)
-    return writeChunkedCookie(name, sealed, this.#sessionCookie(expiresAt - now), cookies)
+    try {
+      const sealed = await this.#seal(name, payload, expiresAt)
+      return writeChunkedCookie(name, sealed, this.#sessionCookie(expiresAt - now), cookies)
+    } catch (error) {
+      if (!(isOidcHybridError(error) && error.code === 'COOKIE_TOO_LARGE') || store) throw error
+      throw new OidcHybridError(
+        'COOKIE_TOO_LARGE',
+        'the session does not fit in cookies: keep it on the server (session.store) or keep fewer claims (filterClaims)',
+        { details: error.details, cause: error },
+      )
+    }
   }
 
   async #readSession(
@@ -597,7 +719,7 @@ export class HybridAuth {
     const opened = await this.#openSession(sealed)
     const now = this.#config.now()
     const id = opened?.payload.id
-    let session = opened?.payload.session
+    let session = opened && unpackSession(opened.payload, this.#config.crypto)
     // With a store, only an unexpired cookie's id is looked up; a cookie holding a whole
     // session (sealed before the store was configured) is no session.
     if (store) {

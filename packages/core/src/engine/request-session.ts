@@ -30,7 +30,8 @@ export type Around = <T>(run: () => Promise<T>) => Promise<T>
 
 /** What the engine lends a request session; no protocol logic lives here. */
 export interface SessionOperations {
-  refresh(session: Session, scope: string | undefined): Promise<Session>
+  /** `force`: reach the provider even when a concurrent rotation's result could be served. */
+  refresh(session: Session, scope: string | undefined, force: boolean): Promise<Session>
   write(session: Session): Promise<string[]>
   userinfo(session: Session): Promise<UserinfoClaims>
   fetch: typeof fetch
@@ -83,7 +84,7 @@ export class RequestSession {
     return refresh === 'never' ||
       (refresh === 'auto' && scope === undefined && !this.#operations.isExpired(session))
       ? session
-      : this.refresh(scope)
+      : this.refresh(scope, refresh === 'force')
   }
 
   /**
@@ -92,12 +93,14 @@ export class RequestSession {
    * token and takes the rotated refresh token (and any new ID token), so nothing is lost.
    * When the provider answers `invalid_grant`, the dead refresh token is dropped from the
    * session so later requests do not retry it; the error is rethrown either way.
+   * With `force` (the default) the provider is asked even when another request's refresh of the
+   * same token has just finished; without it, that fresh result may be used.
    */
-  async refresh(scope?: string): Promise<Session> {
+  async refresh(scope?: string, force = true): Promise<Session> {
     const session = this.#require()
     let refreshed: Session
     try {
-      refreshed = await this.#operations.refresh(session, scope)
+      refreshed = await this.#operations.refresh(session, scope, force)
     } catch (error) {
       if (error instanceof TokenEndpointError && error.error === 'invalid_grant') {
         await this.#store({ ...session, refreshToken: undefined })

@@ -17,6 +17,16 @@
  * ciphertext = base64url(AES-256-GCM-Encrypt(key, iv, plaintext, aad) || 16-byte tag)
  * ```
  *
+ * Version 2 is the same with a compressed plaintext; {@link CookieSealer.seal} writes it when the
+ * JSON is longer than {@link COMPRESS_ABOVE} characters (a large session then still fits in a few
+ * cookies), and version 1 otherwise (no inflate cost on every request for a small one):
+ *
+ * ```text
+ * sealed     = "v2" "." kid "." iv "." ciphertext
+ * aad        = UTF-8("v2" "." kid "." name)
+ * plaintext  = DEFLATE (RFC 1950 zlib format, CompressionStream "deflate") of UTF-8(JSON.stringify({ e, p }))
+ * ```
+ *
  * base64url is RFC 4648 section 5, unpadded and canonical (unused trailing bits are zero). The
  * `kid` comes from HKDF with its own `info`, so it is independent of the encryption key and
  * reveals nothing about it; it only says which configured secret to try. Version and `kid` are
@@ -38,6 +48,47 @@ export const MIN_SECRET_LENGTH = 32
 /** Longest sealed value, in characters: {@link CookieSealer.seal} refuses to produce, and {@link CookieSealer.unseal} to read, anything longer. */
 export const MAX_SEALED_LENGTH = 16 * 1024
 
+/** JSON longer than this many characters is compressed before sealing (format v2). */
+export const COMPRESS_ABOVE = 2048
+
+/** Most bytes a compressed plaintext may inflate to (a bound, whatever was sealed). */
+const MAX_PLAINTEXT_BYTES = 256 * 1024
+
+/**
+ * `bytes` through a (De)CompressionStream, or `undefined` when it fails or the output exceeds
+ * `max` bytes.
+ */
+async function transform(
+  bytes: Uint8Array,
+  stream: CompressionStream | DecompressionStream,
+  max: number,
+): Promise<Uint8Array | undefined> {
+  const chunks: Uint8Array[] = []
+  let length = 0
+  try {
+    const reader = new Response(bytes as Uint8Array<ArrayBuffer>)
+      .body!.pipeThrough(stream)
+      .getReader()
+    for (let read = await reader.read(); !read.done; read = await reader.read()) {
+      length += read.value.length
+      if (length > max) {
+        await reader.cancel()
+        return
+      }
+      chunks.push(read.value)
+    }
+  } catch {
+    return
+  }
+  const out = new Uint8Array(length)
+  let offset = 0
+  for (const chunk of chunks) {
+    out.set(chunk, offset)
+    offset += chunk.length
+  }
+  return out
+}
+
 /** What {@link CookieSealer.unseal} recovered. */
 export interface UnsealResult<T = unknown> {
   payload: T
@@ -57,7 +108,7 @@ interface SealingKey {
 
 /**
  * Why a value is refused (`details.reason`): `format` (not `v1.<kid>.<iv>.<ciphertext>`), `size`
- * (over {@link MAX_SEALED_LENGTH}), `version` (not `v1`), `encoding` (IV or ciphertext not
+ * (over {@link MAX_SEALED_LENGTH}), `version` (not `v1` or `v2`), `encoding` (IV or ciphertext not
  * base64url of the right length), `key` (no configured secret has its kid: was an old secret
  * removed too early?), `tag` (altered, or sealed for another cookie name), `payload` (not the
  * expected JSON), `crypto` (the provider failed).
@@ -166,13 +217,13 @@ export class CookieSealer {
     const crypto = this.#crypto
     const { id, key } = this.#keys[0]!
     const iv = crypto.randomBytes(12)
-    const header = `v1.${id}`
-    const ciphertext = await crypto.encrypt(
-      key,
-      iv,
-      utf8(json, crypto),
-      utf8(`${header}.${name}`, crypto),
-    )
+    let plaintext: Uint8Array | undefined = utf8(json, crypto)
+    const compress = json.length > COMPRESS_ABOVE
+    if (compress) plaintext = await transform(plaintext, new CompressionStream('deflate'), Infinity)
+    if (!plaintext)
+      throw new OidcHybridError('COOKIE_INVALID', `cookie ${name}: compression failed`)
+    const header = `${compress ? 'v2' : 'v1'}.${id}`
+    const ciphertext = await crypto.encrypt(key, iv, plaintext, utf8(`${header}.${name}`, crypto))
     const sealed = `${header}.${encode(iv, crypto)}.${encode(ciphertext, crypto)}`
     const { length } = sealed
     if (length > MAX_SEALED_LENGTH) {
@@ -204,14 +255,15 @@ export class CookieSealer {
     const c = sealed.indexOf('.', b + 1)
     // (No first dot means no second one: b < 0 covers a < 0.)
     if (b < 0 || c < 0 || sealed.includes('.', c + 1)) throw invalid(name, 'format')
-    if (!sealed.startsWith('v1.')) throw invalid(name, 'version')
+    const version = sealed.slice(0, a)
+    if (version !== 'v1' && version !== 'v2') throw invalid(name, 'version')
     const id = sealed.slice(a + 1, b)
     const crypto = this.#crypto
     const iv = decode(sealed.slice(b + 1, c), crypto)
     const ciphertext = decode(sealed.slice(c + 1), crypto)
     // 12-byte IV; the ciphertext ends with the 16-byte GCM tag.
     if (iv?.length !== 12 || !ciphertext || ciphertext.length < 16) throw invalid(name, 'encoding')
-    const aad = utf8(`v1.${id}.${name}`, crypto)
+    const aad = utf8(`${version}.${id}.${name}`, crypto)
     let reason: InvalidReason = 'key'
     // Several secrets may share a 4-byte id by chance: try each one that matches.
     for (const [index, candidate] of this.#keys.entries()) {
@@ -222,6 +274,14 @@ export class CookieSealer {
         plaintext = await crypto.decrypt(candidate.key, iv, ciphertext, aad)
       } catch (cause) {
         throw invalid(name, 'crypto', cause)
+      }
+      if (plaintext && version === 'v2') {
+        plaintext = await transform(
+          plaintext,
+          new DecompressionStream('deflate'),
+          MAX_PLAINTEXT_BYTES,
+        )
+        if (!plaintext) throw invalid(name, 'payload')
       }
       if (plaintext) {
         const content = parseJson(fromUtf8(plaintext))

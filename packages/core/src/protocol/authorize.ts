@@ -83,9 +83,12 @@ export function normalizeResponseType(value: string): HybridResponseType {
   // word never matches.
   const canonical = sortedWords(value)
   if (!/^code (id_token( token)?|token)$/.test(canonical)) {
-    throw configError("not a Hybrid Flow response type: use 'code id_token' or 'code token'", {
-      responseType: value,
-    })
+    throw configError(
+      "not a Hybrid Flow response type: use 'code id_token', 'code token' or 'code id_token token'",
+      {
+        responseType: value,
+      },
+    )
   }
   return canonical as HybridResponseType
 }

@@ -26,7 +26,11 @@ export type SessionResult = { kind: 'session'; session: Session } | NeedKeys
  *
  * The token-endpoint ID token follows the code-flow rules (signature, `iss`, `aud`, `exp`, `iat`,
  * nonce [RFC 9700 4.5.3.2]); its `iss` and `sub` MUST equal the front-channel ID token's
- * [OIDC Core 3.3.3.6]. `at_hash`/`c_hash` are optional here but checked when present.
+ * [OIDC Core 3.3.3.6]. With `max_age`, its `auth_time` must be the front channel's, which passed
+ * the `max_age` check (another value is the provider's defect, `AUTH_TIME_MISMATCH`); without a
+ * front-channel ID token (`code token`) its own `auth_time` is checked against `max_age`. Without
+ * `max_age` it is not compared (Glewlwyd sends 0 here).
+ * `at_hash`/`c_hash` are optional here but checked when present.
  * The session keeps the token-endpoint access token, never the front-channel one [Core 3.3.3.8].
  *
  * @see [OIDC Core 3.3.3](https://openid.net/specs/openid-connect-core-1_0-errata2.html#HybridTokenEndpoint)
@@ -40,16 +44,25 @@ export async function processAuthorizationCodeResponse(
 ): Promise<SessionResult> {
   const tokens = parseTokenEndpointResponse(response, { requireIdToken: true })
   const idToken = tokens.id_token as string
+  const { maxAge } = transaction
   const verification = await verifyIdToken(context, idToken, {
     nonce: transaction.nonce,
-    maxAge: transaction.maxAge,
+    // With a front-channel ID token, max_age was checked on its auth_time, which this one must
+    // repeat (below); `code token` has none, so this auth_time is checked against max_age.
+    maxAge: frontChannelClaims ? undefined : maxAge,
     organization: transaction.organization,
     code: { value: callback.code, required: false },
     accessToken: { value: tokens.access_token, required: false },
   })
   if (verification.kind === 'need-keys') return verification
   const claims = verification.claims
-  if (frontChannelClaims !== undefined) sameIdentity(frontChannelClaims, claims, false)
+  if (frontChannelClaims !== undefined) {
+    sameIdentity(frontChannelClaims, claims, false)
+    // Without max_age, auth_time is informative only (Glewlwyd sends 0 here): not compared.
+    if (maxAge !== undefined && claims.auth_time !== frontChannelClaims.auth_time) {
+      throw changed('AUTH_TIME_MISMATCH', 'auth_time', false)
+    }
+  }
   return sessionOf(
     context,
     tokens,
@@ -65,7 +78,9 @@ export async function processAuthorizationCodeResponse(
 /**
  * Validates a refresh_token grant response and returns the updated session.
  *
- * A response without `id_token` is fine. A returned ID token must keep `iss`, `sub`, `aud`,
+ * A response without `id_token` is fine. A returned ID token need not repeat the profile claims
+ * (a reduced `scope`, or a provider that sends only the protocol claims): the claims it carries
+ * replace the session's, the others are kept. A returned ID token must keep `iss`, `sub`, `aud`,
  * `azp` (when set before), `auth_time` (when set before) and `nonce` (when present) of the
  * session's ID token [OIDC Core 12.2]. A new refresh token replaces the old one; the old one is
  * kept only when none is returned (rotation, RFC 9700 4.14.2).
@@ -89,7 +104,7 @@ export async function processRefreshResponse(
     })
     if (verification.kind === 'need-keys') return verification
     assertSameIdentity(session.claims, verification.claims)
-    claims = verification.claims
+    claims = mergeRefreshedClaims(session.claims, verification.claims)
     idToken = tokens.id_token
   }
   return sessionOf(
@@ -114,7 +129,7 @@ function sessionOf(
   { now }: ProtocolContext,
   tokens: TokenEndpointResponse,
   claims: IdTokenClaims,
-  idToken: string,
+  idToken: string | undefined,
   scope: string | undefined,
   refreshToken: string | undefined,
   { audience, organization }: Transaction | Session,
@@ -179,4 +194,44 @@ function sameAudience(a: string | string[], b: string | string[]): boolean {
   const left = new Set([a].flat())
   const right = new Set([b].flat())
   return left.size === right.size && [...left].every((value) => right.has(value))
+}
+
+/** Claims that belong to one ID token only; never carried over from an older one. */
+const PER_TOKEN_CLAIMS = ['exp', 'iat', 'nbf', 'jti', 'at_hash', 'c_hash']
+
+/**
+ * The session's claims after a refresh: those of the new ID token, plus every earlier claim it
+ * does not carry (OIDC Core 12.2 requires `iss`, `sub`, `aud`, `azp`, `auth_time` to match, not
+ * the profile claims to be repeated), except the per-token ones.
+ *
+ * @see [OIDC Core 12.2](https://openid.net/specs/openid-connect-core-1_0-errata2.html#RefreshTokenResponse)
+ */
+function mergeRefreshedClaims(before: IdTokenClaims, after: IdTokenClaims): IdTokenClaims {
+  const merged: Record<string, unknown> = { ...before }
+  for (const claim of PER_TOKEN_CLAIMS) delete merged[claim]
+  return Object.assign(merged, after) as IdTokenClaims
+}
+
+/** Claims the protocol itself reads later (refresh checks, logout, organizations): always kept. */
+const PROTOCOL_CLAIMS =
+  'iss sub aud azp exp iat nbf auth_time nonce sid acr amr org_id org_name'.split(' ')
+
+/**
+ * The session with only the claims `filter` keeps, plus the protocol's own. When a claim was
+ * dropped the raw ID token goes too (it would carry every claim again): the session is then
+ * without `idToken`, and RP-initiated logout sends `client_id` instead of `id_token_hint`.
+ */
+export function filterSessionClaims(
+  session: Session,
+  filter: (claims: IdTokenClaims) => Record<string, unknown>,
+): Session {
+  const { claims } = session
+  const kept: Record<string, unknown> = { ...filter({ ...claims }) }
+  for (const claim of PROTOCOL_CLAIMS) {
+    if (Object.hasOwn(claims, claim)) kept[claim] = claims[claim]
+  }
+  const dropped = Object.keys(claims).some((claim) => !Object.hasOwn(kept, claim))
+  const filtered = { ...session, claims: kept as IdTokenClaims }
+  if (dropped) delete filtered.idToken
+  return filtered
 }

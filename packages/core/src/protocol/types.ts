@@ -127,9 +127,13 @@ export interface Transaction {
 export interface Session {
   issuer: string
   sub: string
-  /** Claims of the token-endpoint ID token (the latest one after a refresh). */
+  /**
+   * Claims of the token-endpoint ID token; after a refresh, those of the new ID token plus the
+   * earlier ones it does not repeat.
+   */
   claims: IdTokenClaims
-  idToken: string
+  /** The latest raw ID token; absent when `filterClaims` dropped claims from the session. */
+  idToken?: string
   accessToken: string
   tokenType: 'Bearer'
   /** Seconds since the epoch when the access token expires; undefined when not told. */

@@ -51,9 +51,23 @@ export class ProviderFixture {
   /** Requests received, by path. */
   readonly calls: Array<{ path: string; body: URLSearchParams; headers: Headers }> = []
   readonly codes = new Map<string, IssuedCode>()
-  readonly refreshTokens = new Map<string, { code: IssuedCode; used: boolean }>()
+  readonly refreshTokens = new Map<string, { code: IssuedCode; used: boolean; scope?: string }>()
   tokenEndpointOverride?: () => Response
   accessTokenLifetime = 3600
+  /** Providers differ (RFC 6749 6): false answers a refresh without a new refresh token. */
+  rotateRefreshTokens = true
+  /** `ignore`: a refresh's `scope` is ignored and the answer has no `scope` member. */
+  refreshScope: 'honour' | 'ignore' = 'honour'
+  /** `minimal`: token-endpoint ID tokens of refreshes carry no profile claims. */
+  refreshIdTokenClaims: 'full' | 'minimal' = 'full'
+  /** Claims every ID token carries besides the protocol's (the user's profile). */
+  profileClaims: Record<string, unknown> = {
+    name: 'Test User',
+    email: 'u@example.test',
+    'https://example.test/custom': 'claim',
+  }
+  /** Audiences every ID token lists after the client's; `azp` is then the client. */
+  extraAudiences: string[] = []
   userinfoSub?: string
   endSessionEndpoint = true
   private signing!: { privateKey: CryptoKey; kid: string }
@@ -109,18 +123,20 @@ export class ProviderFixture {
       .sign(key.privateKey)
   }
 
-  private baseClaims(code: IssuedCode): Claims {
+  private baseClaims(code: IssuedCode, profile = true): Claims {
+    const extra = this.extraAudiences
     return {
       iss: this.issuer,
       sub: code.sub,
-      aud: code.clientId,
+      aud: extra.length ? [code.clientId, ...extra] : code.clientId,
+      ...(extra.length ? { azp: code.clientId } : {}),
       iat: this.now,
       exp: this.now + 600,
       nonce: code.nonce,
       auth_time: code.authTime,
       ...(code.organization ? { org_id: code.organization, org_name: 'acme' } : {}),
       ...(this.sid ? { sid: this.sid } : {}),
-      'https://example.test/custom': 'claim',
+      ...(profile ? this.profileClaims : {}),
     }
   }
 
@@ -237,6 +253,7 @@ export class ProviderFixture {
     if (clientId !== this.clientId) return json({ error: 'invalid_client' }, 401)
     let issued: IssuedCode
     let scope: string
+    let refreshing: { code: IssuedCode; scope?: string } | undefined
     if (body.get('grant_type') === 'authorization_code') {
       const code = this.codes.get(body.get('code') ?? '')
       if (!code) return json({ error: 'invalid_grant', error_description: 'unknown code' }, 400)
@@ -257,14 +274,16 @@ export class ProviderFixture {
           400,
         )
       }
-      entry.used = true
+      if (this.rotateRefreshTokens) entry.used = true
       issued = entry.code
-      scope = body.get('scope') ?? entry.code.scope
+      scope =
+        (this.refreshScope === 'honour' && body.get('scope')) || entry.scope || entry.code.scope
+      refreshing = entry
     } else {
       return json({ error: 'unsupported_grant_type' }, 400)
     }
     const accessToken = await this.accessToken(issued, scope)
-    const claims = this.baseClaims(issued)
+    const claims = this.baseClaims(issued, !refreshing || this.refreshIdTokenClaims === 'full')
     claims.at_hash = halfHash(this.alg, accessToken)
     this.nextTokenEndpointTamper?.(claims)
     this.nextTokenEndpointTamper = undefined
@@ -272,10 +291,12 @@ export class ProviderFixture {
       access_token: accessToken,
       token_type: 'Bearer',
       expires_in: this.accessTokenLifetime,
-      scope,
+      ...(refreshing && this.refreshScope === 'ignore' ? {} : { scope }),
       id_token: await this.sign(claims),
     }
-    if (issued.scope.split(' ').includes('offline_access')) {
+    if (refreshing && !this.rotateRefreshTokens) {
+      // The old refresh token stays valid; the answer carries none (RFC 6749 6).
+    } else if (issued.scope.split(' ').includes('offline_access')) {
       const refreshToken = randomBytes(16).toString('base64url')
       this.refreshTokens.set(refreshToken, { code: issued, used: false })
       response.refresh_token = refreshToken

@@ -1,0 +1,283 @@
+// Problems said before the user types a password (issue 12 item 5, issue 18 item 4): a provider
+// that is down names the cause and what to check; a configuration the provider's discovery
+// document does not support is refused at first use, before any login redirect, and logged once;
+// `ignoreDiscoveryFor` overrules a provider that supports more than it lists.
+import { createServer } from 'node:net'
+import { describe, expect, it } from 'vitest'
+import { send } from '../src/engine/http.js'
+import { createHybridAuth, type HybridAuthConfig, type LogEntry } from '../src/index.js'
+import { APP, SECRET, setup } from './support/harness.js'
+
+/** A port on which nothing listens. */
+async function closedPort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as { port: number }
+  await new Promise((resolve) => server.close(resolve))
+  return port
+}
+
+/** A fetch that fails as undici does: "fetch failed", the system or TLS error in `cause`. */
+const undiciFailure = (code: string, message: string) => () =>
+  Promise.reject(
+    new TypeError('fetch failed', { cause: Object.assign(new Error(message), { code }) }),
+  )
+
+const sendVia = (fetch: typeof globalThis.fetch) =>
+  send(
+    { url: 'https://op.example.test/.well-known/openid-configuration', method: 'GET', headers: {} },
+    { fetch, timeout: 1000, maxBodyBytes: 1000 },
+  ).catch((error: unknown) => error)
+
+describe('a provider that does not answer: the cause and what to check', () => {
+  it('nothing listening: connection refused, is the provider running at host:port?', async () => {
+    const port = await closedPort()
+    const auth = createHybridAuth({
+      issuerBaseURL: `http://127.0.0.1:${port}`,
+      baseURL: APP,
+      clientID: 'app',
+      clientSecret: 'client-secret',
+      secret: SECRET,
+    })
+    const response = await auth.login({
+      method: 'GET',
+      url: `${APP}/login`,
+      headers: new Headers(),
+    })
+    expect(response.status).toBe(502)
+    expect(response.error).toMatchObject({
+      code: 'HTTP_REQUEST_FAILED',
+      message: `GET http://127.0.0.1:${port}/.well-known/openid-configuration failed: connection refused (ECONNREFUSED): is the provider running at 127.0.0.1:${port}?`,
+      details: { causeCode: 'ECONNREFUSED' },
+    })
+  })
+
+  it.each([
+    [
+      'ENOTFOUND',
+      'getaddrinfo ENOTFOUND op.example.test',
+      'DNS lookup failed for op.example.test (ENOTFOUND): check issuerBaseURL',
+    ],
+    [
+      'EAI_AGAIN',
+      'getaddrinfo EAI_AGAIN op.example.test',
+      'DNS lookup failed for op.example.test (EAI_AGAIN): check issuerBaseURL',
+    ],
+    ['DEPTH_ZERO_SELF_SIGNED_CERT', 'self-signed certificate', 'TLS certificate rejected (DEPTH'],
+    ['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'unable to verify', 'TLS certificate rejected (UNABLE'],
+    [
+      'CERT_HAS_EXPIRED',
+      'certificate has expired',
+      'TLS certificate rejected (CERT_HAS_EXPIRED): fix it or trust its CA (NODE_EXTRA_CA_CERTS)',
+    ],
+    [
+      'ECONNRESET',
+      'read ECONNRESET',
+      'connection dropped (ECONNRESET): check the scheme and port of op.example.test',
+    ],
+    ['UND_ERR_SOCKET', 'other side closed', 'connection dropped (UND_ERR_SOCKET)'],
+    [
+      'EHOSTUNREACH',
+      'connect EHOSTUNREACH 10.0.0.1:443',
+      'fetch failed (EHOSTUNREACH): connect EHOSTUNREACH 10.0.0.1:443',
+    ],
+  ])('undici cause %s: %s', async (code, message, hint) => {
+    const error = await sendVia(undiciFailure(code, message))
+    expect(error).toMatchObject({ code: 'HTTP_REQUEST_FAILED', details: { causeCode: code } })
+    expect((error as Error).message).toContain(
+      `GET https://op.example.test/.well-known/openid-configuration failed: ${hint}`,
+    )
+  })
+
+  it('another runtime (workerd, Deno, Bun): its plain message, no cause code', async () => {
+    const error = await sendVia(() => Promise.reject(new TypeError('Network connection lost.')))
+    expect(error).toMatchObject({
+      code: 'HTTP_REQUEST_FAILED',
+      message:
+        'GET https://op.example.test/.well-known/openid-configuration failed: Network connection lost.',
+    })
+    expect((error as { details: { causeCode?: string } }).details.causeCode).toBeUndefined()
+  })
+})
+
+/** A harness whose provider's discovery document is `change`d, and the log entries. */
+async function withDiscovery(
+  change: (document: Record<string, unknown>) => void,
+  overrides: Partial<HybridAuthConfig> = {},
+) {
+  const logs: LogEntry[] = []
+  const t = await setup({ ...overrides, logger: (entry) => logs.push(entry) })
+  const metadata = t.provider.metadata.bind(t.provider)
+  t.provider.metadata = () => {
+    const document = metadata()
+    change(document)
+    return document
+  }
+  const unsupported = () => logs.filter((entry) => entry.event === 'provider_unsupported')
+  return { ...t, logs, unsupported }
+}
+
+const ADVICE = (field: string) =>
+  `; if the provider supports it anyway, set ignoreDiscoveryFor: ['${field}']`
+
+describe('client authentication the provider does not list: refused before the redirect', () => {
+  const PUBLIC = { clientSecret: undefined }
+  const noNone = (document: Record<string, unknown>) => {
+    document.token_endpoint_auth_methods_supported = ['client_secret_basic', 'private_key_jwt']
+  }
+
+  it("no clientSecret: 'none', not listed: CONFIG_INVALID that says to set clientSecret", async () => {
+    const t = await withDiscovery(noNone, PUBLIC)
+    const response = await t.startLogin()
+    expect(response.status).toBe(500)
+    expect(response.headers.get('location')).toBeNull()
+    expect(response.error).toMatchObject({
+      name: 'ConfigurationError',
+      code: 'CONFIG_INVALID',
+      message:
+        "no clientSecret is set, so the client authenticates with 'none', which the provider does not list in token_endpoint_auth_methods_supported (client_secret_basic, private_key_jwt): set clientSecret" +
+        ADVICE('token_endpoint_auth_methods_supported'),
+      details: { clientAuthMethod: 'none' },
+    })
+    // No transaction was started: the user never reaches the provider's login page.
+    expect(t.jar.header()).not.toContain('oidc_tx')
+  })
+
+  it('said once in the log per fetched document, not per request', async () => {
+    const t = await withDiscovery(noNone, { ...PUBLIC, cacheMaxAge: 60 })
+    for (let i = 0; i < 3; i++) expect((await t.startLogin()).status).toBe(500)
+    expect(t.unsupported()).toEqual([
+      expect.objectContaining({ level: 'error', code: 'CONFIG_INVALID' }),
+    ])
+    expect(t.unsupported()[0]?.message).toContain('set clientSecret')
+    // A refetched document is checked (and logged) again.
+    t.clock.now += 120
+    await t.startLogin()
+    expect(t.unsupported()).toHaveLength(2)
+  })
+
+  it('checked at first use, whatever route fetches the document first', async () => {
+    const t = await withDiscovery(noNone, PUBLIC)
+    const response = await t.auth.logout(t.request('GET', '/logout'))
+    // Logging out is never refused for it.
+    expect(response.status).toBe(302)
+    expect(t.unsupported()).toHaveLength(1)
+  })
+
+  it('omitted: client_secret_basic only (Discovery 1.0 3), so client_secret_post is refused', async () => {
+    const omit = (document: Record<string, unknown>) => {
+      delete document.token_endpoint_auth_methods_supported
+    }
+    const post = await withDiscovery(omit, { clientAuthMethod: 'client_secret_post' })
+    expect((await post.startLogin()).error?.message).toBe(
+      "the client authenticates with 'client_secret_post', which the provider does not list in token_endpoint_auth_methods_supported (omitted: client_secret_basic): set clientAuthMethod to one it lists" +
+        ADVICE('token_endpoint_auth_methods_supported'),
+    )
+    const basic = await withDiscovery(omit)
+    expect((await basic.startLogin()).status).toBe(302)
+  })
+
+  it('a clientAuth function: unchecked, unless clientAuthMethod names its method', async () => {
+    const custom = { clientSecret: undefined, clientAuth: () => {} }
+    // The provider lists client_secret_basic and client_secret_post only.
+    const unnamed = await withDiscovery(() => {}, custom)
+    expect((await unnamed.startLogin()).status).toBe(302)
+    const named = await withDiscovery(() => {}, {
+      ...custom,
+      clientAuthMethod: 'private_key_jwt',
+    })
+    expect((await named.startLogin()).error).toMatchObject({
+      code: 'CONFIG_INVALID',
+      message: expect.stringContaining("authenticates with 'private_key_jwt'"),
+    })
+  })
+
+  it("ignoreDiscoveryFor: ['token_endpoint_auth_methods_supported'] lets it through", async () => {
+    const t = await withDiscovery(noNone, {
+      ...PUBLIC,
+      ignoreDiscoveryFor: ['token_endpoint_auth_methods_supported'],
+    })
+    expect((await t.startLogin()).status).toBe(302)
+    expect(t.unsupported()).toEqual([])
+  })
+})
+
+describe('a response type or mode the provider does not list (issue 18 item 4)', () => {
+  const noCodeToken = (document: Record<string, unknown>) => {
+    document.response_types_supported = ['code', 'id_token code', 'code id_token token']
+  }
+  const CODE_TOKEN = { authorizationParams: { response_type: 'code token' } }
+
+  it('the configured one: refused at first use, with the advice', async () => {
+    const t = await withDiscovery(noCodeToken, CODE_TOKEN)
+    const response = await t.startLogin()
+    expect(response.status).toBe(500)
+    expect(response.headers.get('location')).toBeNull()
+    expect(response.error).toMatchObject({
+      code: 'CONFIG_INVALID',
+      message: `provider response_types_supported lacks code token: enable it there${ADVICE('response_types_supported')}`,
+      details: { response_types_supported: ['code', 'id_token code', 'code id_token token'] },
+    })
+    expect(t.unsupported()).toHaveLength(1)
+    // The words of a listed type may come in any order.
+    const listed = await withDiscovery(noCodeToken)
+    expect((await listed.startLogin()).status).toBe(302)
+  })
+
+  it("ignoreDiscoveryFor: ['response_types_supported']: the login completes", async () => {
+    const t = await withDiscovery(noCodeToken, {
+      ...CODE_TOKEN,
+      ignoreDiscoveryFor: ['response_types_supported'],
+    })
+    const { start, callback } = await t.login()
+    expect(new URL(start.headers.get('location')!).searchParams.get('response_type')).toBe(
+      'code token',
+    )
+    expect(callback.error).toBeUndefined()
+    expect(callback.status).toBe(302)
+    expect(t.unsupported()).toEqual([])
+  })
+
+  it('a per-login override is checked at that login, and overruled the same way', async () => {
+    const override = { authorizationParams: { response_type: 'code token' } }
+    const t = await withDiscovery(noCodeToken)
+    expect((await t.startLogin()).status).toBe(302)
+    const refused = await t.auth.login(t.request('GET', '/login'), override)
+    expect(refused.error?.message).toBe(
+      `provider response_types_supported lacks code token: enable it there${ADVICE('response_types_supported')}`,
+    )
+    const trusted = await withDiscovery(noCodeToken, {
+      ignoreDiscoveryFor: ['response_types_supported'],
+    })
+    expect((await trusted.auth.login(trusted.request('GET', '/login'), override)).status).toBe(302)
+  })
+
+  it("form_post not in response_modes_supported: refused, or ignoreDiscoveryFor: ['response_modes_supported']", async () => {
+    const noFormPost = (document: Record<string, unknown>) => {
+      document.response_modes_supported = ['query', 'fragment']
+    }
+    const t = await withDiscovery(noFormPost)
+    expect((await t.startLogin()).error?.message).toBe(
+      `provider response_modes_supported lacks form_post: enable it there${ADVICE('response_modes_supported')}`,
+    )
+    const trusted = await withDiscovery(noFormPost, {
+      ignoreDiscoveryFor: ['response_modes_supported'],
+    })
+    expect((await trusted.startLogin()).status).toBe(302)
+  })
+
+  it('ignoreDiscoveryFor names discovery lists only', () => {
+    for (const ignoreDiscoveryFor of [['response_types'], 'response_types_supported', [1]]) {
+      expect(() =>
+        createHybridAuth({
+          issuerBaseURL: 'https://op.example.test',
+          baseURL: APP,
+          clientID: 'app',
+          clientSecret: 'client-secret',
+          secret: SECRET,
+          ignoreDiscoveryFor: ignoreDiscoveryFor as never,
+        }),
+      ).toThrow(/`ignoreDiscoveryFor` takes discovery list names/)
+    }
+  })
+})

@@ -64,7 +64,7 @@ export type {
   UserinfoClaims,
   VerifiedBearer,
 } from '@oidc-hybrid/core'
-export { backchannelLogout, MemorySessionStore } from '@oidc-hybrid/core'
+export { backchannelLogout, claimsFilter, MemorySessionStore } from '@oidc-hybrid/core'
 export { MAX_FORM_BYTES } from './body.js'
 
 /** The session's token-endpoint access token, as express-openid-connect users know it. */

@@ -489,7 +489,7 @@ describe('ignoreDiscoveryFor reaches the engine (issue 18 item 4)', () => {
     expect(refused?.headers.get('location')).toBeNull()
     expect(await refused?.json()).toMatchObject({
       error: 'CONFIG_INVALID',
-      message: expect.stringContaining("set ignoreDiscoveryFor: ['response_types_supported']"),
+      message: expect.stringContaining("or ignoreDiscoveryFor: ['response_types_supported']"),
     })
     const trusted = await login({ ignoreDiscoveryFor: ['response_types_supported'] })
     expect(trusted?.status).toBe(302)

@@ -21,7 +21,13 @@ import {
   start,
 } from '@oidc-hybrid/dev-provider'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type AuthContext, createAuth, type FetchAuthConfig, requireBearer } from '../src/index.js'
+import {
+  type AuthContext,
+  claimsFilter,
+  createAuth,
+  type FetchAuthConfig,
+  requireBearer,
+} from '../src/index.js'
 import { SCOPE } from './app.js'
 import { AUDIENCE, type Browser, createBrowser, SESSION } from './browser.js'
 import { type NodeServer, serveNode } from './node-server.js'
@@ -471,8 +477,9 @@ describe('large claims in the default cookie session', () => {
       [
         {},
         {
-          filterClaims: (claims) =>
+          filterClaims: claimsFilter((claims) =>
             Object.fromEntries(Object.entries(claims).filter(([name]) => name !== 'groups')),
+          ),
         },
       ],
     )

@@ -507,7 +507,7 @@ describe('ignoreDiscoveryFor reaches the engine (issue 18 item 4)', () => {
     expect(refused.location).toBeNull()
     expect(JSON.parse(refused.body)).toMatchObject({
       error: 'CONFIG_INVALID',
-      message: expect.stringContaining("set ignoreDiscoveryFor: ['response_types_supported']"),
+      message: expect.stringContaining("or ignoreDiscoveryFor: ['response_types_supported']"),
     })
     const trusted = await login({ ignoreDiscoveryFor: ['response_types_supported'] })
     expect(trusted.status).toBe(302)

@@ -26,7 +26,13 @@ import {
 } from '@oidc-hybrid/dev-provider'
 import Koa from 'koa'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { auth, type KoaAuthConfig, requireBearer, requiresAuth } from '../src/index.js'
+import {
+  auth,
+  claimsFilter,
+  type KoaAuthConfig,
+  requireBearer,
+  requiresAuth,
+} from '../src/index.js'
 import { AUDIENCE, Jar, SECRET } from './harness.js'
 
 const CLIENT_ID = 'koa-lifecycle'
@@ -508,8 +514,9 @@ describe('large claims in the default cookie session', () => {
       [
         {},
         {
-          filterClaims: (claims) =>
+          filterClaims: claimsFilter((claims) =>
             Object.fromEntries(Object.entries(claims).filter(([name]) => name !== 'groups')),
+          ),
         },
       ],
     )

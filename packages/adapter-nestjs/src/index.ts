@@ -39,7 +39,7 @@ export type {
   UserinfoClaims,
   VerifiedBearer,
 } from '@oidc-hybrid/core'
-export { backchannelLogout, MemorySessionStore } from '@oidc-hybrid/core'
+export { backchannelLogout, claimsFilter, MemorySessionStore } from '@oidc-hybrid/core'
 export {
   Bearer,
   BearerAuthException,

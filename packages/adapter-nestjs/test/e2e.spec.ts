@@ -665,7 +665,7 @@ describe.each(PLATFORMS)('%s: ignoreDiscoveryFor reaches the engine', (platform)
     expect(refused.location).toBeNull()
     expect(JSON.parse(refused.body)).toMatchObject({
       error: 'CONFIG_INVALID',
-      message: expect.stringContaining("set ignoreDiscoveryFor: ['response_types_supported']"),
+      message: expect.stringContaining("or ignoreDiscoveryFor: ['response_types_supported']"),
     })
     const trusted = await login({ ignoreDiscoveryFor: ['response_types_supported'] })
     expect(trusted.status).toBe(302)

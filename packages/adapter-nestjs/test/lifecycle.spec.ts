@@ -37,6 +37,7 @@ import {
   Bearer,
   BearerAuthGuard,
   BearerAuthModule,
+  claimsFilter,
   HybridAuthGuard,
   HybridAuthModule,
   type HybridAuthModuleOptions,
@@ -541,8 +542,9 @@ describe.each(PLATFORMS)('%s', (platform) => {
         [
           {},
           {
-            filterClaims: (claims) =>
+            filterClaims: claimsFilter((claims) =>
               Object.fromEntries(Object.entries(claims).filter(([name]) => name !== 'groups')),
+            ),
           },
         ],
       )

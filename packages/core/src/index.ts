@@ -17,6 +17,7 @@ export {
   type RequireBearerOptions,
   type VerifiedBearer,
 } from './engine/bearer-verifier.js'
+export { type ClaimsFilter, claimsFilter } from './engine/claims-filter.js'
 export type {
   AuthorizationParams,
   ClientAuthMethod,

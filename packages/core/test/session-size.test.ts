@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { WebCryptoProvider } from '../src/crypto/webcrypto.js'
 import { CookieSealer } from '../src/engine/seal.js'
+import { claimsFilter } from '../src/index.js'
 import { SECRET, setup, withSession } from './support/harness.js'
 
 const GROUPS = Array.from(
@@ -71,7 +72,7 @@ describe('large claims in a cookie session', () => {
   })
 
   it('filterClaims keeps such a login in the cookie: the session keeps the chosen claims', async () => {
-    const t = await setup({ filterClaims: ({ blob: _, ...claims }) => claims })
+    const t = await setup({ filterClaims: claimsFilter(({ blob: _, ...claims }) => claims) })
     t.provider.profileClaims = {
       name: 'Test User',
       blob: randomBytes(12 * 1024).toString('base64url'),
@@ -91,7 +92,7 @@ describe('large claims in a cookie session', () => {
   })
 
   it('filterClaims cannot drop the claims the protocol needs, and applies on refresh too', async () => {
-    const t = await setup({ filterClaims: () => ({}) })
+    const t = await setup({ filterClaims: claimsFilter(() => ({})) })
     t.provider.sid = 'sid-1'
     await t.login()
     const { value } = await withSession(t.auth, t.request('GET', '/'), (s) => s.user)
@@ -105,7 +106,9 @@ describe('large claims in a cookie session', () => {
     expect(refreshed.value.claims.sub).toBe('user-1')
   })
 
-  it('filterClaims must be a function', async () => {
-    await expect(setup({ filterClaims: 'groups' as never })).rejects.toThrow(/filterClaims/)
+  it('filterClaims takes claimsFilter(keep): a plain function is refused with that advice', async () => {
+    await expect(setup({ filterClaims: ((claims: object) => claims) as never })).rejects.toThrow(
+      /claimsFilter/,
+    )
   })
 })

@@ -12,11 +12,11 @@ import type {
   ClientAuthentication,
   ClientMetadata,
   HybridResponseType,
-  IdTokenClaims,
   JwsAlgorithm,
   ResponseMode,
 } from '../protocol/types.js'
 import type { BackchannelLogoutHandler } from './backchannel-logout.js'
+import type { ClaimsFilter } from './claims-filter.js'
 import { MIN_SECRET_LENGTH } from './seal.js'
 import type { SessionStore } from './session-store.js'
 
@@ -173,19 +173,18 @@ export interface HybridAuthConfig {
    */
   trustedAudiences?: string[]
   /**
-   * Chooses which ID token claims the session keeps (login and refresh), to keep a cookie
-   * session small or to drop what the app does not need. Gets the claims, returns those to keep;
-   * the protocol's own claims (`iss`, `sub`, `aud`, `azp`, `exp`, `iat`, `auth_time`, `nonce`,
-   * `sid`, `acr`, `amr`, `org_id`, `org_name`) are always kept. When it drops a claim, the
-   * session no longer holds the raw ID token (it would carry every claim again), so
-   * RP-initiated logout sends `client_id` instead of `id_token_hint`.
+   * Which ID token claims the session keeps (login and refresh), to keep a cookie session small or
+   * to drop what the app does not need: `claimsFilter(keep)`, opt-in code. The protocol's own
+   * claims are always kept; when a claim is dropped the raw ID token goes too (RP-initiated
+   * logout then sends `client_id` instead of `id_token_hint`).
    *
    * @example
    * ```ts
-   * filterClaims: ({ groups, ...claims }) => claims
+   * import { claimsFilter } from '@oidc-hybrid/core'
+   * filterClaims: claimsFilter(({ groups, ...claims }) => claims)
    * ```
    */
-  filterClaims?: (claims: IdTokenClaims) => Record<string, unknown>
+  filterClaims?: ClaimsFilter
   /** Injected fetch (proxies, tests). Default `globalThis.fetch`. */
   fetch?: typeof fetch
   /** Milliseconds per request to the provider, body included. Default 5000. */
@@ -241,7 +240,7 @@ export interface ResolvedConfig {
   idTokenSigningAlgs?: JwsAlgorithm[]
   allowSymmetricIdTokens: boolean
   trustedAudiences: string[]
-  filterClaims?: (claims: IdTokenClaims) => Record<string, unknown>
+  filterClaims?: ClaimsFilter
   fetch: typeof fetch
   httpTimeout: number
   jwksCooldown: number
@@ -333,6 +332,7 @@ export function clientMetadata(config: ResolvedConfig): ClientMetadata {
     id_token_signed_response_algs: config.idTokenSigningAlgs,
     client_secret_for_hs: config.allowSymmetricIdTokens ? config.clientSecret : undefined,
     trusted_audiences: config.trustedAudiences,
+    token_endpoint_auth_method: config.clientAuthMethod,
   }
 }
 
@@ -374,6 +374,9 @@ export function resolveConfig(config: HybridAuthConfig): ResolvedConfig {
   ) {
     throw new ConfigurationError('`session.store` needs get, set, update and delete methods')
   }
+  if (config.filterClaims !== undefined && typeof config.filterClaims?.filter !== 'function') {
+    throw new ConfigurationError('`filterClaims` takes claimsFilter(keep), not a function')
+  }
   const backchannel = config.backchannelLogout
   if (backchannel !== undefined) {
     if (typeof backchannel?.handle !== 'function') {
@@ -405,7 +408,12 @@ export function resolveConfig(config: HybridAuthConfig): ResolvedConfig {
       config.clientAuth === undefined
         ? (config.clientAuthMethod ?? (config.clientSecret ? 'client_secret_basic' : 'none'))
         : config.clientAuthMethod,
-    ignoreDiscoveryFor: ignoreDiscoveryFor(config.ignoreDiscoveryFor),
+    ignoreDiscoveryFor: list(
+      options,
+      'ignoreDiscoveryFor',
+      /^(response_(type|mode)s|token_endpoint_auth_methods)_supported$/,
+      'discovery list names, e.g. response_types_supported',
+    ),
     secrets,
     authorization,
     routes: { ...answered, postLogoutRedirect: route(routes, 'postLogoutRedirect', '/') },
@@ -434,8 +442,8 @@ export function resolveConfig(config: HybridAuthConfig): ResolvedConfig {
     refreshLeeway: whole(options, 'refreshLeeway', 30),
     idTokenSigningAlgs: config.idTokenSigningAlgs,
     allowSymmetricIdTokens: config.allowSymmetricIdTokens ?? false,
-    trustedAudiences: trustedAudiences(config.trustedAudiences),
-    filterClaims: optionalFunction(config.filterClaims, 'filterClaims'),
+    trustedAudiences: list(options, 'trustedAudiences'),
+    filterClaims: config.filterClaims,
     // Late-bound, so a fetch installed after setup (test mocks, polyfills) is the one used.
     fetch: config.fetch ?? ((input, init) => globalThis.fetch(input, init)),
     httpTimeout: whole(options, 'httpTimeout', 5000),
@@ -448,32 +456,16 @@ export function resolveConfig(config: HybridAuthConfig): ResolvedConfig {
 }
 
 /** `trustedAudiences`: a list of non-empty strings. */
-function trustedAudiences(value: unknown): string[] {
-  if (value === undefined) return []
-  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string' || v === '')) {
-    throw new ConfigurationError('`trustedAudiences` must be a list of audience strings')
-  }
-  return [...value]
-}
-
-function optionalFunction<T>(value: T | undefined, name: string): T | undefined {
-  if (value !== undefined && typeof value !== 'function') {
-    throw new ConfigurationError(`\`${name}\` must be a function`)
-  }
-  return value
-}
-
-/** `ignoreDiscoveryFor`: a list of the discovery fields it may name. */
-function ignoreDiscoveryFor(value: unknown): DiscoveryListField[] {
-  if (value === undefined) return []
-  if (
-    !Array.isArray(value) ||
-    value.some((v) => !/^(response_(type|mode)s|token_endpoint_auth_methods)_supported$/.test(v))
-  ) {
-    throw new ConfigurationError(
-      '`ignoreDiscoveryFor` takes discovery list names, e.g. response_types_supported',
-      { details: { ignoreDiscoveryFor: value } },
-    )
+/** `options[name]`, a list of strings each matching `pattern` (`what` they are), `[]` if unset. */
+function list<T extends string>(
+  options: Record<string, unknown>,
+  name: string,
+  pattern = /./,
+  what = 'strings',
+): T[] {
+  const value = options[name] ?? []
+  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string' || !pattern.test(v))) {
+    throw new ConfigurationError(`\`${name}\` must be a list of ${what}`)
   }
   return [...value]
 }

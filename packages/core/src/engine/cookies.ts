@@ -91,7 +91,7 @@ function check(ok: boolean, name: string, problem: string): void {
 function tooLarge(name: string, details: Record<string, number>): OidcHybridError {
   return new OidcHybridError(
     'COOKIE_TOO_LARGE',
-    `cookie "${name}" is too large; store less in it`,
+    `cookie ${name} is too large: keep sessions on the server (session.store) or fewer claims (filterClaims)`,
     {
       details: { cookie: name, ...details },
     },

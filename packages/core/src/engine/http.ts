@@ -61,35 +61,31 @@ export async function send(
         error,
       )
     }
-    const [hint, causeCode] = failure(error, target)
-    throw fail('HTTP_REQUEST_FAILED', `${method} ${where} failed: ${hint}`, { causeCode }, error)
+    // undici (Node) says "fetch failed", with the system or TLS error's `code` in `cause`; other
+    // runtimes (workerd, Deno, Bun) have the message alone.
+    const cause = (error as { cause?: { code?: unknown; message?: unknown } } | null)?.cause
+    const code = cause?.code
+    const hint =
+      typeof code === 'string'
+        ? `: ${cause!.message} (${code}); ${HINTS.find(([pattern]) => pattern.test(code))?.[1] ?? 'check issuerBaseURL'}`
+        : ''
+    throw fail(
+      'HTTP_REQUEST_FAILED',
+      `${method} ${where} failed: ${error instanceof Error ? error.message : String(error)}${hint}`,
+      { causeCode: code },
+      error,
+    )
   } finally {
     clearTimeout(timer)
   }
 }
 
-/**
- * What a failed fetch says about its cause: undici (Node) rejects with "fetch failed" and a system
- * or TLS error with a `code` in `cause`, which becomes a hint on what to check. Other runtimes
- * (workerd, Deno, Bun) reject with an error whose message is all there is.
- */
-function failure(error: unknown, { host, hostname }: URL): [hint: string, code?: string] {
-  const text = error instanceof Error ? error.message : String(error)
-  const cause = (error as { cause?: { code?: unknown; message?: unknown } } | undefined)?.cause
-  const code = cause?.code
-  if (typeof code !== 'string') return [text]
-  const [what, advice] =
-    code === 'ECONNREFUSED'
-      ? ['connection refused', `is the provider running at ${host}?`]
-      : /^E(NOTFOUND|AI_AGAIN)$/.test(code)
-        ? [`DNS lookup failed for ${hostname}`, 'check issuerBaseURL']
-        : /CERT|SIGN/.test(code)
-          ? ['TLS certificate rejected', 'fix it or trust its CA (NODE_EXTRA_CA_CERTS)']
-          : /^(ECONNRESET|EPIPE|UND_ERR_SOCKET|ERR_SSL)/.test(code)
-            ? ['connection dropped', `check the scheme and port of ${host}`]
-            : [text, String(cause!.message)]
-  return [`${what} (${code}): ${advice}`, code]
-}
+/** What to check, by the cause's code: nothing listening, DNS, TLS. */
+const HINTS: [RegExp, string][] = [
+  [/REFUSED/, 'is the provider running there?'],
+  [/NOTFOUND|AGAIN/, 'check the host in issuerBaseURL'],
+  [/CERT|SIGN|SSL/, 'check its TLS certificate (NODE_EXTRA_CA_CERTS for a private CA)'],
+]
 
 /**
  * The body of a `Request` or `Response` as UTF-8 text, at most `maxBytes` (declared in

@@ -14,7 +14,6 @@ import type { AuthorizationOptions } from '../protocol/authorize.js'
 import { parseCallbackRequest, stateOf } from '../protocol/callback.js'
 import { type Effect, type Event, type State, transition } from '../protocol/machine.js'
 import { validateReturnTo } from '../protocol/return-to.js'
-import { filterSessionClaims } from '../protocol/session.js'
 import type { ProtocolContext, ProviderMetadata, Session, Transaction } from '../protocol/types.js'
 import { buildUserinfoRequest, processUserinfoResponse } from '../protocol/userinfo.js'
 import {
@@ -37,7 +36,6 @@ import {
 } from './cookies.js'
 import { type HttpOptions, send } from './http.js'
 import { ProviderCache } from './provider-cache.js'
-import { unsupported } from './provider-support.js'
 import { RefreshCoordinator } from './refresh-coordinator.js'
 import { RequestSession } from './request-session.js'
 import { CookieSealer, type UnsealResult } from './seal.js'
@@ -111,11 +109,8 @@ export class HybridAuth {
   /** RP-initiated logout's `state` cookie: Lax is enough, the return is a top-level GET. */
   readonly #logout: CookieAttributes
   readonly #logoutName: string
-  /**
-   * The last discovery document checked against the configuration, what the protocol sees of it
-   * (without the lists `ignoreDiscoveryFor` names) and the problem found, if any.
-   */
-  #checked?: { document: ProviderMetadata; view: ProviderMetadata; problem?: ConfigurationError }
+  /** The last discovery document and the view of it the protocol gets (see #metadata). */
+  #view?: [ProviderMetadata, ProviderMetadata]
 
   constructor(config: ResolvedConfig) {
     this.config = this.#config = config
@@ -426,28 +421,19 @@ export class HybridAuth {
   // ---- internals -------------------------------------------------------------------------
 
   /**
-   * The provider metadata. Each document fetched is checked once against the configuration (its
-   * response type, form_post, client authentication), a problem logged once; a `login` (its
-   * authorization options) is then refused before its redirect is built, and its own response
-   * type and mode (a per-login override) are checked too. Other routes go on: the provider decides.
+   * The provider metadata, the lists `ignoreDiscoveryFor` overrules set to `null` (the protocol
+   * then skips them); one copy per fetched document.
    */
-  async #metadata(login?: AuthorizationOptions): Promise<ProviderMetadata> {
+  async #metadata(): Promise<ProviderMetadata> {
     const document = await this.provider.metadata()
-    const { authorization, clientAuthMethod, ignoreDiscoveryFor: ignored, log } = this.#config
-    let checked = this.#checked
-    if (checked?.document !== document) {
-      const view = { ...document }
-      for (const field of ignored) delete view[field]
-      const found = unsupported(document, ignored, authorization, clientAuthMethod)
-      if (found) {
-        const { code, message } = found
-        log({ level: 'error', event: 'provider_unsupported', code, message })
-      }
-      this.#checked = checked = { document, view, problem: found }
+    const ignored = this.#config.ignoreDiscoveryFor
+    if (!ignored.length) return document
+    if (this.#view?.[0] !== document) {
+      const view: Record<string, unknown> = { ...document }
+      for (const field of ignored) view[field] = null
+      this.#view = [document, view as ProviderMetadata]
     }
-    const problem = login && (checked.problem ?? unsupported(document, ignored, login))
-    if (problem) throw problem
-    return checked.view
+    return this.#view[1]
   }
 
   /** Whether the access token has expired, or will within `refreshLeeway`. */
@@ -458,8 +444,7 @@ export class HybridAuth {
 
   /** The session with only the claims `filterClaims` keeps (and the protocol's own). */
   #keepClaims(session: Session): Session {
-    const filter = this.#config.filterClaims
-    return filter ? filterSessionClaims(session, filter) : session
+    return this.#config.filterClaims?.filter(session) ?? session
   }
 
   /**
@@ -520,7 +505,7 @@ export class HybridAuth {
       clockTolerance: config.clockTolerance,
       crypto: config.crypto,
       clientAuth: config.clientAuth,
-      provider: await this.#metadata(event.type === 'LoginRequested' ? event.options : undefined),
+      provider: await this.#metadata(),
       jwks:
         event.type === 'CallbackReceived' || event.type === 'RefreshRequested'
           ? await provider.jwks()
@@ -697,17 +682,8 @@ export class HybridAuth {
       )
       payload = { id: key }
     }
-    try {
-      const sealed = await this.#seal(name, payload, expiresAt)
-      return writeChunkedCookie(name, sealed, this.#sessionCookie(expiresAt - now), cookies)
-    } catch (error) {
-      if (!(isOidcHybridError(error) && error.code === 'COOKIE_TOO_LARGE') || store) throw error
-      throw new OidcHybridError(
-        'COOKIE_TOO_LARGE',
-        'the session does not fit in cookies: keep it on the server (session.store) or keep fewer claims (filterClaims)',
-        { details: error.details, cause: error },
-      )
-    }
+    const sealed = await this.#seal(name, payload, expiresAt)
+    return writeChunkedCookie(name, sealed, this.#sessionCookie(expiresAt - now), cookies)
   }
 
   async #readSession(

@@ -229,7 +229,7 @@ export class CookieSealer {
     if (length > MAX_SEALED_LENGTH) {
       throw new OidcHybridError(
         'COOKIE_TOO_LARGE',
-        `cookie ${name} is too large; store less in it`,
+        `cookie ${name} is too large: keep sessions on the server (session.store) or fewer claims (filterClaims)`,
         {
           details: { cookie: name, length, max: MAX_SEALED_LENGTH },
         },

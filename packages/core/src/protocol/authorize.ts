@@ -136,7 +136,7 @@ export async function buildAuthorizationRequest(
   checkExtra(extra)
   checkRandom(random)
   checkClient(client)
-  checkProviderSupport(provider, responseType, responseMode)
+  checkProviderSupport(provider, client, responseType, responseMode)
 
   const url = parseUrl(provider.authorization_endpoint)
   if (url === undefined) throw configError('provider authorization_endpoint is not an absolute URL')
@@ -233,24 +233,41 @@ function checkClient(client: ClientMetadata): void {
   }
 }
 
+/**
+ * What the provider's discovery lists must hold for this login: the response type and mode, PKCE
+ * S256 and the client's authentication method (an omitted `token_endpoint_auth_methods_supported`
+ * means `client_secret_basic`, Discovery 1.0 3). A list the app overrules is `null` (skipped).
+ */
 function checkProviderSupport(
   provider: ProviderMetadata,
+  { token_endpoint_auth_method: method }: ClientMetadata,
   responseType: HybridResponseType,
   responseMode: ResponseMode,
 ): void {
   // Auth0: the Hybrid Flow needs the Implicit and Authorization Code grants of the application;
   // RFC 9700 2.1.1: PKCE plain is never used. Listed response types may order their words freely
-  // (word-sorting a mode or a PKCE method changes nothing).
-  const wanted: [string, string][] = [
+  // (word-sorting a mode, a PKCE method or an auth method changes nothing).
+  const wanted: [string, string | undefined, string?][] = [
     ['response_types', responseType],
     ['response_modes', responseMode],
     ['code_challenge_methods', 'S256'],
+    [
+      'token_endpoint_auth_methods',
+      method,
+      method === 'none'
+        ? 'set clientSecret (without one, the method is none)'
+        : 'set clientAuthMethod',
+    ],
   ]
-  for (const [name, value] of wanted) {
+  for (const [name, value, fix = 'enable it there'] of wanted) {
     const field = `${name}_supported`
-    const list = provider[field]
-    if (Array.isArray(list) && !list.map(sortedWords).includes(value)) {
-      throw configError(`provider ${field} lacks ${value}: enable it there`, { [field]: list })
+    let list = provider[field]
+    if (list === undefined && name[0] === 't') list = ['client_secret_basic']
+    if (value && Array.isArray(list) && !list.map(sortedWords).includes(value)) {
+      throw configError(
+        `provider ${field} lacks ${value}: ${fix}${name[0] === 'c' ? '' : `, or ignoreDiscoveryFor: ['${field}']`}`,
+        { [field]: list },
+      )
     }
   }
 }

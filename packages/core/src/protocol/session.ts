@@ -211,27 +211,3 @@ function mergeRefreshedClaims(before: IdTokenClaims, after: IdTokenClaims): IdTo
   for (const claim of PER_TOKEN_CLAIMS) delete merged[claim]
   return Object.assign(merged, after) as IdTokenClaims
 }
-
-/** Claims the protocol itself reads later (refresh checks, logout, organizations): always kept. */
-const PROTOCOL_CLAIMS =
-  'iss sub aud azp exp iat nbf auth_time nonce sid acr amr org_id org_name'.split(' ')
-
-/**
- * The session with only the claims `filter` keeps, plus the protocol's own. When a claim was
- * dropped the raw ID token goes too (it would carry every claim again): the session is then
- * without `idToken`, and RP-initiated logout sends `client_id` instead of `id_token_hint`.
- */
-export function filterSessionClaims(
-  session: Session,
-  filter: (claims: IdTokenClaims) => Record<string, unknown>,
-): Session {
-  const { claims } = session
-  const kept: Record<string, unknown> = { ...filter({ ...claims }) }
-  for (const claim of PROTOCOL_CLAIMS) {
-    if (Object.hasOwn(claims, claim)) kept[claim] = claims[claim]
-  }
-  const dropped = Object.keys(claims).some((claim) => !Object.hasOwn(kept, claim))
-  const filtered = { ...session, claims: kept as IdTokenClaims }
-  if (dropped) delete filtered.idToken
-  return filtered
-}

@@ -78,6 +78,11 @@ export interface ClientMetadata {
   client_secret_for_hs?: string
   /** Audiences besides `client_id` that may appear in `aud` (OIDC Core 3.1.3.7 step 3). */
   trusted_audiences?: string[]
+  /**
+   * How the client authenticates at the token endpoint ([RFC 7591 2](https://www.rfc-editor.org/rfc/rfc7591#section-2)),
+   * checked against the provider's `token_endpoint_auth_methods_supported` at each login.
+   */
+  token_endpoint_auth_method?: string
 }
 
 /** What the protocol needs from the outside world for one step; passed in, never looked up. */

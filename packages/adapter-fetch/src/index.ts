@@ -268,13 +268,13 @@ export function createAuth(config: FetchAuthConfig): FetchAuth {
   const engine = config.engine ?? createHybridAuth(config)
 
   async function handle(request: Request): Promise<Response | undefined> {
-    const { method, headers } = request
+    const { method } = request
     const { pathname, search } = new URL(request.url)
-    const route = engine.routeOf(method, pathname, search, headers.get('cookie'))
+    const route = engine.routeOf(method, pathname, search)
     if (!route) return
     try {
       const body = engine.readsForm(route, method) ? await readFormBody(request) : undefined
-      // `undefined`: not the engine's after all (the logout return's cookie is for another path).
+      // `undefined`: not the engine's after all (the logout return's state is for another path).
       const answer = await engine[route](toAuthRequest(request, body))
       return answer && toResponse(answer, request)
     } catch (error) {

@@ -158,7 +158,7 @@ export function auth(config: KoaAuthConfig): Middleware {
   // node:crypto is ~2-4x faster than WebCrypto on Node for the same sealed format (bench/).
   const engine = config.engine ?? createHybridAuth({ crypto: new NodeCryptoProvider(), ...config })
   return async function oidcHybridAuth(ctx: Context, next: Next): Promise<void> {
-    const route = engine.routeOf(ctx.method, ctx.path, ctx.querystring, ctx.get('cookie'))
+    const route = engine.routeOf(ctx.method, ctx.path, ctx.querystring)
     if (route !== undefined) {
       const problem = plainHttpProblem(ctx.secure, ctx.hostname, PROXY_ADVICE)
       if (problem) return sendError(ctx, problem)

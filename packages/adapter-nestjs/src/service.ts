@@ -87,7 +87,6 @@ export class HybridAuthService {
         request.method ?? '',
         path,
         targetOf(request).slice(path.length),
-        headerOf(request, 'cookie'),
       )
       if (route === undefined) {
         next()

@@ -8,7 +8,7 @@
  */
 import { ConfigurationError, isOidcHybridError, OidcHybridError } from '../errors.js'
 import { encode } from '../lib/base64url.js'
-import { isRecord, timingSafeEqual } from '../lib/compare.js'
+import { isRecord } from '../lib/compare.js'
 import { remember } from '../lib/remember.js'
 import type { AuthorizationOptions } from '../protocol/authorize.js'
 import { parseCallbackRequest, stateOf } from '../protocol/callback.js'
@@ -75,6 +75,9 @@ interface SealedTransaction extends Transaction {
   replaces?: string
 }
 
+/** The AAD name RP-initiated logout's sealed `state` is bound to (no cookie has it). */
+const LOGOUT_STATE = 'oidc-hybrid logout state'
+
 /** A state is a base64url value we generated; anything else cannot name a cookie of ours. */
 const TRANSACTION_STATE = /^[\w-]+$/
 
@@ -106,9 +109,6 @@ export class HybridAuth {
   readonly #tx: CookieAttributes
   /** States already used on a callback, until their transaction would have expired. */
   readonly #usedStates = new Map<string, number>()
-  /** RP-initiated logout's `state` cookie: Lax is enough, the return is a top-level GET. */
-  readonly #logout: CookieAttributes
-  readonly #logoutName: string
   /** The last discovery document and the view of it the protocol gets (see #metadata). */
   #view?: [ProviderMetadata, ProviderMetadata]
 
@@ -133,8 +133,6 @@ export class HybridAuth {
     this.#refreshes = new RefreshCoordinator(now)
     this.#client = clientMetadata(config)
     this.#tx = cookie('/', 'None', config.transaction.maxAge)
-    this.#logout = cookie('/', 'Lax', config.transaction.maxAge)
-    this.#logoutName = `${config.transaction.name}-logout`
     this.#sealer = CookieSealer.create(config.secrets, config.crypto)
     // A rejected sealer surfaces on first use; avoid an unhandled rejection in the meantime.
     this.#sealer.catch(() => {})
@@ -147,22 +145,21 @@ export class HybridAuth {
    */
   async handle(request: AuthRequest): Promise<AuthResponse | undefined> {
     const { pathname, search } = requestUrl(request)
-    const route = this.routeOf(request.method, pathname, search, request.headers.get('cookie'))
+    const route = this.routeOf(request.method, pathname, search)
     return route && this[route](request)
   }
 
   /**
    * Which of the engine's routes `method` and `path` name: GET login, the callback (any method,
    * so a wrong one gets a typed error), GET logout, POST back-channel logout (when enabled), and
-   * `logoutReturn`: a GET with `state` in its query (`search`, with or without `?`) while the
-   * `Cookie` header (`cookie`) has the logout cookie, maybe the return from RP-initiated logout.
+   * `logoutReturn`: a GET whose query (`search`, with or without `?`) has a `state` sealed the way
+   * this engine seals (`v1.`), maybe the return from RP-initiated logout.
    * Adapters ask first, then read the form body only when {@link readsForm} says so.
    */
   routeOf(
     method: string,
     path: string,
     search?: string,
-    cookie?: string | null,
   ): 'login' | 'callback' | 'logout' | 'backchannelLogout' | 'logoutReturn' | undefined {
     const { login, callback, logout, backchannelLogout } = this.#config.routes
     if (path === callback) return 'callback'
@@ -171,9 +168,7 @@ export class HybridAuth {
       if (path === login) return 'login'
       if (path === logout) return 'logout'
       // Cheap for every other request: nothing is parsed or unsealed here.
-      if (cookie?.includes(`${this.#logoutName}=`) && /(^|[?&])state=/.test(search ?? '')) {
-        return 'logoutReturn'
-      }
+      if (/(^|[?&])state=v1\./.test(search ?? '')) return 'logoutReturn'
     }
   }
 
@@ -252,7 +247,7 @@ export class HybridAuth {
    */
   logout(request: AuthRequest, options: { returnTo?: string } = {}): Promise<AuthResponse> {
     return this.#answer(request, async (cookies) => {
-      const { baseURL, routes, idpLogout, logoutMode, crypto } = this.#config
+      const { baseURL, routes, idpLogout, logoutMode, now, transaction } = this.#config
       const returnTo = new URL(
         this.#returnTo(request, options) ?? routes.postLogoutRedirect,
         baseURL,
@@ -263,11 +258,12 @@ export class HybridAuth {
         {
           type: 'LogoutRequested',
           returnTo,
-          // `state`: sent with RP-initiated logout only, checked by logoutReturn.
+          // `state`: sent with RP-initiated logout only; `returnTo` sealed (a random IV, bound
+          // to its purpose and expiry), checked by logoutReturn. No cookie is needed.
           logout: {
             postLogoutRedirectUri: returnTo,
             mode: logoutMode,
-            state: encode(crypto.randomBytes(32)),
+            state: await this.#seal(LOGOUT_STATE, returnTo, now() + transaction.maxAge),
           },
         },
         // The stored session that ends (deleted with the cookie).
@@ -277,37 +273,25 @@ export class HybridAuth {
   }
 
   /**
-   * The browser back from RP-initiated logout at `returnTo` with the `state` sent (the logout
-   * kept both in a short-lived cookie): the cookie is cleared and the browser redirected to
-   * `returnTo` without `state`; another `state` is `LOGOUT_STATE_MISMATCH`. `undefined` (the
-   * app's to answer) without a live logout cookie or on another path than `returnTo`'s.
+   * The browser back from RP-initiated logout with the `state` sent: `returnTo`, sealed by this
+   * engine. When it opens, has not expired and names this path, the browser is redirected to
+   * `returnTo` (the URL without `state`); a `state` that looks sealed but does not open or has
+   * expired is `LOGOUT_STATE_MISMATCH`. `undefined` (the app's to answer) for another path.
    *
    * @see [OpenID Connect RP-Initiated Logout 1.0 2, 3](https://openid.net/specs/openid-connect-rpinitiated-1_0.html#RPLogout)
    */
   async logoutReturn(request: AuthRequest): Promise<AuthResponse | undefined> {
-    const name = this.#logoutName
     const url = requestUrl(request)
-    const sealed = parseCookieHeader(request.headers.get('cookie')).get(name)
-    const opened =
-      sealed &&
-      (await this.#unseal<{ state: string; returnTo: string }>(name, sealed).catch(() => {}))
-    if (
-      !opened ||
-      opened.expiresAt <= this.#config.now() ||
-      new URL(opened.payload.returnTo).pathname !== url.pathname
-    ) {
-      return
+    const headers = new Headers({ 'cache-control': 'no-store' })
+    for (const state of url.searchParams.getAll('state')) {
+      const opened = await this.#unseal<string>(LOGOUT_STATE, state).catch(() => {})
+      if (opened && opened.expiresAt > this.#config.now()) {
+        if (new URL(opened.payload).pathname !== url.pathname) return
+        headers.set('location', opened.payload)
+        return { status: 302, headers }
+      }
     }
-    const { state, returnTo } = opened.payload
-    const headers = new Headers({
-      'cache-control': 'no-store',
-      'set-cookie': expireCookie(name, this.#logout),
-    })
-    if (url.searchParams.getAll('state').some((value) => timingSafeEqual(value, state))) {
-      headers.set('location', returnTo)
-      return { status: 302, headers }
-    }
-    const message = 'the logout state is not the one sent; log out again'
+    const message = 'the logout state is not one this app sent, or expired; log out again'
     return this.#failed(new OidcHybridError('LOGOUT_STATE_MISMATCH', message), headers)
   }
 
@@ -565,12 +549,6 @@ export class HybridAuth {
         await this.#forget(await this.#storedId(cookies), replaces)
         lines = await this.#writeSession(this.#keepClaims(effect.session), cookies)
         break
-      case 'SetLogoutState': {
-        const name = this.#logoutName
-        const sealed = await this.#seal(name, effect, this.#config.now() + tx.maxAge!)
-        lines = [serializeCookie(name, sealed, this.#logout)]
-        break
-      }
       default:
         await this.#forget(replaces)
         lines = clearChunkedCookie(this.#config.session.name, this.#sessionCookie(), cookies)

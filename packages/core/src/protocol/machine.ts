@@ -73,8 +73,6 @@ export type Effect =
   | { type: 'ClearTransaction'; state: string }
   | { type: 'SetSession'; session: Session }
   | { type: 'ClearSession' }
-  /** RP-initiated logout sent `state`: kept, to check it when the browser is back at `returnTo`. */
-  | { type: 'SetLogoutState'; state: string; returnTo: string }
 
 export interface Transition {
   state: State
@@ -156,20 +154,13 @@ const TABLE: Table = {
           }),
         },
       ),
-    LogoutRequested: async (context, { session }, { logout, returnTo }) => {
-      const url = buildLogoutUrl(context.provider, context.client, {
-        ...logout,
-        idTokenHint: session.idToken,
-      })
-      const result = loggedOut(url?.href ?? returnTo)
-      // RP-Initiated Logout 2: the provider sends `state` back to post_logout_redirect_uri, where
-      // the engine checks it. Only when it was sent: Auth0's /v2/logout has no `state`.
-      const { state } = logout
-      if (state && url?.searchParams.get('state') === state) {
-        result.effects.push({ type: 'SetLogoutState', state, returnTo })
-      }
-      return result
-    },
+    LogoutRequested: async (context, state, event) =>
+      loggedOut(
+        buildLogoutUrl(context.provider, context.client, {
+          ...event.logout,
+          idTokenHint: state.session.idToken,
+        })?.href ?? event.returnTo,
+      ),
   },
   Refreshing: {
     TokenResponseReceived: async (context, state, event) => {

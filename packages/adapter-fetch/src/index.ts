@@ -170,6 +170,12 @@ function toResponse({ error, body, status, headers }: AuthResponse, request: Req
     : new Response(body, { status, headers })
 }
 
+/** The response for one of the library's errors; anything else is rethrown. */
+function rendered(error: unknown, request: Request): Response {
+  if (!isOidcHybridError(error)) throw error
+  return errorResponse(error, request)
+}
+
 class FetchAuthContext extends SessionContext implements AuthContext {
   readonly #request: Request
   readonly #engine: HybridAuth
@@ -278,8 +284,7 @@ export function createAuth(config: FetchAuthConfig): FetchAuth {
       const answer = await engine[route](toAuthRequest(request, body))
       return answer && toResponse(answer, request)
     } catch (error) {
-      if (!isOidcHybridError(error)) throw error
-      return errorResponse(error, request)
+      return rendered(error, request)
     }
   }
 
@@ -301,15 +306,13 @@ export function createAuth(config: FetchAuthConfig): FetchAuth {
           oidc = await context(request)
         } catch (error) {
           // e.g. SESSION_STORE_FAILED: its status (503), not a crash.
-          if (!isOidcHybridError(error)) throw error
-          return errorResponse(error, request)
+          return rendered(error, request)
         }
         let response: Response
         try {
           response = await handler(request, oidc, ...args)
         } catch (error) {
-          if (!isOidcHybridError(error)) throw error
-          response = oidc.error(error)
+          response = rendered(error, request)
         }
         return oidc.respond(response)
       },

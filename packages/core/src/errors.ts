@@ -171,7 +171,7 @@ export class TokenEndpointError extends OidcHybridError {
     super(
       code,
       code === 'RATE_LIMITED'
-        ? 'the token endpoint is rate limiting this client: retry later'
+        ? 'rate limited by the token endpoint: retry later'
         : `the token endpoint refused the request: ${error}${described(errorDescription)}`,
       { details: { status, error, error_description: errorDescription, rateLimit } },
     )

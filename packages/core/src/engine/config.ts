@@ -17,7 +17,7 @@ import type {
 } from '../protocol/types.js'
 import type { BackchannelLogoutHandler } from './backchannel-logout.js'
 import type { ClaimsFilter } from './claims-filter.js'
-import { MIN_SECRET_LENGTH } from './seal.js'
+import { checkSecrets } from './seal.js'
 import type { SessionStore } from './session-store.js'
 
 /** Authorization request parameters ([OIDC Core 3.3.2.1](https://openid.net/specs/openid-connect-core-1_0-errata2.html#HybridAuthRequest)). */
@@ -282,10 +282,18 @@ export function toAuthorizationOptions(params: AuthorizationParams = {}): Author
 /** Hybrid responses must reach the server: only form_post is accepted (MRT 5). */
 export function assertFormPost(options: AuthorizationOptions): void {
   if (options.responseMode !== undefined && options.responseMode !== 'form_post') {
-    throw new ConfigurationError(
-      '`response_mode` must be form_post: a fragment never reaches the server',
-    )
+    throw new ConfigurationError('`response_mode` must be form_post')
   }
+}
+
+/** True when `value` is given but lacks one of the (space-separated) `methods`. */
+function lacks(value: unknown, methods: string): boolean {
+  return (
+    value !== undefined &&
+    methods
+      .split(' ')
+      .some((method) => typeof (value as Record<string, unknown> | null)?.[method] !== 'function')
+  )
 }
 
 function url(name: string, value: unknown): URL {
@@ -350,41 +358,26 @@ export function resolveConfig(config: HybridAuthConfig): ResolvedConfig {
     throw new ConfigurationError('`baseURL` must use https (http only on localhost)')
   }
   if (typeof config.clientID !== 'string' || config.clientID === '') {
-    throw new ConfigurationError('`clientID` is required (see the application settings)')
+    throw new ConfigurationError('`clientID` is required')
   }
-  const secrets = [config.secret].flat()
-  if (
-    !secrets.length ||
-    secrets.some((s) => typeof s !== 'string' || s.length < MIN_SECRET_LENGTH)
-  ) {
-    throw new ConfigurationError(
-      `\`secret\` needs ${MIN_SECRET_LENGTH}+ characters; try \`openssl rand -hex 32\``,
-    )
-  }
+  const secrets = checkSecrets(config.secret)
   const callback = route(routes, 'callback')
   const authorization = toAuthorizationOptions(config.authorizationParams)
   assertFormPost(authorization)
   const { domain, path = '/', sameSite = 'Lax' } = session.cookie ?? {}
   const { store } = session
-  if (
-    store !== undefined &&
-    !['get', 'set', 'update', 'delete'].every(
-      (m) => typeof (store as unknown as Record<string, unknown>)?.[m] === 'function',
-    )
-  ) {
+  if (lacks(store, 'get set update delete')) {
     throw new ConfigurationError('`session.store` needs get, set, update and delete methods')
   }
-  if (config.filterClaims !== undefined && typeof config.filterClaims?.filter !== 'function') {
+  if (lacks(config.filterClaims, 'filter')) {
     throw new ConfigurationError('`filterClaims` takes claimsFilter(keep), not a function')
   }
   const backchannel = config.backchannelLogout
-  if (backchannel !== undefined) {
-    if (typeof backchannel?.handle !== 'function') {
-      throw new ConfigurationError('`backchannelLogout` takes backchannelLogout(), not a flag')
-    }
-    if (typeof store?.deleteBy !== 'function') {
-      throw new ConfigurationError('`backchannelLogout` needs a `session.store` with deleteBy')
-    }
+  if (lacks(backchannel, 'handle')) {
+    throw new ConfigurationError('`backchannelLogout` takes backchannelLogout(), not a flag')
+  }
+  if (backchannel && typeof store?.deleteBy !== 'function') {
+    throw new ConfigurationError('`backchannelLogout` needs a `session.store` with deleteBy')
   }
   const answered = {
     login: route(routes, 'login'),
@@ -397,17 +390,15 @@ export function resolveConfig(config: HybridAuthConfig): ResolvedConfig {
   if (new Set(paths).size !== paths.length) {
     throw new ConfigurationError('`routes` must be distinct paths', { details: answered })
   }
+  const auth = clientAuth(config)
   return {
     issuerBaseURL: config.issuerBaseURL,
     baseURL,
     clientID: config.clientID,
     clientSecret: config.clientSecret,
-    clientAuth: clientAuth(config),
+    clientAuth: auth,
     // A clientAuth function is checked against discovery only under the method the config names.
-    clientAuthMethod:
-      config.clientAuth === undefined
-        ? (config.clientAuthMethod ?? (config.clientSecret ? 'client_secret_basic' : 'none'))
-        : config.clientAuthMethod,
+    clientAuthMethod: auth.method === 'custom' ? config.clientAuthMethod : auth.method,
     ignoreDiscoveryFor: list(
       options,
       'ignoreDiscoveryFor',
@@ -455,7 +446,6 @@ export function resolveConfig(config: HybridAuthConfig): ResolvedConfig {
   }
 }
 
-/** `trustedAudiences`: a list of non-empty strings. */
 /** `options[name]`, a list of strings each matching `pattern` (`what` they are), `[]` if unset. */
 function list<T extends string>(
   options: Record<string, unknown>,

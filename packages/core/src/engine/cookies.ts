@@ -78,23 +78,12 @@ function trimWhitespace(text: string): string {
   return text.slice(start, end)
 }
 
-/** Throws a {@link ConfigurationError} about the cookie `name` unless `ok`. */
-function check(ok: boolean, name: string, problem: string): void {
-  if (!ok) {
-    throw new ConfigurationError(`cookie ${JSON.stringify(name)}: ${problem}`, {
-      details: { cookie: name },
-    })
-  }
-}
-
 /** COOKIE_TOO_LARGE for `name`; `details` say by how much. */
-function tooLarge(name: string, details: Record<string, number>): OidcHybridError {
+export function tooLarge(name: string, details: Record<string, number>): OidcHybridError {
   return new OidcHybridError(
     'COOKIE_TOO_LARGE',
-    `cookie ${name} is too large: keep sessions on the server (session.store) or fewer claims (filterClaims)`,
-    {
-      details: { cookie: name, ...details },
-    },
+    `cookie ${name} is too large: use session.store, or filterClaims to keep fewer claims`,
+    { details: { cookie: name, ...details } },
   )
 }
 
@@ -124,44 +113,39 @@ export function serializeCookie(
   maxAge = attributes.maxAge,
 ): string {
   const { path, domain, secure, httpOnly, sameSite } = attributes
-  check(
-    typeof name === 'string' && TOKEN.test(name),
-    name,
-    "bad name; use A-Z a-z 0-9 !#$%&'*+-.^_`|~",
-  )
-  check(
-    typeof value === 'string' && COOKIE_VALUE.test(value),
-    name,
-    'bad value; encode it as base64url',
-  )
+  /** Throws a {@link ConfigurationError} about this cookie unless `ok`. */
+  const check = (ok: boolean, problem: string) => {
+    if (!ok) {
+      throw new ConfigurationError(`cookie ${JSON.stringify(name)}: ${problem}`, {
+        details: { cookie: name },
+      })
+    }
+  }
+  check(typeof name === 'string' && TOKEN.test(name), "bad name; use A-Z a-z 0-9 !#$%&'*+-.^_`|~")
+  check(typeof value === 'string' && COOKIE_VALUE.test(value), 'bad value; encode it as base64url')
   // Browsers drop, silently, a cookie whose name and value together exceed 4096 (RFC 6265bis 5.7).
   const length = name.length + value.length
   if (length > 4096) throw tooLarge(name, { length, max: 4096 })
   check(
     typeof path === 'string' && PATH.test(path),
-    name,
     'bad path; start with "/", no space, comma or semicolon',
   )
   check(
     domain === undefined || (typeof domain === 'string' && DOMAIN.test(domain)),
-    name,
     'bad domain; give a host name or none',
   )
   check(
     maxAge === undefined || (Number.isSafeInteger(maxAge) && maxAge >= 0),
-    name,
     'bad maxAge; give whole seconds >= 0',
   )
-  check(['Lax', 'Strict', 'None'].includes(sameSite), name, 'bad sameSite; use Lax, Strict or None')
+  check(['Lax', 'Strict', 'None'].includes(sameSite), 'bad sameSite; use Lax, Strict or None')
   // Browsers reject these combinations (RFC 6265bis 4.1.3, 5.6.7).
   check(
     secure === true || (sameSite !== 'None' && !/^__(secure|host)-/i.test(name)),
-    name,
     'SameSite=None or a __Secure-/__Host- name needs secure: true',
   )
   check(
     !/^__host-/i.test(name) || (path === '/' && domain === undefined),
-    name,
     '__Host- needs path "/" and no domain',
   )
   let line = `${name}=${value}; Path=${path}`

@@ -15,7 +15,8 @@ import { type HttpOptions, send } from './http.js'
 interface Slot<T> {
   fetch: () => Promise<T>
   value?: T
-  fetchedAt: number
+  /** Set with `value`. */
+  fetchedAt?: number
   inFlight?: Promise<T>
 }
 
@@ -41,12 +42,10 @@ export class ProviderCache {
     const get = (url: string) =>
       send({ url, method: 'GET', headers: { accept: 'application/json' } }, http)
     this.#metadata = {
-      fetchedAt: 0,
       fetch: async () =>
         processDiscoveryResponse(issuerBaseURL, await get(discoveryUrl(issuerBaseURL).href)),
     }
     this.#jwks = {
-      fetchedAt: 0,
       fetch: async () => processJwksResponse(await get((await this.metadata()).jwks_uri)),
     }
   }
@@ -99,7 +98,7 @@ export class ProviderCache {
 
   /** The slot's value when younger than `maxAge`, else one shared fetch. */
   #cached<T>(slot: Slot<T>): Promise<T> {
-    return slot.value !== undefined && this.#options.now() - slot.fetchedAt < this.#options.maxAge
+    return slot.value !== undefined && this.#options.now() - slot.fetchedAt! < this.#options.maxAge
       ? Promise.resolve(slot.value)
       : this.#load(slot)
   }

@@ -41,6 +41,7 @@ import type { CryptoProvider } from '../crypto/provider.js'
 import { ConfigurationError, OidcHybridError } from '../errors.js'
 import { decode, encode, fromUtf8, utf8 } from '../lib/base64url.js'
 import { isRecord, parseJson } from '../lib/compare.js'
+import { tooLarge } from './cookies.js'
 
 /** Shortest accepted secret, in characters (32 random hex characters carry 128 bits). */
 export const MIN_SECRET_LENGTH = 32
@@ -63,11 +64,12 @@ async function transform(
   stream: CompressionStream | DecompressionStream,
   max: number,
 ): Promise<Uint8Array | undefined> {
-  const chunks: Uint8Array[] = []
+  const chunks: Uint8Array<ArrayBuffer>[] = []
   let length = 0
   try {
-    const reader = new Response(bytes as Uint8Array<ArrayBuffer>)
-      .body!.pipeThrough(stream)
+    const reader = new Blob([bytes as Uint8Array<ArrayBuffer>])
+      .stream()
+      .pipeThrough(stream)
       .getReader()
     for (let read = await reader.read(); !read.done; read = await reader.read()) {
       length += read.value.length
@@ -77,16 +79,26 @@ async function transform(
       }
       chunks.push(read.value)
     }
-  } catch {
-    return
+    return new Uint8Array(await new Blob(chunks).arrayBuffer())
+  } catch {}
+}
+
+/**
+ * `secrets` (one or a list) as a new list, each a string of at least {@link MIN_SECRET_LENGTH}
+ * characters, else a {@link ConfigurationError} naming the first that is not (`details.index`).
+ */
+export function checkSecrets(secrets: unknown): string[] {
+  const list: unknown[] = Array.isArray(secrets) ? [...secrets] : [secrets]
+  const index = list.length
+    ? list.findIndex((secret) => typeof secret !== 'string' || secret.length < MIN_SECRET_LENGTH)
+    : 0
+  if (index >= 0) {
+    throw new ConfigurationError(
+      `\`secret\` needs ${MIN_SECRET_LENGTH}+ characters (#${index + 1}); try \`openssl rand -hex 32\``,
+      { details: { index } },
+    )
   }
-  const out = new Uint8Array(length)
-  let offset = 0
-  for (const chunk of chunks) {
-    out.set(chunk, offset)
-    offset += chunk.length
-  }
-  return out
+  return list as string[]
 }
 
 /** What {@link CookieSealer.unseal} recovered. */
@@ -167,20 +179,11 @@ export class CookieSealer {
     secrets: string | readonly string[],
     crypto: CryptoProvider,
   ): Promise<CookieSealer> {
-    const list: readonly unknown[] = Array.isArray(secrets) ? secrets : [secrets]
-    const index = list.length
-      ? list.findIndex((secret) => typeof secret !== 'string' || secret.length < MIN_SECRET_LENGTH)
-      : 0
-    if (index >= 0) {
-      throw new ConfigurationError(
-        `cookie secret #${index + 1} is missing or short; use \`openssl rand -hex 32\``,
-        { details: { index } },
-      )
-    }
+    const list = checkSecrets(secrets)
     const derive = (ikm: Uint8Array, info: string) =>
       crypto.deriveKey(ikm, utf8(SALT), utf8(INFO + info))
     const keys = await Promise.all(
-      (list as string[]).map(async (secret) => {
+      list.map(async (secret) => {
         const ikm = utf8(secret)
         const [key, id] = await Promise.all([
           derive(ikm, 'encryption key v1'),
@@ -226,15 +229,7 @@ export class CookieSealer {
     const ciphertext = await crypto.encrypt(key, iv, plaintext, utf8(`${header}.${name}`, crypto))
     const sealed = `${header}.${encode(iv, crypto)}.${encode(ciphertext, crypto)}`
     const { length } = sealed
-    if (length > MAX_SEALED_LENGTH) {
-      throw new OidcHybridError(
-        'COOKIE_TOO_LARGE',
-        `cookie ${name} is too large: keep sessions on the server (session.store) or fewer claims (filterClaims)`,
-        {
-          details: { cookie: name, length, max: MAX_SEALED_LENGTH },
-        },
-      )
-    }
+    if (length > MAX_SEALED_LENGTH) throw tooLarge(name, { length, max: MAX_SEALED_LENGTH })
     return sealed
   }
 

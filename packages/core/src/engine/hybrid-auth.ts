@@ -109,8 +109,8 @@ export class HybridAuth {
   readonly #tx: CookieAttributes
   /** States already used on a callback, until their transaction would have expired. */
   readonly #usedStates = new Map<string, number>()
-  /** The last discovery document and the view of it the protocol gets (see #metadata). */
-  #view?: [ProviderMetadata, ProviderMetadata]
+  /** The discovery lists `ignoreDiscoveryFor` overrules, as `null`s (see #metadata). */
+  readonly #ignored?: Record<string, null>
 
   constructor(config: ResolvedConfig) {
     this.config = this.#config = config
@@ -133,6 +133,8 @@ export class HybridAuth {
     this.#refreshes = new RefreshCoordinator(now)
     this.#client = clientMetadata(config)
     this.#tx = cookie('/', 'None', config.transaction.maxAge)
+    const ignored = config.ignoreDiscoveryFor
+    if (ignored.length) this.#ignored = Object.fromEntries(ignored.map((field) => [field, null]))
     this.#sealer = CookieSealer.create(config.secrets, config.crypto)
     // A rejected sealer surfaces on first use; avoid an unhandled rejection in the meantime.
     this.#sealer.catch(() => {})
@@ -406,19 +408,13 @@ export class HybridAuth {
 
   /**
    * The provider metadata, the lists `ignoreDiscoveryFor` overrules set to `null` (the protocol
-   * then skips them); one copy per fetched document.
+   * then skips them). Apps that overrule none get the cached document itself.
    */
   async #metadata(): Promise<ProviderMetadata> {
     const document = await this.provider.metadata()
-    const ignored = this.#config.ignoreDiscoveryFor
-    if (!ignored.length) return document
-    if (this.#view?.[0] !== document) {
-      const view: Record<string, unknown> = { ...document }
-      for (const field of ignored) view[field] = null
-      this.#view = [document, view as ProviderMetadata]
-    }
-    return this.#view[1]
+    return this.#ignored ? { ...document, ...this.#ignored } : document
   }
+
 
   /** Whether the access token has expired, or will within `refreshLeeway`. */
   #isExpired({ expiresAt }: Session): boolean {

@@ -113,7 +113,7 @@ describe('client authentication the provider does not list: refused before the r
       name: 'ConfigurationError',
       code: 'CONFIG_INVALID',
       message:
-        'provider token_endpoint_auth_methods_supported lacks none: set clientSecret (without one, the method is none)' +
+        'provider token_endpoint_auth_methods_supported lacks none: set clientSecret' +
         ADVICE('token_endpoint_auth_methods_supported'),
       details: {
         token_endpoint_auth_methods_supported: ['client_secret_basic', 'private_key_jwt'],

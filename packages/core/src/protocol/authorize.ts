@@ -7,7 +7,7 @@ import type { CryptoProvider } from '../crypto/provider.js'
 import type { ConfigurationError } from '../errors.js'
 import { encode, utf8 } from '../lib/base64url.js'
 import { isRecord } from '../lib/compare.js'
-import { configError, parseUrl } from './http.js'
+import { configError, endpointUrl, parseUrl } from './http.js'
 import type {
   ClientMetadata,
   HybridResponseType,
@@ -84,10 +84,8 @@ export function normalizeResponseType(value: string): HybridResponseType {
   const canonical = sortedWords(value)
   if (!/^code (id_token( token)?|token)$/.test(canonical)) {
     throw configError(
-      "not a Hybrid Flow response type: use 'code id_token', 'code token' or 'code id_token token'",
-      {
-        responseType: value,
-      },
+      'not a Hybrid Flow response type: use code id_token, code token or code id_token token',
+      { responseType: value },
     )
   }
   return canonical as HybridResponseType
@@ -125,12 +123,12 @@ export async function buildAuthorizationRequest(
   const responseMode = options.responseMode ?? 'form_post'
   // Multiple Response Type Encoding Practices 5: hybrid responses never travel in a query.
   if (responseMode !== 'form_post' && responseMode !== 'fragment') {
-    throw configError("responseMode must be 'form_post' or 'fragment'", { responseMode })
+    throw configError('responseMode must be form_post or fragment', { responseMode })
   }
   const scope = normalizeScope(options.scope ?? 'openid profile email')
   const maxAge = options.maxAge
   if (maxAge !== undefined && !(Number.isSafeInteger(maxAge) && maxAge >= 0)) {
-    throw configError('maxAge must be a whole number of seconds >= 0', { maxAge })
+    throw configError('maxAge must be whole seconds >= 0', { maxAge })
   }
   const extra = options.extra
   checkExtra(extra)
@@ -138,8 +136,7 @@ export async function buildAuthorizationRequest(
   checkClient(client)
   checkProviderSupport(provider, client, responseType, responseMode)
 
-  const url = parseUrl(provider.authorization_endpoint)
-  if (url === undefined) throw configError('provider authorization_endpoint is not an absolute URL')
+  const url = endpointUrl(provider, 'authorization_endpoint')
 
   const parameters: Record<string, string | undefined> = {
     response_type: responseType,
@@ -188,7 +185,7 @@ export async function buildAuthorizationRequest(
 function normalizeScope(value: string): string {
   // RFC 6749 3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ), separated by single spaces.
   if (typeof value !== 'string' || !/^[\x21\x23-\x5B\x5D-\x7E ]*$/.test(value)) {
-    throw configError('scope must be space-separated printable ASCII, no quotes', { scope: value })
+    throw configError('scope must be printable ASCII words, no quotes', { scope: value })
   }
   // openid first: it is what makes the request an OpenID Connect request (OIDC Core 3.1.2.1).
   return [...new Set(['openid', ...words(value)])].join(' ')
@@ -201,13 +198,13 @@ function checkExtra(extra: Record<string, string> | undefined): void {
     const instead = OPTION_PARAMETERS.test(name)
       ? `the ${camelCase(name)} option`
       : /^(state|nonce|code_challenge(_method)?)$/.test(name)
-        ? 'AuthorizationRandom (codeVerifier is sent as S256)'
+        ? 'AuthorizationRandom (S256 of codeVerifier)'
         : /^(client_id|redirect_uri)$/.test(name)
           ? 'the client'
           : undefined
     if (instead !== undefined) throw configError(`extra may not set ${name}: use ${instead}`)
     if (name === '' || typeof extra[name] !== 'string') {
-      throw configError('extra must map non-empty names to strings', { name })
+      throw configError('extra must map names to strings', { name })
     }
   }
 }
@@ -218,14 +215,14 @@ function checkRandom(random: AuthorizationRandom): void {
     // State and nonce also go into a callback that refuses more than 512 characters.
     const pattern = name === 'codeVerifier' ? /^[\w.~-]{43,128}$/ : /^[\w-]{43,512}$/
     if (typeof value !== 'string' || !pattern.test(value)) {
-      throw configError(`AuthorizationRandom.${name} is malformed: use 32 random bytes, base64url`)
+      throw configError(`AuthorizationRandom.${name}: use 32 random bytes, base64url`)
     }
   }
 }
 
 function checkClient(client: ClientMetadata): void {
   if (typeof client.client_id !== 'string' || client.client_id === '') {
-    throw configError('client_id (clientID) must be a non-empty string')
+    throw configError('client_id (clientID) is required')
   }
   // RFC 6749 3.1.2: an absolute URI without a fragment.
   if (parseUrl(client.redirect_uri) === undefined || client.redirect_uri.includes('#')) {
@@ -254,9 +251,7 @@ function checkProviderSupport(
     [
       'token_endpoint_auth_methods',
       method,
-      method === 'none'
-        ? 'set clientSecret (without one, the method is none)'
-        : 'set clientAuthMethod',
+      method === 'none' ? 'set clientSecret' : 'set clientAuthMethod',
     ],
   ]
   for (const [name, value, fix = 'enable it there'] of wanted) {

@@ -33,7 +33,7 @@ export const MAX_CALLBACK_BODY_BYTES = 64 * 1024
  * @see [OAuth 2.0 Form Post Response Mode 2](https://openid.net/specs/oauth-v2-form-post-response-mode-1_0.html#FormPostResponseMode)
  */
 export function callbackBodyTooLarge(): OidcHybridError {
-  return refused('BODY_TOO_LARGE', 'callback body is over 64 KiB; refused', {
+  return refused('BODY_TOO_LARGE', 'callback body over 64 KiB', {
     limit: MAX_CALLBACK_BODY_BYTES,
   })
 }
@@ -92,7 +92,7 @@ export function parseCallbackRequest(request: CallbackRequest): CallbackParamete
       inQuery(
         [...new URLSearchParams(query)].filter(([, value]) => value !== '').map(([name]) => name),
         RESPONSE_PARAMETER,
-        'response parameters in the callback query; refused',
+        'response parameters in the query',
       )
     }
     return collect(body)
@@ -103,22 +103,20 @@ export function parseCallbackRequest(request: CallbackRequest): CallbackParamete
     inQuery(
       Object.keys(params),
       HYBRID_RESULT_PARAMETER,
-      'response arrived in a query; use response_mode=form_post',
+      'response in a query; use response_mode=form_post',
     )
     if (!Object.hasOwn(params, 'error')) {
       throw refused(
         'CALLBACK_PARAMETER_MISSING',
-        'GET callback without a response; use response_mode=form_post',
+        'GET callback without error; use response_mode=form_post',
       )
     }
     return params
   }
 
-  throw refused(
-    'CALLBACK_METHOD_NOT_ALLOWED',
-    'callback accepts POST (form_post) and GET (errors) only',
-    { method: method.slice(0, 64) },
-  )
+  throw refused('CALLBACK_METHOD_NOT_ALLOWED', 'callback takes POST (form_post) or GET (errors)', {
+    method: method.slice(0, 64),
+  })
 }
 
 /**
@@ -156,7 +154,7 @@ export function validateCallbackParameters(
 ): CallbackResponse {
   const state = stateIn(params)
   if (!timingSafeEqual(state, transaction.state)) {
-    throw refused('STATE_MISMATCH', "state is not this login's; start a new login")
+    throw refused('STATE_MISMATCH', 'state does not match; start a new login')
   }
 
   const { responseType, issuer } = transaction
@@ -164,27 +162,35 @@ export function validateCallbackParameters(
   const words = responseType.split(' ')
   const wantsIdToken = words.includes('id_token')
   const wantsToken = words.includes('token')
-  const idToken = wantsIdToken ? read(params, 'id_token') : undefined
+  const idToken = wantsIdToken && read(params, 'id_token')
+  // A parameter is absent or non-empty (see read): truthiness tells which.
+  const required = (name: string): string => {
+    const value = read(params, name)
+    if (!value) {
+      throw refused(
+        'CALLBACK_PARAMETER_MISSING',
+        `response lacks ${name}, needed by ${responseType}`,
+        { parameter: name },
+      )
+    }
+    return value
+  }
 
   const iss = read(params, 'iss')
-  if (iss !== undefined && iss !== issuer) {
-    throw refused('ISSUER_MISMATCH', "response iss is not this login's issuer (mix-up?)", {
+  if (iss && iss !== issuer) {
+    throw refused('ISSUER_MISMATCH', 'response iss is not the issuer (mix-up?)', {
       expected: issuer,
       received: iss.slice(0, 64),
     })
   }
   // Without `iss`, only a front-channel ID token (whose `iss` claim is checked next) can tell
   // which provider answered.
-  if (
-    iss === undefined &&
-    idToken === undefined &&
-    provider.authorization_response_iss_parameter_supported === true
-  ) {
-    throw refused('ISSUER_MISSING', 'response lacks the iss its provider promises')
+  if (!iss && !idToken && provider.authorization_response_iss_parameter_supported === true) {
+    throw refused('ISSUER_MISSING', 'response lacks the promised iss')
   }
 
   const error = read(params, 'error')
-  if (error !== undefined) {
+  if (error) {
     throw new AuthorizationResponseError(
       error,
       read(params, 'error_description'),
@@ -192,15 +198,15 @@ export function validateCallbackParameters(
     )
   }
 
-  const response: CallbackResponse = { state, code: required(params, 'code', responseType) }
-  if (wantsIdToken) response.idToken = required(params, 'id_token', responseType)
+  const response: CallbackResponse = { state, code: required('code') }
+  if (wantsIdToken) response.idToken = required('id_token')
   if (wantsToken) {
-    response.accessToken = required(params, 'access_token', responseType)
-    const tokenType = required(params, 'token_type', responseType)
+    response.accessToken = required('access_token')
+    const tokenType = required('token_type')
     response.tokenType = tokenType
     if (tokenType.toLowerCase() !== 'bearer') throw invalid('token_type', 'must be Bearer')
     const expiresIn = read(params, 'expires_in')
-    if (expiresIn !== undefined) {
+    if (expiresIn) {
       // RFC 6749 4.2.2: a non-negative integer number of seconds.
       const seconds = Number(expiresIn)
       if (!/^\d+$/.test(expiresIn) || !Number.isSafeInteger(seconds)) {
@@ -209,7 +215,7 @@ export function validateCallbackParameters(
       response.expiresIn = seconds
     }
   }
-  if (iss !== undefined) response.iss = iss
+  if (iss) response.iss = iss
   return response
 }
 
@@ -227,22 +233,8 @@ function read(params: CallbackParameters, name: string): string | undefined {
 
 function stateIn(params: CallbackParameters): string {
   const state = read(params, 'state')
-  if (state === undefined) {
-    throw refused('STATE_MISSING', 'response has no state; start a new login')
-  }
+  if (!state) throw refused('STATE_MISSING', 'response has no state; start a new login')
   return state
-}
-
-function required(params: CallbackParameters, name: string, responseType: string): string {
-  const value = read(params, name)
-  if (value === undefined) {
-    throw refused(
-      'CALLBACK_PARAMETER_MISSING',
-      `response lacks ${name}, required by response_type ${responseType}`,
-      { parameter: name },
-    )
-  }
-  return value
 }
 
 function invalid(parameter: string, rule: string): OidcHybridError {
@@ -255,8 +247,9 @@ function invalid(parameter: string, rule: string): OidcHybridError {
  * and dropping empty values.
  */
 function collect(text: string): CallbackParameters {
-  const params: Record<string, string> = {}
-  let empty = false
+  // A Map until the end: `__proto__` is a name like any other there, and Object.fromEntries
+  // makes it an own data property (an assignment would set the prototype).
+  const params = new Map<string, string>()
   // Scans of the whole text by indexOf are far cheaper than a regular expression per piece.
   const plain = !text.includes('%') && !text.includes('+') && isWellFormed(text)
   // URLSearchParams ignores one leading `?`.
@@ -270,25 +263,17 @@ function collect(text: string): CallbackParameters {
       const name = decode(text.slice(start, split), plain)
       const value = decode(text.slice(split + 1, end), plain)
       // Checked before empty values are dropped: `state=&state=X` is a repeated parameter too.
-      if (Object.hasOwn(params, name)) {
-        throw refused('CALLBACK_PARAMETER_DUPLICATED', 'repeated callback parameter; refused', {
+      if (params.has(name)) {
+        throw refused('CALLBACK_PARAMETER_DUPLICATED', 'callback parameter repeated', {
           parameter: name.slice(0, 64),
         })
       }
-      // An own data property also for `__proto__`, whose assignment would set the prototype
-      // (configurable: an empty value is deleted below; frozen at the end in any case).
-      if (name === '__proto__') {
-        Object.defineProperty(params, name, { value, enumerable: true, configurable: true })
-      } else {
-        params[name] = value
-      }
-      // RFC 6749 3.1: a parameter sent without a value is treated as omitted.
-      empty ||= value === ''
+      params.set(name, value)
     }
     start = end + 1
   }
-  if (empty) for (const name of Object.keys(params)) if (params[name] === '') delete params[name]
-  return Object.freeze(params)
+  // RFC 6749 3.1: a parameter sent without a value is treated as omitted.
+  return Object.freeze(Object.fromEntries([...params].filter(([, value]) => value !== '')))
 }
 
 function decode(text: string, plain: boolean): string {

@@ -23,7 +23,7 @@ import type { HttpResponseData, JsonWebKeySet, Jwk, ProviderMetadata } from './t
  */
 export function discoveryUrl(issuerBaseURL: string): URL {
   if (!isSecureUrl(issuerBaseURL, /[?#]/)) {
-    throw configError('issuerBaseURL must be an https URL without query or fragment', {
+    throw configError('issuerBaseURL must be https, without query or fragment', {
       issuerBaseURL,
     })
   }
@@ -98,12 +98,7 @@ export function processDiscoveryResponse(
 ): ProviderMetadata {
   // The issuer the document must match has to be a valid one in the first place.
   discoveryUrl(issuerBaseURL)
-  const document = readDocument(
-    response,
-    'DISCOVERY_INVALID',
-    'the discovery document',
-    'issuerBaseURL',
-  )
+  const document = readDocument(response, 'DISCOVERY_INVALID', 'discovery', 'issuerBaseURL')
   const fieldError = (field: string, expected: string) =>
     oidcError('DISCOVERY_INVALID', `discovery ${field} must be ${expected}`, { field })
   const { issuer } = document
@@ -111,7 +106,7 @@ export function processDiscoveryResponse(
   if (issuer !== issuerBaseURL && issuer !== `${issuerBaseURL}/`) {
     throw oidcError(
       'DISCOVERY_ISSUER_MISMATCH',
-      "the provider's issuer is not issuerBaseURL: set issuerBaseURL to it",
+      'discovery issuer differs: set issuerBaseURL to it',
       { expected: issuerBaseURL, received: issuer },
     )
   }
@@ -173,12 +168,12 @@ export function processJwksResponse(response: HttpResponseData): JsonWebKeySet {
   const { keys } = readDocument(
     response,
     'JWKS_INVALID',
-    "the provider's key set",
+    'the JWKS',
     'jwks_uri',
     /^(application\/(jwk-set\+)?json)?$/,
   )
   if (!Array.isArray(keys)) {
-    throw oidcError('JWKS_INVALID', "the provider's key set has no keys array")
+    throw oidcError('JWKS_INVALID', 'the JWKS has no keys array')
   }
   return { keys: keys.filter(isUsablePublicKey) }
 }

@@ -3,7 +3,7 @@
  * the client authentication applied to the form body and headers.
  */
 import { ConfigurationError } from '../errors.js'
-import { configError, oidcError, parseUrl } from './http.js'
+import { configError, endpointUrl, FORM_MEDIA_TYPE, oidcError, refuseReserved } from './http.js'
 import type {
   ClientAuthentication,
   ClientMetadata,
@@ -88,18 +88,11 @@ export async function buildRefreshTokenGrantRequest(
   { scope, extra }: RefreshTokenGrantOptions = {},
 ): Promise<HttpRequest> {
   if (typeof refreshToken !== 'string' || refreshToken === '') {
-    throw oidcError(
-      'REFRESH_TOKEN_MISSING',
-      'no refresh token: request the offline_access scope at login',
-    )
+    throw oidcError('REFRESH_TOKEN_MISSING', 'no refresh token: request offline_access at login')
   }
-  for (const name in extra) {
-    if (RESERVED.test(name)) {
-      throw configError(`extra may not set ${name}; the library sets it`)
-    }
-  }
+  refuseReserved(extra, RESERVED)
   if (scope?.trim() === '') {
-    throw configError('the refresh scope is empty: omit it to keep the granted scope')
+    throw configError('refresh scope is empty: omit it instead')
   }
   return tokenEndpointRequest(context, {
     ...extra,
@@ -113,13 +106,10 @@ async function tokenEndpointRequest(
   { provider, client, clientAuth }: GrantContext,
   params: Record<string, string>,
 ): Promise<HttpRequest> {
-  const url = parseUrl(provider.token_endpoint)?.href
-  if (url === undefined) {
-    throw configError('provider token_endpoint is not an absolute URL')
-  }
+  const url = endpointUrl(provider, 'token_endpoint').href
   const body = new URLSearchParams(params)
   let headers: Record<string, string> = {
-    'content-type': 'application/x-www-form-urlencoded;charset=UTF-8',
+    'content-type': `${FORM_MEDIA_TYPE};charset=UTF-8`,
     accept: 'application/json',
   }
   const { method } = clientAuth
@@ -133,7 +123,7 @@ async function tokenEndpointRequest(
         applied,
       )
     } catch (error) {
-      throw new ConfigurationError('the custom client authentication failed: check its key', {
+      throw new ConfigurationError('custom clientAuth failed: check its key', {
         cause: error,
       })
     }

@@ -10,7 +10,7 @@ import {
   type RateLimitInfo,
 } from '../errors.js'
 import { isRecord, parseJson } from '../lib/compare.js'
-import type { HttpResponseData } from './types.js'
+import type { HttpResponseData, ProviderMetadata } from './types.js'
 
 /** A failed check of received data: `details` hold the values that help debugging. */
 export function oidcError(
@@ -29,6 +29,23 @@ export function configError(
   return new ConfigurationError(message, { details })
 }
 
+/** A provider endpoint as a URL; a {@link ConfigurationError} when it is not an absolute URL. */
+export function endpointUrl(
+  provider: ProviderMetadata,
+  name: 'authorization_endpoint' | 'token_endpoint' | 'userinfo_endpoint',
+): URL {
+  const url = parseUrl(provider[name])
+  if (!url) throw configError(`provider ${name} is not an absolute URL`)
+  return url
+}
+
+/** Refuses an `extra` parameter named by `reserved`: one the library sets itself. */
+export function refuseReserved(extra: object | undefined, reserved: RegExp): void {
+  for (const name in extra) {
+    if (reserved.test(name)) throw configError(`extra may not set ${name}; the library sets it`)
+  }
+}
+
 export const FORM_MEDIA_TYPE = 'application/x-www-form-urlencoded'
 
 /**
@@ -39,11 +56,11 @@ export const FORM_MEDIA_TYPE = 'application/x-www-form-urlencoded'
  * @see [RFC 9110 8.3.1](https://www.rfc-editor.org/rfc/rfc9110#section-8.3.1)
  */
 export function isFormContentType(contentType: unknown): boolean {
-  return (
-    contentType === FORM_MEDIA_TYPE ||
-    String(contentType).split(';')[0]!.trim().toLowerCase() === FORM_MEDIA_TYPE
-  )
+  return contentType === FORM_MEDIA_TYPE || bareType(String(contentType)) === FORM_MEDIA_TYPE
 }
+
+/** A media type lower-cased and without parameters: `Text/HTML; charset=x` is `text/html`. */
+const bareType = (value: string) => value.replace(/;.*/s, '').trim().toLowerCase()
 
 /**
  * The media type of a response, lower-cased and without parameters (`charset=...`), or
@@ -52,7 +69,7 @@ export function isFormContentType(contentType: unknown): boolean {
  * @see [RFC 9110 8.3.1](https://www.rfc-editor.org/rfc/rfc9110#section-8.3.1)
  */
 export function mediaType(headers: Headers): string | undefined {
-  return headers.get('content-type')?.replace(/;.*/s, '').trim().toLowerCase() || undefined
+  return bareType(headers.get('content-type') ?? '') || undefined
 }
 
 /**

@@ -2,9 +2,10 @@
  * ID token validation for the Hybrid Flow: the JWS signature against keys given as data, then
  * every claim rule of OIDC Core 3.1.3.7 and 3.3.2.12, plus the Auth0 organization claims.
  */
-import { type ErrorCode, OidcHybridError } from '../errors.js'
+import type { ErrorCode } from '../errors.js'
 import { utf8 } from '../lib/base64url.js'
 import { isNumber, timingSafeEqual } from '../lib/compare.js'
+import { oidcError } from './http.js'
 import {
   ASYMMETRIC_ALGS,
   decodeJws,
@@ -52,7 +53,7 @@ const ID_TOKEN_ERRORS: JwsErrorPolicy = {
 const TYPED_CLAIMS = 'nonce azp acr c_hash at_hash org_id org_name nbf auth_time amr'.split(' ')
 
 function failure(code: ErrorCode, message: string, details?: Record<string, unknown>) {
-  return new OidcHybridError(code, `ID token ${message}`, { details })
+  return oidcError(code, `ID token ${message}`, details)
 }
 
 const isStrings = (value: unknown) =>
@@ -160,7 +161,7 @@ export async function verifyIdToken(
     }
   }
   if (wrong.length) {
-    throw failure('ID_TOKEN_MALFORMED', 'has claims of the wrong JSON type', { claims: wrong })
+    throw failure('ID_TOKEN_MALFORMED', 'has claims of a wrong type', { claims: wrong })
   }
   const { issuer } = provider
   if (iss !== issuer) {
@@ -173,7 +174,7 @@ export async function verifyIdToken(
   const audience = audienceProblem(aud, azp, client)
   if (audience) {
     throw audience.claim === 'aud'
-      ? failure('ID_TOKEN_AUDIENCE_MISMATCH', 'aud is not this client or has untrusted ones', {
+      ? failure('ID_TOKEN_AUDIENCE_MISMATCH', 'aud is not this client or untrusted', {
           expected: client_id,
           untrusted: audience.untrusted,
         })
@@ -185,7 +186,7 @@ export async function verifyIdToken(
   const times = { exp, iat, nbf, now, clockTolerance }
   if (!isNumber(exp)) throw failure('ID_TOKEN_MALFORMED', 'has no numeric exp')
   if (now >= exp + clockTolerance) {
-    throw failure('ID_TOKEN_EXPIRED', 'has expired; log in again or check the clock', times)
+    throw failure('ID_TOKEN_EXPIRED', 'has expired; check the clock', times)
   }
   if (!isNumber(iat) || iat > now + clockTolerance) {
     throw failure('ID_TOKEN_IAT_INVALID', 'iat is missing or in the future; check the clock', times)
@@ -199,10 +200,10 @@ export async function verifyIdToken(
     nonce !== undefined &&
     (typeof claims.nonce !== 'string' || !timingSafeEqual(claims.nonce, nonce))
   ) {
-    throw failure('NONCE_MISMATCH', 'nonce does not match this login; start a new login')
+    throw failure('NONCE_MISMATCH', 'nonce does not match; start a new login')
   }
   if (maxAge !== undefined && (!isNumber(authTime) || authTime + maxAge < now - clockTolerance)) {
-    throw failure('AUTH_TIME_INVALID', 'auth_time is missing or older than max_age; log in again', {
+    throw failure('AUTH_TIME_INVALID', 'auth_time is missing or too old; log in again', {
       maxAge,
       authTime,
       now,
@@ -217,7 +218,7 @@ export async function verifyIdToken(
     if (!expected || (received === undefined && !expected.required)) continue
     const code = claim.toUpperCase() as 'C_HASH' | 'AT_HASH'
     if (received === undefined) {
-      throw failure(`${code}_MISSING`, `has no ${claim}, required for this response type`)
+      throw failure(`${code}_MISSING`, `has no ${claim} (required)`)
     }
     if (
       typeof received !== 'string' ||

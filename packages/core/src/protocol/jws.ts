@@ -4,10 +4,11 @@
  * is `need-keys` and the caller refetches the JWKS, then calls again with `jwksRefreshed`.
  */
 import type { CryptoProvider } from '../crypto/provider.js'
-import { type ErrorCode, OidcHybridError } from '../errors.js'
+import type { ErrorCode, OidcHybridError } from '../errors.js'
 import { algSpec } from '../lib/alg.js'
 import { decode, encode, fromUtf8, utf8 } from '../lib/base64url.js'
 import { isRecord, parseJson } from '../lib/compare.js'
+import { oidcError } from './http.js'
 import type { JsonWebKeySet, Jwk, JwsAlgorithm, JwsHeader } from './types.js'
 
 export { ASYMMETRIC_ALGS, SYMMETRIC_ALGS } from '../lib/alg.js'
@@ -62,9 +63,7 @@ function failure(
   message: string,
   details?: Record<string, unknown>,
 ): OidcHybridError {
-  return new OidcHybridError(policy.code(reason), `${policy.tokenName} ${message}`, {
-    details: { reason, ...details },
-  })
+  return oidcError(policy.code(reason), `${policy.tokenName} ${message}`, { reason, ...details })
 }
 
 /**
@@ -84,8 +83,9 @@ export function decodeJws(
   const text = typeof token === 'string' ? token : ''
   const a = text.indexOf('.')
   const b = text.indexOf('.', a + 1)
-  const header = parseJson(fromUtf8(decode(text.slice(0, a), crypto)))
-  const payload = parseJson(fromUtf8(decode(text.slice(a + 1, b), crypto)))
+  const json = (part: string) => parseJson(fromUtf8(decode(part, crypto)))
+  const header = json(text.slice(0, a))
+  const payload = json(text.slice(a + 1, b))
   const signature = decode(text.slice(b + 1), crypto)
   if (
     b < 0 ||
@@ -101,20 +101,6 @@ export function decodeJws(
   }
   // A slice of the token: no concatenated copy.
   return { header: header as JwsHeader, payload, signingInput: text.slice(0, b), signature }
-}
-
-function needKeys(
-  keys: JwsKeyOptions,
-  policy: JwsErrorPolicy,
-  reason: NeedKeys['reason'],
-  kid: string | undefined,
-): NeedKeys {
-  if (keys.jwksRefreshed) {
-    throw failure(policy, 'key-not-found', "has no key in the issuer's JWKS; check the issuer", {
-      kid,
-    })
-  }
-  return { kind: 'need-keys', reason, kid }
 }
 
 /**
@@ -184,19 +170,18 @@ export async function verifyJwsSignature(
     if (valid) return { kind: 'verified', alg: alg as JwsAlgorithm }
     rejected ||= valid === false
   }
-  if (!tried) {
-    return needKeys(keys, policy, kid === undefined ? 'no-usable-key' : 'unknown-kid', kid)
-  }
-  if (!rejected) return needKeys(keys, policy, 'no-usable-key', kid)
-  throw failure(
-    policy,
-    'signature-invalid',
-    'signature is invalid; it was altered or not issued here',
-    {
-      alg,
+  // No key fits, or none could be used: a miss, final only when the JWKS was just refetched.
+  if (!tried || !rejected) {
+    if (keys.jwksRefreshed) {
+      throw failure(policy, 'key-not-found', 'key is not in the JWKS; check the issuer', { kid })
+    }
+    return {
+      kind: 'need-keys',
+      reason: tried || kid === undefined ? 'no-usable-key' : 'unknown-kid',
       kid,
-    },
-  )
+    }
+  }
+  throw failure(policy, 'signature-invalid', 'signature is invalid; check the issuer', { alg, kid })
 }
 
 /**

@@ -2,7 +2,7 @@
  * Where to send the browser to end the session at the provider too: RP-Initiated Logout when the
  * provider publishes an `end_session_endpoint`, Auth0's `/v2/logout` otherwise.
  */
-import { configError, parseUrl } from './http.js'
+import { configError, parseUrl, refuseReserved } from './http.js'
 import type { ClientMetadata, ProviderMetadata } from './types.js'
 
 export interface LogoutOptions {
@@ -54,11 +54,7 @@ export function buildLogoutUrl(
   if (returnTo !== undefined && parseUrl(returnTo) === undefined) {
     throw configError('postLogoutRedirectUri must be an absolute URL')
   }
-  for (const name in extra) {
-    if (/^(id_token_hint|client_id|post_logout_redirect_uri|state|returnTo)$/.test(name)) {
-      throw configError(`extra may not set ${name}; the library sets it`)
-    }
-  }
+  refuseReserved(extra, /^(id_token_hint|client_id|post_logout_redirect_uri|state|returnTo)$/)
   let url = parseUrl(provider.end_session_endpoint)
   let parameters: Record<string, string | undefined>
   if (url !== undefined && mode !== 'auth0') {
@@ -70,7 +66,7 @@ export function buildLogoutUrl(
       state: options.state,
     }
   } else if (mode === 'oidc') {
-    const message = "provider has no end_session_endpoint: set idpLogout mode 'auto' or 'auth0'"
+    const message = "no end_session_endpoint: set idpLogout mode 'auto' or 'auth0'"
     throw configError(message, { issuer })
   } else if (mode === 'auth0' || parseUrl(issuer)?.hostname.endsWith('.auth0.com')) {
     // Auth0 issuers end with '/'; a hand-written one may not.

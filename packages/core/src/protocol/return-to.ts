@@ -25,11 +25,11 @@ export function validateReturnTo(
 ): string | undefined {
   const base = parseUrl(baseURL)
   if (base === undefined || base.origin === 'null') {
-    throw configError('baseURL must be an absolute http(s) URL, e.g. https://app.example.com')
+    throw configError('baseURL must be an absolute http(s) URL')
   }
   if (returnTo === undefined || returnTo === null || returnTo === '') return undefined
   if (typeof returnTo !== 'string') throw invalid('not a string')
-  if (returnTo.length > 2048) throw invalid('longer than 2048 characters')
+  if (returnTo.length > 2048) throw invalid('over 2048 characters')
   // C0 and C1 controls and DEL: the URL parser silently drops tab, CR and LF, which turns
   // `/\t/evil.com` into `//evil.com`; CR/LF would also split a Location header. It also reads `\`
   // as `/` for http(s), so `/\evil.com` is `//evil.com`.
@@ -37,7 +37,7 @@ export function validateReturnTo(
 
   // A path is appended to the origin, so that it can never name another host.
   const target = parseUrl(returnTo.startsWith('/') ? base.origin + returnTo : returnTo)
-  if (target === undefined) throw invalid('neither a path nor an absolute URL')
+  if (target === undefined) throw invalid('not a path or absolute URL')
   // A blob: URL has the origin of the URL inside it: the scheme must match too.
   if (target.origin !== base.origin || target.protocol !== base.protocol) {
     throw invalid(`not on ${base.origin}`)

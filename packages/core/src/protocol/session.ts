@@ -103,7 +103,7 @@ export async function processRefreshResponse(
       organization: session.organization,
     })
     if (verification.kind === 'need-keys') return verification
-    assertSameIdentity(session.claims, verification.claims)
+    sameIdentity(session.claims, verification.claims, true)
     claims = mergeRefreshedClaims(session.claims, verification.claims)
     idToken = tokens.id_token
   }
@@ -155,14 +155,14 @@ function sessionOf(
   }
 }
 
-/** OIDC Core 3.3.3.6 (login) and 12.2 (refresh): the same issuer and subject. */
+/**
+ * OIDC Core 3.3.3.6 (login) and 12.2 (refresh): the same issuer and subject; on refresh also the
+ * same `aud`, `azp`, `auth_time` and `nonce`.
+ */
 function sameIdentity(before: IdTokenClaims, after: IdTokenClaims, refresh: boolean): void {
   if (after.iss !== before.iss) throw changed('ID_TOKEN_ISSUER_CHANGED', 'iss', refresh)
   if (after.sub !== before.sub) throw changed('ID_TOKEN_SUBJECT_CHANGED', 'sub', refresh)
-}
-
-function assertSameIdentity(before: IdTokenClaims, after: IdTokenClaims): void {
-  sameIdentity(before, after, true)
+  if (!refresh) return
   // Core 12.2: azp must be the same, and absent if it was absent.
   if (!sameAudience(before.aud, after.aud) || after.azp !== before.azp) {
     throw changed('ID_TOKEN_AUDIENCE_CHANGED', 'aud or azp', true)
@@ -197,7 +197,7 @@ function sameAudience(a: string | string[], b: string | string[]): boolean {
 }
 
 /** Claims that belong to one ID token only; never carried over from an older one. */
-const PER_TOKEN_CLAIMS = ['exp', 'iat', 'nbf', 'jti', 'at_hash', 'c_hash']
+const PER_TOKEN_CLAIMS = 'exp iat nbf jti at_hash c_hash'.split(' ')
 
 /**
  * The session's claims after a refresh: those of the new ID token, plus every earlier claim it

@@ -57,7 +57,7 @@ export function parseTokenEndpointResponse(
 ): TokenEndpointResponse {
   if (response.status !== 200) throw errorResponse(response)
   const document = readJsonObject(response, (problem, details) =>
-    invalid(`the token response ${problem}`, details),
+    invalid(`token response ${problem}`, details),
   )
   const {
     access_token: accessToken,
@@ -73,7 +73,7 @@ export function parseTokenEndpointResponse(
   if (!isVschars(accessToken)) throw malformed('access_token')
   if (typeof tokenType !== 'string') throw malformed('token_type')
   if (tokenType.toLowerCase() !== 'bearer') {
-    throw invalid('the token response token_type is not supported: use Bearer', {
+    throw invalid('token response token_type not supported: use Bearer', {
       parameter: 'token_type',
       tokenType,
     })
@@ -82,12 +82,13 @@ export function parseTokenEndpointResponse(
     throw malformed('expires_in')
   }
   if (refreshToken !== undefined && !isVschars(refreshToken)) throw malformed('refresh_token')
-  if (idToken === undefined && requireIdToken) {
-    throw invalid('the token response has no id_token: request the openid scope', {
-      parameter: 'id_token',
-    })
-  }
-  if (idToken !== undefined && (typeof idToken !== 'string' || idToken === '')) {
+  if (idToken === undefined) {
+    if (requireIdToken) {
+      throw invalid('token response lacks id_token: request openid scope', {
+        parameter: 'id_token',
+      })
+    }
+  } else if (typeof idToken !== 'string' || idToken === '') {
     throw malformed('id_token')
   }
   if (document.scope !== undefined && typeof document.scope !== 'string') throw malformed('scope')
@@ -112,14 +113,14 @@ function errorResponse({ status, headers, body }: HttpResponseData): OidcHybridE
     )
   }
   if (error) return new TokenEndpointError('TOKEN_ENDPOINT_ERROR', status, error, description)
-  return invalid('the token endpoint failed without an OAuth error', {
+  return invalid('token endpoint failed without an OAuth error', {
     status,
     contentType: mediaType(headers),
   })
 }
 
 function malformed(parameter: string): OidcHybridError {
-  return invalid(`the token response ${parameter} is missing or malformed`, { parameter })
+  return invalid(`token response ${parameter} is missing or malformed`, { parameter })
 }
 
 function invalid(message: string, details?: Record<string, unknown>): OidcHybridError {

@@ -2,7 +2,13 @@
  * The UserInfo request and response. The response is only trusted for the user the ID token
  * named: its `sub` must match, or its claims could belong to someone else (token substitution).
  */
-import { configError, oidcError, parseBearerChallenge, parseUrl, readJsonObject } from './http.js'
+import {
+  configError,
+  endpointUrl,
+  oidcError,
+  parseBearerChallenge,
+  readJsonObject,
+} from './http.js'
 import type { HttpRequest, HttpResponseData, ProviderMetadata } from './types.js'
 
 /** Claims returned by the UserInfo endpoint; `sub` is always the ID token's. */
@@ -32,13 +38,10 @@ export interface UserinfoClaims {
  * @see [RFC 9700 4.3.2](https://www.rfc-editor.org/rfc/rfc9700#section-4.3.2)
  */
 export function buildUserinfoRequest(provider: ProviderMetadata, accessToken: string): HttpRequest {
-  const url = parseUrl(provider.userinfo_endpoint)?.href
-  if (url === undefined) {
-    throw configError('the provider has no valid userinfo_endpoint')
-  }
+  const url = endpointUrl(provider, 'userinfo_endpoint').href
   // RFC 6750 2.1 b64token: anything else cannot be sent as a Bearer credential.
   if (typeof accessToken !== 'string' || !/^[\w\-.~+/]+=*$/.test(accessToken)) {
-    throw configError('the access token is not a valid Bearer token')
+    throw configError('access token is not a valid Bearer token')
   }
   return {
     url,
@@ -63,28 +66,20 @@ export function processUserinfoResponse(
 ): UserinfoClaims {
   const { status } = response
   if (status !== 200) {
-    throw oidcError(
-      'USERINFO_ERROR',
-      'UserInfo refused the request: the access token may have expired',
-      {
-        status,
-        ...parseBearerChallenge(response.headers),
-      },
-    )
+    throw oidcError('USERINFO_ERROR', 'UserInfo refused: the access token may have expired', {
+      status,
+      ...parseBearerChallenge(response.headers),
+    })
   }
   // A signed response (`application/jwt`) is refused here too: its media type is not JSON.
   const claims = readJsonObject(response, (problem, details) =>
     oidcError('USERINFO_INVALID', `the UserInfo response ${problem}`, details),
   )
   if (claims.sub !== expectedSub) {
-    throw oidcError(
-      'USERINFO_SUB_MISMATCH',
-      'the UserInfo response is about another user than the ID token',
-      {
-        expected: expectedSub,
-        received: typeof claims.sub === 'string' ? claims.sub : typeof claims.sub,
-      },
-    )
+    throw oidcError('USERINFO_SUB_MISMATCH', 'UserInfo sub is not the session sub; refused', {
+      expected: expectedSub,
+      received: typeof claims.sub === 'string' ? claims.sub : typeof claims.sub,
+    })
   }
   return claims as UserinfoClaims
 }

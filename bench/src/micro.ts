@@ -27,6 +27,7 @@ import {
   type ProtocolContext,
   parseCallbackRequest,
   parseTokenEndpointResponse,
+  serverSessions,
   transition,
   verifyAccessToken,
   verifyFrontChannel,
@@ -476,7 +477,7 @@ export async function microCases(fixtures: Fixtures): Promise<MicroSetup> {
         fetch: cannedFetch(fixtures, tokenBody('ES256')),
         // A fixed clock: the session stays inside its rolling minute, so no reseal is timed.
         now: () => now,
-        session: { store },
+        session: { store: store && serverSessions(store) },
       })
     const profileRequest = (cookie: string) => ({
       method: 'GET',

@@ -3,7 +3,13 @@
  * with the access token, refreshes (also with a reduced scope), fetches userinfo, logs out.
  */
 import Router from '@koa/router'
-import { auth, backchannelLogout, MemorySessionStore, requiresAuth } from '@oidc-hybrid/koa'
+import {
+  auth,
+  backchannelLogout,
+  MemorySessionStore,
+  requiresAuth,
+  serverSessions,
+} from '@oidc-hybrid/koa'
 import Koa from 'koa'
 
 export interface WebOptions {
@@ -64,7 +70,7 @@ export function createWeb(options: WebOptions): Koa {
       },
       ...(options.serverSessions
         ? {
-            session: { store: new MemorySessionStore() },
+            session: { store: serverSessions(new MemorySessionStore()) },
             backchannelLogout: backchannelLogout(),
           }
         : {}),

@@ -7,19 +7,22 @@
 // Three shapes of Worker, each with what it imports:
 //   hybrid path  `createAuth`: login, form_post callback, session, refresh, logout, userinfo and
 //                API calls with the access token (what openid-client's "hybrid path" figure
-//                covers). The headline, against the 12 KB target.
+//                covers). The headline, against the 20 KB budget (new features are opt-in
+//                imports, so a Worker pays only for what it uses).
 //   API only     `requireBearer`: a Worker that only checks bearer tokens (RFC 9068).
 //   everything   every export of the adapter (a Worker that is also its own API, and more).
 // and the two Workers of examples/worker with their app code.
 //
 //   node scripts/size.mjs          # report
 //   node scripts/size.mjs --json   # the same figures as JSON
+//   node scripts/size.mjs --check  # one line; exit 1 when the hybrid path is over the budget
+//                                  # (the test command runs this)
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { gzipSync } from 'node:zlib'
 import { build } from 'esbuild'
 
-const TARGET_GZ = 12 * 1024
+const TARGET_GZ = 20 * 1024
 const here = (path) => fileURLToPath(new URL(path, import.meta.url))
 const adapterDist = here('../dist/index.js')
 const coreSrc = here('../../core/src/index.ts')
@@ -194,7 +197,14 @@ const report = {
   longStrings: strings,
 }
 
-if (process.argv.includes('--json')) {
+if (process.argv.includes('--check')) {
+  const { gz } = hybridPath
+  const over = gz > TARGET_GZ
+  console.log(
+    `size budget: @oidc-hybrid/fetch hybrid path ${gz} B min+gz of ${TARGET_GZ} B ${over ? `(OVER by ${gz - TARGET_GZ} B: make the new code an opt-in import)` : '(met)'}`,
+  )
+  process.exit(over ? 1 : 0)
+} else if (process.argv.includes('--json')) {
   const bundles = Object.fromEntries(
     Object.entries(report.bundles).map(([name, { min, gz }]) => [name, { min, gz }]),
   )
@@ -211,7 +221,7 @@ if (process.argv.includes('--json')) {
   }
   const headline = hybridPath.gz
   console.log(
-    `\n  hybrid path ${kb(headline)} min+gz, target ≤ ${kb(TARGET_GZ)} (openid-client's hybrid path): ${headline <= TARGET_GZ ? 'met' : `OVER by ${kb(headline - TARGET_GZ)}`}`,
+    `\n  hybrid path ${kb(headline)} min+gz, budget ≤ ${kb(TARGET_GZ)} (${headline} of ${TARGET_GZ} B): ${headline <= TARGET_GZ ? 'met' : `OVER by ${headline - TARGET_GZ} B`}`,
   )
   console.log(
     '\n  Like for like with the reference (discovery, authorization URL, callback, code grant,\n  refresh, userinfo; no sessions, cookies or routes):\n',

@@ -64,7 +64,12 @@ export type {
   UserinfoClaims,
   VerifiedBearer,
 } from '@oidc-hybrid/core'
-export { backchannelLogout, claimsFilter, MemorySessionStore } from '@oidc-hybrid/core'
+export {
+  backchannelLogout,
+  claimsFilter,
+  MemorySessionStore,
+  serverSessions,
+} from '@oidc-hybrid/core'
 export { MAX_FORM_BYTES } from './body.js'
 
 /** The session's token-endpoint access token, as express-openid-connect users know it. */

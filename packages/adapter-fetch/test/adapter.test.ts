@@ -17,6 +17,7 @@ import {
   type FetchAuthConfig,
   MemorySessionStore,
   requireBearer,
+  serverSessions,
 } from '../src/index.js'
 import { createTestApp } from './app.js'
 import { createBrowser, startProvider, type TestProvider } from './browser.js'
@@ -81,7 +82,7 @@ describe('handle', () => {
   it('reads the back-channel logout form body and lets the core check the Logout Token', async () => {
     const auth = createAuth(
       config({
-        session: { store: new MemorySessionStore() },
+        session: { store: serverSessions(new MemorySessionStore()) },
         backchannelLogout: backchannelLogout(),
       }),
     )
@@ -237,7 +238,7 @@ describe('wrap', () => {
     failing.get = () => {
       throw new Error('connection refused')
     }
-    const auth = createAuth(config({ session: { store: failing } }))
+    const auth = createAuth(config({ session: { store: serverSessions(failing) } }))
     const sealer = await CookieSealer.create(config().secret, new WebCryptoProvider())
     const cookie = `${SESSION}=${await sealer.seal(SESSION, { id: 'x' }, Date.now() / 1000 + 600)}`
     let ran = false

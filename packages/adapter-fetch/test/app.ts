@@ -11,6 +11,7 @@ import {
   type FetchAuthConfig,
   MemorySessionStore,
   requireBearer,
+  serverSessions,
 } from '../src/index.js'
 
 /** String bindings, as a Worker's `env` carries them. */
@@ -43,7 +44,10 @@ export function createTestApp(
       scope: SCOPE,
       audience: env.AUDIENCE,
     },
-    session: env.SESSION_STORE === 'memory' ? { store: new MemorySessionStore() } : undefined,
+    session:
+      env.SESSION_STORE === 'memory'
+        ? { store: serverSessions(new MemorySessionStore()) }
+        : undefined,
     ...overrides,
   })
   const shared = { engine: auth.engine, audience: env.AUDIENCE }

@@ -49,7 +49,12 @@ import type { Context, Middleware, Next } from 'koa'
 import { readFormBody } from './body.js'
 
 export type { HybridAuthConfig, RequireBearerOptions, SessionStore } from '@oidc-hybrid/core'
-export { backchannelLogout, claimsFilter, MemorySessionStore } from '@oidc-hybrid/core'
+export {
+  backchannelLogout,
+  claimsFilter,
+  MemorySessionStore,
+  serverSessions,
+} from '@oidc-hybrid/core'
 
 /** The session's token-endpoint access token, as express-openid-connect users know it. */
 export type AccessToken = AccessTokenView

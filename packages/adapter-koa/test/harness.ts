@@ -20,6 +20,7 @@ import {
   requireBearer,
   requiresAuth,
   type SessionStore,
+  serverSessions,
 } from '../src/index.js'
 
 export const AUDIENCE = 'https://api.example.com'
@@ -184,7 +185,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     // What the core README documents for private_key_jwt: oauth4webapi's PrivateKeyJwt.
     clientAuth: keys && PrivateKeyJwt({ key: keys.privateKey, kid: 'k1' }),
     secret: SECRET,
-    session: { store: options.sessionStore },
+    session: { store: options.sessionStore && serverSessions(options.sessionStore) },
     backchannelLogout:
       options.backchannelLogout === true
         ? backchannelLogout()

@@ -39,7 +39,12 @@ export type {
   UserinfoClaims,
   VerifiedBearer,
 } from '@oidc-hybrid/core'
-export { backchannelLogout, claimsFilter, MemorySessionStore } from '@oidc-hybrid/core'
+export {
+  backchannelLogout,
+  claimsFilter,
+  MemorySessionStore,
+  serverSessions,
+} from '@oidc-hybrid/core'
 export {
   Bearer,
   BearerAuthException,

@@ -52,6 +52,7 @@ import {
   RequiredClaims,
   RequiredScopes,
   type SessionStore,
+  serverSessions,
   User,
 } from '../src/index.js'
 
@@ -435,7 +436,7 @@ export async function createHarness(
     apps.push(await createApp(apiModule(provider.issuer), api.server, { platform }))
     const auth = HybridAuthModule.forRoot({
       ...authConfig(provider, web.url, clock, options.responseType),
-      session: { store: options.sessionStore },
+      session: { store: options.sessionStore && serverSessions(options.sessionStore) },
       backchannelLogout:
         options.backchannelLogout === true
           ? backchannelLogout()

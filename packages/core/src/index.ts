@@ -51,6 +51,7 @@ export {
   type SessionOperations,
 } from './engine/request-session.js'
 export { CookieSealer, MIN_SECRET_LENGTH, type UnsealResult } from './engine/seal.js'
+export { type ServerSessions, serverSessions } from './engine/server-sessions.js'
 export { SessionContext } from './engine/session-context.js'
 export {
   MemorySessionStore,

@@ -6,6 +6,7 @@ import {
   MemorySessionStore,
   type Session,
   type SessionStore,
+  serverSessions,
 } from '../src/index.js'
 import { APP, setup } from './support/harness.js'
 import { unsignedJws } from './support/jwt.js'
@@ -26,7 +27,10 @@ class Store extends MemorySessionStore {
 async function backchannelSetup() {
   let clock = () => 0
   const store = new Store({ now: () => clock() })
-  const t = await setup({ session: { store }, backchannelLogout: backchannelLogout() })
+  const t = await setup({
+    session: { store: serverSessions(store) },
+    backchannelLogout: backchannelLogout(),
+  })
   clock = () => t.clock.now
   t.provider.sid = 'sid-1'
   const claims = (overrides: Record<string, unknown> = {}) => ({
@@ -208,17 +212,17 @@ describe('back-channel logout (OpenID Connect Back-Channel Logout 1.0)', () => {
     // A flag is not the handler (the handler is opt-in code).
     await expect(
       setup({
-        session: { store: new MemorySessionStore() },
+        session: { store: serverSessions(new MemorySessionStore()) },
         backchannelLogout: true as unknown as ReturnType<typeof backchannelLogout>,
       }),
     ).rejects.toBeInstanceOf(ConfigurationError)
-    for (const session of [undefined, { store: noDeleteBy }]) {
+    for (const session of [undefined, { store: serverSessions(noDeleteBy) }]) {
       await expect(
         setup({ session, backchannelLogout: backchannelLogout() }),
       ).rejects.toBeInstanceOf(ConfigurationError)
     }
     const routed = await setup({
-      session: { store: new MemorySessionStore() },
+      session: { store: serverSessions(new MemorySessionStore()) },
       backchannelLogout: backchannelLogout(),
       routes: { backchannelLogout: '/oidc/bc' },
     })

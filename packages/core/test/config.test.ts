@@ -162,14 +162,6 @@ describe('resolveConfig: refused configurations', () => {
     )
   })
 
-  it('the removed clientAssertionSigningKey, with advice', async () => {
-    const { privateKey } = await generateKeyPair('ES256')
-    refused(
-      { clientSecret: undefined, clientAssertionSigningKey: privateKey },
-      /`clientAssertionSigningKey` is gone: pass `clientAuth: PrivateKeyJwt\(key\)` from oauth4webapi/,
-    )
-  })
-
   it('a clientAuth that is not a function', () => {
     refused({ clientAuth: 'private_key_jwt' }, /`clientAuth` must be a function/)
   })

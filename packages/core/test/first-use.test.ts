@@ -47,25 +47,23 @@ describe('a provider that does not answer: the cause and what to check', () => {
     expect(response.status).toBe(502)
     expect(response.error).toMatchObject({
       code: 'HTTP_REQUEST_FAILED',
-      message: `GET http://127.0.0.1:${port}/.well-known/openid-configuration failed: fetch failed: connect ECONNREFUSED 127.0.0.1:${port} (ECONNREFUSED); is the provider running there?`,
+      message: `GET http://127.0.0.1:${port}/.well-known/openid-configuration failed: fetch failed: connect ECONNREFUSED 127.0.0.1:${port} (ECONNREFUSED); check issuerBaseURL, that the provider is up and its certificate trusted`,
       details: { causeCode: 'ECONNREFUSED' },
     })
   })
 
   it.each([
-    ['ENOTFOUND', 'getaddrinfo ENOTFOUND op.example.test', 'check the host in issuerBaseURL'],
-    ['EAI_AGAIN', 'getaddrinfo EAI_AGAIN op.example.test', 'check the host in issuerBaseURL'],
-    ['DEPTH_ZERO_SELF_SIGNED_CERT', 'self-signed certificate', 'check its TLS certificate'],
-    ['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'unable to verify', 'check its TLS certificate'],
-    ['CERT_HAS_EXPIRED', 'certificate has expired', 'check its TLS certificate'],
-    ['ERR_SSL_WRONG_VERSION_NUMBER', 'wrong version number', 'check its TLS certificate'],
-    ['ECONNREFUSED', 'connect ECONNREFUSED 10.0.0.1:443', 'is the provider running there?'],
-    ['EHOSTUNREACH', 'connect EHOSTUNREACH 10.0.0.1:443', 'check issuerBaseURL'],
-  ])('undici cause %s: %s', async (code, message, hint) => {
+    ['ENOTFOUND', 'getaddrinfo ENOTFOUND op.example.test'],
+    ['EAI_AGAIN', 'getaddrinfo EAI_AGAIN op.example.test'],
+    ['DEPTH_ZERO_SELF_SIGNED_CERT', 'self-signed certificate'],
+    ['CERT_HAS_EXPIRED', 'certificate has expired'],
+    ['ERR_SSL_WRONG_VERSION_NUMBER', 'wrong version number'],
+    ['ECONNREFUSED', 'connect ECONNREFUSED 10.0.0.1:443'],
+  ])('undici cause %s: %s', async (code, message) => {
     const error = await sendVia(undiciFailure(code, message))
     expect(error).toMatchObject({ code: 'HTTP_REQUEST_FAILED', details: { causeCode: code } })
     expect((error as Error).message).toContain(
-      `GET https://op.example.test/.well-known/openid-configuration failed: fetch failed: ${message} (${code}); ${hint}`,
+      `GET https://op.example.test/.well-known/openid-configuration failed: fetch failed: ${message} (${code}); check issuerBaseURL, that the provider is up and its certificate trusted`,
     )
   })
 

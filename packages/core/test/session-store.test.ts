@@ -5,6 +5,7 @@ import {
   MemorySessionStore,
   type Session,
   type SessionStore,
+  serverSessions,
   WebCryptoProvider,
 } from '../src/index.js'
 import { APP, SECRET, setup, withSession } from './support/harness.js'
@@ -44,7 +45,7 @@ class SpyStore implements SessionStore {
 async function storeSetup() {
   let clock = () => 0
   const store = new SpyStore(() => clock())
-  const t = await setup({ session: { store } })
+  const t = await setup({ session: { store: serverSessions(store) } })
   clock = () => t.clock.now
   return { ...t, store }
 }
@@ -273,11 +274,15 @@ describe('server-side sessions (session.store)', () => {
   })
 
   it('a store without get, set, update and delete is a ConfigurationError', async () => {
-    for (const store of [{}, { get() {}, set() {}, delete() {} }, 'redis://localhost']) {
-      await expect(
-        setup({ session: { store: store as unknown as SessionStore } }),
-      ).rejects.toBeInstanceOf(ConfigurationError)
+    for (const store of [{}, { get() {}, set() {}, delete() {} }, 'redis://localhost', null]) {
+      expect(() => serverSessions(store as unknown as SessionStore)).toThrow(ConfigurationError)
     }
+  })
+
+  it('session.store takes serverSessions(store): a bare store is refused with that advice', async () => {
+    await expect(setup({ session: { store: new MemorySessionStore() as never } })).rejects.toThrow(
+      /serverSessions\(store\)/,
+    )
   })
 })
 

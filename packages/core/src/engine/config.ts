@@ -18,7 +18,7 @@ import type {
 import type { BackchannelLogoutHandler } from './backchannel-logout.js'
 import type { ClaimsFilter } from './claims-filter.js'
 import { checkSecrets } from './seal.js'
-import type { SessionStore } from './session-store.js'
+import type { ServerSessions } from './server-sessions.js'
 
 /** Authorization request parameters ([OIDC Core 3.3.2.1](https://openid.net/specs/openid-connect-core-1_0-errata2.html#HybridAuthRequest)). */
 export interface AuthorizationParams {
@@ -135,7 +135,7 @@ export interface HybridAuthConfig {
      * Keep sessions on the server: the cookie then holds only a sealed session id. Default none
      * (the whole session is sealed into the cookie). See {@link SessionStore}.
      */
-    store?: SessionStore
+    store?: ServerSessions
   }
   transaction?: {
     /** Cookie name prefix, default `__Host-oidc_tx`. */
@@ -230,7 +230,7 @@ export interface ResolvedConfig {
     domain?: string
     path: string
     sameSite: 'Lax' | 'Strict' | 'None'
-    store?: SessionStore
+    store?: ServerSessions
   }
   transaction: { name: string; maxAge: number; maxCount: number }
   idpLogout: boolean
@@ -341,6 +341,7 @@ export function clientMetadata(config: ResolvedConfig): ClientMetadata {
     client_secret_for_hs: config.allowSymmetricIdTokens ? config.clientSecret : undefined,
     trusted_audiences: config.trustedAudiences,
     token_endpoint_auth_method: config.clientAuthMethod,
+    ignore_discovery_for: config.ignoreDiscoveryFor,
   }
 }
 
@@ -366,8 +367,8 @@ export function resolveConfig(config: HybridAuthConfig): ResolvedConfig {
   assertFormPost(authorization)
   const { domain, path = '/', sameSite = 'Lax' } = session.cookie ?? {}
   const { store } = session
-  if (lacks(store, 'get set update delete')) {
-    throw new ConfigurationError('`session.store` needs get, set, update and delete methods')
+  if (lacks(store, 'read write forget')) {
+    throw new ConfigurationError('`session.store` takes serverSessions(store)')
   }
   if (lacks(config.filterClaims, 'filter')) {
     throw new ConfigurationError('`filterClaims` takes claimsFilter(keep), not a function')
@@ -376,7 +377,7 @@ export function resolveConfig(config: HybridAuthConfig): ResolvedConfig {
   if (lacks(backchannel, 'handle')) {
     throw new ConfigurationError('`backchannelLogout` takes backchannelLogout(), not a flag')
   }
-  if (backchannel && typeof store?.deleteBy !== 'function') {
+  if (backchannel && typeof store?.store.deleteBy !== 'function') {
     throw new ConfigurationError('`backchannelLogout` needs a `session.store` with deleteBy')
   }
   const answered = {
@@ -471,9 +472,6 @@ function clientAuth(config: HybridAuthConfig): ClientAuthentication {
     throw new ConfigurationError(`unknown \`clientAuthMethod\` "${String(method)}"`)
   }
   // Removed in favour of `clientAuth`, which keeps oauth4webapi out of bundles that do not use it.
-  if ((config as { clientAssertionSigningKey?: unknown }).clientAssertionSigningKey !== undefined) {
-    throw new ConfigurationError(`\`clientAssertionSigningKey\` is gone: ${PRIVATE_KEY_JWT}`)
-  }
   if (apply !== undefined) {
     if (typeof apply !== 'function') {
       throw new ConfigurationError(`\`clientAuth\` must be a function: ${PRIVATE_KEY_JWT}`)

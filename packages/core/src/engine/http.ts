@@ -67,7 +67,7 @@ export async function send(
     const code = cause?.code
     const hint =
       typeof code === 'string'
-        ? `: ${cause!.message} (${code}); ${HINTS.find(([pattern]) => pattern.test(code))?.[1] ?? 'check issuerBaseURL'}`
+        ? `: ${cause!.message} (${code}); check issuerBaseURL, that the provider is up and its certificate trusted`
         : ''
     throw fail(
       'HTTP_REQUEST_FAILED',
@@ -79,13 +79,6 @@ export async function send(
     clearTimeout(timer)
   }
 }
-
-/** What to check, by the cause's code: nothing listening, DNS, TLS. */
-const HINTS: [RegExp, string][] = [
-  [/REFUSED/, 'is the provider running there?'],
-  [/NOTFOUND|AGAIN/, 'check the host in issuerBaseURL'],
-  [/CERT|SIGN|SSL/, 'check its TLS certificate (NODE_EXTRA_CA_CERTS for a private CA)'],
-]
 
 /**
  * The body of a `Request` or `Response` as UTF-8 text, at most `maxBytes` (declared in

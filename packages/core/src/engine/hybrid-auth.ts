@@ -8,13 +8,12 @@
  */
 import { ConfigurationError, isOidcHybridError, OidcHybridError } from '../errors.js'
 import { encode } from '../lib/base64url.js'
-import { isRecord } from '../lib/compare.js'
 import { remember } from '../lib/remember.js'
 import type { AuthorizationOptions } from '../protocol/authorize.js'
 import { parseCallbackRequest, stateOf } from '../protocol/callback.js'
 import { type Effect, type Event, type State, transition } from '../protocol/machine.js'
 import { validateReturnTo } from '../protocol/return-to.js'
-import type { ProtocolContext, ProviderMetadata, Session, Transaction } from '../protocol/types.js'
+import type { ProtocolContext, Session, Transaction } from '../protocol/types.js'
 import { buildUserinfoRequest, processUserinfoResponse } from '../protocol/userinfo.js'
 import {
   type AuthorizationParams,
@@ -40,7 +39,6 @@ import { RefreshCoordinator } from './refresh-coordinator.js'
 import { RequestSession } from './request-session.js'
 import { CookieSealer, type UnsealResult } from './seal.js'
 import { packSession, type SealedSession, unpackSession } from './session-cookie.js'
-import { storeCall } from './session-store.js'
 import { statusForError } from './status.js'
 
 /** The parts of an incoming request the engine reads. */
@@ -109,8 +107,6 @@ export class HybridAuth {
   readonly #tx: CookieAttributes
   /** States already used on a callback, until their transaction would have expired. */
   readonly #usedStates = new Map<string, number>()
-  /** The discovery lists `ignoreDiscoveryFor` overrules, as `null`s (see #metadata). */
-  readonly #ignored?: Record<string, null>
 
   constructor(config: ResolvedConfig) {
     this.config = this.#config = config
@@ -133,8 +129,6 @@ export class HybridAuth {
     this.#refreshes = new RefreshCoordinator(now)
     this.#client = clientMetadata(config)
     this.#tx = cookie('/', 'None', config.transaction.maxAge)
-    const ignored = config.ignoreDiscoveryFor
-    if (ignored.length) this.#ignored = Object.fromEntries(ignored.map((field) => [field, null]))
     this.#sealer = CookieSealer.create(config.secrets, config.crypto)
     // A rejected sealer surfaces on first use; avoid an unhandled rejection in the meantime.
     this.#sealer.catch(() => {})
@@ -293,7 +287,7 @@ export class HybridAuth {
         return { status: 302, headers }
       }
     }
-    const message = 'the logout state is not one this app sent, or expired; log out again'
+    const message = 'logout state not sent by this app, or expired; log out again'
     return this.#failed(new OidcHybridError('LOGOUT_STATE_MISMATCH', message), headers)
   }
 
@@ -306,20 +300,11 @@ export class HybridAuth {
    * @see [OpenID Connect Back-Channel Logout 1.0 2.5-2.8](https://openid.net/specs/openid-connect-backchannel-1_0.html#BCRequest)
    */
   async backchannelLogout(request: AuthRequest): Promise<AuthResponse> {
-    try {
-      const handler = this.#config.backchannelLogout
-      if (!handler) {
-        throw new ConfigurationError('back-channel logout is off; pass backchannelLogout()')
-      }
-      return await handler.handle(this, request)
-    } catch (error) {
-      if (!isOidcHybridError(error)) throw error
-      const answer = this.#failed(error, new Headers({ 'cache-control': 'no-store' }))
-      // Back-Channel Logout 1.0 2.8: an invalid request or a failed logout is a 400 (our own
-      // misconfiguration stays a 500).
-      if (answer.status !== 500) answer.status = 400
-      return answer
-    }
+    const handler = this.#config.backchannelLogout
+    // The handler answers every failure itself (400, Back-Channel Logout 1.0 2.8).
+    if (handler) return handler.handle(this, request)
+    const off = new ConfigurationError('back-channel logout is off; pass backchannelLogout()')
+    return this.#failed(off, new Headers({ 'cache-control': 'no-store' }))
   }
 
   /**
@@ -339,7 +324,7 @@ export class HybridAuth {
         userinfo: async (current) =>
           processUserinfoResponse(
             await send(
-              buildUserinfoRequest(await this.#metadata(), current.accessToken),
+              buildUserinfoRequest(await this.provider.metadata(), current.accessToken),
               this.#http,
             ),
             current.sub,
@@ -405,16 +390,6 @@ export class HybridAuth {
   }
 
   // ---- internals -------------------------------------------------------------------------
-
-  /**
-   * The provider metadata, the lists `ignoreDiscoveryFor` overrules set to `null` (the protocol
-   * then skips them). Apps that overrule none get the cached document itself.
-   */
-  async #metadata(): Promise<ProviderMetadata> {
-    const document = await this.provider.metadata()
-    return this.#ignored ? { ...document, ...this.#ignored } : document
-  }
-
 
   /** Whether the access token has expired, or will within `refreshLeeway`. */
   #isExpired({ expiresAt }: Session): boolean {
@@ -485,7 +460,7 @@ export class HybridAuth {
       clockTolerance: config.clockTolerance,
       crypto: config.crypto,
       clientAuth: config.clientAuth,
-      provider: await this.#metadata(),
+      provider: await provider.metadata(),
       jwks:
         event.type === 'CallbackReceived' || event.type === 'RefreshRequested'
           ? await provider.jwks()
@@ -581,7 +556,7 @@ export class HybridAuth {
       // sharing the cookie name (`transaction.name`).
       throw new OidcHybridError(
         'TRANSACTION_MISSING',
-        'the login cookie (SameSite=None) did not come back; start a new login',
+        'login cookie (SameSite=None) not sent back; start a new login',
         { details: { cookie: name } },
       )
     }
@@ -645,17 +620,10 @@ export class HybridAuth {
     const now = this.#config.now()
     const expiresAt = this.#sessionExpiry(session, now)
     const { name, store } = this.#config.session
-    let payload: SealedSession
-    if (!store) payload = packSession(session, this.#config.crypto)
-    else {
-      const key = id ?? encode(this.#config.crypto.randomBytes(32))
-      await storeCall(store, (store) =>
-        id === undefined
-          ? store.set(key, session, expiresAt)
-          : store.update(key, session, expiresAt),
-      )
-      payload = { id: key }
-    }
+    const { crypto } = this.#config
+    const payload: SealedSession = store
+      ? { id: await store.write(session, id, expiresAt, crypto) }
+      : packSession(session, crypto)
     const sealed = await this.#seal(name, payload, expiresAt)
     return writeChunkedCookie(name, sealed, this.#sessionCookie(expiresAt - now), cookies)
   }
@@ -673,19 +641,7 @@ export class HybridAuth {
     // With a store, only an unexpired cookie's id is looked up; a cookie holding a whole
     // session (sealed before the store was configured) is no session.
     if (store) {
-      session =
-        typeof id === 'string' && opened!.expiresAt > now
-          ? await storeCall(store, async (store) => {
-              const stored: unknown = (await store.get(id)) ?? undefined
-              if (
-                stored !== undefined &&
-                !(isRecord(stored) && Number.isFinite(stored.createdAt))
-              ) {
-                throw new TypeError('the store returned something that is not a session')
-              }
-              return stored as Session | undefined
-            })
-          : undefined
+      session = typeof id === 'string' && opened!.expiresAt > now ? await store.read(id) : undefined
     }
     if (
       !opened ||
@@ -728,11 +684,7 @@ export class HybridAuth {
 
   /** With a store: deletes the stored sessions `ids` names (each once). */
   async #forget(...ids: Array<string | undefined>): Promise<void> {
-    const { store } = this.#config.session
-    if (!store) return
-    for (const id of new Set(ids)) {
-      if (id !== undefined) await storeCall(store, (store) => store.delete(id))
-    }
+    await this.#config.session.store?.forget(ids)
   }
 }
 

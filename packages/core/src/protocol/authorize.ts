@@ -233,11 +233,11 @@ function checkClient(client: ClientMetadata): void {
 /**
  * What the provider's discovery lists must hold for this login: the response type and mode, PKCE
  * S256 and the client's authentication method (an omitted `token_endpoint_auth_methods_supported`
- * means `client_secret_basic`, Discovery 1.0 3). A list the app overrules is `null` (skipped).
+ * means `client_secret_basic`, Discovery 1.0 3). A list the app overrules is skipped.
  */
 function checkProviderSupport(
   provider: ProviderMetadata,
-  { token_endpoint_auth_method: method }: ClientMetadata,
+  { token_endpoint_auth_method: method, ignore_discovery_for: ignored }: ClientMetadata,
   responseType: HybridResponseType,
   responseMode: ResponseMode,
 ): void {
@@ -258,7 +258,12 @@ function checkProviderSupport(
     const field = `${name}_supported`
     let list = provider[field]
     if (list === undefined && name[0] === 't') list = ['client_secret_basic']
-    if (value && Array.isArray(list) && !list.map(sortedWords).includes(value)) {
+    if (
+      value &&
+      Array.isArray(list) &&
+      !ignored?.includes(field) &&
+      !list.map(sortedWords).includes(value)
+    ) {
       throw configError(
         `provider ${field} lacks ${value}: ${fix}${name[0] === 'c' ? '' : `, or ignoreDiscoveryFor: ['${field}']`}`,
         { [field]: list },

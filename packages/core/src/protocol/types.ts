@@ -83,6 +83,8 @@ export interface ClientMetadata {
    * checked against the provider's `token_endpoint_auth_methods_supported` at each login.
    */
   token_endpoint_auth_method?: string
+  /** Discovery lists (`response_types_supported`, ...) the app overrules: not checked. */
+  ignore_discovery_for?: string[]
 }
 
 /** What the protocol needs from the outside world for one step; passed in, never looked up. */

@@ -181,9 +181,13 @@ describe('back-channel logout failures', () => {
     const h = await use({
       sessionStore: new MemorySessionStore(),
       backchannelLogout: {
-        handle: async () => {
-          throw new OidcHybridError('SESSION_STORE_FAILED', 'the session store failed')
-        },
+        // A failure answer, as backchannelLogout() gives one: its 400 is sent, not the
+        // error table's 503 for SESSION_STORE_FAILED.
+        handle: async () => ({
+          status: 400,
+          headers: new Headers({ 'cache-control': 'no-store' }),
+          error: new OidcHybridError('SESSION_STORE_FAILED', 'the session store failed'),
+        }),
       },
     })
     const response = await fetch(`${h.appURL}/backchannel-logout`, {

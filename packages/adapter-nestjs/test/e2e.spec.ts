@@ -270,9 +270,13 @@ describe.each(PLATFORMS)('%s', (platform) => {
       h = await createHarness(platform, {
         sessionStore: new MemorySessionStore(),
         backchannelLogout: {
-          handle: async () => {
-            throw new OidcHybridError('SESSION_STORE_FAILED', 'the session store failed')
-          },
+          // A failure answer, as backchannelLogout() gives one: its 400 is sent, not the
+          // error table's 503 for SESSION_STORE_FAILED.
+          handle: async () => ({
+            status: 400,
+            headers: new Headers({ 'cache-control': 'no-store' }),
+            error: new OidcHybridError('SESSION_STORE_FAILED', 'the session store failed'),
+          }),
         },
       })
     })

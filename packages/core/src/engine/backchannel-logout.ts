@@ -12,7 +12,10 @@ import { statusForError } from './status.js'
 
 /** What the `backchannelLogout` option takes; create one with {@link backchannelLogout}. */
 export interface BackchannelLogoutHandler {
-  /** Answers one back-channel logout request for `engine`; library errors are thrown. */
+  /**
+   * Answers one back-channel logout request for `engine`, failures included: a library error is
+   * answered 400 (Back-Channel Logout 1.0 2.8; a misconfiguration 500), anything else is thrown.
+   */
   handle(engine: HybridAuth, request: AuthRequest): Promise<AuthResponse>
 }
 

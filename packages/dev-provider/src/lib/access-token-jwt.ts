@@ -1,4 +1,5 @@
-import { createPublicKey, type KeyObject, verify } from 'node:crypto'
+import { createPublicKey, type KeyObject } from 'node:crypto'
+import { decodeObject, JWS_COMPACT, verifies } from './jws.js'
 
 /** What {@link verifyAccessTokenJwt} checks a token against: the provider's own signing key. */
 export interface AccessTokenJwtVerification {
@@ -27,39 +28,9 @@ export type AccessTokenJwtResult =
   | { ok: true; claims: VerifiedAccessTokenJwt }
   | { ok: false; reason: string }
 
-const JWS_COMPACT = /^([\w-]+)\.([\w-]+)\.([\w-]+)$/
-
 /** The public half of the provider's private signing JWK. */
 export function publicKeyOf(privateJwk: Record<string, unknown>): KeyObject {
   return createPublicKey({ key: privateJwk, format: 'jwk' })
-}
-
-function decodeJson(segment: string): Record<string, unknown> | undefined {
-  try {
-    const value: unknown = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'))
-    return typeof value === 'object' && value !== null && !Array.isArray(value)
-      ? (value as Record<string, unknown>)
-      : undefined
-  } catch {
-    return undefined
-  }
-}
-
-function signatureMatches(
-  signingInput: string,
-  signature: string,
-  options: AccessTokenJwtVerification,
-): boolean {
-  try {
-    // JWS ES256 signatures are r || s (RFC 7518 §3.4), not DER.
-    const key =
-      options.alg === 'ES256'
-        ? { key: options.key, dsaEncoding: 'ieee-p1363' as const }
-        : options.key
-    return verify('sha256', Buffer.from(signingInput), key, Buffer.from(signature, 'base64url'))
-  } catch {
-    return false
-  }
 }
 
 /**
@@ -77,7 +48,7 @@ export function verifyAccessTokenJwt(
   const parts = JWS_COMPACT.exec(jwt)
   if (!parts) return { ok: false, reason: 'not a JWS in compact serialization' }
   const [, encodedHeader = '', encodedPayload = '', signature = ''] = parts
-  const header = decodeJson(encodedHeader)
+  const header = decodeObject(encodedHeader)
   if (!header) return { ok: false, reason: 'the JOSE header is not a JSON object' }
   const typ = typeof header.typ === 'string' ? header.typ.toLowerCase() : undefined
   if (typ !== 'at+jwt' && typ !== 'application/at+jwt') {
@@ -87,10 +58,10 @@ export function verifyAccessTokenJwt(
     return { ok: false, reason: 'not signed with the provider key (alg or kid differ)' }
   }
   if (header.crit !== undefined) return { ok: false, reason: 'unsupported crit header' }
-  if (!signatureMatches(`${encodedHeader}.${encodedPayload}`, signature, options)) {
+  if (!verifies(options.alg, options.key, `${encodedHeader}.${encodedPayload}`, signature)) {
     return { ok: false, reason: 'signature verification failed' }
   }
-  const payload = decodeJson(encodedPayload)
+  const payload = decodeObject(encodedPayload)
   if (!payload) return { ok: false, reason: 'the payload is not a JSON object' }
   if (payload.iss !== options.issuer) {
     return {

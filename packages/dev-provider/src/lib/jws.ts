@@ -8,7 +8,8 @@ export interface JwsSigner {
   publicKey: KeyObject
 }
 
-const JWS_COMPACT = /^([\w-]+)\.([\w-]+)\.([\w-]+)$/
+/** A compact JWS: three base64url segments. */
+export const JWS_COMPACT = /^([\w-]+)\.([\w-]+)\.([\w-]+)$/
 
 /** A signer for the provider's private signing JWK. */
 export function signerOf(
@@ -19,7 +20,8 @@ export function signerOf(
   return { alg, kid: privateJwk.kid, privateKey, publicKey: createPublicKey(privateKey) }
 }
 
-function decodeObject(segment: string): Record<string, unknown> | undefined {
+/** The JSON object a base64url segment holds; `undefined` for anything else. */
+export function decodeObject(segment: string): Record<string, unknown> | undefined {
   try {
     const value: unknown = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'))
     return typeof value === 'object' && value !== null && !Array.isArray(value)
@@ -31,8 +33,27 @@ function decodeObject(segment: string): Record<string, unknown> | undefined {
 }
 
 /** JWS ES256 signatures are r || s (RFC 7518 §3.4), not DER. */
-function keyFor(signer: JwsSigner, key: KeyObject) {
-  return signer.alg === 'ES256' ? { key, dsaEncoding: 'ieee-p1363' as const } : key
+function keyFor({ alg }: { alg: 'RS256' | 'ES256' }, key: KeyObject) {
+  return alg === 'ES256' ? { key, dsaEncoding: 'ieee-p1363' as const } : key
+}
+
+/** Whether `signature` (base64url) is `key`'s `alg` signature of `signingInput`; never throws. */
+export function verifies(
+  alg: 'RS256' | 'ES256',
+  key: KeyObject,
+  signingInput: string,
+  signature: string,
+): boolean {
+  try {
+    return verify(
+      'sha256',
+      Buffer.from(signingInput),
+      keyFor({ alg }, key),
+      Buffer.from(signature, 'base64url'),
+    )
+  } catch {
+    return false
+  }
 }
 
 /**
@@ -53,13 +74,9 @@ export function resignPayload(
   const payload = decodeObject(payloadSegment)
   if (!header || !payload || header.alg !== signer.alg || header.kid !== signer.kid)
     return undefined
-  const signed = verify(
-    'sha256',
-    Buffer.from(`${headerSegment}.${payloadSegment}`),
-    keyFor(signer, signer.publicKey),
-    Buffer.from(signature, 'base64url'),
-  )
-  if (!signed) return undefined
+  if (!verifies(signer.alg, signer.publicKey, `${headerSegment}.${payloadSegment}`, signature)) {
+    return undefined
+  }
   if (!edit(payload)) return jws
   const signingInput = `${headerSegment}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}`
   const newSignature = sign('sha256', Buffer.from(signingInput), keyFor(signer, signer.privateKey))

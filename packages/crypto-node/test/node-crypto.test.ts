@@ -85,6 +85,30 @@ describe('sealed cookies: format v1 across providers', () => {
     }
   })
 
+  it('compressed values (v2) move between providers: zlib deflate and CompressionStream agree', async () => {
+    const payload = {
+      session: { groups: Array.from({ length: 300 }, (_, i) => `engineering-team-${i}`) },
+    }
+    const byWeb = await CookieSealer.create(SECRET, web)
+    const byNode = await CookieSealer.create(SECRET, node)
+    for (const [from, to] of [
+      [byWeb, byNode],
+      [byNode, byWeb],
+    ] as const) {
+      const sealed = await from.seal('__Host-appSession', payload, NOW)
+      expect(sealed).toMatch(/^v2\./)
+      expect((await to.unseal('__Host-appSession', sealed)).payload).toEqual(payload)
+    }
+  })
+
+  it('inflate: the bound holds, and bad input is undefined, never an exception', () => {
+    const bomb = node.deflate(new Uint8Array(1 << 20))
+    expect(bomb.length).toBeLessThan(2048)
+    expect(node.inflate(bomb, 256 * 1024)).toBeUndefined()
+    expect(node.inflate(bomb, 1 << 20)?.length).toBe(1 << 20)
+    expect(node.inflate(text('not deflate'), 1024)).toBeUndefined()
+  })
+
   it('a value sealed by one provider fails the other for another cookie name (AAD)', async () => {
     const sealed = await (await CookieSealer.create(SECRET, web)).seal('session', 1, NOW)
     const sealer = await CookieSealer.create(SECRET, node)

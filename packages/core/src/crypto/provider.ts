@@ -54,4 +54,8 @@ export interface CryptoProvider {
   encodeBase64url?(bytes: Uint8Array): string
   /** UTF-8 encoding, lone surrogates as U+FFFD (as `TextEncoder`). */
   encodeUtf8?(text: string): Uint8Array
+  /** DEFLATE in the zlib format ([RFC 1950](https://www.rfc-editor.org/rfc/rfc1950)), as `CompressionStream('deflate')`. */
+  deflate?(bytes: Uint8Array): Uint8Array
+  /** The inverse of {@link deflate}: `undefined` for invalid input or output over `max` bytes. */
+  inflate?(bytes: Uint8Array, max: number): Uint8Array | undefined
 }

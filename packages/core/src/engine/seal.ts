@@ -56,8 +56,8 @@ export const COMPRESS_ABOVE = 2048
 const MAX_PLAINTEXT_BYTES = 256 * 1024
 
 /**
- * `bytes` through a (De)CompressionStream, or `undefined` when it fails or the output exceeds
- * `max` bytes.
+ * `bytes` through a (De)CompressionStream, or `undefined` when the output exceeds `max` bytes;
+ * a stream error rejects.
  */
 async function transform(
   bytes: Uint8Array,
@@ -66,21 +66,19 @@ async function transform(
 ): Promise<Uint8Array | undefined> {
   const chunks: Uint8Array<ArrayBuffer>[] = []
   let length = 0
-  try {
-    const reader = new Blob([bytes as Uint8Array<ArrayBuffer>])
-      .stream()
-      .pipeThrough(stream)
-      .getReader()
-    for (let read = await reader.read(); !read.done; read = await reader.read()) {
-      length += read.value.length
-      if (length > max) {
-        await reader.cancel()
-        return
-      }
-      chunks.push(read.value)
+  const reader = new Blob([bytes as Uint8Array<ArrayBuffer>])
+    .stream()
+    .pipeThrough(stream)
+    .getReader()
+  for (let read = await reader.read(); !read.done; read = await reader.read()) {
+    length += read.value.length
+    if (length > max) {
+      await reader.cancel()
+      return
     }
-    return new Uint8Array(await new Blob(chunks).arrayBuffer())
-  } catch {}
+    chunks.push(read.value)
+  }
+  return new Uint8Array(await new Blob(chunks).arrayBuffer())
 }
 
 /**
@@ -220,11 +218,14 @@ export class CookieSealer {
     const crypto = this.#crypto
     const { id, key } = this.#keys[0]!
     const iv = crypto.randomBytes(12)
-    let plaintext: Uint8Array | undefined = utf8(json, crypto)
+    let plaintext = utf8(json, crypto)
     const compress = json.length > COMPRESS_ABOVE
-    if (compress) plaintext = await transform(plaintext, new CompressionStream('deflate'), Infinity)
-    if (!plaintext)
-      throw new OidcHybridError('COOKIE_INVALID', `cookie ${name}: compression failed`)
+    if (compress) {
+      // Never over the bound (Infinity): a result, or the stream's own error.
+      plaintext =
+        crypto.deflate?.(plaintext) ??
+        (await transform(plaintext, new CompressionStream('deflate'), Infinity))!
+    }
     const header = `${compress ? 'v2' : 'v1'}.${id}`
     const ciphertext = await crypto.encrypt(key, iv, plaintext, utf8(`${header}.${name}`, crypto))
     const sealed = `${header}.${encode(iv, crypto)}.${encode(ciphertext, crypto)}`
@@ -271,11 +272,13 @@ export class CookieSealer {
         throw invalid(name, 'crypto', cause)
       }
       if (plaintext && version === 'v2') {
-        plaintext = await transform(
-          plaintext,
-          new DecompressionStream('deflate'),
-          MAX_PLAINTEXT_BYTES,
-        )
+        plaintext = crypto.inflate
+          ? crypto.inflate(plaintext, MAX_PLAINTEXT_BYTES)
+          : await transform(
+              plaintext,
+              new DecompressionStream('deflate'),
+              MAX_PLAINTEXT_BYTES,
+            ).catch(() => undefined)
         if (!plaintext) throw invalid(name, 'payload')
       }
       if (plaintext) {

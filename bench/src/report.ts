@@ -203,12 +203,12 @@ export function targets(
   list.push(
     bundle
       ? {
-          target: 'core + fetch adapter bundle ≤ 12 KB min+gz',
-          measured: `${(bundle.gz / 1024).toFixed(1)} KB min+gz (${bundle.name}, packages/adapter-fetch/scripts/size.mjs)`,
+          target: 'fetch adapter hybrid path ≤ 20 KB min+gz (the budget; new features opt-in)',
+          measured: `${bundle.gz} B of ${bundle.target} B min+gz (${bundle.name}, packages/adapter-fetch/scripts/size.mjs)`,
           met: bundle.gz <= bundle.target,
         }
       : {
-          target: 'core + fetch adapter bundle ≤ 12 KB min+gz',
+          target: 'fetch adapter hybrid path ≤ 20 KB min+gz (the budget; new features opt-in)',
           measured: 'not measured (packages/adapter-fetch/scripts/size.mjs did not run)',
           met: undefined,
         },

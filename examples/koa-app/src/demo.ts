@@ -111,25 +111,27 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     await provider.close()
     throw error
   })
-  const web = await listen(
-    createWeb({
-      issuerBaseURL: provider.issuer,
-      baseURL: webURL,
-      clientID: CLIENT_ID,
-      clientSecret: CLIENT_SECRET,
-      secret: randomBytes(32).toString('hex'),
-      apiURL,
-      audience: AUDIENCE,
-      responseType: options.responseType,
-      serverSessions: options.serverSessions,
-    }),
-    webPort,
-    'WEB_PORT',
-  ).catch(async (error: unknown) => {
-    await close(api)
-    await provider.close()
-    throw error
+  const webApp = createWeb({
+    issuerBaseURL: provider.issuer,
+    baseURL: webURL,
+    clientID: CLIENT_ID,
+    clientSecret: CLIENT_SECRET,
+    secret: randomBytes(32).toString('hex'),
+    apiURL,
+    audience: AUDIENCE,
+    responseType: options.responseType,
+    serverSessions: options.serverSessions,
   })
+  // The configuration checked against the provider before anyone logs in: a response type it
+  // does not list, or a client authentication it does not support, stops the demo with advice.
+  const web = await webApp
+    .checkProvider()
+    .then(() => listen(webApp, webPort, 'WEB_PORT'))
+    .catch(async (error: unknown) => {
+      await close(api)
+      await provider.close()
+      throw error
+    })
   return {
     webURL,
     apiURL,

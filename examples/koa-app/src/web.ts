@@ -6,6 +6,7 @@ import Router from '@koa/router'
 import {
   auth,
   backchannelLogout,
+  checkProvider,
   MemorySessionStore,
   requiresAuth,
   serverSessions,
@@ -53,29 +54,29 @@ function peek(jwt: string | undefined): Record<string, unknown> | undefined {
   }
 }
 
-export function createWeb(options: WebOptions): Koa {
+/** The web app, and a check of its configuration against the provider (run it at startup). */
+export function createWeb(options: WebOptions): Koa & { checkProvider(): Promise<void> } {
   const app = new Koa()
   const router = new Router()
-  app.use(
-    auth({
-      issuerBaseURL: options.issuerBaseURL,
-      baseURL: options.baseURL,
-      clientID: options.clientID,
-      clientSecret: options.clientSecret,
-      secret: options.secret,
-      authorizationParams: {
-        response_type: options.responseType ?? 'code id_token',
-        scope: 'openid profile email offline_access read:messages write:messages',
-        audience: options.audience,
-      },
-      ...(options.serverSessions
-        ? {
-            session: { store: serverSessions(new MemorySessionStore()) },
-            backchannelLogout: backchannelLogout(),
-          }
-        : {}),
-    }),
-  )
+  const middleware = auth({
+    issuerBaseURL: options.issuerBaseURL,
+    baseURL: options.baseURL,
+    clientID: options.clientID,
+    clientSecret: options.clientSecret,
+    secret: options.secret,
+    authorizationParams: {
+      response_type: options.responseType ?? 'code id_token',
+      scope: 'openid profile email offline_access read:messages write:messages',
+      audience: options.audience,
+    },
+    ...(options.serverSessions
+      ? {
+          session: { store: serverSessions(new MemorySessionStore()) },
+          backchannelLogout: backchannelLogout(),
+        }
+      : {}),
+  })
+  app.use(middleware)
 
   router.get('/', (ctx) => {
     ctx.type = 'html'
@@ -160,5 +161,5 @@ export function createWeb(options: WebOptions): Koa {
 
   app.use(router.routes())
   app.use(router.allowedMethods())
-  return app
+  return Object.assign(app, { checkProvider: () => checkProvider(middleware.engine) })
 }

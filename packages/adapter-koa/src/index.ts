@@ -51,6 +51,7 @@ import { readFormBody } from './body.js'
 export type { HybridAuthConfig, RequireBearerOptions, SessionStore } from '@oidc-hybrid/core'
 export {
   backchannelLogout,
+  checkProvider,
   claimsFilter,
   MemorySessionStore,
   serverSessions,
@@ -155,14 +156,18 @@ class KoaOidcContext extends SessionContext implements KoaOidc {
 /**
  * Mounts the login (GET), callback (form_post) and logout (GET) routes, loads the session into
  * `ctx.oidc` (and the user's claims into `ctx.state.user`) for every other request, and turns
- * library errors into proper statuses with a readable page (browsers) or JSON.
+ * library errors into proper statuses with a readable page (browsers) or JSON. The middleware
+ * carries its `engine`; `await checkProvider(middleware.engine)` checks the configuration against
+ * the provider at startup.
  *
  * @see [OIDC Core 3.3](https://openid.net/specs/openid-connect-core-1_0-errata2.html#HybridFlowAuth)
  */
-export function auth(config: KoaAuthConfig): Middleware {
+export function auth(config: KoaAuthConfig): Middleware & { readonly engine: HybridAuth } {
   // node:crypto is ~2-4x faster than WebCrypto on Node for the same sealed format (bench/).
   const engine = config.engine ?? createHybridAuth({ crypto: new NodeCryptoProvider(), ...config })
-  return async function oidcHybridAuth(ctx: Context, next: Next): Promise<void> {
+  // The engine rides along, e.g. for `await checkProvider(middleware.engine)` at startup.
+  return Object.assign(oidcHybridAuth, { engine })
+  async function oidcHybridAuth(ctx: Context, next: Next): Promise<void> {
     const route = engine.routeOf(ctx.method, ctx.path, ctx.querystring)
     if (route !== undefined) {
       const problem = plainHttpProblem(ctx.secure, ctx.hostname, PROXY_ADVICE)

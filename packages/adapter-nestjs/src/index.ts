@@ -41,6 +41,7 @@ export type {
 } from '@oidc-hybrid/core'
 export {
   backchannelLogout,
+  checkProvider,
   claimsFilter,
   MemorySessionStore,
   serverSessions,

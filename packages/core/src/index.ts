@@ -18,6 +18,7 @@ export {
   type VerifiedBearer,
 } from './engine/bearer-verifier.js'
 export { type ClaimsFilter, claimsFilter } from './engine/claims-filter.js'
+export { checkProvider } from './engine/provider-check.js'
 export type {
   AuthorizationParams,
   ClientAuthMethod,

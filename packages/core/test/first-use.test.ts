@@ -5,7 +5,12 @@
 import { createServer } from 'node:net'
 import { describe, expect, it } from 'vitest'
 import { send } from '../src/engine/http.js'
-import { createHybridAuth, type HybridAuthConfig, type LogEntry } from '../src/index.js'
+import {
+  checkProvider,
+  createHybridAuth,
+  type HybridAuthConfig,
+  type LogEntry,
+} from '../src/index.js'
 import { APP, SECRET, setup } from './support/harness.js'
 
 /** A port on which nothing listens. */
@@ -245,5 +250,40 @@ describe('a response type or mode the provider does not list (issue 18 item 4)',
         }),
       ).toThrow(/`ignoreDiscoveryFor` must be a list of discovery list names/)
     }
+  })
+})
+
+describe('checkProvider(engine): the same check at startup, before any login', () => {
+  const noNone = (document: Record<string, unknown>) => {
+    document.token_endpoint_auth_methods_supported = ['client_secret_basic']
+  }
+
+  it('rejects with the advice a login would answer, having made no login', async () => {
+    const t = await withDiscovery(noNone, { clientSecret: undefined })
+    await expect(checkProvider(t.auth)).rejects.toMatchObject({
+      code: 'CONFIG_INVALID',
+      message: expect.stringContaining('lacks none: set clientSecret'),
+    })
+    expect(t.provider.count('/.well-known/openid-configuration')).toBe(1)
+    expect(t.jar.header()).toBe('')
+  })
+
+  it('resolves for a configuration the provider supports, and honours ignoreDiscoveryFor', async () => {
+    await expect(checkProvider((await withDiscovery(() => {})).auth)).resolves.toBeUndefined()
+    const overruled = await withDiscovery(noNone, {
+      clientSecret: undefined,
+      ignoreDiscoveryFor: ['token_endpoint_auth_methods_supported'],
+    })
+    await expect(checkProvider(overruled.auth)).resolves.toBeUndefined()
+  })
+
+  it('checks the configured response type, in any word order', async () => {
+    const t = await withDiscovery(
+      (document) => {
+        document.response_types_supported = ['code id_token']
+      },
+      { authorizationParams: { response_type: 'token code' } },
+    )
+    await expect(checkProvider(t.auth)).rejects.toThrow(/response_types_supported lacks code token/)
   })
 })

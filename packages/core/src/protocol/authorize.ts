@@ -234,8 +234,11 @@ function checkClient(client: ClientMetadata): void {
  * What the provider's discovery lists must hold for this login: the response type and mode, PKCE
  * S256 and the client's authentication method (an omitted `token_endpoint_auth_methods_supported`
  * means `client_secret_basic`, Discovery 1.0 3). A list the app overrules is skipped.
+ *
+ * @throws {ConfigurationError} naming the list and what to set
+ * @see [OpenID Connect Discovery 1.0 3](https://openid.net/specs/openid-connect-discovery-1_0.html#ProviderMetadata)
  */
-function checkProviderSupport(
+export function checkProviderSupport(
   provider: ProviderMetadata,
   { token_endpoint_auth_method: method, ignore_discovery_for: ignored }: ClientMetadata,
   responseType: HybridResponseType,

@@ -75,7 +75,7 @@ export class HybridAuthService {
    * The middleware the module mounts on the platform: answers GET login, the callback (any
    * method, so a wrong one gets a typed error), GET logout and POST back-channel logout (when
    * enabled) at exactly the configured paths, and the return from RP-initiated logout (a GET
-   * with `state` while the logout cookie is there), and lets every other request through, noting
+   * whose sealed `state` names this path), and lets every other request through, noting
    * how to load its session.
    */
   middleware(): RouteMiddleware {

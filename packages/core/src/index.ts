@@ -18,7 +18,6 @@ export {
   type VerifiedBearer,
 } from './engine/bearer-verifier.js'
 export { type ClaimsFilter, claimsFilter } from './engine/claims-filter.js'
-export { checkProvider } from './engine/provider-check.js'
 export type {
   AuthorizationParams,
   ClientAuthMethod,
@@ -43,6 +42,7 @@ export {
   type LoginOptions,
 } from './engine/hybrid-auth.js'
 export type { ProviderCache } from './engine/provider-cache.js'
+export { checkProvider } from './engine/provider-check.js'
 export { type RenderedError, renderError, wantsHtml } from './engine/render.js'
 export {
   type AccessTokenOptions,

@@ -156,6 +156,21 @@ describe('rotation grace', () => {
     expect(late.value.scope).toBe('openid offline_access')
   })
 
+  it('a late request gets the newest successor, never a remembered token that rotated again', async () => {
+    const t = await loggedIn(rotating)
+    const old = new Map(t.jar.cookies)
+    t.clock.now += 3600
+    await inRequest(t, (s) => s.getAccessToken()) // K -> K2
+    const newest = await inRequest(t, (s) => s.getAccessToken({ refresh: 'force' })) // K2 -> K3
+    const late = await withSession(
+      t.auth,
+      { ...t.request('GET', '/'), headers: cookieHeader(old) },
+      (s) => s.getAccessToken(),
+    )
+    expect(late.value.refreshToken).toBe(newest.refreshToken)
+    expect(refreshCalls(t)).toHaveLength(2)
+  })
+
   it('a remembered result whose access token has expired is not served', async () => {
     const t = await loggedIn(rotating, 40)
     const old = new Map(t.jar.cookies)
@@ -177,6 +192,27 @@ function cookieHeader(cookies: Map<string, string>): Headers {
     cookie: [...cookies].map(([name, value]) => `${name}=${value}`).join('; '),
   })
 }
+
+describe('claims of a refreshed ID token', () => {
+  it("an own __proto__ claim stays a claim: it never becomes the claims object's prototype", async () => {
+    const t = await setup()
+    await t.login()
+    t.provider.nextTokenEndpointTamper = (claims) => {
+      Object.defineProperty(claims, '__proto__', {
+        value: { role: 'admin' },
+        enumerable: true,
+        configurable: true,
+        writable: true,
+      })
+    }
+    const { value } = await withSession(t.auth, t.request('GET', '/'), (s) =>
+      s.getAccessToken({ refresh: 'force' }),
+    )
+    expect(Object.getPrototypeOf(value.claims)).toBe(Object.prototype)
+    expect((value.claims as { role?: unknown }).role).toBeUndefined()
+    expect(Object.hasOwn(value.claims, '__proto__')).toBe(true)
+  })
+})
 
 describe('trusted audiences (OIDC Core 3.1.3.7 step 3)', () => {
   it('an extra audience is refused by default', async () => {

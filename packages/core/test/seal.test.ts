@@ -370,6 +370,14 @@ describe('CookieSealer', () => {
       expect((await sealer.unseal('session', largeValue)).payload).toEqual(large)
     })
 
+    it('refuses to seal what unseal would refuse to inflate (over 256 KiB of JSON)', async () => {
+      const sealer = await CookieSealer.create(SECRET, crypto)
+      // Compresses to a few hundred bytes, so only the plaintext bound can catch it.
+      await expect(sealer.seal('session', 'a'.repeat(300_000), NOW)).rejects.toMatchObject({
+        code: 'COOKIE_TOO_LARGE',
+      })
+    })
+
     it('refuses a v2 plaintext that inflates beyond the bound (a decompression bomb)', async () => {
       // Sealed by hand with the documented format: 1 MB of zeros deflates to about 1 KB.
       const keyId = Buffer.from(

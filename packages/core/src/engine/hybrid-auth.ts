@@ -164,7 +164,7 @@ export class HybridAuth {
       if (path === login) return 'login'
       if (path === logout) return 'logout'
       // Cheap for every other request: nothing is parsed or unsealed here.
-      if (/(^|[?&])state=v1\./.test(search ?? '')) return 'logoutReturn'
+      if (/(^|[?&])state=v[12]\./.test(search ?? '')) return 'logoutReturn'
     }
   }
 
@@ -270,25 +270,26 @@ export class HybridAuth {
 
   /**
    * The browser back from RP-initiated logout with the `state` sent: `returnTo`, sealed by this
-   * engine. When it opens, has not expired and names this path, the browser is redirected to
-   * `returnTo` (the URL without `state`); a `state` that looks sealed but does not open or has
-   * expired is `LOGOUT_STATE_MISMATCH`. `undefined` (the app's to answer) for another path.
+   * engine. When one `state` opens, has not expired and names this app's origin and this path,
+   * the browser is redirected to `returnTo` (the URL without `state`). Anything else, a forged or
+   * expired state or another app's, is the app's to answer (`undefined`): nothing to undo, the
+   * session ended at the logout.
    *
    * @see [OpenID Connect RP-Initiated Logout 1.0 2, 3](https://openid.net/specs/openid-connect-rpinitiated-1_0.html#RPLogout)
    */
   async logoutReturn(request: AuthRequest): Promise<AuthResponse | undefined> {
     const url = requestUrl(request)
-    const headers = new Headers({ 'cache-control': 'no-store' })
     for (const state of url.searchParams.getAll('state')) {
       const opened = await this.#unseal<string>(LOGOUT_STATE, state).catch(() => {})
-      if (opened && opened.expiresAt > this.#config.now()) {
-        if (new URL(opened.payload).pathname !== url.pathname) return
-        headers.set('location', opened.payload)
-        return { status: 302, headers }
+      const to = opened && opened.expiresAt > this.#config.now() && new URL(opened.payload)
+      // Ours only on the origin and path the state names (this app's `baseURL`, the returnTo).
+      if (to && to.origin === this.#config.baseURL.origin && to.pathname === url.pathname) {
+        return {
+          status: 302,
+          headers: new Headers({ 'cache-control': 'no-store', location: to.href }),
+        }
       }
     }
-    const message = 'logout state not sent by this app, or expired; log out again'
-    return this.#failed(new OidcHybridError('LOGOUT_STATE_MISMATCH', message), headers)
   }
 
   /**
@@ -356,7 +357,9 @@ export class HybridAuth {
       const key = from.refreshToken ?? ''
       const rotated = this.#refreshes.rotated(key)
       if (rotated) {
-        if (!force && rotated.scope === scope && !this.#isExpired(rotated.session)) {
+        // Served only while it is the newest: a successor rotated again is followed instead.
+        const fresh = !this.#refreshes.rotated(rotated.session.refreshToken ?? '')
+        if (fresh && !force && rotated.scope === scope && !this.#isExpired(rotated.session)) {
           return rotated.session
         }
         current = rotated.session

@@ -219,6 +219,10 @@ export class CookieSealer {
     const { id, key } = this.#keys[0]!
     const iv = crypto.randomBytes(12)
     let plaintext = utf8(json, crypto)
+    // What unseal would refuse to inflate is refused here already (no cookie that reads as none).
+    if (plaintext.length > MAX_PLAINTEXT_BYTES) {
+      throw tooLarge(name, { length: plaintext.length, max: MAX_PLAINTEXT_BYTES })
+    }
     const compress = json.length > COMPRESS_ABOVE
     if (compress) {
       // Never over the bound (Infinity): a result, or the stream's own error.

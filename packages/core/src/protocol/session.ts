@@ -209,5 +209,6 @@ const PER_TOKEN_CLAIMS = 'exp iat nbf jti at_hash c_hash'.split(' ')
 function mergeRefreshedClaims(before: IdTokenClaims, after: IdTokenClaims): IdTokenClaims {
   const merged: Record<string, unknown> = { ...before }
   for (const claim of PER_TOKEN_CLAIMS) delete merged[claim]
-  return Object.assign(merged, after) as IdTokenClaims
+  // Spread, not Object.assign: an own `__proto__` claim stays a claim, never the prototype.
+  return { ...merged, ...after } as IdTokenClaims
 }

@@ -1,33 +1,80 @@
 /**
  * Each adapter under test, as a small app with the same routes: the adapter's login, callback
- * and logout, plus `/me`, `/userinfo` and `/refresh` that answer JSON (or the adapter's JSON
- * error). Every app listens on 127.0.0.1 with a free port.
+ * and logout, plus these, which need a session and answer JSON (or the adapter's JSON error):
+ *
+ * - `/me`: `{ sub }`
+ * - `/state`: the session as stored, never refreshed: `{ claims, token, scope }` (the user's
+ *   claims, the access token and its scope)
+ * - `/token`: the access token, refreshed first when expired: `{ token, expired }`
+ * - `/refresh[?scope=...]`: a forced refresh, with a reduced scope when given: `{ token, scope }`
+ * - `/userinfo`: the provider's userinfo answer
+ * - `/call-api` (with {@link StartOptions.api}): `/api` called through the adapter's `fetch` with
+ *   the session's access token: `{ status, body }` of the API's answer
+ *
+ * and, with {@link StartOptions.api}, `/api` at {@link RunningApp.apiURL}: protected by the
+ * adapter's own bearer check (no session needed), answering `{ sub, scopes }` of the verified
+ * token. Koa and fetch serve it themselves; NestJS from an API app of its own, since `@Public()`
+ * exempts a route from its bearer guard as well as from its session guard.
+ *
+ * Every app listens on 127.0.0.1 with a free port, or on the server it is given.
  */
 import { once } from 'node:events'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { Readable } from 'node:stream'
 import Router from '@koa/router'
-import type { HybridAuthConfig } from '@oidc-hybrid/core'
-import { createAuth } from '@oidc-hybrid/fetch'
-import { auth, requiresAuth } from '@oidc-hybrid/koa'
+import type { BearerVerifierConfig, HybridAuthConfig } from '@oidc-hybrid/core'
+import { createAuth, requireBearer as fetchRequireBearer } from '@oidc-hybrid/fetch'
+import { auth, requireBearer, requiresAuth } from '@oidc-hybrid/koa'
 import Koa from 'koa'
 
 export interface RunningApp {
   url: string
+  /** With {@link StartOptions.api}: the origin serving `/api` (the app's own, or its API app's). */
+  apiURL?: string
   close(): Promise<void>
+}
+
+/** The bearer-protected `/api` of an app (see the module comment). */
+export interface ApiOptions {
+  /** The verifier configuration given to the adapter's bearer check. */
+  bearer: BearerVerifierConfig
+  /** Scopes the access token must carry. */
+  scopes: string[]
+}
+
+export interface StartOptions {
+  /**
+   * A server already listening (see {@link listen}) to serve the app on, so that its URL can be
+   * registered at a provider before the app starts; the app closes it. A new one by default.
+   */
+  server?: Server
+  /** Serve `/api` and `/call-api`. */
+  api?: ApiOptions
 }
 
 export interface AppUnderTest {
   name: string
   /** Starts the app; `config` receives the app's own base URL. */
-  start(config: (baseURL: string) => HybridAuthConfig): Promise<RunningApp>
+  start(config: (baseURL: string) => HybridAuthConfig, options?: StartOptions): Promise<RunningApp>
+}
+
+/** The URL of a listening server. */
+export function urlOf(server: Server): string {
+  return `http://localhost:${(server.address() as AddressInfo).port}`
 }
 
 export async function listen(server: Server): Promise<string> {
   server.listen(0, '127.0.0.1')
   await once(server, 'listening')
-  return `http://localhost:${(server.address() as AddressInfo).port}`
+  return urlOf(server)
+}
+
+/** The server to serve on ({@link StartOptions.server}, or a new one) and its URL. */
+export async function serverFor(options?: StartOptions): Promise<{ server: Server; url: string }> {
+  if (options?.server) return { server: options.server, url: urlOf(options.server) }
+  const server = createServer()
+  return { server, url: await listen(server) }
 }
 
 export function closeServer(server: Server): Promise<void> {
@@ -39,25 +86,46 @@ export function closeServer(server: Server): Promise<void> {
 
 export const koa: AppUnderTest = {
   name: 'koa',
-  async start(config) {
-    const server = createServer()
-    const url = await listen(server)
+  async start(config, options) {
+    const { server, url } = await serverFor(options)
     const app = new Koa()
     app.use(auth(config(url)))
     const router = new Router()
     router.get('/me', requiresAuth(), (ctx) => {
       ctx.body = { sub: ctx.oidc.user?.sub }
     })
+    router.get('/state', requiresAuth(), (ctx) => {
+      const token = ctx.oidc.accessToken!
+      ctx.body = { claims: ctx.oidc.user, token: token.access_token, scope: token.scope }
+    })
+    router.get('/token', requiresAuth(), async (ctx) => {
+      const token = await ctx.oidc.getAccessToken()
+      ctx.body = { token: token.access_token, expired: token.isExpired() }
+    })
     router.get('/userinfo', requiresAuth(), async (ctx) => {
       ctx.body = await ctx.oidc.fetchUserInfo()
     })
     router.get('/refresh', requiresAuth(), async (ctx) => {
-      const token = await ctx.oidc.getAccessToken({ refresh: 'force' })
-      ctx.body = { scope: token.scope }
+      const scope = typeof ctx.query.scope === 'string' ? ctx.query.scope : undefined
+      const token = await ctx.oidc.getAccessToken({ refresh: 'force', scope })
+      ctx.body = { token: token.access_token, scope: token.scope }
     })
+    if (options?.api) {
+      router.get('/call-api', requiresAuth(), async (ctx) => {
+        const response = await ctx.oidc.fetch(`${url}/api`)
+        ctx.body = { status: response.status, body: await response.json() }
+      })
+      router.get(
+        '/api',
+        requireBearer(options.api.bearer, { scopes: options.api.scopes }),
+        (ctx) => {
+          ctx.body = { sub: ctx.state.auth.claims.sub, scopes: ctx.state.auth.scopes }
+        },
+      )
+    }
     app.use(router.routes())
     server.on('request', app.callback())
-    return { url, close: () => closeServer(server) }
+    return { url, apiURL: options?.api && url, close: () => closeServer(server) }
   },
 }
 
@@ -93,26 +161,45 @@ function serveFetch(server: Server, handler: (request: Request) => Promise<Respo
 
 export const fetchAdapter: AppUnderTest = {
   name: 'fetch',
-  async start(config) {
-    const server = createServer()
-    const url = await listen(server)
+  async start(config, options) {
+    const { server, url } = await serverFor(options)
     const authentication = createAuth(config(url))
+    const api = options?.api
+    const bearer = api && fetchRequireBearer(api.bearer, { scopes: api.scopes })
     serveFetch(
       server,
       authentication.wrap(async (request, oidc) => {
+        const { pathname: path, searchParams } = new URL(request.url)
+        if (bearer && path === '/api') {
+          const verified = await bearer(request)
+          if (verified instanceof Response) return verified
+          return Response.json({ sub: verified.claims.sub, scopes: verified.scopes })
+        }
         const denied = await oidc.requireAuth()
         if (denied) return denied
-        const path = new URL(request.url).pathname
         if (path === '/me') return Response.json({ sub: oidc.user?.sub })
+        if (path === '/state') {
+          const token = oidc.accessToken!
+          return Response.json({ claims: oidc.user, token: token.access_token, scope: token.scope })
+        }
+        if (path === '/token') {
+          const token = await oidc.getAccessToken()
+          return Response.json({ token: token.access_token, expired: token.isExpired() })
+        }
         if (path === '/userinfo') return Response.json(await oidc.fetchUserInfo())
         if (path === '/refresh') {
-          const token = await oidc.getAccessToken({ refresh: 'force' })
-          return Response.json({ scope: token.scope })
+          const scope = searchParams.get('scope') ?? undefined
+          const token = await oidc.getAccessToken({ refresh: 'force', scope })
+          return Response.json({ token: token.access_token, scope: token.scope })
+        }
+        if (bearer && path === '/call-api') {
+          const response = await oidc.fetch(`${url}/api`)
+          return Response.json({ status: response.status, body: await response.json() })
         }
         return new Response('not found', { status: 404 })
       }),
     )
-    return { url, close: () => closeServer(server) }
+    return { url, apiURL: options?.api && url, close: () => closeServer(server) }
   },
 }
 

@@ -14,27 +14,9 @@ import {
 } from '../src/cases.js'
 import { HostileProvider } from '../src/hostile-provider.js'
 import { nestExpress, nestFastify } from '../src/nest.js'
+import { Jar } from './jar.js'
 
 const SECRET = 'conformance-cookie-secret-0123456789abcdef0123'
-
-class Jar {
-  readonly cookies = new Map<string, string>()
-  store(response: Response): void {
-    for (const line of response.headers.getSetCookie()) {
-      const [pair, ...attributes] = line.split(';')
-      const at = pair!.indexOf('=')
-      const name = pair!.slice(0, at).trim()
-      if (attributes.some((a) => /^\s*max-age=0\s*$/i.test(a))) this.cookies.delete(name)
-      else this.cookies.set(name, pair!.slice(at + 1).trim())
-    }
-  }
-  header(): string {
-    return [...this.cookies].map(([n, v]) => `${n}=${v}`).join('; ')
-  }
-  hasSession(): boolean {
-    return [...this.cookies.keys()].some((n) => n.includes('appSession'))
-  }
-}
 
 let provider: HostileProvider
 beforeAll(async () => {

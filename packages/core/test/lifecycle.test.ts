@@ -2,6 +2,7 @@
 // refresh tokens rotated or not (RFC 6749 6), `scope` honoured or ignored on refresh, refreshed
 // ID tokens with or without the profile claims, short access-token lifetimes.
 import { describe, expect, it } from 'vitest'
+import type { AccessTokenOptions, Session } from '../src/index.js'
 import { type Harness, setup, withSession } from './support/harness.js'
 
 type Variant = {
@@ -118,12 +119,8 @@ describe('rotation grace', () => {
     const old = new Map(t.jar.cookies)
     t.clock.now += 3600
     const first = await inRequest(t, (s) => s.getAccessToken())
-    const late = await withSession(
-      t.auth,
-      { ...t.request('GET', '/'), headers: cookieHeader(old) },
-      (s) => s.getAccessToken(),
-    )
-    expect(late.value.accessToken).toBe(first.accessToken)
+    const late = await lateRequest(t, old)
+    expect(late.accessToken).toBe(first.accessToken)
     expect(refreshCalls(t)).toHaveLength(1)
   })
 
@@ -131,29 +128,21 @@ describe('rotation grace', () => {
     const t = await loggedIn(rotating)
     const old = new Map(t.jar.cookies)
     const first = await inRequest(t, (s) => s.getAccessToken({ refresh: 'force' }))
-    const late = await withSession(
-      t.auth,
-      { ...t.request('GET', '/'), headers: cookieHeader(old) },
-      (s) => s.getAccessToken({ refresh: 'force' }),
-    )
+    const late = await lateRequest(t, old, { refresh: 'force' })
     const sent = refreshCalls(t).map((c) => c.body.get('refresh_token'))
     expect(sent).toHaveLength(2)
     expect(sent[1]).toBe(first.refreshToken)
-    expect(late.value.accessToken).not.toBe(first.accessToken)
+    expect(late.accessToken).not.toBe(first.accessToken)
   })
 
   it('a late request for another scope refreshes with the successor, never the spent token', async () => {
     const t = await loggedIn(rotating)
     const old = new Map(t.jar.cookies)
     const first = await inRequest(t, (s) => s.getAccessToken({ refresh: 'force' }))
-    const late = await withSession(
-      t.auth,
-      { ...t.request('GET', '/'), headers: cookieHeader(old) },
-      (s) => s.getAccessToken({ scope: 'openid offline_access' }),
-    )
+    const late = await lateRequest(t, old, { scope: 'openid offline_access' })
     const sent = refreshCalls(t).map((c) => c.body.get('refresh_token'))
     expect(sent[1]).toBe(first.refreshToken)
-    expect(late.value.scope).toBe('openid offline_access')
+    expect(late.scope).toBe('openid offline_access')
   })
 
   it('a late request gets the newest successor, never a remembered token that rotated again', async () => {
@@ -162,12 +151,8 @@ describe('rotation grace', () => {
     t.clock.now += 3600
     await inRequest(t, (s) => s.getAccessToken()) // K -> K2
     const newest = await inRequest(t, (s) => s.getAccessToken({ refresh: 'force' })) // K2 -> K3
-    const late = await withSession(
-      t.auth,
-      { ...t.request('GET', '/'), headers: cookieHeader(old) },
-      (s) => s.getAccessToken(),
-    )
-    expect(late.value.refreshToken).toBe(newest.refreshToken)
+    const late = await lateRequest(t, old)
+    expect(late.refreshToken).toBe(newest.refreshToken)
     expect(refreshCalls(t)).toHaveLength(2)
   })
 
@@ -177,20 +162,21 @@ describe('rotation grace', () => {
     t.clock.now += 41
     await inRequest(t, (s) => s.getAccessToken())
     t.clock.now += 41
-    const late = await withSession(
-      t.auth,
-      { ...t.request('GET', '/'), headers: cookieHeader(old) },
-      (s) => s.getAccessToken(),
-    )
-    expect(late.value.expiresAt).toBeGreaterThan(t.clock.now)
+    const late = await lateRequest(t, old)
+    expect(late.expiresAt).toBeGreaterThan(t.clock.now)
     expect(refreshCalls(t)).toHaveLength(2)
   })
 })
 
-function cookieHeader(cookies: Map<string, string>): Headers {
-  return new Headers({
-    cookie: [...cookies].map(([name, value]) => `${name}=${value}`).join('; '),
-  })
+/** A request that left the browser with the `old` cookies, before a refresh replaced them. */
+async function lateRequest(
+  t: Harness,
+  old: Map<string, string>,
+  options?: AccessTokenOptions,
+): Promise<Session> {
+  const cookie = [...old].map(([name, value]) => `${name}=${value}`).join('; ')
+  const request = { ...t.request('GET', '/'), headers: new Headers({ cookie }) }
+  return (await withSession(t.auth, request, (s) => s.getAccessToken(options))).value
 }
 
 describe('claims of a refreshed ID token', () => {

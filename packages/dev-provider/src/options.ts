@@ -8,6 +8,7 @@ import {
   defaultUsers,
 } from './defaults.js'
 import { DevProviderConfigError } from './errors.js'
+import { isRecord } from './lib/is-record.js'
 import type {
   CustomClaimsContext,
   DevApi,
@@ -42,10 +43,6 @@ const SILENT: DevProviderLogger = { info: () => {}, error: () => {} }
 
 function fail(message: string): never {
   throw new DevProviderConfigError(message)
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
 function nonEmptyString(value: unknown, what: string): string {
@@ -109,7 +106,7 @@ function unique(values: string[], what: string): void {
 
 function checkOrganizations(value: unknown): DevOrganization[] {
   const organizations = list(value, 'organizations', defaultOrganizations).map((org, i) => {
-    if (!isObject(org)) fail(`organizations[${i}] must be an object with "id" and "name"`)
+    if (!isRecord(org)) fail(`organizations[${i}] must be an object with "id" and "name"`)
     const id = nonEmptyString(org.id, `organizations[${i}].id`)
     if (!/^org_[A-Za-z0-9_-]+$/.test(id)) {
       fail(`organizations[${i}].id must look like Auth0's, "org_" followed by letters or digits`)
@@ -130,7 +127,7 @@ function checkOrganizations(value: unknown): DevOrganization[] {
 function checkUsers(value: unknown, organizations: DevOrganization[]): DevUser[] {
   const orgIds = new Set(organizations.map((org) => org.id))
   const users = list(value, 'users', defaultUsers).map((user, i) => {
-    if (!isObject(user)) fail(`users[${i}] must be an object with "sub", "email" and "password"`)
+    if (!isRecord(user)) fail(`users[${i}] must be an object with "sub", "email" and "password"`)
     nonEmptyString(user.sub, `users[${i}].sub`)
     nonEmptyString(user.email, `users[${i}].email`)
     nonEmptyString(user.password, `users[${i}].password`)
@@ -155,7 +152,7 @@ function checkUsers(value: unknown, organizations: DevOrganization[]): DevUser[]
 
 function checkApis(value: unknown): DevApi[] {
   const apis = list(value, 'apis', defaultApis).map((api, i) => {
-    if (!isObject(api)) fail(`apis[${i}] must be an object with "identifier" and "scopes"`)
+    if (!isRecord(api)) fail(`apis[${i}] must be an object with "identifier" and "scopes"`)
     const identifier = nonEmptyString(api.identifier, `apis[${i}].identifier`)
     // RFC 8707 §2: an absolute URI without a fragment.
     if (!URL.canParse(identifier) || identifier.includes('#')) {
@@ -174,7 +171,7 @@ function checkApis(value: unknown): DevApi[] {
 
 function checkClients(value: unknown): DevClient[] {
   const clients = list(value, 'clients', () => defaultClients()).map((client, i) => {
-    if (!isObject(client)) fail(`clients[${i}] must be an object with "client_id" and more`)
+    if (!isRecord(client)) fail(`clients[${i}] must be an object with "client_id" and more`)
     nonEmptyString(client.client_id, `clients[${i}].client_id`)
     stringList(client.redirect_uris, `clients[${i}].redirect_uris`)
     // Everything else is checked by oidc-provider's client schema when the provider starts.

@@ -1,5 +1,6 @@
 import type { KoaContext } from 'oidc-provider'
 import { ROUTES } from './configuration.js'
+import { isRecord } from './lib/is-record.js'
 import { type JwsSigner, resignPayload } from './lib/jws.js'
 import type { DevProviderLogger } from './types.js'
 
@@ -23,10 +24,6 @@ const BODY_LIMIT = 56 * 1024
 
 const FORM_POST_ID_TOKEN =
   /(<input type="hidden" name="id_token" value=")([\w-]+\.[\w-]+\.[\w-]+)("\/>)/
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
 
 /** Reads a request body, or `undefined` when it is larger than oidc-provider accepts. */
 async function readBody(ctx: KoaContext): Promise<string | undefined> {

@@ -4,7 +4,8 @@
  * `@oidc-hybrid/fetch`); the protocol functions are exported for those who build their own.
  */
 
-// Crypto
+// In path order (the formatter sorts exports): crypto/, engine/ (the engine, its opt-in features
+// and what adapters share), errors, then protocol/ (the pure steps).
 export type { CryptoProvider, DigestAlgorithm } from './crypto/provider.js'
 export { WebCryptoProvider } from './crypto/webcrypto.js'
 export { type BackchannelLogoutHandler, backchannelLogout } from './engine/backchannel-logout.js'
@@ -33,7 +34,6 @@ export {
 } from './engine/cookies.js'
 export { encodeParsedForm } from './engine/form-body.js'
 export { plainHttpProblem, readCappedChunks, readCappedText } from './engine/http.js'
-// Engine (I/O shell shared by adapters)
 export {
   type AuthRequest,
   type AuthResponse,
@@ -130,7 +130,6 @@ export {
   parseTokenEndpointResponse,
   type TokenEndpointResponse,
 } from './protocol/token-response.js'
-// Protocol (pure)
 export * from './protocol/types.js'
 export {
   buildUserinfoRequest,

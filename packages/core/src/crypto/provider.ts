@@ -3,7 +3,7 @@
  * runtime); a runtime-native implementation (node:crypto) can be plugged in without changing
  * the sealed-cookie format, because the formats are defined here, not by the implementation.
  */
-import type { Jwk, JwsAlgorithm } from '../protocol/types.js'
+import type { Jwk, JwsAlgorithm } from '../protocol/jwk.js'
 
 export type DigestAlgorithm = 'SHA-256' | 'SHA-384' | 'SHA-512'
 

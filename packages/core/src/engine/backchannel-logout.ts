@@ -6,18 +6,11 @@ import { isOidcHybridError, OidcHybridError } from '../errors.js'
 import { remember } from '../lib/remember.js'
 import { logoutTokenOf, verifyLogoutToken } from '../protocol/logout-token.js'
 import { clientMetadata } from './config.js'
-import type { AuthRequest, AuthResponse, HybridAuth } from './hybrid-auth.js'
 import { storeCall } from './session-store.js'
 import { statusForError } from './status.js'
+import type { AuthRequest, AuthResponse, BackchannelLogoutHandler, EngineView } from './types.js'
 
-/** What the `backchannelLogout` option takes; create one with {@link backchannelLogout}. */
-export interface BackchannelLogoutHandler {
-  /**
-   * Answers one back-channel logout request for `engine`, failures included: a library error is
-   * answered 400 (Back-Channel Logout 1.0 2.8; a misconfiguration 500), anything else is thrown.
-   */
-  handle(engine: HybridAuth, request: AuthRequest): Promise<AuthResponse>
-}
+export type { BackchannelLogoutHandler } from './types.js'
 
 /**
  * Back-channel logout: pass `backchannelLogout: backchannelLogout()` (with a `session.store`
@@ -57,11 +50,10 @@ export function backchannelLogout(): BackchannelLogoutHandler {
   }
 
   async function verifyAndEnd(
-    engine: HybridAuth,
+    { config, provider }: EngineView,
     request: AuthRequest,
     headers: Headers,
   ): Promise<AuthResponse> {
-    const { config, provider } = engine
     // resolveConfig refused this handler without a store that has deleteBy.
     const { store } = config.session.store!
     const token = logoutTokenOf({

@@ -15,8 +15,8 @@ import {
   verifyAccessToken,
 } from '../protocol/bearer.js'
 import type { JsonWebKeySet } from '../protocol/types.js'
-import type { HybridAuth } from './hybrid-auth.js'
 import { ProviderCache } from './provider-cache.js'
+import type { EngineView } from './types.js'
 
 export interface BearerOptions {
   /** The API identifier(s) the token must be for (`aud`). */
@@ -41,7 +41,7 @@ export interface BearerVerifierConfig extends BearerOptions {
    * A login engine to share: its issuer, discovery and JWKS cache, clock, clock tolerance and
    * crypto (for an app that is also its own API). The options below then do not apply.
    */
-  engine?: HybridAuth
+  engine?: EngineView
   fetch?: typeof fetch
   /** Milliseconds per request to the provider. Default 5000. */
   httpTimeout?: number

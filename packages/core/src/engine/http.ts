@@ -1,5 +1,6 @@
 /**
- * The only place that performs network I/O: the injected `fetch`, with a timeout covering headers
+ * Requests to the provider (discovery, JWKS, token, userinfo): the injected `fetch`, with a timeout
+ * covering headers
  * and body, and a cap on the body size. Everything it returns is plain data for the protocol.
  */
 import { OidcHybridError } from '../errors.js'

@@ -15,15 +15,7 @@ import { type Effect, type Event, type State, transition } from '../protocol/mac
 import { validateReturnTo } from '../protocol/return-to.js'
 import type { ProtocolContext, Session, Transaction } from '../protocol/types.js'
 import { buildUserinfoRequest, processUserinfoResponse } from '../protocol/userinfo.js'
-import {
-  type AuthorizationParams,
-  assertFormPost,
-  clientMetadata,
-  type HybridAuthConfig,
-  type ResolvedConfig,
-  resolveConfig,
-  toAuthorizationOptions,
-} from './config.js'
+import { assertFormPost, clientMetadata, resolveConfig, toAuthorizationOptions } from './config.js'
 import {
   type CookieAttributes,
   clearChunkedCookie,
@@ -40,31 +32,16 @@ import { RequestSession } from './request-session.js'
 import { CookieSealer, type UnsealResult } from './seal.js'
 import { packSession, type SealedSession, unpackSession } from './session-cookie.js'
 import { statusForError } from './status.js'
+import type {
+  AuthRequest,
+  AuthResponse,
+  EngineView,
+  HybridAuthConfig,
+  LoginOptions,
+  ResolvedConfig,
+} from './types.js'
 
-/** The parts of an incoming request the engine reads. */
-export interface AuthRequest {
-  method: string
-  /** Absolute URL as the browser sent it. */
-  url: string
-  headers: { get(name: string): string | null }
-  /** The raw body (form_post callback only). */
-  body?: string | null
-}
-
-/** What to answer: status, headers (Location, Set-Cookie, ...), an optional body and error. */
-export interface AuthResponse {
-  status: number
-  headers: Headers
-  body?: string
-  error?: OidcHybridError
-}
-
-export interface LoginOptions {
-  /** Same-origin path to return to after login. */
-  returnTo?: string
-  /** Overrides of the configured authorization parameters for this login. */
-  authorizationParams?: AuthorizationParams
-}
+export type { AuthRequest, AuthResponse, LoginOptions } from './types.js'
 
 type Cookies = ReadonlyMap<string, string>
 
@@ -93,7 +70,8 @@ export function createHybridAuth(config: HybridAuthConfig): HybridAuth {
   return new HybridAuth(resolveConfig(config))
 }
 
-export class HybridAuth {
+export class HybridAuth implements EngineView {
+  /** The resolved configuration (it holds the cookie secrets: never log or send it). */
   readonly config: ResolvedConfig
   /** `config` under a private name, which minifiers shorten. */
   readonly #config: ResolvedConfig

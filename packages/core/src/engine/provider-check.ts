@@ -4,7 +4,7 @@
  */
 import { checkProviderSupport, normalizeResponseType } from '../protocol/authorize.js'
 import { clientMetadata } from './config.js'
-import type { HybridAuth } from './hybrid-auth.js'
+import type { EngineView } from './types.js'
 
 /**
  * Fetches the provider's discovery document and checks the configured response type, form_post,
@@ -21,7 +21,7 @@ import type { HybridAuth } from './hybrid-auth.js'
  *   provider that cannot be reached rejects with `HTTP_REQUEST_FAILED` (the cause, what to check)
  * @see [OpenID Connect Discovery 1.0 3](https://openid.net/specs/openid-connect-discovery-1_0.html#ProviderMetadata)
  */
-export async function checkProvider(engine: HybridAuth): Promise<void> {
+export async function checkProvider(engine: EngineView): Promise<void> {
   const { config, provider } = engine
   const { responseType = 'code id_token', responseMode = 'form_post' } = config.authorization
   checkProviderSupport(

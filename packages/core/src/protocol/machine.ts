@@ -1,8 +1,10 @@
 /**
  * The one transition table of the Hybrid Flow relying party: `(state, event) → {state, effects}`.
  *
- * Pure: time, keys and randomness arrive in the context and the events; effects are data that the
- * caller performs, feeding the results back as events. A pair not in the table is a typed
+ * Deterministic: time, keys and randomness arrive in the context and the events; effects are data
+ * that the caller performs, feeding the results back as events. One exception: a `custom` client
+ * authentication (`clientAuth`, e.g. private_key_jwt) is applied while the token request is built,
+ * and reads its own clock and randomness. A pair not in the table is a typed
  * `ILLEGAL_TRANSITION` error, and `Failed` is final.
  *
  * ```

@@ -4,44 +4,15 @@
  */
 import type { ClientAuth } from 'oauth4webapi'
 import type { CryptoProvider } from '../crypto/provider.js'
+import type { Jwk, JwsAlgorithm } from './jwk.js'
+
+export type { Jwk, JwsAlgorithm } from './jwk.js'
 
 /** The three hybrid `response_type` values ([OIDC Core 3.3](https://openid.net/specs/openid-connect-core-1_0-errata2.html#HybridFlowAuth)). */
 export type HybridResponseType = 'code id_token' | 'code token' | 'code id_token token'
 
 /** How the authorization response reaches the callback. Hybrid responses never use `query`. */
 export type ResponseMode = 'form_post' | 'fragment'
-
-/** JWS algorithms the ID token and bearer verification understand. */
-export type JwsAlgorithm =
-  | 'RS256'
-  | 'RS384'
-  | 'RS512'
-  | 'PS256'
-  | 'PS384'
-  | 'PS512'
-  | 'ES256'
-  | 'ES384'
-  | 'ES512'
-  | 'EdDSA'
-  | 'Ed25519'
-  | 'HS256'
-  | 'HS384'
-  | 'HS512'
-
-/** A JSON Web Key as received in a JWKS ([RFC 7517 4](https://www.rfc-editor.org/rfc/rfc7517#section-4)). */
-export interface Jwk {
-  kty: string
-  kid?: string
-  use?: string
-  key_ops?: string[]
-  alg?: string
-  crv?: string
-  n?: string
-  e?: string
-  x?: string
-  y?: string
-  [parameter: string]: unknown
-}
 
 export interface JsonWebKeySet {
   keys: Jwk[]

@@ -296,6 +296,3 @@ export class CookieSealer {
     throw invalid(name, reason)
   }
 }
-
-/** Sealing and opening by name: what the engine's rooms (transactions, sessions) are lent. */
-export type Sealing = Pick<CookieSealer, 'seal' | 'unseal'>

@@ -17,6 +17,21 @@ export type AsymmetricAlg =
   | 'EdDSA'
   | 'Ed25519'
 
+/** Every asymmetric JWS algorithm the tests sign with, one key type and hash each. */
+export const ASYMMETRIC_TEST_ALGS: readonly AsymmetricAlg[] = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+  'Ed25519',
+]
+
 export interface TestKeyPair {
   alg: AsymmetricAlg
   kid: string

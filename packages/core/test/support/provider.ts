@@ -47,7 +47,8 @@ export class ProviderFixture {
   /** The provider session id put in ID tokens as `sid` (back-channel logout), when set. */
   sid: string | undefined
   readonly alg: keyof typeof hashes
-  now = Math.floor(Date.now() / 1000)
+  /** The clock of the provider and (through the harness) the app: a fixed start, not the machine's. */
+  now = 1_700_000_000
   /** Requests received, by path. */
   readonly calls: Array<{ path: string; body: URLSearchParams; headers: Headers }> = []
   readonly codes = new Map<string, IssuedCode>()
@@ -307,28 +308,5 @@ export class ProviderFixture {
   /** How many calls reached `path`. */
   count(path: string): number {
     return this.calls.filter((call) => call.path === path).length
-  }
-}
-
-/** A browser's cookie jar, enough for Set-Cookie round trips in tests. */
-export class CookieJar {
-  readonly cookies = new Map<string, string>()
-
-  store(setCookies: Iterable<string>): void {
-    for (const line of setCookies) {
-      const [pair, ...attributes] = line.split(';')
-      const index = pair!.indexOf('=')
-      const name = pair!.slice(0, index).trim()
-      const value = pair!.slice(index + 1).trim()
-      const maxAge = attributes
-        .map((a) => a.trim().toLowerCase())
-        .find((a) => a.startsWith('max-age='))
-      if (maxAge !== undefined && Number(maxAge.slice(8)) <= 0) this.cookies.delete(name)
-      else this.cookies.set(name, value)
-    }
-  }
-
-  header(): string {
-    return [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ')
   }
 }

@@ -29,7 +29,7 @@ const text = (value: string) => new TextEncoder().encode(value)
 
 const SECRET = '0123456789abcdef0123456789abcdef'
 const NOW = 1_700_000_000
-/** core/test/seal.test.ts "format v1": sealed with a zero IV, also reproduced with node:crypto there. */
+/** core/test/engine/seal.test.ts "format v1": sealed with a zero IV, also reproduced with node:crypto there. */
 const VECTOR =
   'v1.AzeZIw.AAAAAAAAAAAAAAAA.ZcM9vd5B8diw884o1vYMxbd30AvHik3gRLVwahosPTfN7wq8JMYo6iMGXfL1fJr_7w8scfgUzRo'
 

@@ -3,31 +3,17 @@
  * 127.0.0.1, app on localhost), with the form_post callback carrying the cookies a real browser
  * sends; then the profile, the API call, refresh, userinfo and logout.
  */
+import { chromiumLaunchOptions, SESSION, TRANSACTION } from '@oidc-hybrid/test-kit'
 import { type Browser, chromium, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Demo, startDemo } from '../src/demo.js'
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 
 let demo: Demo
 let browser: Browser
 
 beforeAll(async () => {
   demo = await startDemo({ webPort: 3100, apiPort: 3101, providerPort: 4100 })
-  // launch() gives every run a new, empty profile of its own.
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  })
+  browser = await chromium.launch(chromiumLaunchOptions())
 })
 
 afterAll(async () => {
@@ -58,12 +44,10 @@ describe('the demo in Chromium', () => {
     expect(claims['http://fiz/baz']).toBe('some other value')
     expect(await page.textContent('#aud')).toContain('https://api.example.com')
     const cookies = await context.cookies(demo.webURL)
-    const session = cookies.find(
-      (c) => c.name === '__Host-appSession' || c.name.startsWith('__Host-appSession.'),
-    )
+    const session = cookies.find((c) => c.name === SESSION || c.name.startsWith(`${SESSION}.`))
     expect(session?.httpOnly).toBe(true)
     expect(session?.sameSite).toBe('Lax')
-    expect(cookies.some((c) => c.name.startsWith('__Host-oidc_tx_'))).toBe(false)
+    expect(cookies.some((c) => c.name.startsWith(TRANSACTION))).toBe(false)
 
     await Promise.all([page.waitForURL(`${demo.webURL}/call-api`), page.click('#call-api')])
     expect(await page.textContent('#api-status')).toBe('200')
@@ -113,9 +97,7 @@ describe('the demo in Chromium', () => {
     ])
     expect(response.status()).toBe(400)
     expect(await page.textContent('body')).toContain('TRANSACTION_MISSING')
-    expect(
-      (await context.cookies(demo.webURL)).some((c) => c.name.startsWith('__Host-appSession')),
-    ).toBe(false)
+    expect((await context.cookies(demo.webURL)).some((c) => c.name.startsWith(SESSION))).toBe(false)
     await context.close()
   })
 })
@@ -139,18 +121,14 @@ describe('the demo with server-side sessions, in Chromium', () => {
     const page = await context.newPage()
     await logIn(page, serverDemo)
     // The cookie holds a sealed id only, not the tokens.
-    const cookie = (await context.cookies(serverDemo.webURL)).find(
-      (c) => c.name === '__Host-appSession',
-    )
+    const cookie = (await context.cookies(serverDemo.webURL)).find((c) => c.name === SESSION)
     expect(cookie?.value.length).toBeLessThan(200)
     // Sign out at the provider, in the same browser but not through the app: its logout page
     // confirms by itself, and the provider POSTs a Logout Token to the app.
     await page.goto(`${serverDemo.issuer}oidc/logout?client_id=demo-app`)
     await page.waitForSelector('text=You have been signed out')
     // The app cookie is still in the browser, but it opens no session any more.
-    expect(
-      (await context.cookies(serverDemo.webURL)).some((c) => c.name === '__Host-appSession'),
-    ).toBe(true)
+    expect((await context.cookies(serverDemo.webURL)).some((c) => c.name === SESSION)).toBe(true)
     await page.goto(serverDemo.webURL)
     expect(await page.textContent('h1')).toBe('oidc-hybrid demo')
     await context.close()

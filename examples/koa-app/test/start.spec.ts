@@ -17,6 +17,17 @@ function occupy(port: number): Promise<Server> {
   })
 }
 
+/** Whether `port` of 127.0.0.1 can be listened on (nothing holds it). */
+async function isFree(port: number): Promise<boolean> {
+  const server = await occupy(port).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'EADDRINUSE') return undefined
+    throw error
+  })
+  if (!server) return false
+  await new Promise((resolve) => server.close(resolve))
+  return true
+}
+
 afterEach(async () => {
   await new Promise((resolve) => (blocker ? blocker.close(resolve) : resolve(undefined)))
   blocker = undefined
@@ -37,11 +48,27 @@ describe('the demo on busy ports', () => {
       expect(failure).toBeInstanceOf(PortInUseError)
       expect((failure as Error).message).toContain(variable)
       expect((failure as Error).message).toContain(String(ports[option]))
-      // Everything that did start was closed: the demo starts on these ports once freed.
+      // Everything that did start was closed: each other port can be listened on again.
+      for (const [other, port] of Object.entries(ports)) {
+        if (other !== option) expect(await isFree(port), `${other} ${port}`).toBe(true)
+      }
+      // And once the busy one is freed, the demo starts on these ports and answers there.
       await new Promise((resolve) => blocker!.close(resolve))
       blocker = undefined
       const demo = await startDemo(ports)
-      await demo.close()
+      try {
+        expect(demo.webURL).toBe(`http://localhost:${ports.webPort}`)
+        expect((await fetch(demo.webURL)).status).toBe(200)
+        const discovery = await fetch(`${demo.issuer}.well-known/openid-configuration`)
+        expect(await discovery.json()).toMatchObject({ issuer: demo.issuer })
+        expect(new URL(demo.issuer).port).toBe(String(ports.providerPort))
+        // The API is up: it challenges a request without a token.
+        expect(demo.apiURL).toBe(`http://localhost:${ports.apiPort}`)
+        expect((await fetch(`${demo.apiURL}/api/messages`)).status).toBe(401)
+      } finally {
+        await demo.close()
+      }
+      for (const port of Object.values(ports)) expect(await isFree(port), `${port}`).toBe(true)
     })
   }
 })

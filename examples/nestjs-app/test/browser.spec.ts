@@ -4,11 +4,11 @@
  * real browser sends; then the profile, the API call, a reduced-scope refresh, userinfo and
  * logout; and a callback whose login (transaction) cookie the browser lost.
  */
+import { chromiumLaunchOptions, SESSION, TRANSACTION } from '@oidc-hybrid/test-kit'
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Demo, type Platform, startDemo } from '../src/demo.js'
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 /** Every Playwright wait (navigation, selector, action) gives up after this. */
 const WAIT_MS = 15_000
 
@@ -21,21 +21,7 @@ const PORTS: Record<Platform, { webPort: number; apiPort: number; providerPort: 
 let browser: Browser
 
 beforeAll(async () => {
-  // launch() gives every run a new, empty profile of its own.
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    timeout: WAIT_MS,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  })
+  browser = await chromium.launch(chromiumLaunchOptions({ timeout: WAIT_MS }))
 })
 
 afterAll(async () => {
@@ -49,9 +35,8 @@ async function newContext(): Promise<BrowserContext> {
   return context
 }
 
-const isSession = (name: string) =>
-  name === '__Host-appSession' || name.startsWith('__Host-appSession.')
-const isTransaction = (name: string) => name.startsWith('__Host-oidc_tx')
+const isSession = (name: string) => name === SESSION || name.startsWith(`${SESSION}.`)
+const isTransaction = (name: string) => name.startsWith(TRANSACTION)
 
 describe.each(['express', 'fastify'] as const)('the NestJS demo on %s in Chromium', (platform) => {
   let demo: Demo

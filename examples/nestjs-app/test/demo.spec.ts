@@ -1,28 +1,11 @@
 /**
- * The demo's user story on Express and on Fastify, with fetch and a cookie jar as the browser
- * and the dev provider's completeLogin for its login form: home, login through the form_post
- * callback, profile, the API call, refresh (also reduced), userinfo, logout.
+ * The demo's user story on Express and on Fastify, with the test kit's browser (fetch and a
+ * cookie jar; the dev provider's completeLogin for its login form): home, login through the
+ * form_post callback, profile, the API call, refresh (also reduced), userinfo, logout.
  */
-import { completeLogin } from '@oidc-hybrid/dev-provider'
+import { type Browser, createBrowser, SESSION } from '@oidc-hybrid/test-kit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Demo, type Platform, startDemo } from '../src/demo.js'
-
-/** Cookies of one host; enough of RFC 6265 for the demo. */
-class Jar {
-  readonly cookies = new Map<string, string>()
-  store(response: Response): void {
-    for (const line of response.headers.getSetCookie()) {
-      const [pair, ...attributes] = line.split(';')
-      const at = pair!.indexOf('=')
-      const name = pair!.slice(0, at).trim()
-      if (attributes.some((a) => /^\s*max-age=0\s*$/i.test(a))) this.cookies.delete(name)
-      else this.cookies.set(name, pair!.slice(at + 1).trim())
-    }
-  }
-  header(): string {
-    return [...this.cookies].map(([n, v]) => `${n}=${v}`).join('; ')
-  }
-}
 
 const PORTS: Record<Platform, { webPort: number; apiPort: number; providerPort: number }> = {
   express: { webPort: 3200, apiPort: 3201, providerPort: 4200 },
@@ -31,60 +14,52 @@ const PORTS: Record<Platform, { webPort: number; apiPort: number; providerPort: 
 
 describe.each(['express', 'fastify'] as const)('the demo on %s', (platform) => {
   let demo: Demo
-  const jar = new Jar()
-  const go = async (path: string, init: RequestInit = {}) => {
-    const response = await fetch(new URL(path, demo.webURL), {
-      ...init,
-      redirect: 'manual',
-      headers: { accept: 'text/html', cookie: jar.header(), ...init.headers },
-    })
-    jar.store(response)
-    return response
-  }
+  /** One browser for the whole story: the tests run in order, each on from the last. */
+  let browser: Browser
 
   beforeAll(async () => {
     demo = await startDemo({ platform, ...PORTS[platform] })
+    browser = createBrowser(demo.webURL, { headers: { accept: 'text/html' } })
   })
   afterAll(() => demo?.close())
 
   it('logs in from a protected page and comes back to it', async () => {
-    expect(await (await go('/')).text()).toContain('id="login"')
-    const redirect = await go('/profile')
+    expect(await (await browser.get('/')).text()).toContain('id="login"')
+    const redirect = await browser.get('/profile')
     expect(redirect.status).toBe(302)
-    const { action, params } = await completeLogin(redirect.headers.get('location')!)
+    const { action, params } = await browser.authorize(redirect.headers.get('location')!)
     expect(action).toBe(`${demo.webURL}/callback`)
-    const callback = await go(action, {
-      method: 'POST',
-      body: params,
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    })
+    const callback = await browser.post(action, params)
     expect(callback.status).toBe(302)
     expect(callback.headers.get('location')).toBe(`${demo.webURL}/profile`)
-    const profile = await (await go('/profile')).text()
+    expect(browser.jar.has(SESSION)).toBe(true)
+    const profile = await (await browser.get('/profile')).text()
     expect(profile).toContain(demo.user.email)
     expect(profile).toContain('https://api.example.com')
   })
 
   it('calls the API with the access token', async () => {
-    const page = await (await go('/call-api', { method: 'POST' })).text()
+    // The page's buttons are forms without fields: an empty form POST.
+    const page = await (await browser.post('/call-api', '')).text()
     expect(page).toContain('<code id="api-status">200</code>')
     expect(page).toContain('Hello from the demo API')
   })
 
   it('refreshes, also with a reduced scope', async () => {
-    const full = await go('/refresh', { method: 'POST' })
+    const full = await browser.post('/refresh', '')
     expect(full.status).toBe(302)
     expect(decodeURIComponent(full.headers.get('location')!)).toContain('write:messages')
-    const reduced = await go('/refresh?reduced=1', { method: 'POST' })
+    const reduced = await browser.post('/refresh?reduced=1', '')
     expect(reduced.status).toBe(302)
     expect(decodeURIComponent(reduced.headers.get('location')!)).not.toContain('write:messages')
   })
 
   it('fetches userinfo and logs out', async () => {
-    expect(await (await go('/userinfo')).text()).toContain(demo.user.email)
-    const logout = await go('/logout')
+    expect(await (await browser.get('/userinfo')).text()).toContain(demo.user.email)
+    const logout = await browser.get('/logout')
     expect(logout.status).toBe(302)
     expect(logout.headers.get('location')!.startsWith(demo.issuer)).toBe(true)
-    expect((await go('/profile')).status).toBe(302)
+    expect(browser.jar.has(SESSION)).toBe(false)
+    expect((await browser.get('/profile')).status).toBe(302)
   })
 })

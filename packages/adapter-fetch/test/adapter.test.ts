@@ -3,12 +3,22 @@
  * paths exercised here never reach it, or reach an injected fetch; except the logout-state
  * round trip at the end, against the real dev provider).
  */
-import { once } from 'node:events'
 import { readdirSync, readFileSync } from 'node:fs'
-import { createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { CookieSealer, WebCryptoProvider } from '@oidc-hybrid/core'
-import { CookieJar, completeLogin, completeLogout } from '@oidc-hybrid/dev-provider'
+import { CookieJar } from '@oidc-hybrid/dev-provider'
+import {
+  createBrowser,
+  expectBasicChallenged,
+  expectCleanReturnFromLogout,
+  expectDiscoveryCheckOverridable,
+  expectProviderOutage,
+  freePort,
+  logInAndOut,
+  loginAnswer,
+  SESSION,
+  TRANSACTION,
+  unlistedCodeTokenDiscovery,
+} from '@oidc-hybrid/test-kit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   backchannelLogout,
@@ -20,10 +30,9 @@ import {
   serverSessions,
 } from '../src/index.js'
 import { createTestApp } from './app.js'
-import { createBrowser, startProvider, type TestProvider } from './browser.js'
+import { startProvider, type TestProvider } from './provider.js'
 
 const BASE = 'http://localhost:3000'
-const SESSION = '__Host-appSession'
 
 function config(overrides: Partial<FetchAuthConfig> = {}): FetchAuthConfig {
   return {
@@ -222,7 +231,7 @@ describe('context and respond', () => {
     const location = new URL(login!.headers.get('location')!)
     expect(location.origin + location.pathname).toBe('https://op.example.com/authorize')
     expect(location.searchParams.get('response_mode')).toBe('form_post')
-    expect(login!.headers.getSetCookie().some((c) => c.startsWith('__Host-oidc_tx_'))).toBe(true)
+    expect(login!.headers.getSetCookie().some((c) => c.startsWith(TRANSACTION))).toBe(true)
 
     const api = await auth.context(new Request(`${BASE}/private`))
     const denied = await api.requireAuth()
@@ -330,10 +339,7 @@ describe('bearer checks', () => {
 describe('bearer checks: other schemes, and a provider that cannot be reached', () => {
   /** A standalone guard whose issuer is a 127.0.0.1 port where nothing listens (real fetch). */
   async function unreachableGuard() {
-    const probe = createServer().listen(0, '127.0.0.1')
-    await once(probe, 'listening')
-    const { port } = probe.address() as AddressInfo
-    await new Promise((resolve) => probe.close(resolve))
+    const port = await freePort()
     const guard = requireBearer(
       {
         issuerBaseURL: `http://127.0.0.1:${port}/`,
@@ -348,26 +354,14 @@ describe('bearer checks: other schemes, and a provider that cannot be reached', 
 
   it('Basic is a 401 Bearer challenge without error code; a malformed Bearer header stays 400', async () => {
     const call = await unreachableGuard()
-    const basic = await call('Basic dXNlcjpwYXNz')
-    expect(basic.status).toBe(401)
-    expect(basic.headers.get('www-authenticate')).toBe('Bearer realm="api"')
-    expect(basic.headers.get('cache-control')).toBe('no-store')
-    expect(await basic.json()).toMatchObject({ error: 'BEARER_TOKEN_MISSING' })
+    await expectBasicChallenged(call, 'Bearer realm="api"')
     const noToken = await call('Bearer')
     expect(noToken.status).toBe(400)
     expect(noToken.headers.get('www-authenticate')).toContain('error="invalid_request"')
   })
 
   it('an outage is 503 with Retry-After and no-store, never invalid_token; lowercase bearer reaches it', async () => {
-    const call = await unreachableGuard()
-    for (const authorization of ['Bearer abc.def.ghi', 'bearer abc.def.ghi']) {
-      const down = await call(authorization)
-      expect(down.status).toBe(503)
-      expect(down.headers.get('retry-after')).toBe('30')
-      expect(down.headers.get('cache-control')).toBe('no-store')
-      expect(down.headers.get('www-authenticate')).toBe('Bearer realm="api"')
-      expect(await down.json()).toMatchObject({ error: 'HTTP_REQUEST_FAILED' })
-    }
+    await expectProviderOutage(await unreachableGuard(), 'Bearer realm="api"')
   })
 
   it('engine-shared: a provider fetch that fails is 503 too', async () => {
@@ -419,30 +413,18 @@ describe('RP-initiated logout with state (issue 18, real provider)', () => {
   })
   afterAll(() => op?.close())
 
-  /** A browser calling the test app directly, logged in (provider cookies in `providerJar`), then GET `logoutPath`. */
+  /** A browser calling the test app directly. */
+  const appBrowser = () => createBrowser(BASE, { send: (url, init) => app(new Request(url, init)) })
+
+  /** A browser logged in (provider cookies in `providerJar`), then GET `logoutPath`. */
   async function loggedOut(providerJar: CookieJar, logoutPath = '/logout') {
-    const browser = createBrowser(BASE, (url, init) => app(new Request(url, init)))
-    const { action, params } = await completeLogin(await browser.startLogin(), undefined, {
-      cookieJar: providerJar,
-    })
-    expect((await browser.post(action, params)).status).toBe(302)
-    const logout = await browser.get(logoutPath)
-    expect(logout.status).toBe(302)
-    return { browser, endSession: new URL(logout.headers.get('location')!) }
+    const browser = appBrowser()
+    return { browser, endSession: await logInAndOut(browser, providerJar, logoutPath) }
   }
 
   it('logout → provider → back with the state → a clean redirect', async () => {
-    const providerJar = new CookieJar()
-    const { browser, endSession } = await loggedOut(providerJar)
-    const state = endSession.searchParams.get('state')
-    expect(state).toMatch(/^v1\./)
-    const { location } = await completeLogout(endSession.href, { cookieJar: providerJar })
-    const back = new URL(location!)
-    expect(`${back.origin}${back.pathname}`).toBe(`${BASE}/`)
-    expect(back.searchParams.get('state')).toBe(state)
-    const clean = await browser.get(`${back.pathname}${back.search}`)
-    expect(clean.status).toBe(302)
-    expect(clean.headers.get('location')).toBe(`${BASE}/`)
+    const browser = appBrowser()
+    await expectCleanReturnFromLogout(browser)
     expect(await (await browser.get('/')).text()).toBe('hello stranger')
   })
 
@@ -463,34 +445,21 @@ describe('RP-initiated logout with state (issue 18, real provider)', () => {
 
 describe('ignoreDiscoveryFor reaches the engine (issue 18 item 4)', () => {
   // A provider that answers response_type=code token without listing it (Glewlwyd).
-  const discovery: typeof fetch = async () =>
-    Response.json({
-      issuer: 'https://op.example.com/',
-      authorization_endpoint: 'https://op.example.com/authorize',
-      token_endpoint: 'https://op.example.com/token',
-      jwks_uri: 'https://op.example.com/jwks',
-      response_types_supported: ['code id_token'],
-    })
-  const login = (overrides: Partial<FetchAuthConfig> = {}) =>
-    createAuth(
+  const login = async (ignoreDiscoveryFor?: FetchAuthConfig['ignoreDiscoveryFor']) => {
+    const auth = createAuth(
       config({
-        fetch: discovery,
+        fetch: unlistedCodeTokenDiscovery,
         authorizationParams: { response_type: 'code token' },
-        ...overrides,
+        ignoreDiscoveryFor,
       }),
-    ).handle(new Request(`${BASE}/login`, { headers: { accept: 'application/json' } }))
+    )
+    const response = await auth.handle(
+      new Request(`${BASE}/login`, { headers: { accept: 'application/json' } }),
+    )
+    return loginAnswer(response!)
+  }
 
   it('refused before the redirect by default, with the advice; let through when set', async () => {
-    const refused = await login()
-    expect(refused?.status).toBe(500)
-    expect(refused?.headers.get('location')).toBeNull()
-    expect(await refused?.json()).toMatchObject({
-      error: 'CONFIG_INVALID',
-      message: expect.stringContaining("or ignoreDiscoveryFor: ['response_types_supported']"),
-    })
-    const trusted = await login({ ignoreDiscoveryFor: ['response_types_supported'] })
-    expect(trusted?.status).toBe(302)
-    const location = new URL(trusted!.headers.get('location')!)
-    expect(location.searchParams.get('response_type')).toBe('code token')
+    await expectDiscoveryCheckOverridable(login)
   })
 })

@@ -79,7 +79,7 @@ export function createTestApp(
     },
     '/token': async (oidc) => {
       const token = await oidc.getAccessToken()
-      return Response.json({ expires_in: token.expires_in })
+      return Response.json({ token: token.access_token, expires_in: token.expires_in })
     },
   }
 

@@ -11,13 +11,13 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { createBrowser, freePort, SESSION } from '@oidc-hybrid/test-kit'
 import { build } from 'esbuild'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { createBrowser, SESSION, startProvider, type TestProvider } from './browser.js'
+import { startProvider, type TestProvider } from './provider.js'
 
 const VERSIONS = { bun: '1.4.5', deno: '2.9.6' } as const
 type Runtime = keyof typeof VERSIONS
@@ -31,15 +31,6 @@ function command(runtime: Runtime, file: string): [string, string[]] {
   const args =
     runtime === 'bun' ? ['run', file] : ['run', '--allow-net', '--allow-env=SMOKE_ENV', file]
   return bin ? [bin, args] : ['npx', ['--yes', `${runtime}@${VERSIONS[runtime]}`, ...args]]
-}
-
-/** A free port on 127.0.0.1 (the app's URL must be known before the provider starts). */
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const { port } = server.address() as { port: number }
-  await new Promise((resolve) => server.close(resolve))
-  return port
 }
 
 let dir: string
@@ -103,12 +94,13 @@ async function serve(runtime: Runtime, op: TestProvider, port: number): Promise<
 describe.skipIf(wanted.length === 0)('other runtimes', () => {
   for (const runtime of wanted) {
     it(`${runtime}: logs in, calls the API, refuses a swapped code`, async () => {
+      // A free port: the app's URL must be known before the provider starts.
       const port = await freePort()
       const appURL = `http://localhost:${port}`
       const op = await startProvider(appURL)
       cleanup.push(() => op.close())
       await serve(runtime, op, port)
-      const browser = createBrowser(appURL, (url, init) => fetch(url, init))
+      const browser = createBrowser(appURL)
 
       const callback = await browser.login()
       expect(callback.status).toBe(302)
@@ -121,8 +113,7 @@ describe.skipIf(wanted.length === 0)('other runtimes', () => {
       expect(refreshed.status).toBe(200)
 
       browser.jar.cookies.clear()
-      const a = await browser.authorize(await browser.startLogin())
-      const b = await browser.authorize(await browser.startLogin())
+      const { a, b } = await browser.twoLogins()
       a.params.set('code', b.params.get('code')!)
       const refused = await browser.post(a.action, a.params, { accept: 'application/json' })
       expect(refused.status).toBe(400)

@@ -5,10 +5,15 @@
  * outboundService to Node, which forwards it to the provider, back into the worker for its own
  * URL, or to the example's API worker for the API's URL.
  */
-import { once } from 'node:events'
-import { createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
+import {
+  type Browser,
+  createBrowser,
+  expectBasicChallenged,
+  expectProviderOutage,
+  freePort,
+  SESSION,
+} from '@oidc-hybrid/test-kit'
 import { build } from 'esbuild'
 import {
   Miniflare,
@@ -16,13 +21,7 @@ import {
   Response as MiniflareResponse,
 } from 'miniflare'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import {
-  type Browser,
-  createBrowser,
-  SESSION,
-  startProvider,
-  type TestProvider,
-} from './browser.js'
+import { startProvider, type TestProvider } from './provider.js'
 
 /** The worker's origin: nothing listens there, requests reach it through dispatchFetch. */
 const APP = 'http://localhost:8787'
@@ -112,7 +111,7 @@ function startWorker(
   running.push(mf)
   const send = async (url: string, init: RequestInit) =>
     (await mf.dispatchFetch(url, init as never)) as unknown as Response
-  return { ...createBrowser(APP, send), outbound }
+  return { ...createBrowser(APP, { send }), outbound }
 }
 
 function appWorker(responseType?: string): Worker {
@@ -141,10 +140,11 @@ describe('the test app in workerd', () => {
     expect(fetched('/.well-known/openid-configuration')).toBe(1)
     expect(fetched('/.well-known/jwks.json')).toBe(1)
 
-    const before = w.jar.cookies.get(SESSION)
+    const before = w.jar.get(SESSION)
+    expect(before).toEqual(expect.any(String))
     const refreshed = await w.get('/refresh')
     expect(refreshed.status).toBe(200)
-    expect(w.jar.cookies.get(SESSION)).not.toBe(before)
+    expect(w.jar.get(SESSION)).not.toBe(before)
     expect(await (await w.get('/userinfo')).json()).toMatchObject({ sub: 'auth0|demo-user' })
 
     const logout = await w.get('/logout')
@@ -162,7 +162,7 @@ describe('the test app in workerd', () => {
       SESSION_STORE: 'memory',
     })
     expect((await w.login()).status).toBe(302)
-    const cookie = w.jar.cookies.get(SESSION)!
+    const cookie = w.jar.get(SESSION)!
     expect(cookie.length).toBeLessThan(200)
     expect((await w.get('/call-api')).status).toBe(200)
     expect((await w.get('/refresh')).status).toBe(200)
@@ -181,8 +181,7 @@ describe('the test app in workerd', () => {
 
   it('refuses a code swapped in from another login (c_hash), before the token endpoint', async () => {
     const w = appWorker()
-    const a = await w.authorize(await w.startLogin())
-    const b = await w.authorize(await w.startLogin())
+    const { a, b } = await w.twoLogins()
     a.params.set('code', b.params.get('code')!)
     const grants = op.grants()
     const response = await w.post(a.action, a.params, { accept: 'application/json' })
@@ -215,26 +214,18 @@ describe('the test app in workerd', () => {
 describe('bearer checks in workerd: other schemes, and a provider that cannot be reached', () => {
   it('Basic is a bare 401 challenge; an outage is 503 with Retry-After, lowercase bearer too', async () => {
     // The issuer is a 127.0.0.1 port where nothing listens.
-    const probe = createServer().listen(0, '127.0.0.1')
-    await once(probe, 'listening')
-    const { port } = probe.address() as AddressInfo
-    await new Promise((resolve) => probe.close(resolve))
+    const port = await freePort()
     const w = startWorker(scripts.app, {
       ...op.env(),
       RESPONSE_TYPE: 'code id_token',
       ISSUER_BASE_URL: `http://127.0.0.1:${port}`,
     })
     for (const path of ['/api', '/api-standalone']) {
-      const basic = await w.get(path, { authorization: 'Basic dXNlcjpwYXNz' })
-      expect(basic.status).toBe(401)
-      expect(basic.headers.get('www-authenticate')).toBe('Bearer')
-      for (const authorization of ['Bearer abc.def.ghi', 'bearer abc.def.ghi']) {
-        const down = await w.get(path, { authorization })
-        expect(down.status).toBe(503)
-        expect(down.headers.get('retry-after')).toBe('30')
-        expect(down.headers.get('cache-control')).toBe('no-store')
-        expect(down.headers.get('www-authenticate')).toBe('Bearer')
-      }
+      const call = (authorization: string) => w.get(path, { authorization })
+      await expectBasicChallenged(call, 'Bearer')
+      // Miniflare's outbound service answers the refused connection with an error response of
+      // its own: the worker sees a provider that answered badly, not a failed request.
+      await expectProviderOutage(call, 'Bearer', 'DISCOVERY_INVALID')
     }
   })
 })

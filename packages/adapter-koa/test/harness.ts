@@ -1,24 +1,28 @@
 /**
  * A Koa app using the adapter, an API protected with requireBearer, and the real dev provider
- * (oidc-provider), all on 127.0.0.1; the "browser" is fetch with a cookie jar, and the provider's
- * login form is completed by the dev provider's completeLogin helper.
+ * (oidc-provider), all on 127.0.0.1; the "browser" is the test kit's (fetch with a cookie jar,
+ * the provider's login form completed by the dev provider's completeLogin helper).
  */
 
-import { once } from 'node:events'
-import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { bodyParser } from '@koa/bodyparser'
 import Router from '@koa/router'
 import type { BackchannelLogoutHandler } from '@oidc-hybrid/core'
-import { completeLogin, type DevProvider, start } from '@oidc-hybrid/dev-provider'
+import type { DevProvider } from '@oidc-hybrid/dev-provider'
+import {
+  type Browser,
+  closeServer,
+  createBrowser,
+  listen,
+  startTestProvider,
+} from '@oidc-hybrid/test-kit'
 import Koa from 'koa'
 import { PrivateKeyJwt } from 'oauth4webapi'
 import {
   auth,
   backchannelLogout,
   type KoaAuthConfig,
+  requireAuth,
   requireBearer,
-  requiresAuth,
   type SessionStore,
   serverSessions,
 } from '../src/index.js'
@@ -41,69 +45,17 @@ export interface HarnessOptions {
   backchannelLogout?: boolean | BackchannelLogoutHandler
 }
 
-async function listen(server: Server): Promise<number> {
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  return (server.address() as AddressInfo).port
-}
-
-function closeServer(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    server.close(() => resolve())
-    server.closeAllConnections()
-  })
-}
-
-/** A cookie jar: enough of RFC 6265 for one host. */
-export class Jar {
-  readonly cookies = new Map<string, string>()
-  store(response: Response): void {
-    for (const line of response.headers.getSetCookie()) {
-      const [pair, ...attributes] = line.split(';')
-      const at = pair!.indexOf('=')
-      const name = pair!.slice(0, at).trim()
-      const expired = attributes.some((a) => /^\s*max-age=0\s*$/i.test(a))
-      if (expired) this.cookies.delete(name)
-      else this.cookies.set(name, pair!.slice(at + 1).trim())
-    }
-  }
-  header(): string {
-    return [...this.cookies].map(([n, v]) => `${n}=${v}`).join('; ')
-  }
-  has(prefix: string): boolean {
-    return [...this.cookies.keys()].some((name) => name.startsWith(prefix))
-  }
-}
-
-export interface Harness {
+export interface Harness extends Browser {
   provider: DevProvider
-  appURL: string
   apiURL: string
-  jar: Jar
   /** Token endpoint grants the provider answered (success or error). */
   grants: () => number
-  get(path: string, headers?: Record<string, string>): Promise<Response>
-  post(
-    url: string,
-    body: URLSearchParams | string,
-    headers?: Record<string, string>,
-  ): Promise<Response>
-  /** GET /login → the provider's authorization URL (transaction cookie stored). */
-  startLogin(path?: string): Promise<string>
-  /** Logs in at the provider; returns the form_post target and fields, not yet posted. */
-  authorize(authorizationUrl: string): Promise<{ action: string; params: URLSearchParams }>
-  /** The whole login; returns the callback response. */
-  login(): Promise<Response>
   close(): Promise<void>
 }
 
 export async function createHarness(options: HarnessOptions = {}): Promise<Harness> {
-  const appServer = createServer()
-  const apiServer = createServer()
-  const appPort = await listen(appServer)
-  const apiPort = await listen(apiServer)
-  const appURL = `http://localhost:${appPort}`
-  const apiURL = `http://localhost:${apiPort}`
+  const { server: appServer, url: appURL } = await listen()
+  const { server: apiServer, url: apiURL } = await listen()
   const clientAuth = options.clientAuth ?? 'client_secret_basic'
   const keys =
     clientAuth === 'private_key_jwt'
@@ -119,31 +71,16 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     alg: 'ES256',
   }
   const clientSecret = 'koa-test-client-secret-0123456789abcdef0123'
-  const provider = await start({
-    port: 0,
-    clients: [
-      {
-        client_id: 'koa-app',
-        ...(clientAuth === 'private_key_jwt'
-          ? { jwks: { keys: [publicJwk as never] } }
-          : { client_secret: clientSecret }),
-        token_endpoint_auth_method: clientAuth,
-        redirect_uris: [`${appURL}/callback`],
-        post_logout_redirect_uris: [`${appURL}/`],
-        ...(options.backchannelLogout
-          ? {
-              backchannel_logout_uri: `${appURL}/backchannel-logout`,
-              backchannel_logout_session_required: true,
-            }
-          : {}),
-        response_types: ['code id_token', 'code token', 'code id_token token'],
-        grant_types: ['authorization_code', 'implicit', 'refresh_token'],
-      },
-    ],
+  const { provider, grants } = await startTestProvider({
+    client: {
+      clientId: 'koa-app',
+      appURLs: [appURL],
+      authMethod: clientAuth,
+      clientSecret,
+      jwks: publicJwk && { keys: [publicJwk as never] },
+      backchannelLogout: !!options.backchannelLogout,
+    },
   })
-  let grants = 0
-  provider.provider.on('grant.success', () => grants++)
-  provider.provider.on('grant.error', () => grants++)
 
   const api = new Koa()
   api.use(
@@ -198,80 +135,37 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
   }
   app.use(auth(config))
   const router = new Router()
-  router.get('/me', requiresAuth(), (ctx) => {
+  router.get('/me', requireAuth(), (ctx) => {
     ctx.body = {
       claims: ctx.oidc.idTokenClaims,
       state: ctx.state.user?.sub,
       scope: ctx.oidc.accessToken?.scope,
     }
   })
-  router.get('/call-api', requiresAuth(), async (ctx) => {
+  router.get('/call-api', requireAuth(), async (ctx) => {
     const response = await ctx.oidc.fetch(`${apiURL}/`)
     ctx.status = response.status
     ctx.body = await response.json()
   })
-  router.get('/userinfo', requiresAuth(), async (ctx) => {
+  router.get('/userinfo', requireAuth(), async (ctx) => {
     ctx.body = await ctx.oidc.fetchUserInfo()
   })
-  router.get('/refresh', requiresAuth(), async (ctx) => {
+  router.get('/refresh', requireAuth(), async (ctx) => {
     const scope = typeof ctx.query.scope === 'string' ? ctx.query.scope : undefined
     const token = await ctx.oidc.getAccessToken({ refresh: 'force', scope })
-    ctx.body = { scope: token.scope, expires_in: token.expires_in }
+    ctx.body = { token: token.access_token, scope: token.scope, expires_in: token.expires_in }
   })
-  router.get('/expired', requiresAuth(), (ctx) => {
+  router.get('/expired', requireAuth(), (ctx) => {
     ctx.body = { expired: ctx.oidc.accessToken?.isExpired() }
   })
   app.use(router.routes())
   appServer.on('request', app.callback())
 
-  const jar = new Jar()
-  const get = async (path: string, headers: Record<string, string> = {}) => {
-    const response = await fetch(`${appURL}${path}`, {
-      redirect: 'manual',
-      headers: { cookie: jar.header(), ...headers },
-    })
-    jar.store(response)
-    return response
-  }
-  const post = async (
-    url: string,
-    body: URLSearchParams | string,
-    headers: Record<string, string> = {},
-  ) => {
-    const response = await fetch(url, {
-      method: 'POST',
-      redirect: 'manual',
-      headers: {
-        cookie: jar.header(),
-        'content-type': 'application/x-www-form-urlencoded',
-        ...headers,
-      },
-      body: body.toString(),
-    })
-    jar.store(response)
-    return response
-  }
-  const startLogin = async (path = '/login') => {
-    const response = await get(path)
-    if (response.status !== 302)
-      throw new Error(`login answered ${response.status}: ${await response.text()}`)
-    return response.headers.get('location')!
-  }
-  const authorize = (url: string) => completeLogin(url)
   return {
+    ...createBrowser(appURL),
     provider,
-    appURL,
     apiURL,
-    jar,
-    grants: () => grants,
-    get,
-    post,
-    startLogin,
-    authorize,
-    login: async () => {
-      const { action, params } = await authorize(await startLogin())
-      return post(action, params)
-    },
+    grants,
     close: async () => {
       await Promise.all([closeServer(appServer), closeServer(apiServer)])
       await provider.close()

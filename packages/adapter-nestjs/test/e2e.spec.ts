@@ -5,12 +5,22 @@
  * each of which must end in an error status with no session and no call to the token endpoint.
  */
 
-import { once } from 'node:events'
-import { createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { Controller, Get, type INestApplication, Module, UseGuards } from '@nestjs/common'
 import { OidcHybridError } from '@oidc-hybrid/core'
-import { CookieJar, completeLogin, completeLogout } from '@oidc-hybrid/dev-provider'
+import { CookieJar, completeLogout } from '@oidc-hybrid/dev-provider'
+import {
+  expectBasicChallenged,
+  expectCleanReturnFromLogout,
+  expectDiscoveryCheckOverridable,
+  expectInsufficientScope,
+  expectLoggedOut,
+  expectLoginComesBack,
+  expectProviderOutage,
+  freePort,
+  logInAndOut,
+  loginAnswer,
+  unlistedCodeTokenDiscovery,
+} from '@oidc-hybrid/test-kit'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import {
   BearerAuthGuard,
@@ -99,12 +109,7 @@ describe.each(PLATFORMS)('%s', (platform) => {
         method: 'POST',
         headers: { authorization: `Bearer ${token}` },
       })
-      expect(write.status).toBe(403)
-      const challenge = write.headers.get('www-authenticate')!
-      expect(challenge).toMatch(/^Bearer /)
-      expect(challenge).toContain('error="insufficient_scope"')
-      expect(challenge).toContain('scope="read:messages write:messages"')
-      expect(await write.json()).toMatchObject({ error: 'BEARER_INSUFFICIENT_SCOPE' })
+      await expectInsufficientScope(write, 'read:messages write:messages')
     })
 
     it('@RequiredClaims(): a matching claim passes, a failing check is 403 insufficient_scope', async () => {
@@ -148,8 +153,7 @@ describe.each(PLATFORMS)('%s', (platform) => {
         headers: { authorization: `Bearer ${narrowed.token}` },
       })
       // The narrowed token is for the API but lacks the scope: the bearer guard says so.
-      expect(refused.status).toBe(403)
-      expect(refused.headers.get('www-authenticate')).toContain('scope="read:messages"')
+      await expectInsufficientScope(refused, 'read:messages')
       // The session still has its full token, and its rotated refresh token still works.
       expect((await (await browser.get('/call-api', JSON_ACCEPT)).json()).status).toBe(200)
       expect((await browser.get('/refresh', JSON_ACCEPT)).status).toBe(200)
@@ -192,14 +196,10 @@ describe.each(PLATFORMS)('%s', (platform) => {
     })
 
     it('logs out: session cleared, redirect to the provider with id_token_hint', async () => {
-      const response = await browser.get('/logout')
-      expect(response.status).toBe(302)
-      const location = new URL(response.headers.get('location')!)
-      expect(location.href.startsWith(`${h.provider.issuer}oidc/logout`)).toBe(true)
-      expect(location.searchParams.get('id_token_hint')).toBeTruthy()
-      expect(location.searchParams.get('post_logout_redirect_uri')).toBe(`${h.appURL}/`)
-      expect(browser.jar.has(SESSION)).toBe(false)
-      expect((await browser.get('/me', JSON_ACCEPT)).status).toBe(401)
+      await expectLoggedOut(browser, await browser.get('/logout'), {
+        issuer: h.provider.issuer,
+        clientId: CLIENT_ID,
+      })
     })
   })
 
@@ -214,7 +214,7 @@ describe.each(PLATFORMS)('%s', (platform) => {
     it('the cookie holds only an id; the API call works; logout deletes the record', async () => {
       const browser = h.browser()
       expect((await browser.login()).status).toBe(302)
-      const cookie = browser.jar.cookies.get(SESSION)!
+      const cookie = browser.jar.get(SESSION)!
       expect(cookie.length).toBeLessThan(200)
       expect(store.size).toBe(1)
       expect((await browser.get('/me', JSON_ACCEPT)).status).toBe(200)
@@ -247,10 +247,7 @@ describe.each(PLATFORMS)('%s', (platform) => {
       const providerJar = new CookieJar()
       const browsers = [h.browser(), h.browser()]
       for (const browser of browsers) {
-        const { action, params } = await completeLogin(await browser.startLogin(), undefined, {
-          cookieJar: providerJar,
-        })
-        expect((await browser.post(action, params)).status).toBe(302)
+        expect((await browser.login({ providerJar })).status).toBe(302)
         expect((await browser.get('/me', JSON_ACCEPT)).status).toBe(200)
       }
       expect(store.size).toBe(2)
@@ -307,17 +304,7 @@ describe.each(PLATFORMS)('%s', (platform) => {
     })
 
     it('browsers are sent to the login and come back to the page they asked for', async () => {
-      const browser = h.browser()
-      const redirect = await browser.get('/me?tab=1', { accept: 'text/html' })
-      expect(redirect.status).toBe(302)
-      const location = redirect.headers.get('location')!
-      expect(location.startsWith(`${h.provider.issuer}authorize?`)).toBe(true)
-      expect(browser.jar.has(TRANSACTION)).toBe(true)
-      const { action, params } = await browser.authorize(location)
-      const callback = await browser.post(action, params)
-      expect(callback.status).toBe(302)
-      expect(callback.headers.get('location')).toBe(`${h.appURL}/me?tab=1`)
-      expect((await browser.get('/me?tab=1', JSON_ACCEPT)).status).toBe(200)
+      await expectLoginComesBack(h.browser(), h.provider.issuer)
     })
 
     it('API clients get 401 JSON, and no login is started', async () => {
@@ -373,12 +360,6 @@ describe.each(PLATFORMS)('%s', (platform) => {
       browser = h.browser()
     })
 
-    async function twoLogins() {
-      const a = await browser.authorize(await browser.startLogin())
-      const b = await browser.authorize(await browser.startLogin())
-      return { a, b }
-    }
-
     async function expectRefused(response: Response, code: string, grantsBefore: number) {
       expect(response.status).toBeGreaterThanOrEqual(400)
       expect((await response.json()).error).toBe(code)
@@ -389,7 +370,7 @@ describe.each(PLATFORMS)('%s', (platform) => {
 
     it('rp-code-injection: a code swapped in from another login is a c_hash mismatch', async () => {
       const grants = h.grants()
-      const { a, b } = await twoLogins()
+      const { a, b } = await browser.twoLogins()
       a.params.set('code', b.params.get('code')!)
       await expectRefused(
         await browser.post(a.action, a.params, JSON_ACCEPT),
@@ -400,7 +381,7 @@ describe.each(PLATFORMS)('%s', (platform) => {
 
     it("rp-nonce-invalid: another login's response under this login's state", async () => {
       const grants = h.grants()
-      const { a, b } = await twoLogins()
+      const { a, b } = await browser.twoLogins()
       b.params.set('state', a.params.get('state')!)
       await expectRefused(
         await browser.post(a.action, b.params, JSON_ACCEPT),
@@ -411,7 +392,7 @@ describe.each(PLATFORMS)('%s', (platform) => {
 
     it('rp-id_token-bad-at_hash: an access token swapped in from another login', async () => {
       const grants = h.grants()
-      const { a, b } = await twoLogins()
+      const { a, b } = await browser.twoLogins()
       a.params.set('access_token', b.params.get('access_token')!)
       await expectRefused(
         await browser.post(a.action, a.params, JSON_ACCEPT),
@@ -422,7 +403,7 @@ describe.each(PLATFORMS)('%s', (platform) => {
 
     it('a forged state has no transaction', async () => {
       const grants = h.grants()
-      const { a } = await twoLogins()
+      const { a } = await browser.twoLogins()
       a.params.set('state', `${a.params.get('state')}x`)
       await expectRefused(
         await browser.post(a.action, a.params, JSON_ACCEPT),
@@ -433,7 +414,7 @@ describe.each(PLATFORMS)('%s', (platform) => {
 
     it('the transaction cookie was not sent back: 400 with advice for the browser', async () => {
       const grants = h.grants()
-      const { a } = await twoLogins()
+      const { a } = await browser.twoLogins()
       browser.jar.cookies.clear()
       const response = await browser.post(a.action, a.params, { accept: 'text/html' })
       expect(response.status).toBe(400)
@@ -461,7 +442,7 @@ describe.each(PLATFORMS)('%s', (platform) => {
 
     it('hybrid parameters in a query string are refused', async () => {
       const grants = h.grants()
-      const { a } = await twoLogins()
+      const { a } = await browser.twoLogins()
       await expectRefused(
         await browser.get(`/callback?${a.params}`, JSON_ACCEPT),
         'CALLBACK_PARAMETERS_IN_QUERY',
@@ -471,7 +452,7 @@ describe.each(PLATFORMS)('%s', (platform) => {
 
     it('a duplicated parameter is refused', async () => {
       const grants = h.grants()
-      const { a } = await twoLogins()
+      const { a } = await browser.twoLogins()
       a.params.append('code', 'second')
       await expectRefused(
         await browser.post(a.action, a.params, JSON_ACCEPT),
@@ -482,7 +463,7 @@ describe.each(PLATFORMS)('%s', (platform) => {
 
     it('a callback with another method is refused', async () => {
       const grants = h.grants()
-      const { a } = await twoLogins()
+      const { a } = await browser.twoLogins()
       const response = await browser.post(a.action, a.params, JSON_ACCEPT, 'PUT')
       expect(response.status).toBe(405)
       await expectRefused(response, 'CALLBACK_METHOD_NOT_ALLOWED', grants)
@@ -517,10 +498,7 @@ describe.each(PLATFORMS)(
     let app: INestApplication
     beforeAll(async () => {
       // The issuer is a 127.0.0.1 port where nothing listens.
-      const probe = createServer().listen(0, '127.0.0.1')
-      await once(probe, 'listening')
-      const { port } = probe.address() as AddressInfo
-      await new Promise((resolve) => probe.close(resolve))
+      const port = await freePort()
       @Module({
         imports: [
           BearerAuthModule.forRoot({
@@ -544,26 +522,16 @@ describe.each(PLATFORMS)(
       fetch(`${api.url}/api/messages`, { headers: { authorization } })
 
     it('Basic is a 401 Bearer challenge without error code; a malformed Bearer header stays 400', async () => {
-      const basic = await call('Basic dXNlcjpwYXNz')
-      expect(basic.status).toBe(401)
-      expect(basic.headers.get('www-authenticate')).toBe('Bearer realm="api"')
-      expect(basic.headers.get('cache-control')).toBe('no-store')
-      expect(await basic.json()).toMatchObject({ error: 'BEARER_TOKEN_MISSING' })
+      await expectBasicChallenged(call, 'Bearer realm="api"')
       const noToken = await call('Bearer')
       expect(noToken.status).toBe(400)
       expect(noToken.headers.get('www-authenticate')).toContain('error="invalid_request"')
     })
 
     it('an outage is 503 with Retry-After and no-store, never invalid_token; lowercase bearer reaches it', async () => {
-      for (const authorization of ['Bearer abc.def.ghi', 'bearer abc.def.ghi']) {
-        const down = await call(authorization)
-        expect(down.status).toBe(503)
-        expect(down.headers.get('retry-after')).toBe('30')
-        expect(down.headers.get('cache-control')).toBe('no-store')
-        expect(down.headers.get('www-authenticate')).toBe('Bearer realm="api"')
-        expect(down.headers.get('content-type')).toContain('application/json')
-        expect(await down.json()).toMatchObject({ error: 'HTTP_REQUEST_FAILED' })
-      }
+      await expectProviderOutage(call, 'Bearer realm="api"')
+      const down = await call('Bearer abc.def.ghi')
+      expect(down.headers.get('content-type')).toContain('application/json')
     })
   },
 )
@@ -575,30 +543,9 @@ describe.each(PLATFORMS)('%s: RP-initiated logout with state (issue 18)', (platf
   })
   afterAll(() => h?.close())
 
-  /** Logs in keeping the provider's cookies, then GET `logoutPath`: the provider's logout URL. */
-  async function logIn(browser: Browser, providerJar: CookieJar, logoutPath = '/logout') {
-    const { action, params } = await completeLogin(await browser.startLogin(), undefined, {
-      cookieJar: providerJar,
-    })
-    expect((await browser.post(action, params)).status).toBe(302)
-    const logout = await browser.get(logoutPath)
-    expect(logout.status).toBe(302)
-    return new URL(logout.headers.get('location')!)
-  }
-
   it('logout → provider → back with the state → a clean redirect', async () => {
     const browser = h.browser()
-    const providerJar = new CookieJar()
-    const endSession = await logIn(browser, providerJar)
-    const state = endSession.searchParams.get('state')
-    expect(state).toMatch(/^v1\./)
-    const { location } = await completeLogout(endSession.href, { cookieJar: providerJar })
-    const back = new URL(location!)
-    expect(`${back.origin}${back.pathname}`).toBe(`${h.appURL}/`)
-    expect(back.searchParams.get('state')).toBe(state)
-    const clean = await browser.get(`${back.pathname}${back.search}`)
-    expect(clean.status).toBe(302)
-    expect(clean.headers.get('location')).toBe(`${h.appURL}/`)
+    await expectCleanReturnFromLogout(browser)
     // The clean URL is the app's own page.
     const home = await browser.get('/', JSON_ACCEPT)
     expect(await home.json()).toEqual({ authenticated: false })
@@ -606,7 +553,7 @@ describe.each(PLATFORMS)('%s: RP-initiated logout with state (issue 18)', (platf
 
   it("a forged sealed-looking state is not the library's: the app answers", async () => {
     const browser = h.browser()
-    await logIn(browser, new CookieJar())
+    await logInAndOut(browser, new CookieJar())
     const forged = await browser.get(
       '/?state=v1.forged.AAAAAAAAAAAAAAAA.AAAAAAAAAAAAAAAAAAAAAA',
       JSON_ACCEPT,
@@ -617,7 +564,7 @@ describe.each(PLATFORMS)('%s: RP-initiated logout with state (issue 18)', (platf
 
   it('our state but on another path than the return, or a state of the app: the app answers', async () => {
     const browser = h.browser()
-    const endSession = await logIn(browser, new CookieJar(), '/logout?returnTo=%2Fbye')
+    const endSession = await logInAndOut(browser, new CookieJar(), '/logout?returnTo=%2Fbye')
     const home = await browser.get(`/?state=${endSession.searchParams.get('state')}`, JSON_ACCEPT)
     expect(home.status).toBe(200)
     expect(await home.json()).toEqual({ authenticated: false })
@@ -629,15 +576,7 @@ describe.each(PLATFORMS)('%s: RP-initiated logout with state (issue 18)', (platf
 // Issue 18 item 4.
 describe.each(PLATFORMS)('%s: ignoreDiscoveryFor reaches the engine', (platform) => {
   // A provider that answers response_type=code token without listing it (Glewlwyd).
-  const discovery: typeof fetch = async () =>
-    Response.json({
-      issuer: 'https://op.example.com/',
-      authorization_endpoint: 'https://op.example.com/authorize',
-      token_endpoint: 'https://op.example.com/token',
-      jwks_uri: 'https://op.example.com/jwks',
-      response_types_supported: ['code id_token'],
-    })
-  async function login(overrides: Partial<HybridAuthModuleOptions> = {}) {
+  async function login(ignoreDiscoveryFor?: HybridAuthModuleOptions['ignoreDiscoveryFor']) {
     const listener = await listen()
     const auth = HybridAuthModule.forRoot({
       issuerBaseURL: 'https://op.example.com/',
@@ -645,18 +584,15 @@ describe.each(PLATFORMS)('%s: ignoreDiscoveryFor reaches the engine', (platform)
       clientID: CLIENT_ID,
       clientSecret: 'nest-client-secret',
       secret: 'nestjs-adapter-test-cookie-secret-0123456789abcdef',
-      fetch: discovery,
+      fetch: unlistedCodeTokenDiscovery,
       authorizationParams: { response_type: 'code token' },
-      ...overrides,
+      ignoreDiscoveryFor,
     })
     const app = await createApp(webModule(auth), listener.server, { platform })
     try {
-      const response = await fetch(`${listener.url}/login`, {
-        redirect: 'manual',
-        headers: JSON_ACCEPT,
-      })
-      const { status, headers } = response
-      return { status, location: headers.get('location'), body: await response.text() }
+      return await loginAnswer(
+        await fetch(`${listener.url}/login`, { redirect: 'manual', headers: JSON_ACCEPT }),
+      )
     } finally {
       await app.close()
       await closeServer(listener.server)
@@ -664,15 +600,6 @@ describe.each(PLATFORMS)('%s: ignoreDiscoveryFor reaches the engine', (platform)
   }
 
   it('refused before the redirect by default, with the advice; let through when set', async () => {
-    const refused = await login()
-    expect(refused.status).toBe(500)
-    expect(refused.location).toBeNull()
-    expect(JSON.parse(refused.body)).toMatchObject({
-      error: 'CONFIG_INVALID',
-      message: expect.stringContaining("or ignoreDiscoveryFor: ['response_types_supported']"),
-    })
-    const trusted = await login({ ignoreDiscoveryFor: ['response_types_supported'] })
-    expect(trusted.status).toBe(302)
-    expect(new URL(trusted.location!).searchParams.get('response_type')).toBe('code token')
+    await expectDiscoveryCheckOverridable(login)
   })
 })

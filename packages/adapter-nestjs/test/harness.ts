@@ -1,8 +1,8 @@
 /**
  * A Nest web app using HybridAuthModule (global HybridAuthGuard), a Nest API using
  * BearerAuthModule, and the real dev provider (oidc-provider), all on 127.0.0.1, on Express or
- * Fastify. The "browser" is fetch with a cookie jar; the provider's login form is completed by
- * the dev provider's completeLogin helper.
+ * Fastify. The "browser" is the test kit's (fetch with a cookie jar, the provider's login form
+ * completed by the dev provider's completeLogin helper).
  *
  * The apps are created with plain `NestFactory.create(Module, new ExpressAdapter() |
  * new FastifyAdapter())`; only the listening differs: each platform's request handler is attached
@@ -10,9 +10,7 @@
  * redirect_uri) needs the port before the module exists.
  */
 import 'reflect-metadata'
-import { once } from 'node:events'
-import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import type { Server } from 'node:http'
 import {
   Controller,
   type DynamicModule,
@@ -35,7 +33,14 @@ import type {
   Session,
   VerifiedBearer,
 } from '@oidc-hybrid/core'
-import { completeLogin, type DevProvider, start } from '@oidc-hybrid/dev-provider'
+import {
+  type Browser,
+  closeServer,
+  createBrowser,
+  listen,
+  startTestProvider,
+  type TestProvider,
+} from '@oidc-hybrid/test-kit'
 import {
   AccessToken,
   AuthSession,
@@ -60,8 +65,6 @@ export const AUDIENCE = 'https://api.example.com'
 export const SECRET = 'nestjs-adapter-test-cookie-secret-0123456789abcdef'
 export const CLIENT_ID = 'nest-app'
 export const CLIENT_SECRET = 'nest-test-client-secret-0123456789abcdef0123'
-export const SESSION = '__Host-appSession'
-export const TRANSACTION = '__Host-oidc_tx_'
 /** Seconds the provider's access tokens for the API live. */
 export const ACCESS_TOKEN_TTL = 300
 
@@ -80,25 +83,9 @@ export interface AppOptions {
   setup?: (app: INestApplication) => void
 }
 
-export interface Listener {
-  server: Server
-  url: string
-}
-
-/** A server on 127.0.0.1:0; the app is reached as http://localhost:<port> (a secure context). */
-export async function listen(): Promise<Listener> {
-  const server = createServer()
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  return { server, url: `http://localhost:${(server.address() as AddressInfo).port}` }
-}
-
-export function closeServer(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    server.close(() => resolve())
-    server.closeAllConnections()
-  })
-}
+export { type Listener, SESSION, TRANSACTION } from '@oidc-hybrid/test-kit'
+// listen(): a server on 127.0.0.1:0, reached as http://localhost:<port> (a secure context).
+export { type Browser, closeServer, listen }
 
 /** `NestFactory.create` on the platform, its request handler attached to `server`. */
 export async function createApp(
@@ -133,29 +120,17 @@ export async function createApp(
 }
 
 /** The provider with one confidential client for `appURL`, and the API with short-lived tokens. */
-export async function startProvider(
+export function startProvider(
   appURL: string,
   options: { backchannelLogout?: boolean } = {},
-): Promise<DevProvider> {
-  return start({
-    port: 0,
-    clients: [
-      {
-        client_id: CLIENT_ID,
-        client_secret: CLIENT_SECRET,
-        token_endpoint_auth_method: 'client_secret_basic',
-        redirect_uris: [`${appURL}/callback`],
-        post_logout_redirect_uris: [`${appURL}/`],
-        ...(options.backchannelLogout
-          ? {
-              backchannel_logout_uri: `${appURL}/backchannel-logout`,
-              backchannel_logout_session_required: true,
-            }
-          : {}),
-        response_types: ['code id_token', 'code token', 'code id_token token'],
-        grant_types: ['authorization_code', 'implicit', 'refresh_token'],
-      },
-    ],
+): Promise<TestProvider> {
+  return startTestProvider({
+    client: {
+      clientId: CLIENT_ID,
+      clientSecret: CLIENT_SECRET,
+      appURLs: [appURL],
+      backchannelLogout: options.backchannelLogout,
+    },
     apis: [
       {
         identifier: AUDIENCE,
@@ -173,7 +148,7 @@ export interface Clock {
 }
 
 export function authConfig(
-  provider: DevProvider,
+  provider: { issuer: string },
   appURL: string,
   clock: Clock,
   responseType = 'code id_token',
@@ -318,82 +293,6 @@ function apiModule(issuer: string): Type {
   return ApiModule
 }
 
-/** A cookie jar: enough of RFC 6265 for one host. */
-export class Jar {
-  readonly cookies = new Map<string, string>()
-  store(response: Response): void {
-    for (const line of response.headers.getSetCookie()) {
-      const [pair, ...attributes] = line.split(';')
-      const at = pair!.indexOf('=')
-      const name = pair!.slice(0, at).trim()
-      const expired = attributes.some((a) => /^\s*max-age=0\s*$/i.test(a))
-      if (expired) this.cookies.delete(name)
-      else this.cookies.set(name, pair!.slice(at + 1).trim())
-    }
-  }
-  header(): string {
-    return [...this.cookies].map(([n, v]) => `${n}=${v}`).join('; ')
-  }
-  has(prefix: string): boolean {
-    return [...this.cookies.keys()].some((name) => name.startsWith(prefix))
-  }
-}
-
-/** A browser of one app: fetch with a cookie jar, redirects not followed. */
-export class Browser {
-  readonly jar = new Jar()
-  constructor(readonly appURL: string) {}
-
-  async get(path: string, headers: Record<string, string> = {}): Promise<Response> {
-    const response = await fetch(`${this.appURL}${path}`, {
-      redirect: 'manual',
-      headers: { cookie: this.jar.header(), ...headers },
-    })
-    this.jar.store(response)
-    return response
-  }
-
-  async post(
-    url: string,
-    body: URLSearchParams | string,
-    headers: Record<string, string> = {},
-    method = 'POST',
-  ): Promise<Response> {
-    const response = await fetch(url, {
-      method,
-      redirect: 'manual',
-      headers: {
-        cookie: this.jar.header(),
-        'content-type': 'application/x-www-form-urlencoded',
-        ...headers,
-      },
-      body: body.toString(),
-    })
-    this.jar.store(response)
-    return response
-  }
-
-  /** GET /login → the provider's authorization URL (transaction cookie stored). */
-  async startLogin(path = '/login'): Promise<string> {
-    const response = await this.get(path)
-    if (response.status !== 302) {
-      throw new Error(`login answered ${response.status}: ${await response.text()}`)
-    }
-    return response.headers.get('location')!
-  }
-
-  /** Logs in at the provider; returns the form_post target and fields, not yet posted. */
-  authorize(authorizationUrl: string): Promise<{ action: string; params: URLSearchParams }> {
-    return completeLogin(authorizationUrl)
-  }
-
-  /** The whole login; returns the callback response. */
-  async login(): Promise<Response> {
-    const { action, params } = await this.authorize(await this.startLogin())
-    return this.post(action, params)
-  }
-}
-
 export interface HarnessOptions extends Omit<AppOptions, 'platform'> {
   responseType?: string
   /** Keep sessions on the server (`session.store`). */
@@ -407,7 +306,7 @@ export interface HarnessOptions extends Omit<AppOptions, 'platform'> {
 
 export interface Harness {
   platform: Platform
-  provider: DevProvider
+  provider: TestProvider
   appURL: string
   apiURL: string
   clock: Clock
@@ -427,9 +326,6 @@ export async function createHarness(
   const provider = await startProvider(web.url, {
     backchannelLogout: !!options.backchannelLogout,
   })
-  let grants = 0
-  provider.provider.on('grant.success', () => grants++)
-  provider.provider.on('grant.error', () => grants++)
   const clock: Clock = { skew: 0 }
   const apps: INestApplication[] = []
   try {
@@ -454,8 +350,8 @@ export async function createHarness(
     appURL: web.url,
     apiURL: api.url,
     clock,
-    grants: () => grants,
-    browser: () => new Browser(web.url),
+    grants: provider.grants,
+    browser: () => createBrowser(web.url),
     close: async () => {
       await Promise.all(apps.map((app) => app.close()))
       await Promise.all([closeServer(web.server), closeServer(api.server)])

@@ -3,7 +3,6 @@
  * useClass, useExisting), isGlobal, the exception filter switch, configured and unprefixed
  * routes, body parsers on or off, plain http and trusted proxies, and setup errors.
  */
-import { request } from 'node:http'
 import {
   Controller,
   type DynamicModule,
@@ -15,7 +14,7 @@ import {
   type Type,
 } from '@nestjs/common'
 import type { IdTokenClaims } from '@oidc-hybrid/core'
-import type { DevProvider } from '@oidc-hybrid/dev-provider'
+import { rawGet, type TestProvider } from '@oidc-hybrid/test-kit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   AccessToken,
@@ -80,25 +79,6 @@ async function expectLoginStarts(appURL: string, issuer: string, callbackPath = 
   expect(location.searchParams.get('response_mode')).toBe('form_post')
 }
 
-/** node:http, because fetch does not let us set the Host header (a forbidden header name). */
-function rawGet(base: string, path: string, headers: Record<string, string>) {
-  const { port } = new URL(base)
-  return new Promise<{ status: number; body: string; location?: string }>((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, headers }, (res) => {
-      let body = ''
-      res.setEncoding('utf8')
-      res.on('data', (chunk) => {
-        body += chunk
-      })
-      res.on('end', () =>
-        resolve({ status: res.statusCode ?? 0, body, location: res.headers.location }),
-      )
-    })
-    req.on('error', reject)
-    req.end()
-  })
-}
-
 const OPTIONS = Symbol('OPTIONS')
 
 @Injectable()
@@ -147,7 +127,7 @@ class UnguardedController {
 class FeatureModule {}
 
 describe.each(PLATFORMS)('%s', (platform) => {
-  let provider: DevProvider
+  let provider: TestProvider
   const clock = { skew: 0 }
   beforeAll(async () => {
     provider = await startProvider('http://localhost:9')
@@ -325,7 +305,7 @@ describe.each(PLATFORMS)('%s', (platform) => {
         'x-forwarded-proto': 'https',
       })
       expect(allowed.status).toBe(302)
-      expect(allowed.location!.startsWith(`${provider.issuer}authorize?`)).toBe(true)
+      expect(String(allowed.headers.location).startsWith(`${provider.issuer}authorize?`)).toBe(true)
     } finally {
       await proxied.close()
     }

@@ -18,14 +18,14 @@
  *
  * Every app listens on 127.0.0.1 with a free port, or on the server it is given.
  */
-import { once } from 'node:events'
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { Readable } from 'node:stream'
 import Router from '@koa/router'
 import type { BearerVerifierConfig, HybridAuthConfig } from '@oidc-hybrid/core'
 import { createAuth, requireBearer as fetchRequireBearer } from '@oidc-hybrid/fetch'
 import { auth, requireBearer, requiresAuth } from '@oidc-hybrid/koa'
+import { closeServer, listen } from '@oidc-hybrid/test-kit'
 import Koa from 'koa'
 
 export interface RunningApp {
@@ -45,7 +45,7 @@ export interface ApiOptions {
 
 export interface StartOptions {
   /**
-   * A server already listening (see {@link listen}) to serve the app on, so that its URL can be
+   * A server already listening (the test kit's `listen`) to serve the app on, so that its URL can be
    * registered at a provider before the app starts; the app closes it. A new one by default.
    */
   server?: Server
@@ -64,25 +64,13 @@ export function urlOf(server: Server): string {
   return `http://localhost:${(server.address() as AddressInfo).port}`
 }
 
-export async function listen(server: Server): Promise<string> {
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  return urlOf(server)
-}
-
 /** The server to serve on ({@link StartOptions.server}, or a new one) and its URL. */
 export async function serverFor(options?: StartOptions): Promise<{ server: Server; url: string }> {
   if (options?.server) return { server: options.server, url: urlOf(options.server) }
-  const server = createServer()
-  return { server, url: await listen(server) }
+  return listen()
 }
 
-export function closeServer(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    server.close(() => resolve())
-    server.closeAllConnections()
-  })
-}
+export { closeServer }
 
 export const koa: AppUnderTest = {
   name: 'koa',

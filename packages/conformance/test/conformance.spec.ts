@@ -3,6 +3,7 @@
  * front-channel failure the token endpoint must never have been called, and no failure may leave
  * a session cookie behind.
  */
+import { createBrowser, SESSION } from '@oidc-hybrid/test-kit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { APPS, type AppUnderTest, type RunningApp } from '../src/apps.js'
 import {
@@ -14,7 +15,6 @@ import {
 } from '../src/cases.js'
 import { HostileProvider } from '../src/hostile-provider.js'
 import { nestExpress, nestFastify } from '../src/nest.js'
-import { Jar } from './jar.js'
 
 const SECRET = 'conformance-cookie-secret-0123456789abcdef0123'
 
@@ -27,47 +27,33 @@ afterAll(async () => {
 })
 
 async function run(app: RunningApp, testCase: Case): Promise<void> {
-  const jar = new Jar()
-  const request = async (method: string, path: string, body?: string) => {
-    const response = await fetch(path.startsWith('http') ? path : `${app.url}${path}`, {
-      method,
-      redirect: 'manual',
-      headers: {
-        accept: 'application/json',
-        cookie: jar.header(),
-        ...(body === undefined ? {} : { 'content-type': 'application/x-www-form-urlencoded' }),
-      },
-      body,
-    })
-    jar.store(response)
-    return response
-  }
+  const browser = createBrowser(app.url, { headers: { accept: 'application/json' } })
   await provider.reset(testCase.misbehaviour)
-  const login = await request('GET', '/login')
+  const login = await browser.get('/login')
   expect(login.status).toBe(302)
   const authorizationUrl = new URL(login.headers.get('location')!)
   expect(testCase.authorizationUrl?.(authorizationUrl)).toBeUndefined()
   const params = await provider.authorize(authorizationUrl.href)
-  const callback = await request('POST', `${app.url}/callback`, params.toString())
+  const callback = await browser.post('/callback', params)
   if (testCase.callback !== 'ok') {
     const body = await callback.json()
     expect({ status: callback.status >= 400, error: body.error }).toEqual({
       status: true,
       error: testCase.callback,
     })
-    expect(jar.hasSession()).toBe(false)
+    expect(browser.jar.has(SESSION)).toBe(false)
     if (!testCase.tokenEndpointCalled) expect(provider.count('/token')).toBe(0)
     return
   }
   expect(callback.status, await callback.clone().text()).toBe(302)
-  expect(jar.hasSession()).toBe(true)
+  expect(browser.jar.has(SESSION)).toBe(true)
   if (testCase.after) {
     const twice = testCase.after.step === 'refresh-twice'
     if (twice) {
-      const first = await request('GET', '/refresh')
+      const first = await browser.get('/refresh')
       expect(first.status, await first.clone().text()).toBe(200)
     }
-    const response = await request('GET', twice ? '/refresh' : `/${testCase.after.step}`)
+    const response = await browser.get(twice ? '/refresh' : `/${testCase.after.step}`)
     if (twice && response.status === 200) expect(provider.count('/token', 'refresh_token')).toBe(2)
     const body = await response.json()
     if (testCase.after.expect === 'ok') expect(response.status, JSON.stringify(body)).toBe(200)

@@ -16,21 +16,21 @@
  * reach the provider, with the refresh token the variant calls for.
  */
 import { randomBytes } from 'node:crypto'
-import { createServer, type Server } from 'node:http'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { claimsFilter, type HybridAuthConfig, type IdTokenClaims } from '@oidc-hybrid/core'
+import { type DevProviderOptions, defaultUsers } from '@oidc-hybrid/dev-provider'
 import {
-  completeLogin,
-  type DevProvider,
-  type DevProviderOptions,
-  defaultUsers,
-  type LoginCredentials,
-  start,
-} from '@oidc-hybrid/dev-provider'
+  type Browser,
+  closeServer,
+  createBrowser,
+  listen,
+  SESSION,
+  startTestProvider,
+  type TestProvider,
+} from '@oidc-hybrid/test-kit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { APPS, type AppUnderTest, closeServer, listen, type RunningApp } from '../src/apps.js'
+import { APPS, type AppUnderTest, type RunningApp } from '../src/apps.js'
 import { nestExpress, nestFastify } from '../src/nest.js'
-import { Jar } from './jar.js'
 
 const ADAPTERS: readonly AppUnderTest[] = [...APPS, nestExpress, nestFastify]
 
@@ -38,7 +38,6 @@ const CLIENT_ID = 'lifecycle'
 const CLIENT_SECRET = 'lifecycle-client-secret-0123456789abcdef0123'
 const SECRET = 'lifecycle-test-cookie-secret-0123456789abcdef'
 const AUDIENCE = 'https://api.example.com'
-const SESSION = '__Host-appSession'
 const SCOPE = 'openid profile email offline_access read:messages'
 const REDUCED_SCOPE = 'openid offline_access'
 const JSON_ACCEPT = { accept: 'application/json' }
@@ -123,7 +122,7 @@ function tokenEndpointSpy(): Spy {
 // ---- apps ---------------------------------------------------------------------------------
 
 interface Setup {
-  provider: DevProvider
+  provider: TestProvider
   /** One web app per config given to {@link setup}, in that order, with where its `/api` is. */
   apps: { url: string; apiURL: string; spy: Spy }[]
   close(): Promise<void>
@@ -140,34 +139,22 @@ async function setup(
   configs: Partial<HybridAuthConfig>[],
 ): Promise<Setup> {
   // The apps' URLs are registered at the provider before the apps start.
-  const webs = await Promise.all(
-    configs.map(async () => {
-      const server: Server = createServer()
-      return { server, url: await listen(server) }
-    }),
-  )
+  const webs = await Promise.all(configs.map(() => listen()))
   const running: RunningApp[] = []
-  let provider: DevProvider | undefined
+  let provider: TestProvider | undefined
   const close = async () => {
     await Promise.all(running.map((app) => app.close()))
     await Promise.all(webs.slice(running.length).map(({ server }) => closeServer(server)))
     await provider?.close()
   }
   try {
-    provider = await start({
-      port: 0,
+    provider = await startTestProvider({
       ...providerOptions,
-      clients: [
-        {
-          client_id: CLIENT_ID,
-          client_secret: CLIENT_SECRET,
-          token_endpoint_auth_method: 'client_secret_basic',
-          redirect_uris: webs.map((web) => `${web.url}/callback`),
-          post_logout_redirect_uris: webs.map((web) => `${web.url}/`),
-          response_types: ['code id_token', 'code token', 'code id_token token'],
-          grant_types: ['authorization_code', 'implicit', 'refresh_token'],
-        },
-      ],
+      client: {
+        clientId: CLIENT_ID,
+        clientSecret: CLIENT_SECRET,
+        appURLs: webs.map((web) => web.url),
+      },
     })
     const issuer = provider.issuer
     const apps: Setup['apps'] = []
@@ -218,53 +205,21 @@ interface Body {
   email?: string
 }
 
-/** fetch with a cookie jar, redirects not followed. */
-class Browser {
-  readonly jar = new Jar()
-  constructor(readonly appURL: string) {}
+/** The test kit's browser, asking for JSON, with a GET that expects 200 JSON. */
+interface AppBrowser extends Browser {
+  json<T = Body>(path: string): Promise<T>
+}
 
-  async get(path: string, headers: Record<string, string> = JSON_ACCEPT): Promise<Response> {
-    const response = await fetch(`${this.appURL}${path}`, {
-      redirect: 'manual',
-      headers: { cookie: this.jar.header(), ...headers },
-    })
-    this.jar.store(response)
-    return response
-  }
-
-  /** GET `path`, expecting 200 JSON. */
-  async json<T = Body>(path: string): Promise<T> {
-    const response = await this.get(path)
-    const text = await response.text()
-    expect(response.status, `GET ${path}: ${text}`).toBe(200)
-    return JSON.parse(text) as T
-  }
-
-  /** The form_post fields the provider sends to the callback, after logging in there. */
-  async authorize(credentials?: LoginCredentials) {
-    const login = await this.get('/login', {})
-    expect(login.status).toBe(302)
-    return completeLogin(login.headers.get('location')!, credentials)
-  }
-
-  /** POSTs the form_post fields to the callback (asking for JSON errors). */
-  async callback({ action, params }: { action: string; params: URLSearchParams }) {
-    const response = await fetch(action, {
-      method: 'POST',
-      redirect: 'manual',
-      headers: {
-        cookie: this.jar.header(),
-        'content-type': 'application/x-www-form-urlencoded',
-        ...JSON_ACCEPT,
-      },
-      body: params.toString(),
-    })
-    this.jar.store(response)
-    return response
-  }
-
-  async login(credentials?: LoginCredentials): Promise<Response> {
-    return this.callback(await this.authorize(credentials))
+function openBrowser(appURL: string): AppBrowser {
+  const browser = createBrowser(appURL, { headers: JSON_ACCEPT })
+  return {
+    ...browser,
+    async json<T = Body>(path: string): Promise<T> {
+      const response = await browser.get(path)
+      const text = await response.text()
+      expect(response.status, `GET ${path}: ${text}`).toBe(200)
+      return JSON.parse(text) as T
+    },
   }
 }
 
@@ -334,8 +289,8 @@ for (const adapter of ADAPTERS) {
       })
       afterAll(() => s?.close())
 
-      async function loggedIn(): Promise<Browser> {
-        const browser = new Browser(s.apps[0]!.url)
+      async function loggedIn(): Promise<AppBrowser> {
+        const browser = openBrowser(s.apps[0]!.url)
         const callback = await browser.login()
         expect(callback.status, await callback.clone().text()).toBe(302)
         return browser
@@ -438,7 +393,7 @@ for (const adapter of ADAPTERS) {
 
       it('are refused without trustedAudiences: ID_TOKEN_AUDIENCE_MISMATCH, no session, no code redeemed', async () => {
         const [plain] = s.apps
-        const browser = new Browser(plain!.url)
+        const browser = openBrowser(plain!.url)
         const callback = await browser.login()
         expect(callback.status).toBe(400)
         expect(await callback.json()).toMatchObject({ error: 'ID_TOKEN_AUDIENCE_MISMATCH' })
@@ -449,7 +404,7 @@ for (const adapter of ADAPTERS) {
 
       it('are accepted with trustedAudiences: [X], at login and at refresh', async () => {
         const [, trusting] = s.apps
-        const browser = new Browser(trusting!.url)
+        const browser = openBrowser(trusting!.url)
         const callback = await browser.login()
         expect(callback.status, await callback.clone().text()).toBe(302)
         const state = await browser.json('/state')
@@ -489,11 +444,11 @@ for (const adapter of ADAPTERS) {
       afterAll(() => s?.close())
 
       it('150 groups: login succeeds with every cookie ≤ 4096 bytes, and the groups come back intact, also after a refresh', async () => {
-        const browser = new Browser(s.apps[0]!.url)
-        const response = await browser.authorize()
+        const browser = openBrowser(s.apps[0]!.url)
+        const response = await browser.authorize(await browser.startLogin())
         // The scenario is real: the ID token alone would not fit in a cookie.
         expect(response.params.get('id_token')!.length).toBeGreaterThan(8000)
-        const callback = await browser.callback(response)
+        const callback = await browser.post(response.action, response.params)
         expect(callback.status, await callback.clone().text()).toBe(302)
         expectCookiesFit(callback)
         expect(browser.jar.has(SESSION)).toBe(true)
@@ -508,8 +463,8 @@ for (const adapter of ADAPTERS) {
       })
 
       it('a session that cannot fit is COOKIE_TOO_LARGE, naming session.store and filterClaims, and sets no session cookie', async () => {
-        const browser = new Browser(s.apps[0]!.url)
-        const callback = await browser.login(HUGE_USER)
+        const browser = openBrowser(s.apps[0]!.url)
+        const callback = await browser.login({ credentials: HUGE_USER })
         expect(callback.status).toBe(500)
         const body = await callback.json()
         expect(body.error).toBe('COOKIE_TOO_LARGE')
@@ -523,8 +478,8 @@ for (const adapter of ADAPTERS) {
       })
 
       it('filterClaims keeps the session small: the same user logs in, without the groups', async () => {
-        const browser = new Browser(s.apps[1]!.url)
-        const callback = await browser.login(HUGE_USER)
+        const browser = openBrowser(s.apps[1]!.url)
+        const callback = await browser.login({ credentials: HUGE_USER })
         expect(callback.status, await callback.clone().text()).toBe(302)
         expectCookiesFit(callback)
         const state = await browser.json('/state')

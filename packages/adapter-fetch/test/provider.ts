@@ -1,0 +1,47 @@
+/**
+ * What every runtime's end-to-end test shares: the real dev provider (oidc-provider) with a client
+ * for the app, and the test app's configuration for it. The "browser" is the test kit's: a cookie
+ * jar over any `send` (real fetch for Node, Bun and Deno; Miniflare's dispatchFetch for workerd).
+ */
+import type { DevProvider } from '@oidc-hybrid/dev-provider'
+import { defaultApis } from '@oidc-hybrid/dev-provider'
+import { startTestProvider } from '@oidc-hybrid/test-kit'
+import type { TestEnv } from './app.js'
+
+export const AUDIENCE = 'https://api.example.com'
+const CLIENT_ID = 'fetch-app'
+const CLIENT_SECRET = 'fetch-test-client-secret-0123456789abcdef0123'
+const COOKIE_SECRET = 'fetch-adapter-test-cookie-secret-0123456789abcdef'
+
+export interface TestProvider {
+  provider: DevProvider
+  /** Token endpoint grants the provider answered (success or error). */
+  grants: () => number
+  env(options?: { responseType?: string }): TestEnv
+  close(): Promise<void>
+}
+
+/** The dev provider with one confidential client whose redirect URIs are on `appURL`. */
+export async function startProvider(
+  appURL: string,
+  options: { accessTokenTTL?: number } = {},
+): Promise<TestProvider> {
+  const { provider, grants, close } = await startTestProvider({
+    client: { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, appURLs: [appURL] },
+    apis: defaultApis().map((api) => ({ ...api, accessTokenTTL: options.accessTokenTTL })),
+  })
+  return {
+    provider,
+    grants,
+    env: ({ responseType } = {}) => ({
+      ISSUER_BASE_URL: provider.issuer,
+      BASE_URL: appURL,
+      CLIENT_ID,
+      CLIENT_SECRET,
+      SECRET: COOKIE_SECRET,
+      AUDIENCE,
+      RESPONSE_TYPE: responseType,
+    }),
+    close,
+  }
+}

@@ -8,7 +8,7 @@ import {
   backchannelLogout,
   checkProvider,
   MemorySessionStore,
-  requiresAuth,
+  requireAuth,
   serverSessions,
 } from '@oidc-hybrid/koa'
 import Koa from 'koa'
@@ -91,7 +91,7 @@ export function createWeb(options: WebOptions): Koa & { checkProvider(): Promise
         )
   })
 
-  router.get('/profile', requiresAuth(), (ctx) => {
+  router.get('/profile', requireAuth(), (ctx) => {
     const token = ctx.oidc.accessToken!
     const access = peek(token.access_token)
     const message = typeof ctx.query.message === 'string' ? ctx.query.message : ''
@@ -113,7 +113,7 @@ export function createWeb(options: WebOptions): Koa & { checkProvider(): Promise
     )
   })
 
-  router.post('/call-api', requiresAuth(), async (ctx) => {
+  router.post('/call-api', requireAuth(), async (ctx) => {
     const response = await ctx.oidc.fetch(`${options.apiURL}/api/messages`)
     const text = await response.text()
     ctx.type = 'html'
@@ -123,7 +123,7 @@ export function createWeb(options: WebOptions): Koa & { checkProvider(): Promise
     )
   })
 
-  router.post('/refresh', requiresAuth(), async (ctx) => {
+  router.post('/refresh', requireAuth(), async (ctx) => {
     if (!ctx.query.reduced) {
       const token = await ctx.oidc.getAccessToken({ refresh: 'force' })
       ctx.redirect(
@@ -150,7 +150,7 @@ export function createWeb(options: WebOptions): Koa & { checkProvider(): Promise
     )
   })
 
-  router.get('/userinfo', requiresAuth(), async (ctx) => {
+  router.get('/userinfo', requireAuth(), async (ctx) => {
     const claims = await ctx.oidc.fetchUserInfo()
     ctx.type = 'html'
     ctx.body = page(

@@ -53,6 +53,7 @@ import {
 import { readFormBody } from './body.js'
 
 export type {
+  AccessTokenView,
   BearerOptions,
   BearerVerifierConfig,
   HybridAuthConfig,
@@ -73,14 +74,15 @@ export {
 } from '@oidc-hybrid/core'
 export { MAX_FORM_BYTES } from './body.js'
 
-/** The session's token-endpoint access token, as express-openid-connect users know it. */
+/** @deprecated Use `AccessTokenView`, the name in every adapter. */
 export type AccessToken = AccessTokenView
 
 /**
- * One request's authentication state and actions. Cookies it has to update (session rolled,
- * refreshed or cleared) are sent by {@link AuthContext.respond}: pass your response through it.
+ * One request's authentication state and actions (`OidcContext`, the name in every adapter).
+ * Cookies it has to update (session rolled, refreshed or cleared) are sent by
+ * {@link OidcContext.respond}: pass your response through it.
  */
-export interface AuthContext {
+export interface OidcContext {
   isAuthenticated(): boolean
   /** ID token claims of the logged-in user. */
   readonly user: IdTokenClaims | undefined
@@ -116,6 +118,9 @@ export interface AuthContext {
   respond(response: Response): Response
 }
 
+/** @deprecated Use `OidcContext`, the name in every adapter. */
+export type AuthContext = OidcContext
+
 /** Checks an API request's bearer token: the verified claims, or the RFC 6750 answer to send. */
 export type BearerGuard = (request: Request) => Promise<VerifiedBearer | Response>
 
@@ -132,14 +137,14 @@ export interface FetchAuth {
    * RP-initiated logout (its `state` checked); `undefined` otherwise.
    */
   handle(request: Request): Promise<Response | undefined>
-  /** Loads the session of `request` (see {@link AuthContext}). */
-  context(request: Request): Promise<AuthContext>
+  /** Loads the session of `request` (see {@link OidcContext}). */
+  context(request: Request): Promise<OidcContext>
   /**
    * A fetch handler: answers the auth routes, gives every other request to `handler` with its
-   * {@link AuthContext}, renders library errors it throws, and sends the cookies it produced.
+   * {@link OidcContext}, renders library errors it throws, and sends the cookies it produced.
    */
   wrap<Args extends unknown[]>(
-    handler: (request: Request, oidc: AuthContext, ...args: Args) => Response | Promise<Response>,
+    handler: (request: Request, oidc: OidcContext, ...args: Args) => Response | Promise<Response>,
   ): (request: Request, ...args: Args) => Promise<Response>
 }
 
@@ -182,7 +187,7 @@ function rendered(error: unknown, request: Request): Response {
   return errorResponse(error, request)
 }
 
-class FetchAuthContext extends SessionContext implements AuthContext {
+class FetchAuthContext extends SessionContext implements OidcContext {
   readonly #request: Request
   readonly #engine: HybridAuth
 
@@ -294,7 +299,7 @@ export function createAuth(config: FetchAuthConfig): FetchAuth {
     }
   }
 
-  async function context(request: Request): Promise<AuthContext> {
+  async function context(request: Request): Promise<OidcContext> {
     return new FetchAuthContext(request, engine, await engine.load(toAuthRequest(request)))
   }
 
@@ -307,7 +312,7 @@ export function createAuth(config: FetchAuthConfig): FetchAuth {
       async (request, ...args) => {
         const answered = await handle(request)
         if (answered) return answered
-        let oidc: AuthContext
+        let oidc: OidcContext
         try {
           oidc = await context(request)
         } catch (error) {

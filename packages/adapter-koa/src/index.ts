@@ -5,7 +5,7 @@
  * @example
  * ```ts
  * import Koa from 'koa'
- * import { auth, requiresAuth } from '@oidc-hybrid/koa'
+ * import { auth, requireAuth } from '@oidc-hybrid/koa'
  *
  * const app = new Koa()
  * app.use(auth({
@@ -16,7 +16,7 @@
  *   secret: process.env.COOKIE_SECRET!,
  *   authorizationParams: { scope: 'openid profile offline_access', audience: 'https://api.example.com' },
  * }))
- * app.use(requiresAuth())
+ * app.use(requireAuth())
  * app.use((ctx) => { ctx.body = `hello ${ctx.oidc.user?.name}` })
  * ```
  */
@@ -48,7 +48,12 @@ import { NodeCryptoProvider } from '@oidc-hybrid/crypto-node'
 import type { Context, Middleware, Next } from 'koa'
 import { readFormBody } from './body.js'
 
-export type { HybridAuthConfig, RequireBearerOptions, SessionStore } from '@oidc-hybrid/core'
+export type {
+  AccessTokenView,
+  HybridAuthConfig,
+  RequireBearerOptions,
+  SessionStore,
+} from '@oidc-hybrid/core'
 export {
   backchannelLogout,
   checkProvider,
@@ -57,11 +62,14 @@ export {
   serverSessions,
 } from '@oidc-hybrid/core'
 
-/** The session's token-endpoint access token, as express-openid-connect users know it. */
+/** @deprecated Use `AccessTokenView`, the name in every adapter. */
 export type AccessToken = AccessTokenView
 
-/** `ctx.oidc`: the request's authentication state and actions. */
-export interface KoaOidc {
+/**
+ * `ctx.oidc`: the request's authentication state and actions. `OidcContext` is its name in every
+ * adapter.
+ */
+export interface OidcContext {
   isAuthenticated(): boolean
   /** ID token claims of the logged-in user. */
   readonly user: IdTokenClaims | undefined
@@ -85,9 +93,12 @@ export interface KoaOidc {
   logout(options?: { returnTo?: string }): Promise<void>
 }
 
+/** @deprecated Use `OidcContext`, the name in every adapter. */
+export type KoaOidc = OidcContext
+
 declare module 'koa' {
   interface DefaultContext {
-    oidc: KoaOidc
+    oidc: OidcContext
   }
 }
 
@@ -108,6 +119,8 @@ function toAuthRequest(ctx: Context, body?: string): AuthRequest {
 
 function sendError(ctx: Context, error: unknown, status?: number): void {
   const rendered = renderError(error, ctx.get('accept'), status)
+  // An error answer is about this request only: never cached (as the other adapters answer).
+  ctx.set('cache-control', 'no-store')
   ctx.status = rendered.status
   ctx.type = rendered.contentType
   ctx.body = rendered.body
@@ -129,7 +142,7 @@ function applyResponse(ctx: Context, response: AuthResponse): void {
 /** Behind a TLS-terminating proxy, Koa sees https only with `app.proxy = true`. */
 const PROXY_ADVICE = 'behind a TLS-terminating proxy set `app.proxy = true`'
 
-class KoaOidcContext extends SessionContext implements KoaOidc {
+class KoaOidcContext extends SessionContext implements OidcContext {
   readonly #ctx: Context
   readonly #engine: HybridAuth
 
@@ -205,12 +218,12 @@ export function auth(config: KoaAuthConfig): Middleware & { readonly engine: Hyb
 
 /**
  * Requires a logged-in user: browsers (HTML, GET) are sent to the login route and come back to
- * the page they asked for; other requests get 401 JSON.
+ * the page they asked for; other requests get 401 JSON. (`requireAuth` in every adapter.)
  */
-export function requiresAuth(): Middleware {
+export function requireAuth(): Middleware {
   return async function oidcHybridRequiresAuth(ctx: Context, next: Next): Promise<void> {
     if (ctx.oidc === undefined) {
-      throw new TypeError('requiresAuth() needs the auth() middleware to run first')
+      throw new TypeError('requireAuth() needs the auth() middleware to run first')
     }
     if (ctx.oidc.isAuthenticated()) return next()
     if (ctx.method === 'GET' && wantsHtml(ctx.get('accept'))) {
@@ -220,6 +233,12 @@ export function requiresAuth(): Middleware {
     sendError(ctx, new OidcHybridError('SESSION_MISSING', 'log in first'))
   }
 }
+
+/**
+ * @deprecated Use {@link requireAuth}, the name in every adapter (express-openid-connect's
+ * `requiresAuth` keeps working).
+ */
+export const requiresAuth = requireAuth
 
 /**
  * Protects an API route with a bearer access token (RFC 9068 JWT, RFC 6750): on success the

@@ -15,6 +15,7 @@ import type {
 import { appendSetCookies, type PlatformRequest, type PlatformResponse } from './http.js'
 
 /** The session's token-endpoint access token, as express-openid-connect users know it. */
+/** @deprecated Use `AccessTokenView`, the name in every adapter. */
 export type SessionAccessToken = AccessTokenView
 
 /** What `@Oidc()` gives a handler: the request's authentication state and actions. */
@@ -25,12 +26,12 @@ export interface OidcContext {
   readonly idToken: string | undefined
   readonly refreshToken: string | undefined
   readonly session: Session | undefined
-  readonly accessToken: SessionAccessToken | undefined
+  readonly accessToken: AccessTokenView | undefined
   /**
    * The access token, refreshed first when expired (or with `refresh: 'force'`, or for a reduced
    * `scope`); concurrent requests share one refresh. The updated session cookie is sent.
    */
-  getAccessToken(options?: AccessTokenOptions): Promise<SessionAccessToken>
+  getAccessToken(options?: AccessTokenOptions): Promise<AccessTokenView>
   /** Userinfo claims (their `sub` is checked against the session's). */
   fetchUserInfo(): Promise<UserinfoClaims>
   /** Calls an API with the access token as a Bearer token, refreshing it first when expired. */
@@ -61,12 +62,12 @@ export class RequestOidcContext implements OidcContext {
   get session(): Session | undefined {
     return this.#loaded.session
   }
-  get accessToken(): SessionAccessToken | undefined {
+  get accessToken(): AccessTokenView | undefined {
     const session = this.#loaded.session
     return session && this.#loaded.viewOf(session, (run) => this.#track(run))
   }
 
-  getAccessToken(options?: AccessTokenOptions): Promise<SessionAccessToken> {
+  getAccessToken(options?: AccessTokenOptions): Promise<AccessTokenView> {
     return this.#track(async () =>
       this.#loaded.viewOf(await this.#loaded.getAccessToken(options), (run) => this.#track(run)),
     )

@@ -32,6 +32,7 @@
 export type {
   AccessTokenClaims,
   AccessTokenOptions,
+  AccessTokenView,
   HybridAuthConfig,
   IdTokenClaims,
   Session,

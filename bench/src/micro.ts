@@ -27,6 +27,7 @@ import {
   type ProtocolContext,
   parseCallbackRequest,
   parseTokenEndpointResponse,
+  type Session,
   serverSessions,
   transition,
   verifyAccessToken,
@@ -230,28 +231,55 @@ export async function microCases(fixtures: Fixtures): Promise<MicroSetup> {
     const nodeVerify = nodeVerifier(jwkOf(alg), alg)
     const webVerify = await webVerifier(jwkOf(alg), alg)
     const fetchToken = cannedFetch(fixtures, tokenBody(alg))
+    const nodeFloor = () =>
+      nodeVerify(front.input, front.signature) &&
+      createHash('sha256').update(code).digest() &&
+      nodeVerify(back.input, back.signature) &&
+      createHash('sha256').update(accessToken).digest()
+    const webFloor = async () =>
+      (await webVerify(front.input, front.signature)) &&
+      (await subtle.digest('SHA-256', code)) &&
+      (await webVerify(back.input, back.signature)) &&
+      subtle.digest('SHA-256', accessToken)
+    // What an RP cannot avoid besides the crypto: reading the token endpoint's answer, one
+    // Response, and parsing its JSON (the same body the callback rows receive).
+    const readTokens = () => new Response(login.tokenResponseBody).json()
     cases.push(
       {
         group,
         key: 'callback-floor-node',
         role: 'floor-node',
         name: 'floor: 2× node:crypto verify + 2× SHA-256',
-        fn: () =>
-          nodeVerify(front.input, front.signature) &&
-          createHash('sha256').update(code).digest() &&
-          nodeVerify(back.input, back.signature) &&
-          createHash('sha256').update(accessToken).digest(),
+        fn: nodeFloor,
       },
       {
         group,
         key: 'callback-floor-web',
         role: 'floor-web',
         name: 'floor: 2× WebCrypto verify + 2× digest',
-        fn: async () =>
-          (await webVerify(front.input, front.signature)) &&
-          (await subtle.digest('SHA-256', code)) &&
-          (await webVerify(back.input, back.signature)) &&
-          subtle.digest('SHA-256', accessToken),
+        fn: webFloor,
+      },
+      {
+        group,
+        key: 'callback-floor-node-rp',
+        role: 'floor-node-rp',
+        name: 'RP floor: the node:crypto floor + token Response.json()',
+        fn: async () => {
+          const verified = nodeFloor()
+          const tokens = await readTokens()
+          return verified && tokens
+        },
+      },
+      {
+        group,
+        key: 'callback-floor-web-rp',
+        role: 'floor-web-rp',
+        name: 'RP floor: the WebCrypto floor + token Response.json()',
+        fn: async () => {
+          const verified = await webFloor()
+          const tokens = await readTokens()
+          return verified && tokens
+        },
       },
     )
     // The whole callback through the state machine; `respond` turns the token request into the
@@ -301,6 +329,7 @@ export async function microCases(fixtures: Fixtures): Promise<MicroSetup> {
       group,
       key: 'callback-ours-node-data',
       role: 'info',
+      crypto: 'node',
       name: 'ours machine, token response as data, no Response object (NodeCrypto)',
       fn: () => callback(providers[1]![1], asData),
     })
@@ -443,25 +472,49 @@ export async function microCases(fixtures: Fixtures): Promise<MicroSetup> {
     const tag = body.subarray(body.length - 16)
     const aad = Buffer.from(`v1.${kid}.${SESSION_COOKIE}`)
     const webKey = await subtle.importKey('raw', aesKey, 'AES-GCM', false, ['decrypt'])
+    const nodeDecrypt = () => {
+      const decipher = createDecipheriv('aes-256-gcm', aesKey, iv)
+      decipher.setAAD(aad)
+      decipher.setAuthTag(tag)
+      const plaintext = decipher.update(ciphertext)
+      decipher.final()
+      return plaintext
+    }
+    const webDecrypt = () =>
+      subtle.decrypt({ name: 'AES-GCM', iv, additionalData: aad }, webKey, body)
+    // What an RP cannot avoid besides the decrypt: parsing the session JSON it decrypted (the
+    // plaintext of the cookie the unseal rows read: the session and its expiry).
+    const utf8 = new TextDecoder()
+    const opened = JSON.parse(nodeDecrypt().toString('utf8')) as { p?: { session?: Session } }
+    if (opened.p?.session?.sub !== fixtures.session.sub) fail('the floor did not open the session')
     cases.push(
       {
         group,
         key: 'session-floor-node',
         role: 'floor-node',
         name: `floor: node:crypto AES-256-GCM decrypt (${ciphertext.length} B)`,
-        fn: () => {
-          const decipher = createDecipheriv('aes-256-gcm', aesKey, iv)
-          decipher.setAAD(aad)
-          decipher.setAuthTag(tag)
-          return decipher.update(ciphertext) && decipher.final()
-        },
+        fn: nodeDecrypt,
       },
       {
         group,
         key: 'session-floor-web',
         role: 'floor-web',
         name: 'floor: WebCrypto AES-GCM decrypt',
-        fn: () => subtle.decrypt({ name: 'AES-GCM', iv, additionalData: aad }, webKey, body),
+        fn: webDecrypt,
+      },
+      {
+        group,
+        key: 'session-floor-node-rp',
+        role: 'floor-node-rp',
+        name: 'RP floor: node:crypto decrypt + UTF-8 + JSON.parse of the session',
+        fn: () => JSON.parse(nodeDecrypt().toString('utf8')),
+      },
+      {
+        group,
+        key: 'session-floor-web-rp',
+        role: 'floor-web-rp',
+        name: 'RP floor: WebCrypto decrypt + TextDecoder + JSON.parse of the session',
+        fn: async () => JSON.parse(utf8.decode(await webDecrypt())),
       },
     )
     const cookieHeader = `${SESSION_COOKIE}=${sealed}; _ga=GA1.1.123456789.1700000000`
@@ -501,6 +554,7 @@ export async function microCases(fixtures: Fixtures): Promise<MicroSetup> {
           group,
           key: `session-load-${kind}`,
           role: 'info',
+          crypto: kind,
           name: `ours engine.load() from the Cookie header (${name})`,
           fn: async () => {
             const loaded = await engine.load(request)
@@ -548,6 +602,7 @@ export async function microCases(fixtures: Fixtures): Promise<MicroSetup> {
           group,
           key: `session-load-${variant}-node`,
           role: 'info',
+          crypto: 'node',
           name: `ours engine.load(), ${what}: ${cookie.length} B cookie (NodeCrypto)`,
           fn: async () => {
             const loaded = await engine.load(request)
@@ -571,6 +626,7 @@ export async function microCases(fixtures: Fixtures): Promise<MicroSetup> {
         group,
         key: 'session-load-store-node',
         role: 'info',
+        crypto: 'node',
         name: `ours engine.load() with a MemorySessionStore, ${idCookie.length} B cookie (NodeCrypto)`,
         fn: async () => {
           const loaded = await engine.load(request)

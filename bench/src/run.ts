@@ -22,6 +22,7 @@ import {
   markdownTable,
   memoryRows,
   TABLE_HEADER,
+  tableLegend,
   tableRows,
   targetRows,
   targets,
@@ -146,7 +147,7 @@ const out: string[] = []
 const md: string[] = []
 if (results.length > 0 && sizes) {
   const rows = tableRows(results)
-  const note = `Medians of ${MICRO_ROUNDS} rounds (each round's median over mitata's samples); session JSON ${sizes.sessionJson} B, sealed cookie value ${sizes.sealedCookie} B; express-openid-connect session JSON ${sizes.eocSessionJson} B, its cookie ${sizes.eocCookie} B.`
+  const note = `${tableLegend(MICRO_ROUNDS)}\n\nSession JSON ${sizes.sessionJson} B, sealed cookie value ${sizes.sealedCookie} B; express-openid-connect session JSON ${sizes.eocSessionJson} B, its cookie ${sizes.eocCookie} B.`
   out.push(textTable(TABLE_HEADER, rows), '', note)
   md.push('### In-process hot paths', '', markdownTable(TABLE_HEADER, rows), '', note)
 }
@@ -165,7 +166,7 @@ if (memory) {
 }
 if (results.length > 0) {
   const rows = targetRows(targets(results, load, memory, bundle))
-  const header = ['target (issue 7)', 'result', 'measured']
+  const header = ['target (issue 7; RP floors: the CEO)', 'result', 'measured']
   out.push('', textTable(header, rows))
   md.push('', '### Targets', '', markdownTable(header, rows))
 }

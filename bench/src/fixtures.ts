@@ -1,7 +1,8 @@
 // Keys, tokens and protocol data generated once with jose, shared by every implementation so
 // that all of them verify exactly the same bytes.
 import { createHash, randomBytes } from 'node:crypto'
-import type { JsonWebKeySet, Jwk, ProviderMetadata, Session, Transaction } from '@oidc-hybrid/core'
+import type { Session } from '@oidc-hybrid/core'
+import type { JsonWebKeySet, Jwk, ProviderMetadata, Transaction } from '@oidc-hybrid/core/protocol'
 import { exportJWK, generateKeyPair, SignJWT } from 'jose'
 
 export const ISSUER = 'https://tenant.example.com/'

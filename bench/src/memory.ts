@@ -3,12 +3,8 @@
 // after one turn of the event loop as real I/O) and reseals. If the engine kept per-session
 // state (refresh results, in-flight promises, used states) without bound, the heap would grow by
 // the number of sessions between the checkpoints.
-import {
-  CookieSealer,
-  createBearerVerifier,
-  createHybridAuth,
-  type Session,
-} from '@oidc-hybrid/core'
+import { createBearerVerifier, createHybridAuth, type Session } from '@oidc-hybrid/core'
+import { CookieSealer } from '@oidc-hybrid/core/adapter'
 import { NodeCryptoProvider } from './crypto-node.js'
 import {
   API,

@@ -13,28 +13,30 @@ import { IncomingMessage, ServerResponse } from 'node:http'
 import { createRequire } from 'node:module'
 import { Socket } from 'node:net'
 import {
-  buildAuthorizationCodeGrantRequest,
-  buildAuthorizationRequest,
-  type ClientMetadata,
-  CookieSealer,
   type CryptoProvider,
   createBearerVerifier,
   createHybridAuth,
+  MemorySessionStore,
+  type Session,
+  serverSessions,
+  WebCryptoProvider,
+} from '@oidc-hybrid/core'
+import { CookieSealer } from '@oidc-hybrid/core/adapter'
+import {
+  buildAuthorizationCodeGrantRequest,
+  buildAuthorizationRequest,
+  type ClientMetadata,
   type HttpRequest,
   type HttpResponseData,
   type Jwk,
-  MemorySessionStore,
   type ProtocolContext,
   parseCallbackRequest,
   parseTokenEndpointResponse,
-  type Session,
-  serverSessions,
   transition,
   verifyAccessToken,
   verifyFrontChannel,
   verifyIdToken,
-  WebCryptoProvider,
-} from '@oidc-hybrid/core'
+} from '@oidc-hybrid/core/protocol'
 import express from 'express'
 import { CompactEncrypt, compactDecrypt, createLocalJWKSet, jwtVerify } from 'jose'
 import * as o4w from 'oauth4webapi'

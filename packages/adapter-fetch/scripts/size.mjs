@@ -26,6 +26,12 @@ const TARGET_GZ = 20 * 1024
 const here = (path) => fileURLToPath(new URL(path, import.meta.url))
 const adapterDist = here('../dist/index.js')
 const coreSrc = here('../../core/src/index.ts')
+// The core's subpath entries, from their sources too.
+const coreEntries = {
+  '@oidc-hybrid/core': coreSrc,
+  '@oidc-hybrid/core/adapter': here('../../core/src/adapter.ts'),
+  '@oidc-hybrid/core/protocol': here('../../core/src/protocol.ts'),
+}
 const exampleApp = here('../../../examples/worker/src/index.ts')
 const exampleApi = here('../../../examples/worker/src/api.ts')
 
@@ -128,12 +134,12 @@ const everything = await bundle({ contents: "export * from '@oidc-hybrid/fetch'"
 const appWorker = await bundle({ entry: exampleApp })
 const apiWorker = await bundle({ entry: exampleApi })
 // Same bundle as `hybridPath`, the core taken from its sources so files can be told apart.
-const breakdown = await bundle({ contents: HYBRID, alias: { '@oidc-hybrid/core': coreSrc } })
+const breakdown = await bundle({ contents: HYBRID, alias: coreEntries })
 // What the adapter imports from the core for the hybrid path, without the adapter: the adapter's
 // own cost is the rest.
 const coreOnly = await bundle({
   contents:
-    "export { createHybridAuth, SessionContext, renderError, wantsHtml, isOidcHybridError, OidcHybridError } from '@oidc-hybrid/core'",
+    "export { createHybridAuth, SessionContext, renderError, wantsHtml, isOidcHybridError, OidcHybridError } from '@oidc-hybrid/core/adapter'",
 })
 const strings = await longStrings(hybridPath.text)
 
@@ -146,8 +152,9 @@ const protocolOnly = await bundle({
     discoveryUrl, processDiscoveryResponse, processJwksResponse, buildAuthorizationRequest,
     parseCallbackRequest, verifyFrontChannel, buildAuthorizationCodeGrantRequest,
     processAuthorizationCodeResponse, buildRefreshTokenGrantRequest, processRefreshResponse,
-    buildUserinfoRequest, processUserinfoResponse, WebCryptoProvider,
-  } from '@oidc-hybrid/core'`,
+    buildUserinfoRequest, processUserinfoResponse,
+  } from '@oidc-hybrid/core/protocol'
+  export { WebCryptoProvider } from '@oidc-hybrid/core'`,
 })
 const benchDir = here('../../../bench')
 const openidClient = existsSync(`${benchDir}/node_modules/openid-client`)

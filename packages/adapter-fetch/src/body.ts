@@ -9,7 +9,7 @@ import {
   MAX_CALLBACK_BODY_BYTES,
   OidcHybridError,
   readCappedText,
-} from '@oidc-hybrid/core'
+} from '@oidc-hybrid/core/adapter'
 
 /** Bytes a callback body may have (the core's limit); form_post responses are a few KB. */
 export const MAX_FORM_BYTES = MAX_CALLBACK_BODY_BYTES

@@ -27,29 +27,32 @@
  * }
  * ```
  */
+import type {
+  AccessTokenView,
+  BearerVerifier,
+  BearerVerifierConfig,
+  HybridAuth,
+  HybridAuthConfig,
+  IdTokenClaims,
+  RequireBearerOptions,
+  Session,
+  UserinfoClaims,
+  VerifiedBearer,
+} from '@oidc-hybrid/core'
+// Every value from the adapter kit's entry (one module graph: the smallest Worker bundle).
 import {
-  type AccessTokenView,
   type AuthRequest,
   type AuthResponse,
-  type BearerVerifier,
-  type BearerVerifierConfig,
   createBearerVerifier,
   createHybridAuth,
-  type HybridAuth,
-  type HybridAuthConfig,
-  type IdTokenClaims,
   isOidcHybridError,
   type LoginOptions,
   OidcHybridError,
   type RequestSession,
-  type RequireBearerOptions,
   renderError,
-  type Session,
   SessionContext,
-  type UserinfoClaims,
-  type VerifiedBearer,
   wantsHtml,
-} from '@oidc-hybrid/core'
+} from '@oidc-hybrid/core/adapter'
 import { readFormBody } from './body.js'
 
 export type {

@@ -4,7 +4,8 @@
  * round trip at the end, against the real dev provider).
  */
 import { readdirSync, readFileSync } from 'node:fs'
-import { CookieSealer, WebCryptoProvider } from '@oidc-hybrid/core'
+import { WebCryptoProvider } from '@oidc-hybrid/core'
+import { CookieSealer } from '@oidc-hybrid/core/adapter'
 import { CookieJar } from '@oidc-hybrid/dev-provider'
 import {
   createBrowser,

@@ -7,7 +7,7 @@ import {
   encodeParsedForm,
   MAX_CALLBACK_BODY_BYTES,
   readCappedChunks,
-} from '@oidc-hybrid/core'
+} from '@oidc-hybrid/core/adapter'
 import type { Context } from 'koa'
 
 /** Bytes a callback body may have (the core's limit); form_post responses are a few KB. */

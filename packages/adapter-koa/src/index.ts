@@ -34,16 +34,13 @@ import {
   isOidcHybridError,
   type LoginOptions,
   OidcHybridError,
-  plainHttpProblem,
   type RequestSession,
   type RequireBearerOptions,
-  renderError,
   type Session,
-  SessionContext,
   type UserinfoClaims,
   type VerifiedBearer,
-  wantsHtml,
 } from '@oidc-hybrid/core'
+import { plainHttpProblem, renderError, SessionContext, wantsHtml } from '@oidc-hybrid/core/adapter'
 import { NodeCryptoProvider } from '@oidc-hybrid/crypto-node'
 import type { Context, Middleware, Next } from 'koa'
 import { readFormBody } from './body.js'

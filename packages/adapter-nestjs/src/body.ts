@@ -6,13 +6,13 @@
  * content-type parser, so the stream is always unread there. On Express, Nest's body parsers run
  * first: `rawBody: true` keeps the bytes, otherwise the parsed object is encoded again.
  */
+import { OidcHybridError } from '@oidc-hybrid/core'
 import {
   callbackBodyTooLarge,
   encodeParsedForm,
   MAX_CALLBACK_BODY_BYTES,
-  OidcHybridError,
   readCappedChunks,
-} from '@oidc-hybrid/core'
+} from '@oidc-hybrid/core/adapter'
 import { headerOf, type PlatformRequest } from './http.js'
 
 /** Bytes a callback body may have (the core's limit); form_post responses are a few KB. */

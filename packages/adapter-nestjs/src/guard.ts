@@ -12,7 +12,8 @@ import {
   SetMetadata,
 } from '@nestjs/common'
 import { Reflector } from '@nestjs/core'
-import { ConfigurationError, OidcHybridError, wantsHtml } from '@oidc-hybrid/core'
+import { ConfigurationError, OidcHybridError } from '@oidc-hybrid/core'
+import { wantsHtml } from '@oidc-hybrid/core/adapter'
 import { LoginRedirectException } from './filter.js'
 import {
   applyHeaders,

@@ -5,13 +5,8 @@
  * speaks the engine's `AuthRequest` and the few writers below; no `res.setHeader` elsewhere.
  */
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http'
-import {
-  type AuthRequest,
-  type AuthResponse,
-  type OidcHybridError,
-  plainHttpProblem,
-  renderError,
-} from '@oidc-hybrid/core'
+import type { AuthRequest, AuthResponse, OidcHybridError } from '@oidc-hybrid/core'
+import { plainHttpProblem, renderError } from '@oidc-hybrid/core/adapter'
 
 /** A request on either platform: Express's, Fastify's, or the raw Node one. */
 export interface PlatformRequest {

@@ -5,14 +5,13 @@
 import { createHmac } from 'node:crypto'
 import fc from 'fast-check'
 import { describe, it } from 'vitest'
+import { CookieSealer, parseCookieHeader } from '../src/adapter.js'
+import { isOidcHybridError, WebCryptoProvider } from '../src/index.js'
 import {
   BACKCHANNEL_LOGOUT_EVENT,
-  CookieSealer,
   extractBearerToken,
-  isOidcHybridError,
   logoutTokenOf,
   parseCallbackRequest,
-  parseCookieHeader,
   parseTokenEndpointResponse,
   processDiscoveryResponse,
   processJwksResponse,
@@ -23,8 +22,7 @@ import {
   verifyAccessToken,
   verifyIdToken,
   verifyLogoutToken,
-  WebCryptoProvider,
-} from '../src/index.js'
+} from '../src/protocol.js'
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 100_000)
 const crypto = new WebCryptoProvider()

@@ -24,9 +24,9 @@ import {
   ConfigurationError,
   type CryptoProvider,
   type DigestAlgorithm,
-  type Jwk,
   type JwsAlgorithm,
 } from '@oidc-hybrid/core'
+import type { Jwk } from '@oidc-hybrid/core/protocol'
 
 type HashName = 'sha256' | 'sha384' | 'sha512'
 

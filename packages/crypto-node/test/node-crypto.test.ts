@@ -9,14 +9,9 @@ import {
   randomBytes,
   sign,
 } from 'node:crypto'
-import {
-  CookieSealer,
-  type Jwk,
-  type JwsAlgorithm,
-  type ProviderMetadata,
-  verifyIdToken,
-  WebCryptoProvider,
-} from '@oidc-hybrid/core'
+import { type JwsAlgorithm, WebCryptoProvider } from '@oidc-hybrid/core'
+import { CookieSealer } from '@oidc-hybrid/core/adapter'
+import { type Jwk, type ProviderMetadata, verifyIdToken } from '@oidc-hybrid/core/protocol'
 import { CompactSign, exportJWK, generateKeyPair, SignJWT } from 'jose'
 import { beforeAll, describe, expect, it } from 'vitest'
 // The core's portable codec, which the fast paths must match exactly (not part of its API).

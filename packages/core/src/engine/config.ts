@@ -167,6 +167,7 @@ export function resolveConfig(config: HybridAuthConfig): ResolvedConfig {
     clientID: config.clientID,
     clientSecret: config.clientSecret,
     clientAuth: auth,
+    applyClientAuth: config.clientAuth,
     // A clientAuth function is checked against discovery only under the method the config names.
     clientAuthMethod: auth.method === 'custom' ? config.clientAuthMethod : auth.method,
     ignoreDiscoveryFor: list(
@@ -245,7 +246,7 @@ function clientAuth(config: HybridAuthConfig): ClientAuthentication {
     if (typeof apply !== 'function') {
       throw new ConfigurationError(`\`clientAuth\` must be a function: ${PRIVATE_KEY_JWT}`)
     }
-    return { method: 'custom', apply }
+    return { method: 'custom' }
   }
   if (method === 'private_key_jwt') {
     throw new ConfigurationError(`private_key_jwt: ${PRIVATE_KEY_JWT}`)

@@ -13,7 +13,13 @@ import type { AuthorizationOptions } from '../protocol/authorize.js'
 import { parseCallbackRequest, stateOf } from '../protocol/callback.js'
 import { type Effect, type Event, type State, transition } from '../protocol/machine.js'
 import { validateReturnTo } from '../protocol/return-to.js'
-import type { ProtocolContext, Session, Transaction } from '../protocol/types.js'
+import type {
+  HttpRequest,
+  HttpResponseData,
+  ProtocolContext,
+  Session,
+  Transaction,
+} from '../protocol/types.js'
 import { buildUserinfoRequest, processUserinfoResponse } from '../protocol/userinfo.js'
 import { assertFormPost, clientMetadata, resolveConfig, toAuthorizationOptions } from './config.js'
 import {
@@ -44,6 +50,19 @@ import type {
 export type { AuthRequest, AuthResponse, LoginOptions } from './types.js'
 
 type Cookies = ReadonlyMap<string, string>
+
+type HttpPurpose = Extract<Effect, { type: 'Http' }>['purpose']
+
+const tokenResponse = (response: HttpResponseData): Event => ({
+  type: 'TokenResponseReceived',
+  response,
+})
+
+/** Which event an `Http` effect's response feeds back to the table, by the effect's purpose. */
+const FEEDS_BACK: { [P in HttpPurpose]: (response: HttpResponseData) => Event } = {
+  authorization_code: tokenResponse,
+  refresh_token: tokenResponse,
+}
 
 /** The login transaction cookie's payload: with a store, the id of the session it replaces. */
 interface SealedTransaction extends Transaction {
@@ -302,9 +321,8 @@ export class HybridAuth implements EngineView {
         write: (current) => this.#writeSession(current, cookies, id),
         userinfo: async (current) =>
           processUserinfoResponse(
-            await send(
+            await this.#send(
               buildUserinfoRequest(await this.provider.metadata(), current.accessToken),
-              this.#http,
             ),
             current.sub,
           ),
@@ -473,7 +491,7 @@ export class HybridAuth implements EngineView {
   ): Promise<Event | undefined> {
     switch (effect.type) {
       case 'Http':
-        return { type: 'TokenResponseReceived', response: await send(effect.request, this.#http) }
+        return FEEDS_BACK[effect.purpose](await this.#send(effect.request))
       case 'NeedKeys':
         return { type: 'KeysReceived', jwks: await this.provider.jwksAfterUnknownKid() }
     }
@@ -506,6 +524,32 @@ export class HybridAuth implements EngineView {
         lines = clearChunkedCookie(this.#config.session.name, this.#sessionCookie(), cookies)
     }
     for (const line of lines) headers.append('set-cookie', line)
+  }
+
+  /**
+   * Sends a request a protocol step built, the one way the engine reaches the provider's
+   * endpoints: the configured `clientAuth` is applied first when the request asks for it
+   * (`applyClientAuth`: a signed assertion needs the clock and randomness, which the protocol
+   * does not have).
+   */
+  async #send(request: HttpRequest): Promise<HttpResponseData> {
+    if (request.applyClientAuth) {
+      const { issuer, token_endpoint } = await this.provider.metadata()
+      const body = new URLSearchParams(request.body)
+      const headers = new Headers(request.headers)
+      try {
+        await this.#config.applyClientAuth!(
+          { issuer, token_endpoint },
+          { client_id: this.#client.client_id },
+          body,
+          headers,
+        )
+      } catch (error) {
+        throw new ConfigurationError('custom clientAuth failed: check its key', { cause: error })
+      }
+      request = { ...request, headers: Object.fromEntries(headers), body: body.toString() }
+    }
+    return send(request, this.#http)
   }
 
   async #seal(name: string, payload: unknown, expiresAt: number): Promise<string> {

@@ -248,6 +248,8 @@ export interface ResolvedConfig {
   clientID: string
   clientSecret?: string
   clientAuth: ClientAuthentication
+  /** The `clientAuth` function (method `custom`): the engine applies it when it sends. */
+  applyClientAuth?: ClientAuth
   /** The method `token_endpoint_auth_methods_supported` must list; none for an unnamed `clientAuth`. */
   clientAuthMethod?: ClientAuthMethod
   ignoreDiscoveryFor: DiscoveryListField[]

@@ -1,8 +1,8 @@
 /**
  * Token endpoint requests, built as plain {@link HttpRequest} data for the engine to send, with
- * the client authentication applied to the form body and headers.
+ * the client authentication applied to the form body and headers (a `custom` one, signed at send
+ * time, is left to the sender: `applyClientAuth`).
  */
-import { ConfigurationError } from '../errors.js'
 import { configError, endpointUrl, FORM_MEDIA_TYPE, oidcError, refuseReserved } from './http.js'
 import type {
   ClientAuthentication,
@@ -47,8 +47,8 @@ const RESERVED =
  * const response = await fetch(request.url, request)
  * ```
  *
- * @throws {ConfigurationError} when the token endpoint is not a URL or a `custom` client
- *   authentication fails to apply (e.g. an unusable private key)
+ * @throws {ConfigurationError} when the token endpoint is not a URL. With client authentication
+ *   `custom` the request has `applyClientAuth` set: the sender applies it (the engine does).
  * @see [OIDC Core 3.1.3.1, 3.3.3.1](https://openid.net/specs/openid-connect-core-1_0-errata2.html#TokenRequest)
  * @see [RFC 6749 4.1.3](https://www.rfc-editor.org/rfc/rfc6749#section-4.1.3)
  * @see [RFC 7636 4.5](https://www.rfc-editor.org/rfc/rfc7636#section-4.5)
@@ -78,7 +78,7 @@ export function buildAuthorizationCodeGrantRequest(
  *
  * @throws {OidcHybridError} `REFRESH_TOKEN_MISSING` for an empty refresh token
  * @throws {ConfigurationError} for an empty `scope`, an `extra` parameter that would replace one of
- *   the grant's, or a `custom` client authentication that fails to apply
+ *   the grant's
  * @see [OIDC Core 12.1](https://openid.net/specs/openid-connect-core-1_0-errata2.html#RefreshingAccessToken)
  * @see [RFC 6749 6](https://www.rfc-editor.org/rfc/rfc6749#section-6)
  */
@@ -108,26 +108,14 @@ async function tokenEndpointRequest(
 ): Promise<HttpRequest> {
   const url = endpointUrl(provider, 'token_endpoint').href
   const body = new URLSearchParams(params)
-  let headers: Record<string, string> = {
+  const headers: Record<string, string> = {
     'content-type': `${FORM_MEDIA_TYPE};charset=UTF-8`,
     accept: 'application/json',
   }
   const { method } = clientAuth
+  // Signed at send time (clock, randomness): left to the engine, so this stays deterministic.
   if (method === 'custom') {
-    const applied = new Headers(headers)
-    try {
-      await clientAuth.apply(
-        { issuer: provider.issuer, token_endpoint: provider.token_endpoint },
-        { client_id: client.client_id },
-        body,
-        applied,
-      )
-    } catch (error) {
-      throw new ConfigurationError('custom clientAuth failed: check its key', {
-        cause: error,
-      })
-    }
-    headers = Object.fromEntries(applied)
+    return { url, method: 'POST', headers, body: body.toString(), applyClientAuth: true }
   } else if (method === 'client_secret_basic') {
     // RFC 6749 2.3.1: each part form-urlencoded (an `=` in the id is escaped), then Base64.
     const pair = new URLSearchParams([[client.client_id, clientAuth.secret]])

@@ -1,10 +1,10 @@
 /**
  * The one transition table of the Hybrid Flow relying party: `(state, event) → {state, effects}`.
  *
- * Deterministic: time, keys and randomness arrive in the context and the events; effects are data
- * that the caller performs, feeding the results back as events. One exception: a `custom` client
- * authentication (`clientAuth`, e.g. private_key_jwt) is applied while the token request is built,
- * and reads its own clock and randomness. A pair not in the table is a typed
+ * Pure and deterministic: time, keys and randomness arrive in the context and the events; effects
+ * are data that the caller performs, feeding the results back as events. A client authentication
+ * signed at send time (`custom`: private_key_jwt) is left to the caller too: its `Http` effect's
+ * request has `applyClientAuth` set. A pair not in the table is a typed
  * `ILLEGAL_TRANSITION` error, and `Failed` is final.
  *
  * ```

@@ -2,7 +2,6 @@
  * Plain-data types shared by the protocol steps. Everything here is JSON-serialisable so that a
  * transaction or session can cross a redirect inside a sealed cookie.
  */
-import type { ClientAuth } from 'oauth4webapi'
 import type { CryptoProvider } from '../crypto/provider.js'
 import type { Jwk, JwsAlgorithm } from './jwk.js'
 
@@ -75,11 +74,17 @@ export interface ProtocolContext {
   clientAuth: ClientAuthentication
 }
 
-/** How the client authenticates at the token endpoint (RFC 6749 2.3.1, OIDC Core 9). `custom` applies a function with oauth4webapi's `ClientAuth` signature, e.g. its `PrivateKeyJwt(key)`. */
+/**
+ * How the client authenticates at the token endpoint (RFC 6749 2.3.1, OIDC Core 9). `custom` is
+ * an assertion signed at send time (private_key_jwt: a clock and a random `jti`), which the
+ * protocol cannot make and stay deterministic: its requests come back with `applyClientAuth` set,
+ * and the engine applies the configured function (oauth4webapi's `ClientAuth` signature) before
+ * it sends them.
+ */
 export type ClientAuthentication =
   | { readonly method: 'client_secret_basic' | 'client_secret_post'; readonly secret: string }
   | { readonly method: 'none' }
-  | { readonly method: 'custom'; readonly apply: ClientAuth }
+  | { readonly method: 'custom' }
 
 /** Everything the callback needs to check the response against the request that caused it. */
 export interface Transaction {
@@ -156,6 +161,11 @@ export interface HttpRequest {
   method: 'GET' | 'POST'
   headers: Record<string, string>
   body?: string
+  /**
+   * Set on a token-endpoint request whose client authentication (method `custom`) is still to be
+   * applied by whoever sends it: the engine does, with the configured `clientAuth`.
+   */
+  applyClientAuth?: true
 }
 
 /** A received HTTP response reduced to data, so protocol steps stay free of I/O. */

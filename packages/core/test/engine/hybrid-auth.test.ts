@@ -1,6 +1,8 @@
 // The engine's routes as a browser meets them, against the provider fixture: login, the
 // form_post callback (and every way it is refused), logout, the session and transaction cookies,
 // keys, and the configuration createHybridAuth refuses.
+import { jwtVerify } from 'jose'
+import { type ClientAuth, PrivateKeyJwt } from 'oauth4webapi'
 import { describe, expect, it } from 'vitest'
 import type { HybridAuthConfig } from '../../src/engine/config.js'
 import { createHybridAuth } from '../../src/engine/hybrid-auth.js'
@@ -400,6 +402,80 @@ describe('configuration errors', () => {
     expect(() => createHybridAuth({ ...MINIMAL_CONFIG, ...overrides } as HybridAuthConfig)).toThrow(
       message,
     )
+  })
+})
+
+describe('custom client authentication: applied by the engine when it sends', () => {
+  it('the clientAuth function gets the issuer, the client and the grant, and what it sets is sent', async () => {
+    const calls: unknown[][] = []
+    const apply: ClientAuth = (as, client, body, headers) => {
+      calls.push([as, client, Object.fromEntries(body)])
+      // The fixture provider knows the client by its secret; a real assertion would go here.
+      body.set('client_id', client.client_id)
+      body.set('client_secret', 'client-1-secret-with-enough-entropy-0123456789')
+      headers.set('x-client-proof', 'proof')
+    }
+    const t = await setup({ clientAuth: apply })
+    const { callback } = await t.login()
+    expect(callback.error).toBeUndefined()
+    const token = t.provider.calls.find((call) => call.path === '/oauth/token')!
+    expect(token.headers.get('x-client-proof')).toBe('proof')
+    expect(token.headers.get('authorization')).toBeNull()
+    expect(calls).toEqual([
+      [
+        { issuer: t.provider.issuer, token_endpoint: `${t.provider.issuer}oauth/token` },
+        { client_id: t.provider.clientId },
+        expect.objectContaining({ grant_type: 'authorization_code' }),
+      ],
+    ])
+    // On refresh too: every token request goes out the same way.
+    await t.inRequest((loaded) => loaded.refresh())
+    expect(calls).toHaveLength(2)
+    expect(calls[1]![2]).toMatchObject({ grant_type: 'refresh_token' })
+  })
+
+  it('private_key_jwt: a fresh assertion signed for the issuer at each send', async () => {
+    const { privateKey, publicKey } = (await globalThis.crypto.subtle.generateKey(
+      { name: 'ECDSA', namedCurve: 'P-256' },
+      false,
+      ['sign', 'verify'],
+    )) as CryptoKeyPair
+    const t = await setup({ clientSecret: undefined, clientAuth: PrivateKeyJwt(privateKey) })
+    // The fixture provider does not take assertions: the grant fails, the request is what counts.
+    await t.login()
+    const token = t.provider.calls.find((call) => call.path === '/oauth/token')!
+    expect(token.body.get('client_assertion_type')).toBe(
+      'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+    )
+    const { payload, protectedHeader } = await jwtVerify(
+      token.body.get('client_assertion')!,
+      publicKey,
+      {
+        issuer: t.provider.clientId,
+        subject: t.provider.clientId,
+        audience: t.provider.issuer,
+        algorithms: ['ES256'],
+      },
+    )
+    expect(protectedHeader.alg).toBe('ES256')
+    expect(typeof payload.jti).toBe('string')
+    expect(token.body.has('client_secret')).toBe(false)
+  })
+
+  it('a clientAuth that cannot be applied is CONFIG_INVALID (500), no session', async () => {
+    // ECDH is for key agreement: no assertion can be signed with it.
+    const unusable = (
+      (await globalThis.crypto.subtle.generateKey({ name: 'ECDH', namedCurve: 'P-256' }, false, [
+        'deriveBits',
+      ])) as CryptoKeyPair
+    ).privateKey
+    const t = await setup({ clientSecret: undefined, clientAuth: PrivateKeyJwt(unusable) })
+    const { callback } = await t.login()
+    expect(callback.status).toBe(500)
+    expect(callback.error).toMatchObject({ code: 'CONFIG_INVALID' })
+    expect(callback.error?.message).toMatch(/clientAuth/)
+    expect(t.provider.calls.some((call) => call.path === '/oauth/token')).toBe(false)
+    expect(await t.session()).toBeUndefined()
   })
 })
 

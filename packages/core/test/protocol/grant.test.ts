@@ -1,5 +1,3 @@
-import { jwtVerify } from 'jose'
-import { type ClientAuth, PrivateKeyJwt } from 'oauth4webapi'
 import { describe, expect, it } from 'vitest'
 import {
   buildAuthorizationCodeGrantRequest,
@@ -112,67 +110,30 @@ describe('buildAuthorizationCodeGrantRequest', () => {
     expect(form(request)).toMatchObject({ client_id: 'my client:1', client_secret: 's3cret' })
   })
 
-  it('custom: applies the function to the body and headers, and sends what it set', async () => {
-    const calls: unknown[][] = []
-    const apply: ClientAuth = (as, clientArg, body, headers) => {
-      calls.push([as, clientArg, Object.fromEntries(body), Object.fromEntries(headers)])
-      body.set('client_id', clientArg.client_id)
-      body.set('client_assertion', 'assertion')
-      headers.set('X-Client-Proof', 'proof')
-    }
-    const request = await buildAuthorizationCodeGrantRequest(
-      context({ method: 'custom', apply }),
-      callback,
-      transaction,
-    )
-    expect(calls).toEqual([
-      [
-        { issuer: provider.issuer, token_endpoint: provider.token_endpoint },
-        { client_id: 'my client:1' },
-        {
-          grant_type: 'authorization_code',
-          code: 'SplxlOBeZQQYbYS6WxSbIA',
-          redirect_uri: 'https://app.example.com/callback?tenant=a b',
-          code_verifier: 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk',
-        },
-        {
-          'content-type': 'application/x-www-form-urlencoded;charset=UTF-8',
-          accept: 'application/json',
-        },
-      ],
-    ])
+  it('custom: leaves the authentication to the sender (applyClientAuth), and stays deterministic', async () => {
+    const build = () =>
+      buildAuthorizationCodeGrantRequest(context({ method: 'custom' }), callback, transaction)
+    const request = await build()
+    expect(request.applyClientAuth).toBe(true)
     expect(request.headers).toEqual({
       'content-type': 'application/x-www-form-urlencoded;charset=UTF-8',
       accept: 'application/json',
-      'x-client-proof': 'proof',
     })
-    expect(form(request)).toMatchObject({ client_id: 'my client:1', client_assertion: 'assertion' })
+    // Nothing signed or random here: the engine applies `clientAuth` when it sends.
+    expect(form(request)).toEqual({
+      grant_type: 'authorization_code',
+      code: 'SplxlOBeZQQYbYS6WxSbIA',
+      redirect_uri: 'https://app.example.com/callback?tenant=a b',
+      code_verifier: 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk',
+    })
+    expect(await build()).toEqual(request)
   })
 
-  it('private_key_jwt: signs an assertion for the issuer (iss = sub = client_id)', async () => {
-    const { privateKey, publicKey } = (await crypto.subtle.generateKey(
-      { name: 'ECDSA', namedCurve: 'P-256' },
-      false,
-      ['sign', 'verify'],
-    )) as CryptoKeyPair
-    const request = await buildAuthorizationCodeGrantRequest(
-      context({ method: 'custom', apply: PrivateKeyJwt(privateKey) }),
-      callback,
-      transaction,
-    )
-    const body = form(request)
-    expect(body.client_assertion_type).toBe(
-      'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
-    )
-    const { payload, protectedHeader } = await jwtVerify(body.client_assertion!, publicKey, {
-      issuer: 'my client:1',
-      subject: 'my client:1',
-      audience: provider.issuer,
-      algorithms: ['ES256'],
-    })
-    expect(protectedHeader.alg).toBe('ES256')
-    expect(typeof payload.jti).toBe('string')
-    expect(body.client_secret).toBeUndefined()
+  it('the other methods are applied here: no request asks the sender to apply one', async () => {
+    for (const clientAuth of [basic('s'), { method: 'none' as const }]) {
+      const request = await buildRefreshTokenGrantRequest(context(clientAuth), 'rt-1')
+      expect(request.applyClientAuth).toBeUndefined()
+    }
   })
 
   it('rejects a token_endpoint that is not a URL', async () => {
@@ -183,20 +144,6 @@ describe('buildAuthorizationCodeGrantRequest', () => {
         transaction,
       ),
     ).rejects.toMatchObject({ code: 'CONFIG_INVALID' })
-  })
-
-  it('turns a client authentication that throws into a configuration error', async () => {
-    const failure = new TypeError('unusable key')
-    const broken: ClientAuth = () => {
-      throw failure
-    }
-    await expect(
-      buildAuthorizationCodeGrantRequest(
-        context({ method: 'custom', apply: broken }),
-        callback,
-        transaction,
-      ),
-    ).rejects.toMatchObject({ code: 'CONFIG_INVALID', cause: failure })
   })
 })
 

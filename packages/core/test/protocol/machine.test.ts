@@ -1,7 +1,6 @@
 // The transition table, h11 style: events in, state and effects out, as data. No sockets, no
 // mocks: a real ProtocolContext, ID tokens signed with jose, token responses written by hand.
 import { createHash } from 'node:crypto'
-import { PrivateKeyJwt } from 'oauth4webapi'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { WebCryptoProvider } from '../../src/crypto/webcrypto.js'
 import { ConfigurationError, OidcHybridError } from '../../src/errors.js'
@@ -323,15 +322,16 @@ describe('LoginStarted + CallbackReceived', () => {
     ).rejects.toBeInstanceOf(ConfigurationError)
   })
 
-  it('a client authentication that cannot be applied is a configuration error', async () => {
+  it('a custom client authentication is left to the sender: the Http effect asks for it', async () => {
     const started = await loginStarted()
     const params = await callbackParams(started.transaction)
-    const unusable = context({
-      clientAuth: { method: 'custom', apply: PrivateKeyJwt(await keyAgreementKey()) },
-    })
-    await expect(
-      transition(unusable, started, { type: 'CallbackReceived', params }),
-    ).rejects.toMatchObject({ code: 'CONFIG_INVALID' })
+    const custom = context({ clientAuth: { method: 'custom' } })
+    const { effects } = await transition(custom, started, { type: 'CallbackReceived', params })
+    const http = effects.find((effect) => effect.type === 'Http')
+    expect(http?.type === 'Http' && http.request.applyClientAuth).toBe(true)
+    expect(
+      new URLSearchParams(http?.type === 'Http' ? http.request.body : '').has('client_id'),
+    ).toBe(false)
   })
 
   it('a ConfigurationError raised inside a verification step is rethrown', async () => {
@@ -365,16 +365,6 @@ describe('LoginStarted + CallbackReceived', () => {
     ).rejects.toBeInstanceOf(RangeError)
   })
 })
-
-/** A private key that cannot sign (ECDH is for key agreement): no client assertion from it. */
-async function keyAgreementKey(): Promise<CryptoKey> {
-  const pair = (await globalThis.crypto.subtle.generateKey(
-    { name: 'ECDH', namedCurve: 'P-256' },
-    false,
-    ['deriveBits'],
-  )) as CryptoKeyPair
-  return pair.privateKey
-}
 
 describe('unknown keys: AwaitingKeys', () => {
   it('an unknown kid asks for keys and keeps the step to resume', async () => {
@@ -529,14 +519,17 @@ describe('Authenticated + RefreshRequested, Refreshing + TokenResponseReceived',
     expect(body.get('scope')).toBe('openid read')
   })
 
-  it('an unusable client authentication on refresh is a configuration error', async () => {
+  it('a custom client authentication on refresh is left to the sender too', async () => {
     const session = await authenticated('refresh-1')
-    const unusable = context({
-      clientAuth: { method: 'custom', apply: PrivateKeyJwt(await keyAgreementKey()) },
-    })
-    await expect(
-      transition(unusable, { kind: 'Authenticated', session }, { type: 'RefreshRequested' }),
-    ).rejects.toBeInstanceOf(ConfigurationError)
+    const custom = context({ clientAuth: { method: 'custom' } })
+    const { effects } = await transition(
+      custom,
+      { kind: 'Authenticated', session },
+      { type: 'RefreshRequested' },
+    )
+    expect(effects).toMatchObject([
+      { type: 'Http', purpose: 'refresh_token', request: { applyClientAuth: true } },
+    ])
   })
 
   it('a valid refresh response updates the session (no redirect)', async () => {

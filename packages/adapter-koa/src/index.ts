@@ -33,14 +33,18 @@ import {
   type IdTokenClaims,
   isOidcHybridError,
   type LoginOptions,
-  OidcHybridError,
   type RequestSession,
   type RequireBearerOptions,
   type Session,
   type UserinfoClaims,
   type VerifiedBearer,
 } from '@oidc-hybrid/core'
-import { plainHttpProblem, renderError, SessionContext, wantsHtml } from '@oidc-hybrid/core/adapter'
+import {
+  loginOrDeny,
+  plainHttpProblem,
+  renderError,
+  SessionContext,
+} from '@oidc-hybrid/core/adapter'
 import { NodeCryptoProvider } from '@oidc-hybrid/crypto-node'
 import type { Context, Middleware, Next } from 'koa'
 import { readFormBody } from './body.js'
@@ -88,6 +92,11 @@ export interface OidcContext {
   login(options?: LoginOptions): Promise<void>
   /** Logs out from any handler. */
   logout(options?: { returnTo?: string }): Promise<void>
+  /**
+   * `true` when logged in; otherwise the answer is set on `ctx` and `false`: browsers (HTML, GET)
+   * are sent to the login and come back to this URL, other clients get 401 JSON.
+   */
+  requireAuth(): Promise<boolean>
 }
 
 /** @deprecated Use `OidcContext`, the name in every adapter. */
@@ -157,6 +166,12 @@ class KoaOidcContext extends SessionContext implements OidcContext {
     applyResponse(this.#ctx, await this.#engine.logout(toAuthRequest(this.#ctx), options))
   }
 
+  async requireAuth(): Promise<boolean> {
+    if (this.isAuthenticated()) return true
+    applyResponse(this.#ctx, await loginOrDeny(this.#engine, toAuthRequest(this.#ctx)))
+    return false
+  }
+
   /** Set-Cookie lines produced while handling the request (rolling, refresh). */
   flush(): void {
     for (const line of this.loaded.takeSetCookies()) this.#ctx.append('Set-Cookie', line)
@@ -222,12 +237,7 @@ export function requireAuth(): Middleware {
     if (ctx.oidc === undefined) {
       throw new TypeError('requireAuth() needs the auth() middleware to run first')
     }
-    if (ctx.oidc.isAuthenticated()) return next()
-    if (ctx.method === 'GET' && wantsHtml(ctx.get('accept'))) {
-      await ctx.oidc.login({ returnTo: ctx.originalUrl })
-      return
-    }
-    sendError(ctx, new OidcHybridError('SESSION_MISSING', 'log in first'))
+    if (await ctx.oidc.requireAuth()) return next()
   }
 }
 

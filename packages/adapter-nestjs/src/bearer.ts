@@ -97,7 +97,7 @@ export class BearerAuthException extends HttpException {
   readonly wwwAuthenticate: string
 
   constructor(failure: BearerFailure) {
-    super(JSON.parse(failure.body) as Record<string, unknown>, failure.status)
+    super(failure.json, failure.status)
     this.wwwAuthenticate = failure.wwwAuthenticate
   }
 }

@@ -12,17 +12,10 @@ import {
   SetMetadata,
 } from '@nestjs/common'
 import { Reflector } from '@nestjs/core'
-import { ConfigurationError, OidcHybridError } from '@oidc-hybrid/core'
-import { wantsHtml } from '@oidc-hybrid/core/adapter'
+import { ConfigurationError } from '@oidc-hybrid/core'
+import { loginOrDeny } from '@oidc-hybrid/core/adapter'
 import { LoginRedirectException } from './filter.js'
-import {
-  applyHeaders,
-  headerOf,
-  type PlatformRequest,
-  type PlatformResponse,
-  targetOf,
-  toAuthRequest,
-} from './http.js'
+import { applyHeaders, type PlatformRequest, type PlatformResponse, toAuthRequest } from './http.js'
 import { HybridAuthService } from './service.js'
 
 /** Metadata key of {@link Public}. */
@@ -80,15 +73,11 @@ export class HybridAuthGuard implements CanActivate {
     const response = http.getResponse<PlatformResponse>()
     const oidc = await this.#auth.context(request, response)
     if (open || oidc.isAuthenticated()) return true
-    if (request.method === 'GET' && wantsHtml(headerOf(request, 'accept'))) {
-      const engine = this.#auth.engine
-      const answer = await engine.login(toAuthRequest(request, engine.config.baseURL), {
-        returnTo: targetOf(request),
-      })
-      if (answer.error) throw answer.error
-      applyHeaders(response, answer)
-      throw new LoginRedirectException(answer.headers.get('location') ?? '')
-    }
-    throw new OidcHybridError('SESSION_MISSING', 'this route needs a logged-in user: log in first')
+    // The decision every adapter shares: browsers to the login and back, others 401.
+    const engine = this.#auth.engine
+    const answer = await loginOrDeny(engine, toAuthRequest(request, engine.config.baseURL))
+    if (answer.error) throw answer.error
+    applyHeaders(response, answer)
+    throw new LoginRedirectException(answer.headers.get('location') ?? '')
   }
 }

@@ -65,8 +65,10 @@ export interface BearerFailure {
    * `Cache-Control: no-store`, `Content-Type: application/json`, and `Retry-After` on a 503.
    */
   headers: Record<string, string>
-  /** JSON: `{ error, message }`. */
+  /** The body as sent: JSON of {@link json}. */
   body: string
+  /** The body as an object, for frameworks that serialize it themselves (NestJS). */
+  json: { error: string; message: string }
 }
 
 export class BearerVerifier {
@@ -165,12 +167,12 @@ export class BearerVerifier {
       'content-type': 'application/json',
     }
     if (retryAfter !== undefined) headers['retry-after'] = String(retryAfter)
-    const body = !isOidcHybridError(error)
+    const json = !isOidcHybridError(error)
       ? { error: 'INTERNAL_ERROR', message: 'the token could not be checked' }
       : status === 503
         ? { error: error.code, message: 'the token could not be checked now: retry later' }
         : { error: error.code, message: error.message }
-    return { status, wwwAuthenticate, headers, body: JSON.stringify(body) }
+    return { status, wwwAuthenticate, headers, body: JSON.stringify(json), json }
   }
 
   /** A route's scopes add to the verifier's; they never replace (and so never drop) them. */

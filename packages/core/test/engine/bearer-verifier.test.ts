@@ -102,6 +102,8 @@ describe('another scheme on a bearer route (RFC 6750 3.1)', () => {
       'content-type': 'application/json',
     })
     expect(JSON.parse(failure.body)).toMatchObject({ error: 'BEARER_TOKEN_MISSING' })
+    // The same body as an object, for frameworks that serialize it themselves (NestJS).
+    expect(failure.json).toEqual(JSON.parse(failure.body))
     expect(op.paths).toEqual([])
   })
 

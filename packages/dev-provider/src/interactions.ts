@@ -1,15 +1,14 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
 import type { Interaction, KoaContext, Provider } from 'oidc-provider'
+import { INTERACTION_PATH, ROUTES } from './configuration.js'
 import {
   type Directory,
   findOrganization,
   findUserByEmail,
-  INTERACTION_PATH,
   isFirstParty,
-  ROUTES,
   recordOrganization,
-} from './configuration.js'
+} from './directory.js'
 import { consentPage, errorPage, loginPage } from './lib/html.js'
 import type { DevProviderLogger, DevUser } from './types.js'
 

@@ -3,12 +3,7 @@
  * the login, callback and logout routes answered at the configured paths.
  */
 import { Inject, Injectable } from '@nestjs/common'
-import {
-  type AuthResponse,
-  createHybridAuth,
-  type HybridAuth,
-  isOidcHybridError,
-} from '@oidc-hybrid/core'
+import { createHybridAuth, type HybridAuth, isOidcHybridError } from '@oidc-hybrid/core'
 import { NodeCryptoProvider } from '@oidc-hybrid/crypto-node'
 import { type BodySource, readFormBody } from './body.js'
 import { type OidcContext, RequestOidcContext, requestState } from './context.js'
@@ -108,16 +103,12 @@ export class HybridAuthService {
       const incoming = toAuthRequest(request, engine.config.baseURL)
       const problem = plainHttpRefusal(incoming.url)
       if (problem) throw problem
-      let answer: AuthResponse | undefined
-      if (route === 'login') answer = await engine.login(incoming)
-      else if (route === 'logout') answer = await engine.logout(incoming)
-      else {
-        const body = engine.readsForm(route, request.method ?? '')
-          ? await readFormBody(request)
-          : undefined
-        answer = await engine[route]({ ...incoming, body })
-      }
-      // `undefined`: not the engine's after all (the logout return's cookie is for another path).
+      // The same dispatch as the other adapters: the form body only where the engine reads one.
+      const body = engine.readsForm(route, request.method ?? '')
+        ? await readFormBody(request)
+        : undefined
+      const answer = await engine.handle({ ...incoming, body })
+      // `undefined`: not the engine's after all (the logout return's state is for another path).
       if (!answer) return next()
       writeAuthResponse(response, answer, accept)
     } catch (error) {

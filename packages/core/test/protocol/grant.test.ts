@@ -48,23 +48,26 @@ function form(request: HttpRequest) {
 
 const basic = (secret: string) => ({ method: 'client_secret_basic', secret }) as const
 
+/** The headers and the grant's own body of every authorization_code request in this file. */
+const FORM_HEADERS = {
+  'content-type': 'application/x-www-form-urlencoded;charset=UTF-8',
+  accept: 'application/json',
+}
+const CODE_GRANT = {
+  grant_type: 'authorization_code',
+  code: 'SplxlOBeZQQYbYS6WxSbIA',
+  redirect_uri: 'https://app.example.com/callback?tenant=a b',
+  code_verifier: 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk',
+}
+
 describe('buildAuthorizationCodeGrantRequest', () => {
   it('POSTs grant_type, code, redirect_uri exactly as sent, and code_verifier', async () => {
     const request = await buildAuthorizationCodeGrantRequest(context(), callback, transaction)
     expect(request.method).toBe('POST')
     expect(request.url).toBe('https://tenant.auth0.com/oauth/token')
     // client authentication `none`: only the client_id, in the body (RFC 6749 2.3, OIDC Core 9).
-    expect(request.headers).toEqual({
-      'content-type': 'application/x-www-form-urlencoded;charset=UTF-8',
-      accept: 'application/json',
-    })
-    expect(form(request)).toEqual({
-      grant_type: 'authorization_code',
-      code: 'SplxlOBeZQQYbYS6WxSbIA',
-      redirect_uri: 'https://app.example.com/callback?tenant=a b',
-      code_verifier: 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk',
-      client_id: 'my client:1',
-    })
+    expect(request.headers).toEqual(FORM_HEADERS)
+    expect(form(request)).toEqual({ ...CODE_GRANT, client_id: 'my client:1' })
   })
 
   it('rp-token_endpoint-client_secret_basic: authenticates in the Authorization header', async () => {
@@ -115,17 +118,9 @@ describe('buildAuthorizationCodeGrantRequest', () => {
       buildAuthorizationCodeGrantRequest(context({ method: 'custom' }), callback, transaction)
     const request = await build()
     expect(request.applyClientAuth).toBe(true)
-    expect(request.headers).toEqual({
-      'content-type': 'application/x-www-form-urlencoded;charset=UTF-8',
-      accept: 'application/json',
-    })
+    expect(request.headers).toEqual(FORM_HEADERS)
     // Nothing signed or random here: the engine applies `clientAuth` when it sends.
-    expect(form(request)).toEqual({
-      grant_type: 'authorization_code',
-      code: 'SplxlOBeZQQYbYS6WxSbIA',
-      redirect_uri: 'https://app.example.com/callback?tenant=a b',
-      code_verifier: 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk',
-    })
+    expect(form(request)).toEqual(CODE_GRANT)
     expect(await build()).toEqual(request)
   })
 

@@ -1,5 +1,5 @@
 /** Beyond the certification plans: what an attacker, or a provider that differs, would try. */
-import { append, audiences, type Case, WITH_ID_TOKEN } from './shared.js'
+import { type Case, WITH_ID_TOKEN } from './shared.js'
 
 export const BEYOND: readonly Case[] = [
   {

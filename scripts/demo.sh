@@ -4,4 +4,7 @@ set -euo pipefail
 source "$(dirname "$0")/setup.sh"
 
 pnpm exec turbo run build --filter=koa-app... --output-logs=errors-only
-exec pnpm --filter koa-app start
+# One process, no package-manager wrapper: Ctrl-C reaches the demo, which closes its servers and
+# exits 0 (a wrapper would report the interrupted child as a failed run).
+cd examples/koa-app
+exec node --import tsx src/main.ts

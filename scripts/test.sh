@@ -12,5 +12,6 @@ pnpm exec turbo run build typecheck lint test lint:package --concurrency=2 --out
 pnpm exec biome check .
 node scripts/check-pure.mjs
 node scripts/check-changesets.mjs
+bash scripts/check-setup.sh
 node packages/adapter-fetch/scripts/size.mjs --check
 node scripts/summarize-tests.mjs

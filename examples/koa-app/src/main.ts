@@ -30,15 +30,20 @@ console.log(`
   open        ${demo.webURL}
   log in as   ${demo.user.email} / ${demo.user.password}
 
+  response    ${process.env.RESPONSE_TYPE ?? 'code id_token'}, form_post  (RESPONSE_TYPE=code token | code id_token token)
   provider    ${demo.issuer}  (a different site: the form_post callback is cross-site)
   api         ${demo.apiURL}/api/messages  (requires a bearer token for https://api.example.com)
   sessions    ${process.env.SESSIONS === 'server' ? `on the server; sign out at ${demo.issuer}oidc/logout?client_id=demo-app and the app session ends too (back-channel logout)` : 'in a sealed cookie (SESSIONS=server: on the server, with back-channel logout)'}
 
   Ctrl-C to stop
 `)
+// Ctrl-C (or SIGTERM) closes the servers and exits 0; a second Ctrl-C while they close exits at once.
+let stopping = false
 const stop = async () => {
+  if (stopping) process.exit(0)
+  stopping = true
   await demo.close()
   process.exit(0)
 }
-process.once('SIGINT', stop)
-process.once('SIGTERM', stop)
+process.on('SIGINT', stop)
+process.on('SIGTERM', stop)

@@ -1,8 +1,11 @@
 /**
  * What a new user meets when the demo cannot start: a busy port names the variable that moves
- * it, and every port is released again (nothing half-started is left listening).
+ * it, and every port is released again (nothing half-started is left listening); and Ctrl-C
+ * stops it cleanly.
  */
+import { spawn } from 'node:child_process'
 import { createServer, type Server } from 'node:http'
+import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
 import { PortInUseError, startDemo } from '../src/demo.js'
 
@@ -71,4 +74,29 @@ describe('the demo on busy ports', () => {
       for (const port of Object.values(ports)) expect(await isFree(port), `${port}`).toBe(true)
     })
   }
+})
+
+describe('Ctrl-C on the demo (the README command runs it as one process)', () => {
+  it('closes every server and exits 0, printing what it serves first', async () => {
+    const ports = { WEB_PORT: '3300', API_PORT: '3301', PROVIDER_PORT: '4300' }
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+      cwd: fileURLToPath(new URL('..', import.meta.url)),
+      env: { ...process.env, ...ports, RESPONSE_TYPE: 'code token' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let output = ''
+    child.stdout.on('data', (chunk) => (output += chunk))
+    child.stderr.on('data', (chunk) => (output += chunk))
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve))
+    // Bounded: the banner comes within seconds.
+    for (let i = 0; i < 200 && !output.includes('Ctrl-C to stop'); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+    expect(output).toContain('open        http://localhost:3300')
+    expect(output).toMatch(/response {4}code token, form_post/)
+    expect(output).toMatch(/sessions {4}in a sealed cookie/)
+    child.kill('SIGINT')
+    expect(await exited).toBe(0)
+    for (const port of Object.values(ports)) expect(await isFree(Number(port)), port).toBe(true)
+  }, 30_000)
 })

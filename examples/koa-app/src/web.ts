@@ -38,9 +38,42 @@ const escapeHtml = (value: unknown) =>
 function page(title: string, body: string): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
 <style>body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}
-pre{background:#f4f4f4;padding:1rem;overflow:auto}button,a.button{margin:.25rem .5rem .25rem 0}
-nav a{margin-right:1rem}</style></head><body><nav><a href="/">Home</a><a href="/profile">Profile</a></nav>
+pre{background:#f4f4f4;padding:1rem;white-space:pre-wrap;word-break:break-all}
+button,a.button{margin:.25rem .5rem .25rem 0}nav a{margin-right:1rem}
+.panel{border:1px solid #ddd;border-radius:6px;padding:.5rem 1rem;margin:1rem 0}
+.did{background:#eef6ff;border-color:#b6d4fe}.cols{display:grid;grid-template-columns:1fr 1fr;gap:1rem}
+dt{font-weight:600}dd{margin:0 0 .5rem}</style></head><body><nav><a href="/">Home</a><a href="/profile">Profile</a></nav>
 <h1>${escapeHtml(title)}</h1>${body}</body></html>`
+}
+
+/** A JWT's header and payload for display only; the library already verified what matters. */
+function decode(jwt: string | undefined): { header?: unknown; payload?: unknown } {
+  const [header, payload] = (jwt ?? '').split('.')
+  const part = (text: string | undefined) => {
+    try {
+      return text ? JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) : undefined
+    } catch {
+      return undefined
+    }
+  }
+  return { header: part(header), payload: part(payload) }
+}
+
+/** `iat`, `exp`, `auth_time` as dates beside their numbers. */
+function withDates(claims: unknown): string {
+  return JSON.stringify(
+    claims,
+    (key, value) =>
+      /^(iat|exp|nbf|auth_time)$/.test(key) && typeof value === 'number'
+        ? `${value} (${new Date(value * 1000).toISOString()})`
+        : value,
+    2,
+  )
+}
+
+/** What the button the user pressed did: the request that went out and what came back. */
+function didPanel(what: string, detail: string): string {
+  return `<div class="panel did" id="did"><strong>${escapeHtml(what)}</strong><br>${detail}</div>`
 }
 
 /** Decodes a JWT payload for display only; the library already verified what matters. */
@@ -58,6 +91,7 @@ function peek(jwt: string | undefined): Record<string, unknown> | undefined {
 export function createWeb(options: WebOptions): Koa & { checkProvider(): Promise<void> } {
   const app = new Koa()
   const router = new Router()
+  const responseType = options.responseType ?? 'code id_token'
   const middleware = auth({
     issuerBaseURL: options.issuerBaseURL,
     baseURL: options.baseURL,
@@ -65,7 +99,7 @@ export function createWeb(options: WebOptions): Koa & { checkProvider(): Promise
     clientSecret: options.clientSecret,
     secret: options.secret,
     authorizationParams: {
-      response_type: options.responseType ?? 'code id_token',
+      response_type: responseType,
       scope: 'openid profile email offline_access read:messages write:messages',
       audience: options.audience,
     },
@@ -93,33 +127,52 @@ export function createWeb(options: WebOptions): Koa & { checkProvider(): Promise
 
   router.get('/profile', requireAuth(), (ctx) => {
     const token = ctx.oidc.accessToken!
-    const access = peek(token.access_token)
+    const access = decode(token.access_token)
+    const id = decode(ctx.oidc.idToken)
+    const accessClaims = access.payload as Record<string, unknown> | undefined
     const message = typeof ctx.query.message === 'string' ? ctx.query.message : ''
+    const scopes = (token.scope ?? String(accessClaims?.scope ?? '')).split(' ').filter(Boolean)
     ctx.type = 'html'
     ctx.body = page(
       'Profile',
-      `${message ? `<p id="message"><strong>${escapeHtml(message)}</strong></p>` : ''}
-<h2>ID token claims</h2><pre id="claims">${escapeHtml(JSON.stringify(ctx.oidc.idTokenClaims, null, 2))}</pre>
-<h2>Access token</h2><ul>
-<li>audience: <code id="aud">${escapeHtml(access?.aud ?? '(opaque token)')}</code></li>
-<li>scope: <code id="scope">${escapeHtml(token.scope ?? access?.scope ?? '')}</code></li>
-<li>expires in: <code id="expires">${escapeHtml(token.expires_in ?? 'unknown')}</code> s</li>
-<li>refresh token: <code>${ctx.oidc.refreshToken ? 'yes' : 'no'}</code></li></ul>
+      `${message ? didPanel(message, '') : ''}
+<div class="panel"><dl>
+<dt>Response type</dt><dd><code id="response-type">${escapeHtml(responseType)}</code>, <code>form_post</code></dd>
+<dt>Session</dt><dd id="session-mode">${options.serverSessions ? 'on the server (a MemorySessionStore; the cookie holds only an id), with back-channel logout' : 'in a sealed cookie (AES-256-GCM)'}</dd>
+<dt>Provider</dt><dd><code>${escapeHtml(options.issuerBaseURL)}</code></dd></dl></div>
+<h2>Access token (from the token endpoint)</h2><div class="panel"><dl>
+<dt>Audience</dt><dd><code id="aud">${escapeHtml(accessClaims ? [accessClaims.aud].flat().join(', ') : '(opaque token)')}</code></dd>
+<dt>Scopes</dt><dd id="scope">${scopes.map((scope) => `<code>${escapeHtml(scope)}</code>`).join(' ')}</dd>
+<dt>Expires in</dt><dd><code id="expires" data-expires-at="${token.expires_in === undefined ? '' : Date.now() + token.expires_in * 1000}">${escapeHtml(token.expires_in ?? 'unknown')}</code> s</dd>
+<dt>Refresh token</dt><dd>${ctx.oidc.refreshToken ? 'yes (offline_access)' : 'no'}</dd></dl>
+<div class="cols"><div><h3>Header</h3><pre id="access-header">${escapeHtml(withDates(access.header ?? '(not a JWT)'))}</pre></div>
+<div><h3>Claims</h3><pre id="access-claims">${escapeHtml(withDates(accessClaims ?? '(not a JWT)'))}</pre></div></div></div>
+<h2>ID token</h2><div class="panel"><div class="cols">
+<div><h3>Header</h3><pre id="id-header">${escapeHtml(withDates(id.header ?? '(none kept)'))}</pre></div>
+<div><h3>Claims</h3><pre id="claims">${escapeHtml(JSON.stringify(ctx.oidc.idTokenClaims, null, 2))}</pre></div></div></div>
 <form method="post" action="/call-api"><button id="call-api">Call the API</button></form>
 <form method="post" action="/refresh"><button id="refresh">Refresh tokens</button></form>
 <form method="post" action="/refresh?reduced=1"><button id="refresh-reduced">Get a token with scope "${REDUCED_SCOPE}"</button></form>
 <form method="get" action="/userinfo"><button id="userinfo">Fetch userinfo</button></form>
-<p><a id="logout" href="/logout">Log out</a></p>`,
+<p><a id="logout" href="/logout">Log out</a></p>
+<script>
+// The access token's expiry, counting down.
+const expires = document.getElementById('expires')
+const at = Number(expires.dataset.expiresAt)
+if (at) setInterval(() => { expires.textContent = String(Math.max(0, Math.round((at - Date.now()) / 1000))) }, 1000)
+</script>`,
     )
   })
 
   router.post('/call-api', requireAuth(), async (ctx) => {
-    const response = await ctx.oidc.fetch(`${options.apiURL}/api/messages`)
+    const url = `${options.apiURL}/api/messages`
+    const response = await ctx.oidc.fetch(url)
     const text = await response.text()
     ctx.type = 'html'
     ctx.body = page(
       'API response',
-      `<p>Status <code id="api-status">${response.status}</code></p><pre id="api-body">${escapeHtml(text)}</pre><p><a href="/profile">Back</a></p>`,
+      `${didPanel(`GET ${url}`, "with <code>Authorization: Bearer</code> and the session's access token from the token endpoint (refreshed first if it had expired); the API verified it (RFC 9068) and its scope")}
+<p>Status <code id="api-status">${response.status}</code></p><pre id="api-body">${escapeHtml(text)}</pre><p><a href="/profile">Back</a></p>`,
     )
   })
 
@@ -127,7 +180,7 @@ export function createWeb(options: WebOptions): Koa & { checkProvider(): Promise
     if (!ctx.query.reduced) {
       const token = await ctx.oidc.getAccessToken({ refresh: 'force' })
       ctx.redirect(
-        `/profile?message=${encodeURIComponent(`Refreshed; the session's access token now has scope "${token.scope ?? ''}"`)}`,
+        `/profile?message=${encodeURIComponent(`POST to the token endpoint (grant_type=refresh_token): the session's access token now has scope "${token.scope ?? ''}"`)}`,
       )
       return
     }
@@ -139,6 +192,7 @@ export function createWeb(options: WebOptions): Koa & { checkProvider(): Promise
     ctx.body = page(
       'Reduced-scope access token',
       `<p id="message"><strong>Got an access token for scope "${escapeHtml(reduced.scope ?? '')}", for this call only.</strong></p>
+${didPanel('POST to the token endpoint', `<code>grant_type=refresh_token</code> with <code>scope=${escapeHtml(REDUCED_SCOPE)}</code> (OIDC Core 12.1)`)}
 <h2>The reduced-scope token</h2><ul>
 <li>scope: <code id="reduced-scope">${escapeHtml(reduced.scope ?? peek(reduced.access_token)?.scope ?? '')}</code></li>
 <li>audience: <code id="reduced-aud">${escapeHtml(peek(reduced.access_token)?.aud ?? '(opaque token)')}</code></li>
@@ -155,7 +209,8 @@ export function createWeb(options: WebOptions): Koa & { checkProvider(): Promise
     ctx.type = 'html'
     ctx.body = page(
       'Userinfo',
-      `<pre id="userinfo-body">${escapeHtml(JSON.stringify(claims, null, 2))}</pre><p><a href="/profile">Back</a></p>`,
+      `${didPanel('GET the userinfo endpoint', "with the access token as a Bearer token; its <code>sub</code> was checked against the ID token's (OIDC Core 5.3.2)")}
+<pre id="userinfo-body">${escapeHtml(JSON.stringify(claims, null, 2))}</pre><p><a href="/profile">Back</a></p>`,
     )
   })
 

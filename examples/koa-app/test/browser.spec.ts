@@ -43,6 +43,23 @@ describe('the demo in Chromium', () => {
     expect(claims.email).toBe(demo.user.email)
     expect(claims['http://fiz/baz']).toBe('some other value')
     expect(await page.textContent('#aud')).toContain('https://api.example.com')
+    // What the demo shows a newcomer: the flow in use, and both tokens decoded.
+    expect(await page.textContent('#response-type')).toBe('code id_token')
+    expect(await page.textContent('#session-mode')).toContain('sealed cookie')
+    expect(JSON.parse((await page.textContent('#id-header')) ?? '{}').alg).toBe('RS256')
+    const accessClaims = JSON.parse((await page.textContent('#access-claims')) ?? '{}')
+    expect([accessClaims.aud].flat()).toContain('https://api.example.com')
+    expect(await page.textContent('#access-claims')).toMatch(/"exp": "\d+ \(20\d\d-/)
+    // The expiry counts down in the page.
+    const before = Number(await page.textContent('#expires'))
+    await page.waitForFunction(
+      (start) => Number(document.getElementById('expires')?.textContent) < start,
+      before,
+      { timeout: 5_000 },
+    )
+    if (process.env.DEMO_SCREENSHOTS) {
+      await page.screenshot({ path: `${process.env.DEMO_SCREENSHOTS}/profile.png`, fullPage: true })
+    }
     const cookies = await context.cookies(demo.webURL)
     const session = cookies.find((c) => c.name === SESSION || c.name.startsWith(`${SESSION}.`))
     expect(session?.httpOnly).toBe(true)
@@ -51,6 +68,7 @@ describe('the demo in Chromium', () => {
 
     await Promise.all([page.waitForURL(`${demo.webURL}/call-api`), page.click('#call-api')])
     expect(await page.textContent('#api-status')).toBe('200')
+    expect(await page.textContent('#did')).toContain(`GET ${demo.apiURL}/api/messages`)
     expect(JSON.parse((await page.textContent('#api-body')) ?? '{}').customClaim).toBe('value')
 
     await page.goto(`${demo.webURL}/profile`)
@@ -63,6 +81,7 @@ describe('the demo in Chromium', () => {
     const reduced = (await page.textContent('#reduced-scope')) ?? ''
     expect(reduced).toContain('read:messages')
     expect(reduced).not.toContain('write:messages')
+    expect(await page.textContent('#did')).toContain('grant_type=refresh_token')
     expect(await page.textContent('#scope')).toContain('write:messages')
     // The narrower refreshed ID token has no profile claims: the session keeps the user's name.
     await page.goto(demo.webURL)
@@ -74,6 +93,7 @@ describe('the demo in Chromium', () => {
     expect(JSON.parse((await page.textContent('#userinfo-body')) ?? '{}').email).toBe(
       demo.user.email,
     )
+    expect(await page.textContent('#did')).toContain('userinfo endpoint')
 
     await page.goto(`${demo.webURL}/profile`)
     await page.click('#logout')

@@ -33,12 +33,30 @@ function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
 }
 
-function page(body: string): Response {
+function page(body: string, status = 200): Response {
   return new Response(
-    `<!doctype html><meta charset="utf-8"><title>oidc-hybrid worker</title>${body}`,
-    { headers: { 'content-type': 'text/html; charset=utf-8' } },
+    `<!doctype html><html lang="en"><meta charset="utf-8"><title>oidc-hybrid worker</title>
+<style>body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}
+pre{background:#f4f4f4;padding:1rem;white-space:pre-wrap;word-break:break-all}
+.did{background:#eef6ff;border:1px solid #b6d4fe;border-radius:6px;padding:.5rem 1rem}</style>
+<nav><a href="/">Home</a> · <a href="/profile">Profile</a> · <a href="/messages">Messages</a> · <a href="/logout">Log out</a></nav>${body}`,
+    { status, headers: { 'content-type': 'text/html; charset=utf-8' } },
   )
 }
+
+/** A JWT's header or claims for display only (the library verified what matters); Web APIs only. */
+function decodePart(jwt: string | undefined, index: 0 | 1): unknown {
+  const part = jwt?.split('.')[index]
+  if (!part) return '(not a JWT)'
+  try {
+    const binary = atob(part.replace(/-/g, '+').replace(/_/g, '/'))
+    return JSON.parse(new TextDecoder().decode(Uint8Array.from(binary, (c) => c.charCodeAt(0))))
+  } catch {
+    return '(not a JWT)'
+  }
+}
+
+const pretty = (value: unknown) => escapeHtml(JSON.stringify(value, null, 2))
 
 function createApp(env: Env): Handler {
   const auth = createAuth({
@@ -69,17 +87,25 @@ function createApp(env: Env): Handler {
       }
       case '/profile': {
         const denied = await oidc.requireAuth()
-        return denied ?? Response.json(oidc.user)
+        if (denied) return denied
+        const token = oidc.accessToken!
+        return page(`<h1>Profile</h1>
+<p>Response type <code>code id_token</code>, <code>form_post</code>; the session is sealed in a cookie.</p>
+<h2>Access token</h2><p>scope <code id="scope">${escapeHtml(token.scope ?? '')}</code>, expires in <code>${token.expires_in ?? 'unknown'}</code> s</p>
+<pre id="access-claims">${pretty(decodePart(token.access_token, 1))}</pre>
+<h2>ID token</h2><pre id="id-header">${pretty(decodePart(oidc.idToken, 0))}</pre>
+<pre id="claims">${pretty(oidc.user)}</pre>`)
       }
       case '/messages': {
         const denied = await oidc.requireAuth()
         if (denied) return denied
         // The access token is refreshed first when it has expired.
         const response = await oidc.fetch(env.API_URL)
-        return new Response(response.body, {
-          status: response.status,
-          headers: { 'content-type': 'application/json' },
-        })
+        return page(
+          `<h1>Messages</h1><div class="did" id="did">GET ${escapeHtml(env.API_URL)} with <code>Authorization: Bearer</code> and the session's access token: status <code id="api-status">${response.status}</code></div>
+<pre id="api-body">${escapeHtml(await response.text())}</pre>`,
+          response.status === 200 ? 200 : 502,
+        )
       }
       default:
         return new Response('not found', { status: 404 })

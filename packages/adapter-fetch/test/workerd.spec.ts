@@ -258,7 +258,15 @@ describe('examples/worker in workerd', () => {
     expect(callback.headers.get('location')).toBe(`${APP}/messages`)
     const messages = await w.get('/messages')
     expect(messages.status).toBe(200)
-    expect(await messages.json()).toMatchObject({ for: 'auth0|demo-user' })
+    expect(messages.headers.get('content-type')).toContain('text/html')
+    // The same kind of page as the demo: what was called, and what came back.
+    const html = await messages.text()
+    expect(html).toContain(`GET ${API}/api/messages`)
+    const body = html.match(/<pre id="api-body">([^<]*)<\/pre>/)?.[1] ?? ''
+    expect(JSON.parse(body.replace(/&#34;/g, '"'))).toMatchObject({ for: 'auth0|demo-user' })
+    const profile = await (await w.get('/profile')).text()
+    expect(profile).toContain('&#34;alg&#34;: &#34;RS256&#34;')
+    expect(profile).toContain('demo@example.com')
     expect(await (await w.get('/')).text()).toContain('Hello Demo User')
     expect(api.outbound.some((url) => url.endsWith('/.well-known/jwks.json'))).toBe(true)
     const unauthenticated = await mf.dispatchFetch(`${API}/api/messages`)

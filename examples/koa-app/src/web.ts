@@ -47,7 +47,10 @@ dt{font-weight:600}dd{margin:0 0 .5rem}</style></head><body><nav><a href="/">Hom
 }
 
 /** A JWT's header and payload for display only; the library already verified what matters. */
-function decode(jwt: string | undefined): { header?: unknown; payload?: unknown } {
+function decode(jwt: string | undefined): {
+  header?: Record<string, unknown>
+  payload?: Record<string, unknown>
+} {
   const [header, payload] = (jwt ?? '').split('.')
   const part = (text: string | undefined) => {
     try {
@@ -74,17 +77,6 @@ function withDates(claims: unknown): string {
 /** What the button the user pressed did: the request that went out and what came back. */
 function didPanel(what: string, detail: string): string {
   return `<div class="panel did" id="did"><strong>${escapeHtml(what)}</strong><br>${detail}</div>`
-}
-
-/** Decodes a JWT payload for display only; the library already verified what matters. */
-function peek(jwt: string | undefined): Record<string, unknown> | undefined {
-  const payload = jwt?.split('.')[1]
-  if (!payload) return undefined
-  try {
-    return JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'))
-  } catch {
-    return undefined
-  }
 }
 
 /** The web app, and a check of its configuration against the provider (run it at startup). */
@@ -129,7 +121,7 @@ export function createWeb(options: WebOptions): Koa & { checkProvider(): Promise
     const token = ctx.oidc.accessToken!
     const access = decode(token.access_token)
     const id = decode(ctx.oidc.idToken)
-    const accessClaims = access.payload as Record<string, unknown> | undefined
+    const accessClaims = access.payload
     const message = typeof ctx.query.message === 'string' ? ctx.query.message : ''
     const scopes = (token.scope ?? String(accessClaims?.scope ?? '')).split(' ').filter(Boolean)
     ctx.type = 'html'
@@ -188,17 +180,18 @@ if (at) setInterval(() => { expires.textContent = String(Math.max(0, Math.round(
     // refresh token (rotated, if the provider rotates) and the user's profile claims.
     const reduced = await ctx.oidc.getAccessToken({ refresh: 'force', scope: REDUCED_SCOPE })
     const session = ctx.oidc.accessToken!
+    const reducedClaims = decode(reduced.access_token).payload
     ctx.type = 'html'
     ctx.body = page(
       'Reduced-scope access token',
       `<p id="message"><strong>Got an access token for scope "${escapeHtml(reduced.scope ?? '')}", for this call only.</strong></p>
 ${didPanel('POST to the token endpoint', `<code>grant_type=refresh_token</code> with <code>scope=${escapeHtml(REDUCED_SCOPE)}</code> (OIDC Core 12.1)`)}
 <h2>The reduced-scope token</h2><ul>
-<li>scope: <code id="reduced-scope">${escapeHtml(reduced.scope ?? peek(reduced.access_token)?.scope ?? '')}</code></li>
-<li>audience: <code id="reduced-aud">${escapeHtml(peek(reduced.access_token)?.aud ?? '(opaque token)')}</code></li>
+<li>scope: <code id="reduced-scope">${escapeHtml(reduced.scope ?? reducedClaims?.scope ?? '')}</code></li>
+<li>audience: <code id="reduced-aud">${escapeHtml(reducedClaims?.aud ?? '(opaque token)')}</code></li>
 <li>expires in: <code>${escapeHtml(reduced.expires_in ?? 'unknown')}</code> s</li></ul>
 <h2>The session's access token (unchanged)</h2><ul>
-<li>scope: <code id="scope">${escapeHtml(session.scope ?? peek(session.access_token)?.scope ?? '')}</code></li>
+<li>scope: <code id="scope">${escapeHtml(session.scope ?? decode(session.access_token).payload?.scope ?? '')}</code></li>
 <li>expires in: <code>${escapeHtml(session.expires_in ?? 'unknown')}</code> s</li></ul>
 <p>Still logged in as <span id="user-name">${escapeHtml(ctx.oidc.user?.name ?? ctx.oidc.user?.sub)}</span>. <a href="/profile">Back</a></p>`,
     )

@@ -233,7 +233,7 @@ export function auth(config: KoaAuthConfig): Middleware & { readonly engine: Hyb
  * the page they asked for; other requests get 401 JSON. (`requireAuth` in every adapter.)
  */
 export function requireAuth(): Middleware {
-  return async function oidcHybridRequiresAuth(ctx: Context, next: Next): Promise<void> {
+  return async function oidcHybridRequireAuth(ctx: Context, next: Next): Promise<void> {
     if (ctx.oidc === undefined) {
       throw new TypeError('requireAuth() needs the auth() middleware to run first')
     }

@@ -14,7 +14,6 @@ import type {
 } from '@oidc-hybrid/core'
 import { appendSetCookies, type PlatformRequest, type PlatformResponse } from './http.js'
 
-/** The session's token-endpoint access token, as express-openid-connect users know it. */
 /** @deprecated Use `AccessTokenView`, the name in every adapter. */
 export type SessionAccessToken = AccessTokenView
 

@@ -136,7 +136,7 @@ export function resolveConfig(config: HybridAuthConfig): ResolvedConfig {
   assertFormPost(authorization)
   const { domain, path = '/', sameSite = 'Lax' } = session.cookie ?? {}
   const { store } = session
-  if (lacks(store, 'read write forget')) {
+  if (lacks(store, 'lend')) {
     throw new ConfigurationError('`session.store` takes serverSessions(store)')
   }
   if (lacks(config.filterClaims, 'filter')) {

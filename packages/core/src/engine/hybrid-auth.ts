@@ -34,7 +34,7 @@ import {
 import { type HttpOptions, send } from './http.js'
 import { ProviderCache } from './provider-cache.js'
 import { RefreshCoordinator } from './refresh-coordinator.js'
-import { RequestSession } from './request-session.js'
+import { RequestSession, type SessionOperations } from './request-session.js'
 import { CookieSealer, type UnsealResult } from './seal.js'
 import { packSession, type SealedSession, unpackSession } from './session-cookie.js'
 import { statusForError } from './status.js'
@@ -315,21 +315,23 @@ export class HybridAuth implements EngineView {
     const cookies = parseCookieHeader(request.headers.get('cookie'))
     const { session, id, setCookies } = await this.#readSession(cookies)
     const { fetch, now } = this.#config
-    return new RequestSession(
-      {
-        refresh: (current, scope, force) => this.refreshSession(current, scope, force),
-        write: (current) => this.#writeSession(current, cookies, id),
-        userinfo: async (current) =>
-          processUserinfoResponse(
-            await this.#send(
-              buildUserinfoRequest(await this.provider.metadata(), current.accessToken),
-            ),
-            current.sub,
+    const operations: SessionOperations = {
+      refresh: (current, scope, force) => this.refreshSession(current, scope, force),
+      write: (current) => this.#writeSession(current, cookies, id),
+      userinfo: async (current) =>
+        processUserinfoResponse(
+          await this.#send(
+            buildUserinfoRequest(await this.provider.metadata(), current.accessToken),
           ),
-        fetch,
-        isExpired: (current) => this.#isExpired(current),
-        now,
-      },
+          current.sub,
+        ),
+      fetch,
+      isExpired: (current) => this.#isExpired(current),
+      now,
+    }
+    // With a store, refresh is coordinated through it (across instances, with a lease).
+    return new RequestSession(
+      this.#config.session.store?.lend(id, operations) ?? operations,
       session,
       setCookies,
     )

@@ -52,6 +52,21 @@ export interface SessionStore {
    * @see [Back-Channel Logout 1.0 2.7](https://openid.net/specs/openid-connect-backchannel-1_0.html#BCActions)
    */
   deleteBy?(filter: SessionFilter): void | Promise<void>
+  /**
+   * Takes the refresh lease of session `id` for `owner` (a random string) when nobody holds it,
+   * for `ttlMs` milliseconds, and says whether it did; the lease ends by itself after `ttlMs`
+   * (an instance that died while holding it blocks nobody for longer). Redis:
+   * `SET lease:{id} {owner} NX PX {ttlMs}`. With `lease` and `release`, instances that share the
+   * store refresh a session one at a time: one calls the token endpoint, the others wait for the
+   * session it stores (see `serverSessions`). Without them, refresh is single-flight within each
+   * process only. A store that offers them must be strongly consistent (not Workers KV).
+   */
+  lease?(id: string, owner: string, ttlMs: number): boolean | Promise<boolean>
+  /**
+   * Ends the lease of `id` when `owner` still holds it, in one atomic step (a lease that expired
+   * and was taken by another owner is left alone). Redis: compare and delete in a Lua script.
+   */
+  release?(id: string, owner: string): void | Promise<void>
 }
 
 /** Which sessions {@link SessionStore.deleteBy} deletes. */
@@ -82,6 +97,8 @@ export class MemorySessionStore implements SessionStore {
     string,
     [json: string, expiresAt: number, iss: string, sub: string, sid: unknown]
   >()
+  /** Refresh leases: owner and when it ends (milliseconds since the epoch). */
+  readonly #leases = new Map<string, [owner: string, until: number]>()
   readonly #max: number
   readonly #now: () => number
 
@@ -133,6 +150,18 @@ export class MemorySessionStore implements SessionStore {
 
   delete(id: string): void {
     this.#entries.delete(id)
+  }
+
+  lease(id: string, owner: string, ttlMs: number): boolean {
+    const held = this.#leases.get(id)
+    const now = this.#now() * 1000
+    if (held && held[1] > now) return false
+    this.#leases.set(id, [owner, now + ttlMs])
+    return true
+  }
+
+  release(id: string, owner: string): void {
+    if (this.#leases.get(id)?.[0] === owner) this.#leases.delete(id)
   }
 
   deleteBy({ iss, sub, sid }: SessionFilter): void {

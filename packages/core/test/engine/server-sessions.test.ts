@@ -166,7 +166,13 @@ describe('server-side sessions (session.store)', () => {
     const loaded = await t.auth.load(t.request('GET', '/api'))
     // Another request logs out (or the provider's back-channel logout arrives) meanwhile.
     t.store.inner.delete(id)
-    await loaded.getAccessToken({ refresh: 'force' })
+    // The stored session is read again before the refresh: it ended, so no refresh is made.
+    await expect(loaded.getAccessToken({ refresh: 'force' })).rejects.toMatchObject({
+      code: 'SESSION_MISSING',
+    })
+    expect(
+      t.provider.calls.filter((call) => call.body.get('grant_type') === 'refresh_token'),
+    ).toHaveLength(0)
     expect(t.store.inner.get(id)).toBeUndefined()
     t.jar.store(loaded.takeSetCookies())
     expect(await t.session()).toBeUndefined()

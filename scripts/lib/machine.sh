@@ -1,5 +1,6 @@
 # What a fresh machine needs, as functions (sourced by setup.sh; checked by check-setup.sh).
-# Only Chromium (for the browser tests) needs root; pnpm installs without it.
+# Only Chromium (for the browser tests) and redis-server (for the Redis store tests) need root;
+# pnpm installs without it.
 
 # APT_LOCK_TRIES x APT_LOCK_WAIT seconds: how long to wait for another apt or dpkg to finish.
 APT_LOCK_TRIES="${APT_LOCK_TRIES:-30}"
@@ -42,16 +43,46 @@ apt_get() {
   done
 }
 
+# `apt-get update`, once per run (both ensure_chromium and ensure_redis may need it).
+apt_update_once() {
+  if [ -z "${APT_UPDATED:-}" ]; then
+    apt_get update -qq
+    APT_UPDATED=1
+  fi
+}
+
 # Debian's Chromium for the browser tests (playwright-core drives it; it never downloads one).
 ensure_chromium() {
   local chromium="${CHROMIUM_PATH:-/usr/bin/chromium}"
   if [ -x "$chromium" ]; then return 0; fi
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "installing Debian chromium for the browser tests (needs root: apt)"
-    apt_get update -qq
+    apt_update_once
     apt_get install -y -qq chromium
   else
     echo "Chromium is missing: run 'sudo apt-get install chromium' (or set CHROMIUM_PATH)" >&2
+    return 1
+  fi
+}
+
+# Debian's redis-server for the tests of @oidc-hybrid/redis (they start their own servers on free
+# loopback ports, never the system one). REDIS_SERVER names another binary.
+ensure_redis() {
+  local server="${REDIS_SERVER:-redis-server}"
+  if command -v "$server" >/dev/null 2>&1; then return 0; fi
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing Debian redis-server for the Redis session store tests (needs root: apt)"
+    apt_update_once
+    apt_get install -y -qq redis-server
+    # The package's postinst starts a system service on 6379 where services run (systemd);
+    # nothing uses it, so stop it rather than leave a server running.
+    if command -v service >/dev/null 2>&1; then service redis-server stop >/dev/null 2>&1 || true; fi
+    command -v "$server" >/dev/null 2>&1 || {
+      echo "redis-server was installed but $server is still not found" >&2
+      return 1
+    }
+  else
+    echo "redis-server is missing: run 'sudo apt-get install redis-server' (or set REDIS_SERVER)" >&2
     return 1
   fi
 }

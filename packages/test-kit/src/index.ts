@@ -39,4 +39,10 @@ export {
   type TestProvider,
   type TestProviderOptions,
 } from './provider.js'
+export {
+  REDIS_SERVER,
+  type RedisServer,
+  type StartRedisOptions,
+  startRedis,
+} from './redis.js'
 export { closeServer, freePort, type Listener, listen, type RawResponse, rawGet } from './server.js'

@@ -28,6 +28,7 @@
  * ```
  */
 import type {
+  AccessTokenOptions,
   AccessTokenView,
   BearerVerifier,
   BearerVerifierConfig,
@@ -69,6 +70,7 @@ export type {
   VerifiedBearer,
 } from '@oidc-hybrid/core'
 export {
+  apiTokens,
   backchannelLogout,
   checkProvider,
   claimsFilter,
@@ -95,14 +97,15 @@ export interface OidcContext {
   readonly refreshToken: string | undefined
   readonly session: Session | undefined
   /** The access token, refreshed first when expired (concurrent requests share one refresh). */
-  getAccessToken(options?: {
-    refresh?: 'auto' | 'force' | 'never'
-    scope?: string
-  }): Promise<AccessToken>
+  getAccessToken(options?: AccessTokenOptions): Promise<AccessToken>
   /** Userinfo claims (their `sub` is checked against the session's). */
   fetchUserInfo(): Promise<UserinfoClaims>
   /** Calls an API with the access token as a Bearer token, refreshing it first when expired. */
-  fetch(input: string | URL | Request, init?: RequestInit): Promise<Response>
+  fetch(
+    input: string | URL | Request,
+    init?: RequestInit,
+    options?: AccessTokenOptions,
+  ): Promise<Response>
   /** A response that starts a login (redirect to the provider), e.g. from a protected page. */
   login(options?: LoginOptions): Promise<Response>
   /** A response that logs out. */

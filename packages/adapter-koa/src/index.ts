@@ -21,6 +21,7 @@
  * ```
  */
 import {
+  type AccessTokenOptions,
   type AccessTokenView,
   type AuthRequest,
   type AuthResponse,
@@ -56,6 +57,7 @@ export type {
   SessionStore,
 } from '@oidc-hybrid/core'
 export {
+  apiTokens,
   backchannelLogout,
   checkProvider,
   claimsFilter,
@@ -80,14 +82,15 @@ export interface OidcContext {
   readonly refreshToken: string | undefined
   readonly session: Session | undefined
   /** The access token, refreshed first when expired (concurrent requests share one refresh). */
-  getAccessToken(options?: {
-    refresh?: 'auto' | 'force' | 'never'
-    scope?: string
-  }): Promise<AccessToken>
+  getAccessToken(options?: AccessTokenOptions): Promise<AccessToken>
   /** Userinfo claims (their `sub` is checked against the session's). */
   fetchUserInfo(): Promise<UserinfoClaims>
   /** Calls an API with the access token as a Bearer token, refreshing it first when expired. */
-  fetch(input: string | URL | Request, init?: RequestInit): Promise<Response>
+  fetch(
+    input: string | URL | Request,
+    init?: RequestInit,
+    options?: AccessTokenOptions,
+  ): Promise<Response>
   /** Starts a login from any handler. */
   login(options?: LoginOptions): Promise<void>
   /** Logs out from any handler. */

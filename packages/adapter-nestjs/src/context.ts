@@ -34,7 +34,11 @@ export interface OidcContext {
   /** Userinfo claims (their `sub` is checked against the session's). */
   fetchUserInfo(): Promise<UserinfoClaims>
   /** Calls an API with the access token as a Bearer token, refreshing it first when expired. */
-  fetch(input: string | URL | Request, init?: RequestInit): Promise<Response>
+  fetch(
+    input: string | URL | Request,
+    init?: RequestInit,
+    options?: AccessTokenOptions,
+  ): Promise<Response>
 }
 
 export class RequestOidcContext implements OidcContext {
@@ -76,8 +80,12 @@ export class RequestOidcContext implements OidcContext {
     return this.#track(() => this.#loaded.fetchUserinfo())
   }
 
-  fetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
-    return this.#track(() => this.#loaded.fetchWithAccessToken(input, init))
+  fetch(
+    input: string | URL | Request,
+    init?: RequestInit,
+    options?: AccessTokenOptions,
+  ): Promise<Response> {
+    return this.#track(() => this.#loaded.fetchWithAccessToken(input, init, options))
   }
 
   /** Writes the Set-Cookie lines produced so far (rolling, resealing, refresh) onto the response. */

@@ -41,6 +41,7 @@ export type {
   VerifiedBearer,
 } from '@oidc-hybrid/core'
 export {
+  apiTokens,
   backchannelLogout,
   checkProvider,
   claimsFilter,

@@ -13,6 +13,7 @@
 export type { CryptoProvider, DigestAlgorithm } from './crypto/provider.js'
 export { WebCryptoProvider } from './crypto/webcrypto.js'
 // Opt-in features (imports, so an app pays only for what it uses)
+export { type ApiTokens, type ApiTokensOptions, apiTokens } from './engine/api-tokens.js'
 export { type BackchannelLogoutHandler, backchannelLogout } from './engine/backchannel-logout.js'
 // Protecting an API: bearer access tokens (RFC 9068, RFC 6750)
 export {
@@ -59,6 +60,7 @@ export * from './errors.js'
 export type { AccessTokenClaims } from './protocol/bearer.js'
 // What sessions and tokens hold
 export type {
+  ApiToken,
   HybridResponseType,
   IdTokenClaims,
   JwsAlgorithm,

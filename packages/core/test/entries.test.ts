@@ -21,6 +21,7 @@ describe('entries', () => {
         'RequestSession',
         'TokenEndpointError',
         'WebCryptoProvider',
+        'apiTokens',
         'backchannelLogout',
         'checkProvider',
         'claimsFilter',

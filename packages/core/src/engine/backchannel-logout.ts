@@ -6,6 +6,7 @@ import { isOidcHybridError, OidcHybridError } from '../errors.js'
 import { remember } from '../lib/remember.js'
 import { logoutTokenOf, verifyLogoutToken } from '../protocol/logout-token.js'
 import { clientMetadata } from './config.js'
+import { withKeys } from './provider-cache.js'
 import { storeCall } from './session-store.js'
 import { statusForError } from './status.js'
 import type { AuthRequest, AuthResponse, BackchannelLogoutHandler, EngineView } from './types.js'
@@ -68,7 +69,7 @@ export function backchannelLogout(): BackchannelLogoutHandler {
       provider: await provider.metadata(),
       now: config.now(),
     }
-    const result = await provider.withKeys((jwks, jwksRefreshed) =>
+    const result = await withKeys(provider, (jwks, jwksRefreshed) =>
       verifyLogoutToken({ ...context, jwks, jwksRefreshed }, token),
     )
     // With refreshed keys a miss throws; this only satisfies the type.

@@ -15,7 +15,7 @@ import {
   verifyAccessToken,
 } from '../protocol/bearer.js'
 import type { JsonWebKeySet } from '../protocol/types.js'
-import { ProviderCache } from './provider-cache.js'
+import { ProviderCache, withKeys } from './provider-cache.js'
 import type { EngineView } from './types.js'
 
 export interface BearerOptions {
@@ -139,7 +139,7 @@ export class BearerVerifier {
         jwksRefreshed,
         crypto: this.#crypto,
       })
-    const result = await this.#provider.withKeys(verify)
+    const result = await withKeys(this.#provider, verify)
     // With `jwksRefreshed` a second unknown key throws (BEARER_TOKEN_INVALID): this is verified.
     const { claims, scopes } = result as Extract<BearerVerification, { kind: 'verified' }>
     return { claims, scopes }

@@ -7,6 +7,7 @@ import { ConfigurationError } from '../errors.js'
 import { type AuthorizationOptions, normalizeResponseType } from '../protocol/authorize.js'
 import { isLoopbackHost, parseUrl } from '../protocol/http.js'
 import type { ClientAuthentication, ClientMetadata } from '../protocol/types.js'
+import type { ApiTokens } from './api-tokens.js'
 import { checkSecrets } from './seal.js'
 import type { AuthorizationParams, HybridAuthConfig, ResolvedConfig } from './types.js'
 
@@ -206,6 +207,7 @@ export function resolveConfig(config: HybridAuthConfig): ResolvedConfig {
     allowSymmetricIdTokens: config.allowSymmetricIdTokens ?? false,
     trustedAudiences: list(options, 'trustedAudiences'),
     filterClaims: config.filterClaims,
+    apiTokens: config.apiTokens ?? NO_API_TOKENS,
     // Late-bound, so a fetch installed after setup (test mocks, polyfills) is the one used.
     fetch: config.fetch ?? ((input, init) => globalThis.fetch(input, init)),
     httpTimeout: whole(options, 'httpTimeout', 5000),
@@ -218,6 +220,12 @@ export function resolveConfig(config: HybridAuthConfig): ResolvedConfig {
 }
 
 /** `options[name]`, a list of strings each matching `pattern` (`what` they are), `[]` if unset. */
+const NO_API_TOKENS: ApiTokens = {
+  get() {
+    throw new ConfigurationError('audience and resource need apiTokens()')
+  },
+}
+
 function list<T extends string>(
   options: Record<string, unknown>,
   name: string,

@@ -51,19 +51,6 @@ export type { AuthRequest, AuthResponse, LoginOptions } from './types.js'
 
 type Cookies = ReadonlyMap<string, string>
 
-type HttpPurpose = Extract<Effect, { type: 'Http' }>['purpose']
-
-const tokenResponse = (response: HttpResponseData): Event => ({
-  type: 'TokenResponseReceived',
-  response,
-})
-
-/** Which event an `Http` effect's response feeds back to the table, by the effect's purpose. */
-const FEEDS_BACK: { [P in HttpPurpose]: (response: HttpResponseData) => Event } = {
-  authorization_code: tokenResponse,
-  refresh_token: tokenResponse,
-}
-
 /** The login transaction cookie's payload: with a store, the id of the session it replaces. */
 interface SealedTransaction extends Transaction {
   replaces?: string
@@ -97,7 +84,11 @@ export class HybridAuth implements EngineView {
   /** Discovery and JWKS, cached; a bearer verifier created with `{ engine }` shares it. */
   readonly provider: ProviderCache
   readonly #http: HttpOptions
-  readonly #refreshes: RefreshCoordinator<{ scope: string | undefined; session: Session }>
+  readonly #refreshes: RefreshCoordinator<{
+    scope: string | undefined
+    extra: Record<string, string> | undefined
+    session: Session
+  }>
   readonly #sealer: Promise<CookieSealer>
   readonly #client: ProtocolContext['client']
   /** Transaction cookies: one per login, keyed by state, SameSite=None (form_post is cross-site). */
@@ -316,7 +307,7 @@ export class HybridAuth implements EngineView {
     const { session, id, setCookies } = await this.#readSession(cookies)
     const { fetch, now } = this.#config
     const operations: SessionOperations = {
-      refresh: (current, scope, force) => this.refreshSession(current, scope, force),
+      refresh: (current, scope, force, extra) => this.refreshSession(current, scope, force, extra),
       write: (current) => this.#writeSession(current, cookies, id),
       userinfo: async (current) =>
         processUserinfoResponse(
@@ -328,6 +319,7 @@ export class HybridAuth implements EngineView {
       fetch,
       isExpired: (current) => this.#isExpired(current),
       now,
+      forApi: (loaded, options) => this.#config.apiTokens.get(loaded, options),
     }
     // With a store, refresh is coordinated through it (across instances, with a lease).
     return new RequestSession(
@@ -347,7 +339,12 @@ export class HybridAuth implements EngineView {
    * @see [OIDC Core 12.1](https://openid.net/specs/openid-connect-core-1_0-errata2.html#RefreshingAccessToken)
    * @see [RFC 6749 6](https://www.rfc-editor.org/rfc/rfc6749#section-6) rotation is optional
    */
-  async refreshSession(session: Session, scope?: string, force = false): Promise<Session> {
+  async refreshSession(
+    session: Session,
+    scope?: string,
+    force = false,
+    extra?: Record<string, string>,
+  ): Promise<Session> {
     let current = session
     // Each pass moves to a newer refresh token or settles; bounded for pathological races.
     for (let attempt = 0; attempt < 4; attempt++) {
@@ -357,7 +354,13 @@ export class HybridAuth implements EngineView {
       if (rotated) {
         // Served only while it is the newest: a successor rotated again is followed instead.
         const fresh = !this.#refreshes.rotated(rotated.session.refreshToken ?? '')
-        if (fresh && !force && rotated.scope === scope && !this.#isExpired(rotated.session)) {
+        if (
+          fresh &&
+          !force &&
+          rotated.scope === scope &&
+          !rotated.extra &&
+          !this.#isExpired(rotated.session)
+        ) {
           return rotated.session
         }
         current = rotated.session
@@ -370,21 +373,18 @@ export class HybridAuth implements EngineView {
           // A refresh settles Authenticated (the machine's table); a failure was thrown.
           const settled = await this.#drive(
             { kind: 'Authenticated', session: from },
-            { type: 'RefreshRequested', scope },
+            { type: 'RefreshRequested', scope, extra },
             undefined,
             new Map(),
           )
-          // Unreachable with today's table; kept so that a change to it cannot hand back a
-          // session-less state as a refreshed session.
-          if (settled.kind !== 'Authenticated') {
-            throw new OidcHybridError('ILLEGAL_TRANSITION', `refresh ended in ${settled.kind}`)
-          }
-          return { scope, session: this.#keepClaims(settled.session) }
+          // Authenticated: the machine's table (a test holds it to that).
+          const { session } = settled as Extract<State, { kind: 'Authenticated' }>
+          return { scope, extra, session: this.#keepClaims(session) }
         },
         (result) => result.session.refreshToken !== key,
       )
-      // Joined a refresh for another scope: go again from its result (its successor token).
-      if (result.scope === scope) return result.session
+      // Joined a refresh for another scope or API: go again from its result (its successor).
+      if (result.scope === scope && result.extra === extra) return result.session
       current = result.session
     }
     throw new OidcHybridError('ILLEGAL_TRANSITION', 'concurrent refreshes did not settle; retry')
@@ -493,7 +493,7 @@ export class HybridAuth implements EngineView {
   ): Promise<Event | undefined> {
     switch (effect.type) {
       case 'Http':
-        return FEEDS_BACK[effect.purpose](await this.#send(effect.request))
+        return { type: 'TokenResponseReceived', response: await this.#send(effect.request) }
       case 'NeedKeys':
         return { type: 'KeysReceived', jwks: await this.provider.jwksAfterUnknownKid() }
     }
@@ -698,15 +698,11 @@ export class HybridAuth implements EngineView {
   }
 
   /**
-   * With a store: the id of the stored session the request's unexpired cookie points to, if any
-   * (an expired copy of a rolled cookie still names the live session: it must not delete it).
+   * With a store: the id of the live stored session the request's cookie points to, if any (an
+   * expired copy of a rolled cookie names no session: it must not delete the live one).
    */
   async #storedId(cookies: Cookies): Promise<string | undefined> {
-    const { store, name } = this.#config.session
-    const sealed = store && readChunkedCookie(name, cookies)
-    const opened = sealed ? await this.#openSession(sealed) : undefined
-    const id = opened && opened.expiresAt > this.#config.now() && opened.payload.id
-    return typeof id === 'string' ? id : undefined
+    return this.#config.session.store && (await this.#readSession(cookies)).id
   }
 
   /** With a store: deletes the stored sessions `ids` names (each once). */

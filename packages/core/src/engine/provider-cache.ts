@@ -83,19 +83,6 @@ export class ProviderCache {
     return this.#load(slot)
   }
 
-  /**
-   * Runs `verify` with the cached JWKS and, when it asks for keys (a `kid` we do not have), once
-   * more with {@link jwksAfterUnknownKid}'s set and `refreshed` true (a miss is then final).
-   *
-   * @see [OIDC Core 10.1.1](https://openid.net/specs/openid-connect-core-1_0-errata2.html#RotateSigKeys)
-   */
-  async withKeys<T extends { kind: string }>(
-    verify: (jwks: JsonWebKeySet, refreshed: boolean) => Promise<T>,
-  ): Promise<T> {
-    const result = await verify(await this.jwks(), false)
-    return result.kind === 'need-keys' ? verify(await this.jwksAfterUnknownKid(), true) : result
-  }
-
   /** The slot's value when younger than `maxAge`, else one shared fetch. */
   #cached<T>(slot: Slot<T>): Promise<T> {
     return slot.value !== undefined && this.#options.now() - slot.fetchedAt! < this.#options.maxAge
@@ -130,4 +117,20 @@ export class ProviderCache {
       })
     return slot.inFlight
   }
+}
+
+/**
+ * Runs `verify` with `provider`'s cached JWKS and, when it asks for keys (a `kid` we do not have),
+ * once more with {@link ProviderCache.jwksAfterUnknownKid}'s set and `refreshed` true (a miss is
+ * then final). A function, not a method: the bearer verifier and back-channel logout use it, and
+ * an app without them does not bundle it.
+ *
+ * @see [OIDC Core 10.1.1](https://openid.net/specs/openid-connect-core-1_0-errata2.html#RotateSigKeys)
+ */
+export async function withKeys<T extends { kind: string }>(
+  provider: ProviderCache,
+  verify: (jwks: JsonWebKeySet, refreshed: boolean) => Promise<T>,
+): Promise<T> {
+  const result = await verify(await provider.jwks(), false)
+  return result.kind === 'need-keys' ? verify(await provider.jwksAfterUnknownKid(), true) : result
 }

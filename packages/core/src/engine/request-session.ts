@@ -11,6 +11,16 @@ export interface AccessTokenOptions {
   refresh?: 'auto' | 'force' | 'never'
   /** Reduced scope for the refresh (OIDC Core 12.1); implies a refresh. */
   scope?: string
+  /**
+   * A token for another API: Auth0's `audience` (multi-resource refresh tokens), sent with the
+   * refresh token. Needs `apiTokens: apiTokens()` in the configuration (opt-in code).
+   */
+  audience?: string
+  /**
+   * A token for another API: an RFC 8707 resource indicator (an absolute URI), sent with the
+   * refresh token. Needs `apiTokens: apiTokens()` in the configuration (opt-in code).
+   */
+  resource?: string
 }
 
 /** The session's token-endpoint access token, shaped as express-openid-connect users know it. */
@@ -31,13 +41,20 @@ export type Around = <T>(run: () => Promise<T>) => Promise<T>
 /** What the engine lends a request session; no protocol logic lives here. */
 export interface SessionOperations {
   /** `force`: reach the provider even when a concurrent rotation's result could be served. */
-  refresh(session: Session, scope: string | undefined, force: boolean): Promise<Session>
+  refresh(
+    session: Session,
+    scope: string | undefined,
+    force: boolean,
+    extra?: Record<string, string>,
+  ): Promise<Session>
   write(session: Session): Promise<string[]>
   userinfo(session: Session): Promise<UserinfoClaims>
   fetch: typeof fetch
   isExpired(session: Session): boolean
   /** The engine's clock, seconds since the epoch. */
   now(): number
+  /** A token for another API (`audience` or `resource`): the configured `apiTokens`. */
+  forApi(loaded: RequestSession, options: AccessTokenOptions): Promise<Session>
 }
 
 export class RequestSession {
@@ -79,8 +96,13 @@ export class RequestSession {
    *
    * @see [OIDC Core 12](https://openid.net/specs/openid-connect-core-1_0-errata2.html#RefreshTokens)
    */
-  async getAccessToken({ refresh = 'auto', scope }: AccessTokenOptions = {}): Promise<Session> {
+  async getAccessToken(options: AccessTokenOptions = {}): Promise<Session> {
     const session = this.#require()
+    // An empty one too: never the session's own token where another API's was asked for.
+    if ((options.audience ?? options.resource) !== undefined) {
+      return this.#operations.forApi(this, options)
+    }
+    const { refresh = 'auto', scope } = options
     return refresh === 'never' ||
       (refresh === 'auto' && scope === undefined && !this.#operations.isExpired(session))
       ? session
@@ -96,11 +118,16 @@ export class RequestSession {
    * With `force` (the default) the provider is asked even when another request's refresh of the
    * same token has just finished; without it, that fresh result may be used.
    */
-  async refresh(scope?: string, force = true): Promise<Session> {
+  async refresh(
+    scope?: string,
+    force = true,
+    extra?: Record<string, string>,
+    merge?: (refreshed: Session, session: Session) => Session,
+  ): Promise<Session> {
     const session = this.#require()
     let refreshed: Session
     try {
-      refreshed = await this.#operations.refresh(session, scope, force)
+      refreshed = await this.#operations.refresh(session, scope, force, extra)
     } catch (error) {
       if (error instanceof TokenEndpointError && error.error === 'invalid_grant') {
         await this.#store({ ...session, refreshToken: undefined })
@@ -109,7 +136,11 @@ export class RequestSession {
     }
     const { refreshToken, idToken, claims, updatedAt } = refreshed
     await this.#store(
-      scope === undefined ? refreshed : { ...session, refreshToken, idToken, claims, updatedAt },
+      merge
+        ? merge(refreshed, session)
+        : scope === undefined
+          ? refreshed
+          : { ...session, refreshToken, idToken, claims, updatedAt },
     )
     return refreshed
   }
@@ -133,8 +164,12 @@ export class RequestSession {
    * Calls an API with the token-endpoint access token as a Bearer token (RFC 6750 2.1),
    * refreshed first when it has expired. The front-channel access token is never used.
    */
-  async fetchWithAccessToken(input: string | URL | Request, init?: RequestInit): Promise<Response> {
-    const { accessToken } = await this.getAccessToken()
+  async fetchWithAccessToken(
+    input: string | URL | Request,
+    init?: RequestInit,
+    options?: AccessTokenOptions,
+  ): Promise<Response> {
+    const { accessToken } = await this.getAccessToken(options)
     const outgoing = new Request(input, init)
     outgoing.headers.set('authorization', `Bearer ${accessToken}`)
     return this.#operations.fetch(outgoing)

@@ -186,16 +186,16 @@ function lend(
 
   return {
     ...operations,
-    async refresh(session, scope, force) {
+    async refresh(session, scope, force, extra) {
       // On invalid_grant the request stores the session without its dead refresh token: the
       // lease is kept until then.
       let keep = false
       try {
         // A reduced scope or a forced refresh always reaches the provider (with the newest token).
-        const [stored, refreshed] = await take(session, scope === undefined && !force)
+        const [stored, refreshed] = await take(session, scope === undefined && !force && !extra)
         if (refreshed) return stored
         try {
-          return await operations.refresh(stored, scope, force)
+          return await operations.refresh(stored, scope, force, extra)
         } catch (error) {
           if (!(error instanceof TokenEndpointError && error.error === 'invalid_grant')) throw error
           const now = await latest()

@@ -49,8 +49,15 @@ export class SessionContext {
     return this.loaded.fetchUserinfo()
   }
 
-  /** Calls an API with the access token as a Bearer token, refreshing it first when expired. */
-  fetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
-    return this.loaded.fetchWithAccessToken(input, init)
+  /**
+   * Calls an API with the access token as a Bearer token, refreshing it first when expired;
+   * `options` as for {@link getAccessToken} (e.g. `{ audience }`: another API's token).
+   */
+  fetch(
+    input: string | URL | Request,
+    init?: RequestInit,
+    options?: AccessTokenOptions,
+  ): Promise<Response> {
+    return this.loaded.fetchWithAccessToken(input, init, options)
   }
 }

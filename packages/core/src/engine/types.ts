@@ -13,6 +13,7 @@ import type {
   JwsAlgorithm,
   ResponseMode,
 } from '../protocol/types.js'
+import type { ApiTokens } from './api-tokens.js'
 import type { ClaimsFilter } from './claims-filter.js'
 import type { ProviderCache } from './provider-cache.js'
 import type { ServerSessions } from './server-sessions.js'
@@ -226,6 +227,12 @@ export interface HybridAuthConfig {
    * ```
    */
   filterClaims?: ClaimsFilter
+  /**
+   * Tokens for other APIs through the refresh token: `getAccessToken({ audience })` (Auth0) or
+   * `{ resource }` (RFC 8707), kept in the session. `apiTokens()`, opt-in code; without it those
+   * options are a configuration error.
+   */
+  apiTokens?: ApiTokens
   /** Injected fetch (proxies, tests). Default `globalThis.fetch`. */
   fetch?: typeof fetch
   /** Milliseconds per request to the provider, body included. Default 5000. */
@@ -284,6 +291,7 @@ export interface ResolvedConfig {
   allowSymmetricIdTokens: boolean
   trustedAudiences: string[]
   filterClaims?: ClaimsFilter
+  apiTokens: ApiTokens
   fetch: typeof fetch
   httpTimeout: number
   jwksCooldown: number

@@ -64,7 +64,7 @@ export type Event =
   | { type: 'CallbackReceived'; params: CallbackParameters }
   | { type: 'KeysReceived'; jwks: JsonWebKeySet }
   | { type: 'TokenResponseReceived'; response: HttpResponseData }
-  | { type: 'RefreshRequested'; scope?: string }
+  | { type: 'RefreshRequested'; scope?: string; extra?: Record<string, string> }
   | { type: 'LogoutRequested'; returnTo: string; logout: Omit<LogoutOptions, 'idTokenHint'> }
 
 export type Effect =
@@ -145,15 +145,18 @@ const TABLE: Table = {
   },
   Authenticated: {
     // Without a refresh token the grant refuses with REFRESH_TOKEN_MISSING: `Failed`, nothing sent.
-    RefreshRequested: async (context, { session }, { scope }) =>
+    // `extra`: further parameters (Auth0's `audience`, RFC 8707 `resource`) for another API.
+    RefreshRequested: async (context, { session }, event) =>
       to(
-        { kind: 'Refreshing', session, scope },
+        { kind: 'Refreshing', session, scope: event.scope },
         {
           type: 'Http',
           purpose: 'refresh_token',
-          request: await buildRefreshTokenGrantRequest(context, session.refreshToken as string, {
-            scope,
-          }),
+          request: await buildRefreshTokenGrantRequest(
+            context,
+            session.refreshToken as string,
+            event,
+          ),
         },
       ),
     LogoutRequested: async (context, state, event) =>

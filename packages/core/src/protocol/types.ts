@@ -130,6 +130,17 @@ export interface Session {
   createdAt: number
   /** Seconds since the epoch of the last token update (login or refresh). */
   updatedAt: number
+  /** Tokens for other APIs (`apiTokens()`), by API and scope. */
+  apiTokens?: Record<string, ApiToken>
+}
+
+/** An access token for another API, as the session keeps it (`apiTokens()`). */
+export interface ApiToken {
+  accessToken: string
+  tokenType: 'Bearer'
+  /** Seconds since the epoch; undefined when the provider did not say. */
+  expiresAt?: number
+  scope?: string
 }
 
 /** ID token claims ([OIDC Core 2](https://openid.net/specs/openid-connect-core-1_0-errata2.html#IDToken)). */

@@ -130,7 +130,7 @@ describe('refresh across instances (a store with lease)', () => {
     expect(refreshGrants()).toBe(2)
     // b sent a's successor, not the token it had loaded (which was spent).
     const [, second] = t.provider.calls.filter((c) => c.body.get('grant_type') === 'refresh_token')
-    expect(second.body.get('refresh_token')).toBe(rotated)
+    expect(second!.body.get('refresh_token')).toBe(rotated)
     const narrowed = await stale.getAccessToken({ scope: 'openid' })
     expect(narrowed.scope).toBe('openid')
     expect(refreshGrants()).toBe(3)

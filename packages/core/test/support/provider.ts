@@ -141,12 +141,12 @@ export class ProviderFixture {
     }
   }
 
-  private async accessToken(code: IssuedCode, scope: string): Promise<string> {
+  private async accessToken(code: IssuedCode, scope: string, api?: string): Promise<string> {
     return this.sign(
       {
         iss: this.issuer,
         sub: code.sub,
-        aud: code.audience ?? `${this.issuer}userinfo`,
+        aud: api ?? code.audience ?? `${this.issuer}userinfo`,
         client_id: code.clientId,
         scope,
         iat: this.now,
@@ -283,7 +283,10 @@ export class ProviderFixture {
     } else {
       return json({ error: 'unsupported_grant_type' }, 400)
     }
-    const accessToken = await this.accessToken(issued, scope)
+    // A token for another API (Auth0's multi-resource refresh tokens, RFC 8707): `audience` or
+    // `resource` on a refresh names it.
+    const api = refreshing ? (body.get('audience') ?? body.get('resource') ?? undefined) : undefined
+    const accessToken = await this.accessToken(issued, scope, api)
     const claims = this.baseClaims(issued, !refreshing || this.refreshIdTokenClaims === 'full')
     claims.at_hash = halfHash(this.alg, accessToken)
     this.nextTokenEndpointTamper?.(claims)

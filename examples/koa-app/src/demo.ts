@@ -5,7 +5,9 @@
 import { randomBytes } from 'node:crypto'
 import type { Server } from 'node:http'
 import { start } from '@oidc-hybrid/dev-provider'
+import { RedisSessionStore } from '@oidc-hybrid/redis'
 import { createApi } from './api.js'
+import { startRedis } from './redis.js'
 import { createWeb } from './web.js'
 
 export interface DemoOptions {
@@ -15,10 +17,20 @@ export interface DemoOptions {
   responseType?: string
   /** Sessions on the server and back-channel logout (see `WebOptions.serverSessions`). */
   serverSessions?: boolean
+  /**
+   * Sessions in Redis, shared by two instances of the web app (`webPort` and `web2Port`): log in
+   * on one, use the session on the other. Redis is `REDIS_URL`, or a redis-server started on
+   * `redisPort` (default 6390).
+   */
+  redis?: boolean
+  web2Port?: number
+  redisPort?: number
 }
 
 export interface Demo {
   webURL: string
+  /** With `redis`: the second instance of the web app, sharing the sessions. */
+  web2URL?: string
   apiURL: string
   issuer: string
   user: { email: string; password: string }
@@ -72,74 +84,93 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
   const apiPort = options.apiPort ?? 3001
   const webURL = `http://localhost:${webPort}`
   const apiURL = `http://localhost:${apiPort}`
+  const web2URL = options.redis ? `http://localhost:${options.web2Port ?? webPort + 2}` : undefined
+  const webURLs = web2URL ? [webURL, web2URL] : [webURL]
+  const serverSide = options.serverSessions || options.redis
   const providerPort = options.providerPort ?? 4000
-  const provider = await start({
-    port: providerPort,
-    host: '127.0.0.1',
-    clients: [
-      {
-        client_id: CLIENT_ID,
-        client_secret: CLIENT_SECRET,
-        token_endpoint_auth_method: 'client_secret_basic',
-        redirect_uris: [`${webURL}/callback`],
-        post_logout_redirect_uris: [`${webURL}/`],
-        ...(options.serverSessions
+  const redis = options.redis ? await startRedis(options.redisPort ?? 6390) : undefined
+  const closing: Array<() => Promise<void>> = redis ? [() => redis.close()] : []
+  const closeAll = async () => {
+    for (const close of closing.reverse()) await close()
+  }
+  try {
+    const provider = await start({
+      port: providerPort,
+      host: '127.0.0.1',
+      clients: [
+        {
+          client_id: CLIENT_ID,
+          client_secret: CLIENT_SECRET,
+          token_endpoint_auth_method: 'client_secret_basic',
+          redirect_uris: webURLs.map((url) => `${url}/callback`),
+          post_logout_redirect_uris: webURLs.map((url) => `${url}/`),
+          ...(serverSide
+            ? {
+                backchannel_logout_uri: `${webURL}/backchannel-logout`,
+                backchannel_logout_session_required: true,
+              }
+            : {}),
+          response_types: ['code id_token', 'code token', 'code id_token token', 'code'],
+          grant_types: ['authorization_code', 'implicit', 'refresh_token'],
+        },
+      ],
+      apis: [
+        {
+          identifier: AUDIENCE,
+          scopes: ['read:messages', 'write:messages'],
+          allowOfflineAccess: true,
+        },
+      ],
+    }).catch((error: unknown) => {
+      throw portError(error, providerPort, 'PROVIDER_PORT')
+    })
+    closing.push(() => provider.close())
+    const api = await listen(
+      createApi({ issuerBaseURL: provider.issuer, audience: AUDIENCE }),
+      apiPort,
+      'API_PORT',
+    )
+    closing.push(() => close(api))
+    // One secret for every instance: each opens the cookie the others sealed.
+    const secret = randomBytes(32).toString('hex')
+    const store = redis && new RedisSessionStore({ client: redis.client })
+    for (const [index, baseURL] of webURLs.entries()) {
+      const port = Number(new URL(baseURL).port)
+      const webApp = createWeb({
+        issuerBaseURL: provider.issuer,
+        baseURL,
+        clientID: CLIENT_ID,
+        clientSecret: CLIENT_SECRET,
+        secret,
+        apiURL,
+        audience: AUDIENCE,
+        responseType: options.responseType,
+        serverSessions: options.serverSessions,
+        ...(store
           ? {
-              backchannel_logout_uri: `${webURL}/backchannel-logout`,
-              backchannel_logout_session_required: true,
+              store,
+              sessionMode: `in Redis (${redis.url}), shared by ${webURLs.length} instances of this app, with back-channel logout`,
+              instance: `instance ${index + 1} of ${webURLs.length} (port ${port})`,
             }
           : {}),
-        response_types: ['code id_token', 'code token', 'code id_token token', 'code'],
-        grant_types: ['authorization_code', 'implicit', 'refresh_token'],
-      },
-    ],
-    apis: [
-      {
-        identifier: AUDIENCE,
-        scopes: ['read:messages', 'write:messages'],
-        allowOfflineAccess: true,
-      },
-    ],
-  }).catch((error: unknown) => {
-    throw portError(error, providerPort, 'PROVIDER_PORT')
-  })
-  const api = await listen(
-    createApi({ issuerBaseURL: provider.issuer, audience: AUDIENCE }),
-    apiPort,
-    'API_PORT',
-  ).catch(async (error: unknown) => {
-    await provider.close()
+      })
+      // The configuration checked against the provider before anyone logs in: a response type
+      // it does not list, or a client authentication it does not support, stops the demo with
+      // advice.
+      await webApp.checkProvider()
+      const web = await listen(webApp, port, index === 0 ? 'WEB_PORT' : 'WEB2_PORT')
+      closing.push(() => close(web))
+    }
+    return {
+      webURL,
+      web2URL,
+      apiURL,
+      issuer: provider.issuer,
+      user: { email: 'demo@example.com', password: 'demo-password' },
+      close: closeAll,
+    }
+  } catch (error) {
+    await closeAll()
     throw error
-  })
-  const webApp = createWeb({
-    issuerBaseURL: provider.issuer,
-    baseURL: webURL,
-    clientID: CLIENT_ID,
-    clientSecret: CLIENT_SECRET,
-    secret: randomBytes(32).toString('hex'),
-    apiURL,
-    audience: AUDIENCE,
-    responseType: options.responseType,
-    serverSessions: options.serverSessions,
-  })
-  // The configuration checked against the provider before anyone logs in: a response type it
-  // does not list, or a client authentication it does not support, stops the demo with advice.
-  const web = await webApp
-    .checkProvider()
-    .then(() => listen(webApp, webPort, 'WEB_PORT'))
-    .catch(async (error: unknown) => {
-      await close(api)
-      await provider.close()
-      throw error
-    })
-  return {
-    webURL,
-    apiURL,
-    issuer: provider.issuer,
-    user: { email: 'demo@example.com', password: 'demo-password' },
-    close: async () => {
-      await Promise.all([close(web), close(api)])
-      await provider.close()
-    },
   }
 }

@@ -10,6 +10,9 @@ try {
     providerPort: Number(process.env.PROVIDER_PORT ?? 4000),
     responseType: process.env.RESPONSE_TYPE,
     serverSessions: process.env.SESSIONS === 'server',
+    redis: process.env.SESSIONS === 'redis',
+    web2Port: process.env.WEB2_PORT ? Number(process.env.WEB2_PORT) : undefined,
+    redisPort: process.env.REDIS_PORT ? Number(process.env.REDIS_PORT) : undefined,
   })
 } catch (error) {
   // What a person can act on, without a stack trace: a busy port, or a setting the library
@@ -33,7 +36,13 @@ console.log(`
   response    ${process.env.RESPONSE_TYPE ?? 'code id_token'}, form_post  (RESPONSE_TYPE=code token | code id_token token)
   provider    ${demo.issuer}  (a different site: the form_post callback is cross-site)
   api         ${demo.apiURL}/api/messages  (requires a bearer token for https://api.example.com)
-  sessions    ${process.env.SESSIONS === 'server' ? `on the server; sign out at ${demo.issuer}oidc/logout?client_id=demo-app and the app session ends too (back-channel logout)` : 'in a sealed cookie (SESSIONS=server: on the server, with back-channel logout)'}
+  sessions    ${
+    demo.web2URL
+      ? `in Redis, shared by two instances: log in at ${demo.webURL}, then open ${demo.web2URL}/profile`
+      : process.env.SESSIONS === 'server'
+        ? `on the server; sign out at ${demo.issuer}oidc/logout?client_id=demo-app and the app session ends too (back-channel logout)`
+        : 'in a sealed cookie (SESSIONS=server: on the server, with back-channel logout; SESSIONS=redis: in Redis, two app instances)'
+  }
 
   Ctrl-C to stop
 `)

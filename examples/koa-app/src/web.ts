@@ -9,6 +9,7 @@ import {
   checkProvider,
   MemorySessionStore,
   requireAuth,
+  type SessionStore,
   serverSessions,
 } from '@oidc-hybrid/koa'
 import Koa from 'koa'
@@ -27,6 +28,14 @@ export interface WebOptions {
    * logout: signing out at the provider ends the app session too.
    */
   serverSessions?: boolean
+  /**
+   * Sessions in this store instead (with back-channel logout), e.g. Redis shared by several
+   * instances of the app; `sessionMode` says where, for the profile page.
+   */
+  store?: SessionStore
+  sessionMode?: string
+  /** Which instance of the app this is (the profile page says so), when there are several. */
+  instance?: string
 }
 
 /** The narrower scope the demo asks a refresh for (OIDC Core 12.1). */
@@ -95,9 +104,9 @@ export function createWeb(options: WebOptions): Koa & { checkProvider(): Promise
       scope: 'openid profile email offline_access read:messages write:messages',
       audience: options.audience,
     },
-    ...(options.serverSessions
+    ...(options.serverSessions || options.store
       ? {
-          session: { store: serverSessions(new MemorySessionStore()) },
+          session: { store: serverSessions(options.store ?? new MemorySessionStore()) },
           backchannelLogout: backchannelLogout(),
         }
       : {}),
@@ -130,7 +139,8 @@ export function createWeb(options: WebOptions): Koa & { checkProvider(): Promise
       `${message ? didPanel(message, '') : ''}
 <div class="panel"><dl>
 <dt>Response type</dt><dd><code id="response-type">${escapeHtml(responseType)}</code>, <code>form_post</code></dd>
-<dt>Session</dt><dd id="session-mode">${options.serverSessions ? 'on the server (a MemorySessionStore; the cookie holds only an id), with back-channel logout' : 'in a sealed cookie (AES-256-GCM)'}</dd>
+<dt>Session</dt><dd id="session-mode">${escapeHtml(options.sessionMode ?? (options.serverSessions ? 'on the server (a MemorySessionStore; the cookie holds only an id), with back-channel logout' : 'in a sealed cookie (AES-256-GCM)'))}</dd>
+${options.instance ? `<dt>Served by</dt><dd id="instance">${escapeHtml(options.instance)}</dd>` : ''}
 <dt>Provider</dt><dd><code>${escapeHtml(options.issuerBaseURL)}</code></dd></dl></div>
 <h2>Access token (from the token endpoint)</h2><div class="panel"><dl>
 <dt>Audience</dt><dd><code id="aud">${escapeHtml(accessClaims ? [accessClaims.aud].flat().join(', ') : '(opaque token)')}</code></dd>

@@ -3,7 +3,7 @@
  * 127.0.0.1, app on localhost), with the form_post callback carrying the cookies a real browser
  * sends; then the profile, the API call, refresh, userinfo and logout.
  */
-import { chromiumLaunchOptions, SESSION, TRANSACTION } from '@oidc-hybrid/test-kit'
+import { chromiumLaunchOptions, freePort, SESSION, TRANSACTION } from '@oidc-hybrid/test-kit'
 import { type Browser, chromium, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Demo, startDemo } from '../src/demo.js'
@@ -150,6 +150,52 @@ describe('the demo with server-side sessions, in Chromium', () => {
     // The app cookie is still in the browser, but it opens no session any more.
     expect((await context.cookies(serverDemo.webURL)).some((c) => c.name === SESSION)).toBe(true)
     await page.goto(serverDemo.webURL)
+    expect(await page.textContent('h1')).toBe('oidc-hybrid demo')
+    await context.close()
+  })
+})
+
+describe('the demo with SESSIONS=redis: two app instances sharing Redis, in Chromium', () => {
+  let redisDemo: Demo
+  beforeAll(async () => {
+    redisDemo = await startDemo({
+      webPort: 3130,
+      web2Port: 3132,
+      apiPort: 3131,
+      providerPort: 4130,
+      redisPort: await freePort(),
+      redis: true,
+    })
+  })
+  afterAll(async () => {
+    await redisDemo?.close()
+  })
+
+  it('logs in on one instance and uses the session on the other; logout on either ends it', async () => {
+    const context = await browser.newContext()
+    const page = await context.newPage()
+    await logIn(page, redisDemo)
+    expect(await page.textContent('#instance')).toContain('instance 1 of 2')
+    expect(await page.textContent('#session-mode')).toContain('in Redis')
+    // The cookie holds a sealed id only; the session is in Redis.
+    const cookie = (await context.cookies(redisDemo.webURL)).find((c) => c.name === SESSION)
+    expect(cookie?.value.length).toBeLessThan(200)
+    const claims = JSON.parse((await page.textContent('#claims')) ?? '{}')
+
+    // The other instance, another port: the same browser session, without logging in again.
+    await page.goto(`${redisDemo.web2URL}/profile`)
+    expect(await page.textContent('#instance')).toContain('instance 2 of 2')
+    expect(JSON.parse((await page.textContent('#claims')) ?? '{}').sub).toBe(claims.sub)
+    // A refresh on the second instance is seen by the first.
+    await page.click('#refresh')
+    await page.waitForURL(`${redisDemo.web2URL}/profile**`)
+    const refreshed = await page.textContent('#access-claims')
+    await page.goto(`${redisDemo.webURL}/profile`)
+    expect(await page.textContent('#access-claims')).toBe(refreshed)
+
+    // Logging out on the second ends the session on the first.
+    await page.goto(`${redisDemo.web2URL}/logout`)
+    await page.goto(`${redisDemo.webURL}/`)
     expect(await page.textContent('h1')).toBe('oidc-hybrid demo')
     await context.close()
   })

@@ -15,12 +15,16 @@ export interface ApiTokens {
 }
 
 export interface ApiTokensOptions {
-  /**
-   * Most tokens kept in one session (default 4; expired ones go first, then the oldest). Each is
-   * about 1 KB; a cookie session holds what fits in its cookies, a session in a store
-   * (`serverSessions`) any number.
-   */
+  /** Most tokens kept in one session (default 4; expired ones go first, then the oldest). */
   max?: number
+  /**
+   * The most the session may grow to with its kept tokens, in characters of its JSON (default
+   * 11 000: what the session cookie's 4 chunks hold sealed, before compression). Beyond it the
+   * oldest tokens are not kept (the one just got too, if it alone does not fit): a cookie
+   * session never grows past its cookies, and such a token is got again when next needed. With
+   * a store (`serverSessions`), raise it (e.g. `Infinity`).
+   */
+  maxSessionBytes?: number
 }
 
 /**
@@ -44,9 +48,12 @@ export interface ApiTokensOptions {
  * @see [RFC 8707 2.2](https://www.rfc-editor.org/rfc/rfc8707#section-2.2) resource in a refresh
  * @see [RFC 6749 6](https://www.rfc-editor.org/rfc/rfc6749#section-6)
  */
-export function apiTokens({ max = 4 }: ApiTokensOptions = {}): ApiTokens {
+export function apiTokens({ max = 4, maxSessionBytes = 11_000 }: ApiTokensOptions = {}): ApiTokens {
   if (!Number.isInteger(max) || max < 1) {
     throw new ConfigurationError('apiTokens({ max }): a whole number >= 1')
+  }
+  if (!(maxSessionBytes > 0)) {
+    throw new ConfigurationError('apiTokens({ maxSessionBytes }): a number > 0')
   }
   /** Token calls in flight, by refresh token and API: concurrent requests join them. */
   const inFlight = new Map<string, Promise<Session>>()
@@ -76,14 +83,24 @@ export function apiTokens({ max = 4 }: ApiTokensOptions = {}): ApiTokens {
       if (!running) {
         const extra: Record<string, string> = audience ? { audience } : { resource: api }
         running = loaded
-          .refresh(scope, true, extra, (refreshed, current) => ({
-            ...current,
-            refreshToken: refreshed.refreshToken,
-            idToken: refreshed.idToken,
-            claims: refreshed.claims,
-            updatedAt: refreshed.updatedAt,
-            apiTokens: keep(current.apiTokens, key, tokenOf(refreshed), max, loaded),
-          }))
+          .refresh(scope, true, extra, (refreshed, current) => {
+            const next: Session = {
+              ...current,
+              refreshToken: refreshed.refreshToken,
+              idToken: refreshed.idToken,
+              claims: refreshed.claims,
+              updatedAt: refreshed.updatedAt,
+            }
+            const kept = keep(current.apiTokens, key, tokenOf(refreshed), max, loaded)
+            // Oldest first out until the session fits (the new token last of all).
+            while (kept.length > 0) {
+              next.apiTokens = Object.fromEntries(kept)
+              if (JSON.stringify(next).length <= maxSessionBytes) return next
+              kept.shift()
+            }
+            next.apiTokens = undefined
+            return next
+          })
           .then((refreshed) => asSession(refreshed, tokenOf(refreshed), api))
           .finally(() => inFlight.delete(flight))
         inFlight.set(flight, running)
@@ -102,16 +119,16 @@ function asSession(session: Session, token: ApiToken, api: string): Session {
   return { ...session, ...token, audience: api }
 }
 
-/** The kept tokens with `token` under `key`: at most `max`, expired ones dropped first. */
+/** The kept tokens, oldest first, with `token` under `key` last: at most `max`, none expired. */
 function keep(
   kept: Record<string, ApiToken> | undefined,
   key: string,
   token: ApiToken,
   max: number,
   loaded: RequestSession,
-): Record<string, ApiToken> {
+): Array<[string, ApiToken]> {
   const entries = Object.entries(kept ?? {}).filter(
     ([name, value]) => name !== key && !loaded.viewOf(value as Session).isExpired(),
   )
-  return Object.fromEntries([...entries.slice(-(max - 1) || entries.length), [key, token]])
+  return [...entries.slice(Math.max(0, entries.length - (max - 1))), [key, token]]
 }

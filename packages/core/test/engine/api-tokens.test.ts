@@ -138,6 +138,30 @@ describe('tokens for other APIs (apiTokens)', () => {
     expect(kept.some((key) => key.includes(BILLING))).toBe(false)
   })
 
+  it('the session never grows past maxSessionBytes: tokens that do not fit are not kept', async () => {
+    const probe = await withApiTokens()
+    const base = JSON.stringify(await probe.session()).length
+    // Room for one API token (~700 characters), not two.
+    const t = await withApiTokens({ maxSessionBytes: base + 1000 })
+    const billing = await t.inRequest((s) => s.getAccessToken({ audience: BILLING }))
+    expect(Object.keys((await t.session())!.apiTokens!)).toHaveLength(1)
+    await t.inRequest((s) => s.getAccessToken({ audience: REPORTS }))
+    const kept = (await t.session())!.apiTokens!
+    expect(Object.keys(kept)).toHaveLength(1)
+    expect(Object.keys(kept)[0]).toContain(REPORTS)
+    expect(JSON.stringify(await t.session()).length).toBeLessThanOrEqual(base + 1000)
+    // No room at all: the token is still returned, the rotated refresh token still stored.
+    const tight = await withApiTokens({ maxSessionBytes: base + 10 })
+    const before = (await tight.session())!.refreshToken
+    const token = await tight.inRequest((s) => s.getAccessToken({ audience: BILLING }))
+    expect(decodeJwt(token.accessToken).aud).toBe(BILLING)
+    const after = (await tight.session())!
+    expect(after.apiTokens).toBeUndefined()
+    expect(after.refreshToken).not.toBe(before)
+    expect(tight.provider.refreshTokens.get(after.refreshToken!)?.used).toBe(false)
+    expect(billing.accessToken).toBeTruthy()
+  })
+
   it('fetch(url, init, { audience }) calls that API with its token', async () => {
     const seen: string[] = []
     const t = await setup({
@@ -184,6 +208,7 @@ describe('tokens for other APIs (apiTokens)', () => {
     }
     expect(refreshCalls(t)).toHaveLength(0)
     expect(() => apiTokens({ max: 0 })).toThrow(ConfigurationError)
+    expect(() => apiTokens({ maxSessionBytes: 0 })).toThrow(ConfigurationError)
   })
 
   it('with a store and two instances, an API token goes through the lease', async () => {

@@ -39,7 +39,28 @@ function table<T extends Record<number, string>>(
 /** The one table from error code to HTTP status, shared by every adapter. */
 export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = /* @__PURE__ */ table(BY_STATUS)
 
+/**
+ * {@link ERROR_STATUS} as rules on the codes' names, first match wins, 500 for none: what the
+ * engine and the adapters use, so that a Worker does not bundle the table (a test holds the two
+ * equal for every code).
+ */
+const RULES: Array<[status: number, codes: RegExp]> = [
+  [502, /CHANGED$|^(DISCOVERY|JWKS|TOKEN_|USERINFO|HTTP_RE|AUTH_TIME_M)/],
+  [504, /^HTTP_T/],
+  [503, /^(RATE|SESSION_S)/],
+  [500, /^(CONFIG|ILLEGAL|COOKIE_TOO)/],
+  [415, /^CALLBACK_CO/],
+  [405, /^CALLBACK_M/],
+  [413, /^BODY/],
+  [403, /^(ORG|BEARER_INS)/],
+  [401, /^(AUTHORIZATION|REFRESH|BEARER_TOKEN|SESSION)/],
+  [
+    400,
+    /^(CALLBACK|STATE|TRANSACTION|ISSUER|ID_TOKEN|NONCE|AUTH_TIME|C_H|AT_H|BEARER|COOKIE|RETURN|LOGOUT)/,
+  ],
+]
+
 /** The HTTP status an adapter should answer with for `code`; 500 for a code it does not know. */
 export function statusForError(code: ErrorCode): number {
-  return ERROR_STATUS[code] ?? 500
+  return RULES.find(([, codes]) => codes.test(code))?.[0] ?? 500
 }

@@ -75,6 +75,7 @@ export {
   checkProvider,
   claimsFilter,
   MemorySessionStore,
+  privateKeyJwt,
   serverSessions,
 } from '@oidc-hybrid/core'
 export { MAX_FORM_BYTES } from './body.js'

@@ -10,6 +10,7 @@ import {
   createAuth,
   type FetchAuthConfig,
   MemorySessionStore,
+  privateKeyJwt,
   requireBearer,
   serverSessions,
 } from '../src/index.js'
@@ -20,6 +21,8 @@ export interface TestEnv {
   BASE_URL: string
   CLIENT_ID: string
   CLIENT_SECRET: string
+  /** A private JWK (JSON): the client authenticates with private_key_jwt instead of the secret. */
+  CLIENT_PRIVATE_KEY?: string
   SECRET: string
   AUDIENCE: string
   RESPONSE_TYPE?: string
@@ -37,7 +40,9 @@ export function createTestApp(
     issuerBaseURL: env.ISSUER_BASE_URL,
     baseURL: env.BASE_URL,
     clientID: env.CLIENT_ID,
-    clientSecret: env.CLIENT_SECRET,
+    ...(env.CLIENT_PRIVATE_KEY
+      ? { clientAuth: privateKeyJwt({ key: env.CLIENT_PRIVATE_KEY }) }
+      : { clientSecret: env.CLIENT_SECRET }),
     secret: env.SECRET,
     authorizationParams: {
       response_type: env.RESPONSE_TYPE ?? 'code id_token',

@@ -120,6 +120,18 @@ function appWorker(responseType?: string): Worker {
 }
 
 describe('the test app in workerd', () => {
+  it('authenticates with private_key_jwt from a JWK in its bindings (WebCrypto in workerd)', async () => {
+    const env = op.env({ privateKeyJwt: true })
+    const w = startWorker(scripts.app, { ...env, RESPONSE_TYPE: 'code id_token' })
+    const grants = op.grants()
+    expect((await w.login()).status).toBe(302)
+    expect(w.jar.has(SESSION)).toBe(true)
+    const refreshed = await w.get('/refresh', { accept: 'application/json' })
+    expect(refreshed.status).toBe(200)
+    // oidc-provider verified both assertions (the code exchange and the refresh).
+    expect(op.grants()).toBe(grants + 2)
+  })
+
   it('logs in, reads the session, calls the API, refreshes, fetches userinfo, logs out', async () => {
     const w = appWorker()
     const grants = op.grants()

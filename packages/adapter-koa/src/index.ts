@@ -62,6 +62,7 @@ export {
   checkProvider,
   claimsFilter,
   MemorySessionStore,
+  privateKeyJwt,
   serverSessions,
 } from '@oidc-hybrid/core'
 

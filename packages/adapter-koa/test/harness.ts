@@ -16,11 +16,12 @@ import {
   startTestProvider,
 } from '@oidc-hybrid/test-kit'
 import Koa from 'koa'
-import { PrivateKeyJwt } from 'oauth4webapi'
+import { type ClientAuth, PrivateKeyJwt } from 'oauth4webapi'
 import {
   auth,
   backchannelLogout,
   type KoaAuthConfig,
+  privateKeyJwt,
   requireAuth,
   requireBearer,
   type SessionStore,
@@ -33,6 +34,11 @@ export const SECRET = 'koa-adapter-test-cookie-secret-0123456789abcdef'
 export interface HarnessOptions {
   responseType?: string
   clientAuth?: 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt'
+  /**
+   * With private_key_jwt, where the key comes from: oauth4webapi's `PrivateKeyJwt` with a
+   * CryptoKey (default), or the library's `privateKeyJwt` from a private JWK or a PKCS#8 PEM.
+   */
+  privateKey?: 'cryptokey' | 'jwk' | 'pem'
   /** Mount a body parser before auth(): 'koa' (@koa/bodyparser, keeps rawBody) or 'lossy'. */
   bodyParser?: 'koa' | 'lossy'
   proxy?: boolean
@@ -119,8 +125,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     clientID: 'koa-app',
     clientSecret: clientAuth === 'private_key_jwt' ? undefined : clientSecret,
     clientAuthMethod: clientAuth,
-    // What the core README documents for private_key_jwt: oauth4webapi's PrivateKeyJwt.
-    clientAuth: keys && PrivateKeyJwt({ key: keys.privateKey, kid: 'k1' }),
+    clientAuth: keys && (await clientAuthOf(keys.privateKey, options.privateKey)),
     secret: SECRET,
     session: { store: options.sessionStore && serverSessions(options.sessionStore) },
     backchannelLogout:
@@ -171,4 +176,21 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
       await provider.close()
     },
   }
+}
+
+/** The `clientAuth` for private_key_jwt with `privateKey` given the way `how` says. */
+async function clientAuthOf(
+  privateKey: CryptoKey,
+  how: HarnessOptions['privateKey'] = 'cryptokey',
+): Promise<ClientAuth> {
+  // oauth4webapi's PrivateKeyJwt with a CryptoKey, or the library's from configuration.
+  if (how === 'cryptokey') return PrivateKeyJwt({ key: privateKey, kid: 'k1' })
+  const jwk = await crypto.subtle.exportKey('jwk', privateKey)
+  if (how === 'jwk') return privateKeyJwt({ key: { ...jwk, kid: 'k1' } })
+  const der = new Uint8Array(await crypto.subtle.exportKey('pkcs8', privateKey))
+  const base64 = Buffer.from(der)
+    .toString('base64')
+    .replace(/(.{64})/g, '$1\n')
+  const pem = `-----BEGIN PRIVATE KEY-----\n${base64}\n-----END PRIVATE KEY-----\n`
+  return privateKeyJwt({ key: pem, kid: 'k1', alg: 'ES256' })
 }

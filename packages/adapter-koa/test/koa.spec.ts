@@ -70,6 +70,19 @@ describe('login through the real provider', () => {
   }
 })
 
+describe('private_key_jwt from configuration (privateKeyJwt)', () => {
+  for (const privateKey of ['jwk', 'pem'] as const) {
+    it(`logs in and refreshes with the key as a ${privateKey === 'jwk' ? 'private JWK' : 'PKCS#8 PEM'}`, async () => {
+      const h = await use({ clientAuth: 'private_key_jwt', privateKey })
+      expect((await h.login()).status).toBe(302)
+      const refreshed = await h.get('/refresh', { accept: 'application/json' })
+      expect(refreshed.status).toBe(200)
+      // oidc-provider verified both assertions against the registered public key.
+      expect(h.grants()).toBe(2)
+    })
+  }
+})
+
 describe('after login', () => {
   it('calls the API with the access token, refreshes (also reduced), fetches userinfo', async () => {
     const h = await use()

@@ -46,6 +46,7 @@ export {
   checkProvider,
   claimsFilter,
   MemorySessionStore,
+  privateKeyJwt,
   serverSessions,
 } from '@oidc-hybrid/core'
 export {

@@ -79,6 +79,20 @@ describe.each(PLATFORMS)('%s', (platform) => {
     },
   )
 
+  it('private_key_jwt from configuration (a PKCS#8 PEM): logs in, the provider verified the assertion', async () => {
+    const h = await createHarness(platform, { privateKeyJwt: true })
+    try {
+      const browser = h.browser()
+      expect((await browser.login()).status).toBe(302)
+      expect((await (await browser.get('/me', JSON_ACCEPT)).json()).claims.sub).toBe(
+        'auth0|demo-user',
+      )
+      expect(h.grants()).toBe(1)
+    } finally {
+      await h.close()
+    }
+  })
+
   describe('with a session', () => {
     let h: Harness
     let browser: Browser

@@ -33,6 +33,7 @@ import type {
   Session,
   VerifiedBearer,
 } from '@oidc-hybrid/core'
+import type { JwkSet } from '@oidc-hybrid/dev-provider'
 import {
   type Browser,
   closeServer,
@@ -54,6 +55,7 @@ import {
   Oidc,
   type OidcContext,
   Public,
+  privateKeyJwt,
   RequiredClaims,
   RequiredScopes,
   type SessionStore,
@@ -122,12 +124,14 @@ export async function createApp(
 /** The provider with one confidential client for `appURL`, and the API with short-lived tokens. */
 export function startProvider(
   appURL: string,
-  options: { backchannelLogout?: boolean } = {},
+  options: { backchannelLogout?: boolean; jwks?: JwkSet } = {},
 ): Promise<TestProvider> {
   return startTestProvider({
     client: {
       clientId: CLIENT_ID,
-      clientSecret: CLIENT_SECRET,
+      ...(options.jwks
+        ? { authMethod: 'private_key_jwt' as const, jwks: options.jwks }
+        : { clientSecret: CLIENT_SECRET }),
       appURLs: [appURL],
       backchannelLogout: options.backchannelLogout,
     },
@@ -302,6 +306,8 @@ export interface HarnessOptions extends Omit<AppOptions, 'platform'> {
    * a handler object replaces `backchannelLogout()`.
    */
   backchannelLogout?: boolean | BackchannelLogoutHandler
+  /** Authenticate with private_key_jwt: `privateKeyJwt` with the key as a PKCS#8 PEM. */
+  privateKeyJwt?: boolean
 }
 
 export interface Harness {
@@ -323,8 +329,10 @@ export async function createHarness(
 ): Promise<Harness> {
   const web = await listen()
   const api = await listen()
+  const keys = options.privateKeyJwt ? await pemKeyPair() : undefined
   const provider = await startProvider(web.url, {
     backchannelLogout: !!options.backchannelLogout,
+    jwks: keys?.jwks,
   })
   const clock: Clock = { skew: 0 }
   const apps: INestApplication[] = []
@@ -333,6 +341,12 @@ export async function createHarness(
     const auth = HybridAuthModule.forRoot({
       ...authConfig(provider, web.url, clock, options.responseType),
       session: { store: options.sessionStore && serverSessions(options.sessionStore) },
+      ...(keys
+        ? {
+            clientSecret: undefined,
+            clientAuth: privateKeyJwt({ key: keys.pem, kid: 'k1', alg: 'ES256' }),
+          }
+        : {}),
       backchannelLogout:
         options.backchannelLogout === true
           ? backchannelLogout()
@@ -358,4 +372,16 @@ export async function createHarness(
       await provider.close()
     },
   }
+}
+
+/** An ES256 key pair: the private key as a PKCS#8 PEM (as configuration holds it), the public JWKS. */
+async function pemKeyPair(): Promise<{ pem: string; jwks: JwkSet }> {
+  const keys = (await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, [
+    'sign',
+    'verify',
+  ])) as CryptoKeyPair
+  const der = Buffer.from(await crypto.subtle.exportKey('pkcs8', keys.privateKey))
+  const pem = `-----BEGIN PRIVATE KEY-----\n${der.toString('base64')}\n-----END PRIVATE KEY-----\n`
+  const publicJwk = await crypto.subtle.exportKey('jwk', keys.publicKey)
+  return { pem, jwks: { keys: [{ ...publicJwk, kid: 'k1', use: 'sig', alg: 'ES256' }] } as JwkSet }
 }

@@ -32,6 +32,11 @@ export {
   createHybridAuth,
   HybridAuth,
 } from './engine/hybrid-auth.js'
+export {
+  type AssertionAlgorithm,
+  type PrivateKeyJwtOptions,
+  privateKeyJwt,
+} from './engine/private-key-jwt.js'
 export { checkProvider } from './engine/provider-check.js'
 // The engine and its configuration
 export {

@@ -28,6 +28,7 @@ describe('entries', () => {
         'createBearerVerifier',
         'createHybridAuth',
         'isOidcHybridError',
+        'privateKeyJwt',
         'serverSessions',
       ].sort(),
     )

@@ -62,12 +62,18 @@ export interface TestProvider {
 
 export interface TestProviderOptions extends Omit<DevProviderOptions, 'clients'> {
   client: HybridClientOptions
+  /** More clients of the same kind (e.g. one that authenticates with private_key_jwt). */
+  moreClients?: HybridClientOptions[]
 }
 
 /** The dev provider on a free port with the one client of {@link hybridClient}. */
 export async function startTestProvider(options: TestProviderOptions): Promise<TestProvider> {
-  const { client, ...rest } = options
-  const provider = await start({ port: 0, ...rest, clients: [hybridClient(client)] })
+  const { client, moreClients = [], ...rest } = options
+  const provider = await start({
+    port: 0,
+    ...rest,
+    clients: [client, ...moreClients].map(hybridClient),
+  })
   let grants = 0
   provider.provider.on('grant.success', () => grants++)
   provider.provider.on('grant.error', () => grants++)

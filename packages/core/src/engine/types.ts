@@ -120,13 +120,14 @@ export interface HybridAuthConfig {
   clientAuthMethod?: ClientAuthMethod
   /**
    * Custom token-endpoint client authentication, an oauth4webapi `ClientAuth`; it wins over
-   * `clientAuthMethod`. For private_key_jwt (RFC 7523), import oauth4webapi yourself, so apps
-   * that use a secret do not ship it:
+   * `clientAuthMethod`. For private_key_jwt (RFC 7523) from a key in the configuration (a private
+   * JWK or a PKCS#8 PEM), use `privateKeyJwt` (an import, so apps that use a secret do not
+   * bundle it); oauth4webapi's `PrivateKeyJwt` with a `CryptoKey` works too:
    *
    * @example
    * ```ts
-   * import { PrivateKeyJwt } from 'oauth4webapi'
-   * createHybridAuth({ ...options, clientAuth: PrivateKeyJwt({ key: privateKey, kid: 'k1' }) })
+   * import { privateKeyJwt } from '@oidc-hybrid/core'
+   * createHybridAuth({ ...options, clientAuth: privateKeyJwt({ key: pem, kid: 'k1', alg: 'ES256' }) })
    * ```
    * @see [OIDC Core 9](https://openid.net/specs/openid-connect-core-1_0-errata2.html#ClientAuthentication)
    */

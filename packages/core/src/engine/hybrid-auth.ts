@@ -175,6 +175,8 @@ export class HybridAuth implements EngineView {
       const returnTo = this.#returnTo(request, options)
       const { authorization: configured, crypto } = this.#config
       const override = toAuthorizationOptions(options.authorizationParams)
+      // `GET /login?prompt=none`: a silent login, the one authorization parameter a link may set.
+      if (requestUrl(request).searchParams.get('prompt') === 'none') override.prompt = 'none'
       // Overrides add to the configured parameters; they never erase them (organization, ...).
       const authorization: AuthorizationOptions = {
         ...configured,

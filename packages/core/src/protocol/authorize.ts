@@ -176,6 +176,7 @@ export async function buildAuthorizationRequest(
       maxAge,
       audience: parameters.audience,
       organization: parameters.organization,
+      prompt: parameters.prompt,
       returnTo: optionalString('returnTo', options),
       createdAt: now,
     },

@@ -212,12 +212,23 @@ export async function transition(
   } catch (error) {
     const logout = event.type === 'LogoutRequested'
     if (!isOidcHybridError(error) || (!logout && error.code === 'CONFIG_INVALID')) throw error
+    const transaction = state.kind === 'LoginStarted' ? state.transaction : undefined
+    // Silent login (`prompt=none`) the provider cannot do without showing a page: its
+    // login_, interaction_, consent_ or account_selection_required (OIDC Core 3.1.2.6) is an
+    // outcome, not a failure; back to returnTo, not logged in. The error was checked like any
+    // other (state, iss) before it is believed.
+    const silent =
+      transaction?.prompt === 'none' &&
+      /_required$/.test(`${error.details.error}`)
     return {
-      state: { kind: 'Failed', error },
+      state: silent ? { kind: 'Idle' } : { kind: 'Failed', error },
       effects: logout
         ? [{ type: 'ClearSession' }]
-        : state.kind === 'LoginStarted'
-          ? [{ type: 'ClearTransaction', state: state.transaction.state }]
+        : transaction
+          ? [
+              { type: 'ClearTransaction', state: transaction.state },
+              ...(silent ? [{ type: 'Redirect', url: transaction.returnTo ?? '/' } as const] : []),
+            ]
           : [],
     }
   }

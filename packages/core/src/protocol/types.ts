@@ -100,6 +100,8 @@ export interface Transaction {
   maxAge?: number
   audience?: string
   organization?: string
+  /** The `prompt` sent (`none`: a silent login, whose login_required is no failure). */
+  prompt?: string
   /** A same-origin path to go to after login. */
   returnTo?: string
   /** Seconds since the epoch. */

@@ -297,6 +297,75 @@ describe('LoginStarted + CallbackReceived', () => {
     expect(result.effects.map((e) => e.type)).toEqual(['ClearTransaction', 'Http'])
   })
 
+  describe('silent login (prompt=none)', () => {
+    const silentStart = async (prompt = 'none') =>
+      (
+        await transition(
+          context(),
+          { kind: 'Idle' },
+          {
+            type: 'LoginRequested',
+            options: { prompt, returnTo: '/account' },
+            random: RANDOM,
+          },
+        )
+      ).state as Extract<State, { kind: 'LoginStarted' }>
+    const refused = (error: string, state = RANDOM.state) => ({ error, state, iss: ISSUER })
+
+    for (const error of [
+      'login_required',
+      'interaction_required',
+      'consent_required',
+      'account_selection_required',
+    ]) {
+      it(`${error} is an outcome: back to returnTo, not logged in, the transaction cleared`, async () => {
+        const started = await silentStart()
+        expect(started.transaction.prompt).toBe('none')
+        const result = await transition(context(), started, {
+          type: 'CallbackReceived',
+          params: refused(error),
+        })
+        expect(result.state).toEqual({ kind: 'Idle' })
+        expect(result.effects).toEqual([
+          { type: 'ClearTransaction', state: RANDOM.state },
+          { type: 'Redirect', url: '/account' },
+        ])
+      })
+    }
+
+    it('any other error, or a login that was not silent, is a failure as before', async () => {
+      const silent = await silentStart()
+      const denied = await transition(context(), silent, {
+        type: 'CallbackReceived',
+        params: refused('access_denied'),
+      })
+      expect(denied.state).toMatchObject({ kind: 'Failed', error: { code: 'AUTHORIZATION_ERROR' } })
+      const loud = await silentStart('login')
+      const required = await transition(context(), loud, {
+        type: 'CallbackReceived',
+        params: refused('login_required'),
+      })
+      expect(required.state).toMatchObject({
+        kind: 'Failed',
+        error: { code: 'AUTHORIZATION_ERROR' },
+      })
+    })
+
+    it('the error is believed only after state and iss are checked', async () => {
+      const started = await silentStart()
+      const forged = await transition(context(), started, {
+        type: 'CallbackReceived',
+        params: refused('login_required', 'another-state-than-ours-0123456789abcdef0123'),
+      })
+      expect(forged.state).toMatchObject({ kind: 'Failed', error: { code: 'STATE_MISMATCH' } })
+      const mixUp = await transition(context(), started, {
+        type: 'CallbackReceived',
+        params: { ...refused('login_required'), iss: 'https://attacker.example/' },
+      })
+      expect(mixUp.state).toMatchObject({ kind: 'Failed', error: { code: 'ISSUER_MISMATCH' } })
+    })
+  })
+
   it('a failed check ends in Failed, clears the transaction and sends no request', async () => {
     const started = await loginStarted()
     const params = await callbackParams(started.transaction, { claims: { nonce: 'x'.repeat(43) } })

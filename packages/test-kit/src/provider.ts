@@ -47,7 +47,7 @@ export function hybridClient(options: HybridClientOptions): DevClient {
           backchannel_logout_session_required: true,
         }
       : {}),
-    response_types: ['code id_token', 'code token', 'code id_token token'],
+    response_types: ['code id_token', 'code token', 'code id_token token', 'code'],
     grant_types: ['authorization_code', 'implicit', 'refresh_token'],
   }
 }

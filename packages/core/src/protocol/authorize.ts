@@ -82,9 +82,9 @@ export function normalizeResponseType(value: string): HybridResponseType {
   // Sorted, the three types read `code id_token`, `code id_token token`, `code token`; a repeated
   // word never matches.
   const canonical = sortedWords(value)
-  if (!/^code (id_token( token)?|token)$/.test(canonical)) {
+  if (!/^code( id_token( token)?| token)?$/.test(canonical)) {
     throw configError(
-      'not a Hybrid Flow response type: use code id_token, code token or code id_token token',
+      'not a response type for this library: use code id_token, code token, code id_token token or code',
       { responseType: value },
     )
   }

@@ -7,8 +7,14 @@ import type { Jwk, JwsAlgorithm } from './jwk.js'
 
 export type { Jwk, JwsAlgorithm } from './jwk.js'
 
-/** The three hybrid `response_type` values ([OIDC Core 3.3](https://openid.net/specs/openid-connect-core-1_0-errata2.html#HybridFlowAuth)). */
-export type HybridResponseType = 'code id_token' | 'code token' | 'code id_token token'
+/**
+ * The `response_type` values: the three hybrid ones ([OIDC Core 3.3](https://openid.net/specs/openid-connect-core-1_0-errata2.html#HybridFlowAuth)),
+ * the default, and the plain authorization code flow's `code` ([OIDC Core 3.1](https://openid.net/specs/openid-connect-core-1_0-errata2.html#CodeFlowAuth)),
+ * for providers without hybrid support: nothing signed in the front channel, so `state`, RFC 9207
+ * `iss` (when the provider has it) and PKCE carry the response, and the token endpoint's ID token
+ * (its nonce) the identity.
+ */
+export type HybridResponseType = 'code id_token' | 'code token' | 'code id_token token' | 'code'
 
 /** How the authorization response reaches the callback. Hybrid responses never use `query`. */
 export type ResponseMode = 'form_post' | 'fragment'

@@ -122,8 +122,11 @@ describe('resolveConfig: refused configurations', () => {
     refused({ authorizationParams: { response_mode: 'fragment' } }, /form_post/)
   })
 
-  it('a response_type that is not a hybrid one', () => {
-    refused({ authorizationParams: { response_type: 'code' } }, /not a Hybrid Flow response type/)
+  it('a response_type that is neither hybrid nor code', () => {
+    refused(
+      { authorizationParams: { response_type: 'id_token token' } },
+      /not a response type for this library/,
+    )
   })
 
   it.each([

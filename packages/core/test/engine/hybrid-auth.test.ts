@@ -397,7 +397,7 @@ describe('configuration errors', () => {
     [{ issuerBaseURL: 'not a url' }, /issuerBaseURL/],
     [{ clientSecret: undefined, clientAuthMethod: 'client_secret_post' as const }, /clientSecret/],
     [{ routes: { callback: 'callback' } }, /routes.callback/],
-    [{ authorizationParams: { response_type: 'code' } }, /response_type|code/],
+    [{ authorizationParams: { response_type: 'token' } }, /response type/],
   ])('%o is refused with ConfigurationError', (overrides, message) => {
     expect(() => createHybridAuth({ ...MINIMAL_CONFIG, ...overrides } as HybridAuthConfig)).toThrow(
       message,

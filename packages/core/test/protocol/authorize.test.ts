@@ -76,24 +76,19 @@ describe('normalizeResponseType', () => {
     ['code id_token token', 'code id_token token'],
     ['token id_token code', 'code id_token token'],
     ['id_token  code', 'code id_token'],
+    ['code', 'code'],
   ])('accepts %j as %j (MRT 3: an unordered set)', (input, expected) => {
     expect(normalizeResponseType(input)).toBe(expected)
   })
 
-  it.each([
-    'code',
-    'token',
-    'id_token',
-    'id_token token',
-    'none',
-    '',
-    'code code id_token',
-    'constructor',
-  ])('refuses %j', (input) => {
-    expect(() => normalizeResponseType(input)).toThrow(
-      expect.objectContaining({ code: 'CONFIG_INVALID' }),
-    )
-  })
+  it.each(['token', 'id_token', 'id_token token', 'none', '', 'code code id_token', 'constructor'])(
+    'refuses %j',
+    (input) => {
+      expect(() => normalizeResponseType(input)).toThrow(
+        expect.objectContaining({ code: 'CONFIG_INVALID' }),
+      )
+    },
+  )
 
   it('refuses a value that is not a string', () => {
     expect(() => normalizeResponseType(42 as unknown as string)).toThrow(
@@ -277,10 +272,20 @@ describe('buildAuthorizationRequest', () => {
   describe('configuration errors', () => {
     const invalid = { code: 'CONFIG_INVALID', name: 'ConfigurationError' }
 
-    it('refuses a non-hybrid response type', async () => {
-      await expect(
-        build({ responseType: 'code' as AuthorizationOptions['responseType'] }),
-      ).rejects.toMatchObject(invalid)
+    it('refuses a response type without code (implicit) or unknown', async () => {
+      for (const responseType of ['id_token', 'id_token token', 'token', 'code code', 'none']) {
+        await expect(
+          build({ responseType: responseType as AuthorizationOptions['responseType'] }),
+        ).rejects.toMatchObject(invalid)
+      }
+    })
+
+    it('takes the plain code flow (code), with PKCE and form_post like the hybrid ones', async () => {
+      const { url, transaction } = await build({ responseType: 'code' })
+      expect(url.searchParams.get('response_type')).toBe('code')
+      expect(url.searchParams.get('response_mode')).toBe('form_post')
+      expect(url.searchParams.get('code_challenge_method')).toBe('S256')
+      expect(transaction.responseType).toBe('code')
     })
 
     it('refuses response_mode query (MRT 5)', async () => {

@@ -247,7 +247,7 @@ describe('Idle + LoginRequested', () => {
     const p = transition(
       context(),
       { kind: 'Idle' },
-      { type: 'LoginRequested', options: { responseType: 'code' as never }, random: RANDOM },
+      { type: 'LoginRequested', options: { responseType: 'id_token' as never }, random: RANDOM },
     )
     await expect(p).rejects.toBeInstanceOf(ConfigurationError)
   })
@@ -364,6 +364,28 @@ describe('LoginStarted + CallbackReceived', () => {
       })
       expect(mixUp.state).toMatchObject({ kind: 'Failed', error: { code: 'ISSUER_MISMATCH' } })
     })
+  })
+
+  it('code (the plain code flow): state and iss, nothing signed; the token endpoint carries the rest', async () => {
+    const codeFlow = context({
+      provider: { ...PROVIDER, response_types_supported: ['code', 'code id_token'] },
+    })
+    const { state: started } = await transition(
+      codeFlow,
+      { kind: 'Idle' },
+      { type: 'LoginRequested', options: { responseType: 'code' }, random: RANDOM },
+    )
+    const params = { code: 'authorization-code-1', state: RANDOM.state, iss: ISSUER }
+    const result = await transition(codeFlow, started, { type: 'CallbackReceived', params })
+    expect(result.state.kind).toBe('CallbackVerified')
+    expect(result.state).toHaveProperty('frontChannelClaims', undefined)
+    expect(result.effects.map((e) => e.type)).toEqual(['ClearTransaction', 'Http'])
+    // A mix-up: another issuer's response is refused before its code goes anywhere.
+    const mixUp = await transition(codeFlow, started, {
+      type: 'CallbackReceived',
+      params: { ...params, iss: 'https://attacker.example/' },
+    })
+    expect(mixUp.state).toMatchObject({ kind: 'Failed', error: { code: 'ISSUER_MISMATCH' } })
   })
 
   it('a failed check ends in Failed, clears the transaction and sends no request', async () => {

@@ -1,0 +1,97 @@
+/**
+ * The plain authorization code flow (`response_type=code`, PKCE, form_post), for providers
+ * without hybrid support, in every adapter (Koa, fetch on node:http, NestJS on Express and
+ * Fastify) against the real dev provider (oidc-provider): log in, the session's claims from the
+ * token endpoint's ID token, refresh, userinfo; a response from another issuer is refused.
+ */
+import {
+  createBrowser,
+  listen,
+  SESSION,
+  startTestProvider,
+  TRANSACTION,
+} from '@oidc-hybrid/test-kit'
+import { describe, expect, it } from 'vitest'
+import { APPS, type AppUnderTest } from '../src/apps.js'
+import { nestExpress, nestFastify } from '../src/nest.js'
+
+const ADAPTERS: readonly AppUnderTest[] = [...APPS, nestExpress, nestFastify]
+const CLIENT_ID = 'code-flow'
+const CLIENT_SECRET = 'code-flow-client-secret-0123456789abcdef0123456789'
+const JSON_ACCEPT = { accept: 'application/json' }
+
+async function start(adapter: AppUnderTest) {
+  const web = await listen()
+  const provider = await startTestProvider({
+    client: { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, appURLs: [web.url] },
+  })
+  const app = await adapter.start(
+    (baseURL) => ({
+      issuerBaseURL: provider.issuer,
+      baseURL,
+      clientID: CLIENT_ID,
+      clientSecret: CLIENT_SECRET,
+      secret: 'code-flow-test-cookie-secret-0123456789abcdef',
+      authorizationParams: {
+        response_type: 'code',
+        scope: 'openid profile email offline_access',
+      },
+    }),
+    { server: web.server },
+  )
+  return {
+    url: app.url,
+    provider,
+    close: async () => {
+      await app.close()
+      await provider.close()
+    },
+  }
+}
+
+describe.each(ADAPTERS.map((adapter) => [adapter.name, adapter] as const))(
+  'the plain code flow, %s',
+  (_name, adapter) => {
+    it('logs in with response_type=code, refreshes and fetches userinfo', async () => {
+      const setup = await start(adapter)
+      try {
+        const browser = createBrowser(setup.url, { headers: JSON_ACCEPT })
+        const authorizationUrl = await browser.startLogin()
+        const request = new URL(authorizationUrl).searchParams
+        expect(request.get('response_type')).toBe('code')
+        expect(request.get('response_mode')).toBe('form_post')
+        expect(request.get('code_challenge_method')).toBe('S256')
+        const { action, params } = await browser.authorize(authorizationUrl)
+        // Nothing signed in the front channel: a code, the state and the issuer.
+        expect([...params.keys()].sort()).toEqual(['code', 'iss', 'state'])
+        expect((await browser.post(action, params)).status).toBe(302)
+        expect(browser.jar.has(SESSION)).toBe(true)
+        expect(browser.jar.has(TRANSACTION)).toBe(false)
+        const me = await browser.get('/me')
+        expect(((await me.json()) as { sub: string }).sub).toBe('auth0|demo-user')
+        expect((await browser.get('/refresh')).status).toBe(200)
+        const userinfo = await browser.get('/userinfo')
+        expect(((await userinfo.json()) as { sub: string }).sub).toBe('auth0|demo-user')
+        expect(setup.provider.grants()).toBe(2)
+      } finally {
+        await setup.close()
+      }
+    })
+
+    it('refuses a response whose iss is another issuer, before the code goes anywhere', async () => {
+      const setup = await start(adapter)
+      try {
+        const browser = createBrowser(setup.url, { headers: JSON_ACCEPT })
+        const { action, params } = await browser.authorize(await browser.startLogin())
+        params.set('iss', 'https://attacker.example/')
+        const callback = await browser.post(action, params)
+        expect(callback.status).toBe(400)
+        expect(((await callback.json()) as { error: string }).error).toBe('ISSUER_MISMATCH')
+        expect(browser.jar.has(SESSION)).toBe(false)
+        expect(setup.provider.grants()).toBe(0)
+      } finally {
+        await setup.close()
+      }
+    })
+  },
+)

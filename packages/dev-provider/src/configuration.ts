@@ -16,6 +16,7 @@ import {
 } from './directory.js'
 import { errorPage, logoutPage, logoutSuccessPage } from './lib/html.js'
 import type { PrivateSigningJwk } from './lib/keys.js'
+import { coverPolicyApis, refuseUncoveredResource } from './multi-resource.js'
 import type { DevResponseType } from './types.js'
 import type { StructuredJwt, UserinfoAudience } from './userinfo-audience.js'
 import type { Behaviour } from './variants.js'
@@ -120,7 +121,11 @@ export function buildConfiguration(input: ConfigurationInput): Record<string, un
     // Auth0 refresh token rotation: every use returns a new one; reusing an old one revokes the
     // whole grant. Without rotation the refresh token stays valid until it expires (the answer's
     // echo of it is removed by behaviourMiddleware).
-    rotateRefreshToken: behaviour.rotateRefreshTokens,
+    // A function (not the boolean) so that a refused `resource` is refused before the rotation.
+    rotateRefreshToken: (ctx: ProviderContext) => {
+      refuseUncoveredResource(ctx)
+      return behaviour.rotateRefreshTokens
+    },
     // Auth0's `audience`, `organization` and `invitation` authorization parameters.
     extraParams: {
       audience: null,
@@ -159,11 +164,22 @@ export function buildConfiguration(input: ConfigurationInput): Record<string, un
       // Auth0's `audience` selects the API an access token is for; oidc-provider calls that a
       // resource indicator (RFC 8707). With one, access tokens are RFC 9068 JWTs for that API
       // (and for userinfo too with `openid`, see `formats`); without, they are opaque and only
-      // good at userinfo.
+      // good at userinfo. `resource` may name several APIs (RFC 8707 2.1); the refresh token
+      // then covers each, and a refresh_token grant with `resource=<one of them>` answers a
+      // token for it (src/multi-resource.ts).
       resourceIndicators: {
         enabled: true,
         defaultResource: async (ctx: ProviderContext, _client: Client, oneOf?: string[]) => {
-          if (oneOf) return oneOf
+          if (oneOf) {
+            // Several at a token request itself: oidc-provider issues a token for one API only,
+            // so they stay several and it answers invalid_target.
+            if (ctx.oidc.route === 'token' && ctx.oidc.params?.resource !== undefined) {
+              return oneOf
+            }
+            // Several granted (a login naming more than one API, or APIs added to the refresh
+            // token by multiResourceRefreshToken): the first, the login's API, is the default.
+            return oneOf[0]
+          }
           const audience = ctx.oidc.params?.audience
           return typeof audience === 'string' && audience !== '' ? audience : undefined
         },
@@ -205,12 +221,17 @@ export function buildConfiguration(input: ConfigurationInput): Record<string, un
       },
     },
     // Auth0 issues a refresh token for `offline_access` only when the API allows offline access.
-    issueRefreshToken: async (_ctx: KoaContext, client: Client, code: Token) => {
+    // One that is issued also covers the APIs with `multiResourceRefreshToken`.
+    issueRefreshToken: async (ctx: ProviderContext, client: Client, code: Token) => {
       if (!client.grantTypeAllowed('refresh_token') || !code.scopes.has('offline_access')) {
         return false
       }
       const resources = code.resource === undefined ? [] : [code.resource].flat()
-      return resources.every((id) => directory.apis.get(id)?.allowOfflineAccess === true)
+      if (!resources.every((id) => directory.apis.get(id)?.allowOfflineAccess === true)) {
+        return false
+      }
+      await coverPolicyApis(ctx, directory, client, code)
+      return true
     },
     loadExistingGrant: (ctx: ProviderContext) => loadExistingGrant(ctx, directory),
     findAccount: async (ctx: ProviderContext, sub: string, token?: Token) => {

@@ -160,6 +160,12 @@ function checkApis(value: unknown): DevApi[] {
     }
     stringList(api.scopes, `apis[${i}].scopes`)
     accessTokenLifetime(api.accessTokenTTL, `apis[${i}].accessTokenTTL`, 1)
+    oneOf(
+      api.multiResourceRefreshToken,
+      `apis[${i}].multiResourceRefreshToken`,
+      [true, false],
+      false,
+    )
     return structuredClone(api) as unknown as DevApi
   })
   unique(

@@ -7,6 +7,7 @@ import { interactionRoutes } from './interactions.js'
 import { signerOf } from './lib/jws.js'
 import { generateCookieKeys, generateSigningKey } from './lib/keys.js'
 import { MemoryStore, memoryAdapter } from './lib/memory-adapter.js'
+import { multiResourceRefresh } from './multi-resource.js'
 import { baseUrl, resolveOptions } from './options.js'
 import type { DevProvider, DevProviderOptions, OidcProviderInstance } from './types.js'
 import { UserinfoAudience } from './userinfo-audience.js'
@@ -74,7 +75,9 @@ async function checkClients(provider: Provider, clientIds: string[]): Promise<vo
  *
  * It serves discovery at `${issuer}.well-known/openid-configuration`, the hybrid response types
  * with `response_mode=form_post`, PKCE (S256, required), Auth0's `audience` (JWT access tokens
- * for an API, RFC 9068), `organization`, `offline_access` with rotating refresh tokens,
+ * for an API, RFC 9068) and RFC 8707 `resource`, tokens for other APIs from a refresh token
+ * (`resource`, or Auth0's `audience` for APIs with `multiResourceRefreshToken`),
+ * `organization`, `offline_access` with rotating refresh tokens,
  * RP-initiated logout, and a login page listing the demo credentials.
  *
  * @example
@@ -148,6 +151,8 @@ export async function start(options: DevProviderOptions = {}): Promise<DevProvid
   const { logger } = resolved
   provider.use(interactionRoutes(provider, directory, logger))
   provider.use(userinfoAudience.route(logger))
+  const multiResource = multiResourceRefresh(resolved.apis)
+  if (multiResource) provider.use(multiResource)
   provider.use(
     behaviourMiddleware(resolved.behaviour, signerOf(signingKey, resolved.signingAlg), logger),
   )

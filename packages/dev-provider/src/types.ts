@@ -81,6 +81,26 @@ export interface DevApi {
   allowOfflineAccess?: boolean
   /** Lifetime of this API's access tokens in seconds; defaults to `accessTokenTTL`. */
   accessTokenTTL?: number
+  /**
+   * Whether refresh tokens may be exchanged for this API's access tokens although the login was
+   * for another API, as with Auth0's Multi-Resource Refresh Token policy listing this API with
+   * all its scopes. Default `false`, like Auth0, where an application's policy lists no API.
+   *
+   * With `true`, the refresh token of every login of a first-party client for an API (`audience`
+   * or `resource`) with `offline_access` also covers this API and all its scopes, and a
+   * refresh_token grant with `audience=<identifier>` (Auth0) or `resource=<identifier>` (RFC
+   * 8707) answers an RFC 9068 JWT access token for this API (`scope` may narrow it). The
+   * session's own token stays the login API's: a refresh without `audience`/`resource` is for it.
+   *
+   * Without it, `audience=<identifier>` on a refresh is ignored, as Auth0 ignores an audience its
+   * policy does not list (the answer is a token for the login's API), and
+   * `resource=<identifier>` is `invalid_target` unless the login requested this API itself (the
+   * authorization request may repeat `resource`, RFC 8707 2.1).
+   *
+   * @see https://auth0.com/docs/secure/tokens/refresh-tokens/multi-resource-refresh-token
+   * @see https://www.rfc-editor.org/rfc/rfc8707#section-2.2
+   */
+  multiResourceRefreshToken?: boolean
 }
 
 /** An Auth0-style organization. */

@@ -42,14 +42,20 @@ async function readBody(ctx: KoaContext): Promise<string | undefined> {
  * Changes the parameters of a form POST before oidc-provider reads them: the body is read here,
  * `edit` may change it, and oidc-provider gets it as an already parsed body
  * (`ctx.request.body`), which it supports for apps that mount a body parser in front of it
- * (printing one warning per process the first time). Returns false when it answered the request
- * itself.
+ * (printing one warning per process the first time). A body an earlier edit read is edited
+ * again there, so edits compose. Returns false when it answered the request itself.
  */
-async function editFormBody(
+export async function editFormBody(
   ctx: KoaContext,
   edit: (form: URLSearchParams) => boolean,
 ): Promise<boolean> {
-  if (!ctx.is('application/x-www-form-urlencoded') || !ctx.req.readable) return true
+  if (!ctx.is('application/x-www-form-urlencoded')) return true
+  if (typeof ctx.request.body === 'string') {
+    const form = new URLSearchParams(ctx.request.body)
+    if (edit(form)) ctx.request.body = form.toString()
+    return true
+  }
+  if (!ctx.req.readable) return true
   const length = ctx.request.length
   // oidc-provider refuses these itself, before reading them.
   if (length !== undefined && length > BODY_LIMIT) return true

@@ -307,6 +307,22 @@ for (const adapter of API_TOKEN_APPS) {
         expect(await apiStatus(s.app.apiURL, own.token)).toBe(401)
       })
 
+      it("an audience the refresh token policy does not list (Auth0 answers the login API's token): refused, not kept, and the session goes on", async () => {
+        const browser = await loggedIn(s)
+        const own = await browser.json('/state')
+        const refused = await browser.json(
+          `/api-token?audience=${encodeURIComponent(REPORTS)}`,
+          502,
+        )
+        expect(refused.error).toBe('TOKEN_RESPONSE_INVALID')
+        // Not served as that API's token on the next request either.
+        const again = await browser.json(`/api-token?audience=${encodeURIComponent(REPORTS)}`, 502)
+        expect(again.error).toBe('TOKEN_RESPONSE_INVALID')
+        expect((await browser.json('/state')).token).toBe(own.token)
+        const refreshed = await browser.json('/refresh')
+        expect(audiences(refreshed.token)).toContain(MESSAGES)
+      })
+
       it('an RFC 8707 resource the grant does not cover: TOKEN_ENDPOINT_ERROR (invalid_target), and the session goes on', async () => {
         const browser = await loggedIn(s)
         const own = await browser.json('/state')

@@ -4,7 +4,9 @@
  * (`resource`) with other providers. Opt-in code (an import), so an app that calls one API does
  * not bundle it.
  */
-import { ConfigurationError } from '../errors.js'
+import { ConfigurationError, OidcHybridError } from '../errors.js'
+import { decode, fromUtf8 } from '../lib/base64url.js'
+import { isRecord, parseJson } from '../lib/compare.js'
 import type { ApiToken, Session } from '../protocol/types.js'
 import type { AccessTokenOptions, RequestSession } from './request-session.js'
 
@@ -82,8 +84,11 @@ export function apiTokens({ max = 4, maxSessionBytes = 11_000 }: ApiTokensOption
       let running = inFlight.get(flight)
       if (!running) {
         const extra: Record<string, string> = audience ? { audience } : { resource: api }
+        let foreign = false
         running = loaded
           .refresh(scope, true, extra, (refreshed, current) => {
+            // The rotated refresh token is stored either way; a token for another API is not.
+            foreign = !isFor(refreshed.accessToken, api)
             const next: Session = {
               ...current,
               refreshToken: refreshed.refreshToken,
@@ -92,6 +97,7 @@ export function apiTokens({ max = 4, maxSessionBytes = 11_000 }: ApiTokensOption
               updatedAt: refreshed.updatedAt,
             }
             const kept = keep(current.apiTokens, key, tokenOf(refreshed), max, loaded)
+            if (foreign) kept.pop()
             // Oldest first out until the session fits (the new token last of all).
             while (kept.length > 0) {
               next.apiTokens = Object.fromEntries(kept)
@@ -101,7 +107,18 @@ export function apiTokens({ max = 4, maxSessionBytes = 11_000 }: ApiTokensOption
             next.apiTokens = undefined
             return next
           })
-          .then((refreshed) => asSession(refreshed, tokenOf(refreshed), api))
+          .then((refreshed) => {
+            if (foreign) {
+              // Auth0 answers an audience its refresh token policy does not list with a token
+              // for the login's API, and no error.
+              throw new OidcHybridError(
+                'TOKEN_RESPONSE_INVALID',
+                `the provider answered a token for another API than ${api} (its aud): allow ${api} for refresh tokens (Auth0: the application's multi-resource refresh token policy)`,
+                { details: { api } },
+              )
+            }
+            return asSession(refreshed, tokenOf(refreshed), api)
+          })
           .finally(() => inFlight.delete(flight))
         inFlight.set(flight, running)
       }
@@ -131,4 +148,15 @@ function keep(
     ([name, value]) => name !== key && !loaded.viewOf(value as Session).isExpired(),
   )
   return [...entries.slice(Math.max(0, entries.length - (max - 1))), [key, token]]
+}
+
+/**
+ * Whether `accessToken` can be for `api`: an opaque token, or a JWT without `aud`, cannot be
+ * told and is taken; a JWT whose `aud` does not name `api` is for another API.
+ */
+function isFor(accessToken: string, api: string): boolean {
+  const parts = accessToken.split('.')
+  const claims = parts.length === 3 ? parseJson(fromUtf8(decode(parts[1]!))) : undefined
+  const aud = isRecord(claims) ? claims.aud : undefined
+  return aud === undefined || [aud].flat().includes(api)
 }

@@ -46,6 +46,28 @@ describe('tokens for other APIs (apiTokens)', () => {
     ])
   })
 
+  it('a token for another API than asked (Auth0 ignores an unlisted audience) is refused, not kept', async () => {
+    const t = await withApiTokens()
+    t.provider.refreshApis = [REPORTS]
+    const before = (await t.session())!
+    // The adapters send the request's Set-Cookie lines with its error answer too.
+    const loaded = await t.auth.load(t.request('GET', '/api'))
+    await expect(loaded.getAccessToken({ audience: BILLING })).rejects.toMatchObject({
+      code: 'TOKEN_RESPONSE_INVALID',
+      details: { api: BILLING },
+    })
+    t.jar.store(loaded.takeSetCookies())
+    const after = (await t.session())!
+    // Nothing kept for it, the session's own token untouched, and the rotated refresh token
+    // stored (it was spent at the provider).
+    expect(after.apiTokens).toBeUndefined()
+    expect(after.accessToken).toBe(before.accessToken)
+    expect(t.provider.refreshTokens.get(after.refreshToken!)?.used).toBe(false)
+    // An API the policy lists still works.
+    const reports = await t.inRequest((s) => s.getAccessToken({ resource: REPORTS }))
+    expect(decodeJwt(reports.accessToken).aud).toBe(REPORTS)
+  })
+
   it('a kept token is used until it expires (no token call), then got again', async () => {
     const t = await withApiTokens()
     const first = await t.inRequest((s) => s.getAccessToken({ audience: BILLING }))

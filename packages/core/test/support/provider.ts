@@ -67,6 +67,12 @@ export class ProviderFixture {
     email: 'u@example.test',
     'https://example.test/custom': 'claim',
   }
+  /**
+   * The APIs a refresh may get a token for (`audience`/`resource`); others are ignored and the
+   * token is for the login's API, as Auth0 answers an API its refresh token policy does not
+   * list. Default: any.
+   */
+  refreshApis?: string[]
   /** Audiences every ID token lists after the client's; `azp` is then the client. */
   extraAudiences: string[] = []
   userinfoSub?: string
@@ -285,7 +291,10 @@ export class ProviderFixture {
     }
     // A token for another API (Auth0's multi-resource refresh tokens, RFC 8707): `audience` or
     // `resource` on a refresh names it.
-    const api = refreshing ? (body.get('audience') ?? body.get('resource') ?? undefined) : undefined
+    const asked = refreshing
+      ? (body.get('audience') ?? body.get('resource') ?? undefined)
+      : undefined
+    const api = asked && (this.refreshApis?.includes(asked) ?? true) ? asked : undefined
     const accessToken = await this.accessToken(issued, scope, api)
     const claims = this.baseClaims(issued, !refreshing || this.refreshIdTokenClaims === 'full')
     claims.at_hash = halfHash(this.alg, accessToken)

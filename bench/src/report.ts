@@ -3,6 +3,7 @@
 import type { AppKind, LoadResult, LoadSummary } from './http-load.js'
 import { type CryptoApi, median, type Result } from './measure.js'
 import type { MemoryResult } from './memory.js'
+import type { RedisResult, StormRun } from './redis.js'
 
 export interface Environment {
   date: string
@@ -354,5 +355,186 @@ export function environmentLines(environment: Environment): string[] {
     `- versions: ${Object.entries(environment.versions)
       .map(([name, version]) => `${name} ${version}`)
       .join(', ')}`,
+  ]
+}
+
+// ---- Sessions in Redis (redis.ts) ---------------------------------------------------------
+
+/** `1.00 (1.00–1.00)`: the median of `values` and their range. */
+function spreadCell(values: number[], digits?: number): string {
+  const show = (value: number) => (digits === undefined ? figure(value) : value.toFixed(digits))
+  const low = Math.min(...values)
+  const high = Math.max(...values)
+  return low === high ? show(low) : `${show(median(values))} (${show(low)}–${show(high)})`
+}
+
+export const REDIS_LOAD_HEADER = [
+  'authenticated request (NodeCrypto, one call at a time)',
+  'median µs',
+  'app CPU µs',
+  'redis-server CPU µs',
+  'p99 µs',
+  '× sealed cookie (min–max)',
+]
+
+export function redisLoadRows(redis: RedisResult): string[][] {
+  const { rows } = redis.load
+  const cookie = rows.find((row) => row.key === 'cookie')!
+  return rows.map((row) => {
+    const values = row.rounds.map((value, round) => value / cookie.rounds[round]!)
+    const versus = { median: median(values), min: Math.min(...values), max: Math.max(...values) }
+    return [
+      row.name,
+      us(row.median),
+      us(row.cpu),
+      row.key === 'cookie' || row.key === 'memory' ? '' : us(row.serverCpu),
+      us(row.p99),
+      row === cookie ? '1.00×' : ratioCell(versus),
+    ]
+  })
+}
+
+export function redisLoadNote(redis: RedisResult): string {
+  const { load } = redis
+  const calls = load.rows.map((row) => row.calls)
+  return `redis-server ${redis.serverVersion} on 127.0.0.1 of the same 2-core machine, over loopback TCP (a network hop adds its round trip to the Redis rows), started like the tests (test-kit's startRedis: append-only file, here with \`appendfsync ${redis.appendfsync}\`), node-redis client with \`disableOfflineQueue\`. ${load.rounds} rounds; in each, every row runs 2 × ${load.sliceMs} ms, interleaved (A B … B A, the direction flipping every round), one call at a time, each call timed alone. \`median µs\`: the median of the round medians; \`p99 µs\`: of all single calls of all rounds (${Math.min(...calls)}–${Math.max(...calls)} per row); \`app CPU µs\`: the Node process's CPU time per call (user + system, all threads; median over the rounds); \`redis-server CPU µs\`: the server's CPU time per call (\`INFO cpu\` around the row's slices), which the app CPU does not include. Ratios are taken round by round (median and range). Session JSON ${load.sessionJsonBytes} B; the cookie holding it ${load.cookieBytes} B, the cookie holding a sealed id ${load.idCookieBytes} B. A fixed clock keeps every load inside its rolling minute: no reseal, no store write is timed.`
+}
+
+export const REDIS_STORM_HEADER = [
+  'refresh storm',
+  'token calls per expired session (max)',
+  'spent refresh tokens sent',
+  'failed requests',
+  'grants intact',
+  'wait p50 ms',
+  'wait p99 ms',
+  'total ms',
+  'app CPU µs/request',
+]
+
+export function redisStormRows(redis: RedisResult): string[][] {
+  const { storm } = redis
+  const rows: string[][] = []
+  for (const size of storm.sizes) {
+    const requests = size.sessions * storm.perSession
+    const row = (label: string, runs: StormRun[]) => {
+      const perSession = runs.map((run) => run.calls.reduce((a, b) => a + b, 0) / run.calls.length)
+      const most = Math.max(...runs.map((run) => Math.max(...run.calls)))
+      const count = (pick: (run: StormRun) => number) => spreadCell(runs.map(pick), 0)
+      return [
+        `${size.sessions} expired session${size.sessions === 1 ? '' : 's'} × ${storm.perSession} requests (${requests}), ${label}`,
+        `${spreadCell(perSession)} (max ${most})`,
+        count((run) => run.replays),
+        `${count((run) => run.failed)} of ${requests}`,
+        `${count((run) => run.intact)} of ${size.sessions}`,
+        spreadCell(runs.map((run) => run.p50)),
+        spreadCell(runs.map((run) => run.p99)),
+        spreadCell(runs.map((run) => run.totalMs)),
+        spreadCell(runs.map((run) => run.cpuPerRequest)),
+      ]
+    }
+    rows.push(
+      row('with the lease (RedisSessionStore)', size.lease),
+      row('without the lease (get/set/update/delete only)', size.noLease),
+    )
+  }
+  return rows
+}
+
+/** The storms' failures by kind, e.g. `40 sessions without the lease: invalid_grant × 3870`. */
+function failures(storm: RedisResult['storm']): string {
+  const parts: string[] = []
+  for (const size of storm.sizes) {
+    for (const [label, runs] of [
+      ['with', size.lease],
+      ['without', size.noLease],
+    ] as const) {
+      const kinds: Record<string, number> = {}
+      for (const run of runs) {
+        for (const [kind, count] of Object.entries(run.errors))
+          kinds[kind] = (kinds[kind] ?? 0) + count
+      }
+      const list = Object.entries(kinds).map(([kind, count]) => `\`${kind}\` × ${count}`)
+      parts.push(
+        `${size.sessions} session${size.sessions === 1 ? '' : 's'} ${label} the lease: ${list.length > 0 ? list.join(', ') : 'none'}`,
+      )
+    }
+  }
+  return parts.join('; ')
+}
+
+export function redisStormNote(redis: RedisResult): string {
+  const { storm } = redis
+  return `${storm.instances} instances, each its own node-redis client, \`RedisSessionStore\`, \`serverSessions(store)\` and engine (NodeCrypto), as separate processes would have them, but in one process: their CPU work shares one thread (and one core), which separate processes would spread over the cores, so with many requests the waits are mostly requests queueing for that thread (\`app CPU µs/request\` × requests ≈ total). A storm: sessions whose access token expired 10 s before, ${storm.perSession} concurrent requests on each, launched together (request j of a session on instance j mod ${storm.instances}), each \`engine.load()\` then \`getAccessToken()\`. The token endpoint is answered in memory after ${storm.tokenDelayMs} ms (a provider's latency), with a verified ID token and rotating refresh tokens: each is good once, a spent one gets \`invalid_grant\` (a provider with reuse detection, RFC 9700 4.14.2, would revoke the whole grant there). Token calls count every call, refused ones included. Grants intact: sessions whose stored refresh token is the provider's live one afterwards (the others must log in again at their next refresh). Wait: each request's time from its start to its access token (or its failure). Without the lease the store is wrapped in an object with only get/set/update/delete: refresh is then single-flight within each instance only. Failures, all runs: ${failures(storm)}. ${storm.runs} runs per variant and size, alternating; a cell is the median of the runs and (their range).`
+}
+
+export function redisMemoryRows(redis: RedisResult): string[][] {
+  const m = redis.memory
+  const delta = m.usedMemoryAfter - m.usedMemoryBefore
+  const heap = m.heapAfterMB - m.heapBeforeMB
+  const again = m.heapAgainMB - m.heapAfterMB
+  const signed = (value: number, digits: number) =>
+    `${value >= 0 ? '+' : ''}${value.toFixed(digits)}`
+  return [
+    [
+      'Redis `INFO memory` used_memory',
+      `${(m.usedMemoryBefore / 1024 ** 2).toFixed(1)} → ${(m.usedMemoryAfter / 1024 ** 2).toFixed(1)} MB (${signed(delta / 1024 ** 2, 1)} MB), ${(delta / m.sessions).toFixed(0)} B per session (its JSON: ${m.sessionJsonBytes} B)`,
+    ],
+    [
+      'Redis `DBSIZE`',
+      `${m.keysBefore} → ${m.keysAfter}: ${((m.keysAfter - m.keysBefore) / m.sessions).toFixed(2)} keys per session`,
+    ],
+    [
+      '`MEMORY USAGE` of one session’s keys',
+      Object.entries(m.keyBytes)
+        .map(([kind, bytes]) => `${kind} ${bytes} B`)
+        .join(', '),
+    ],
+    [
+      'app (Node) heap after GC',
+      `${m.heapBeforeMB.toFixed(2)} → ${m.heapAfterMB.toFixed(2)} MB (${signed(heap, 2)} MB, ${signed((heap * 1024 ** 2) / m.sessions, 0)} B per session); after ${m.sessions} more: ${m.heapAgainMB.toFixed(2)} MB (${signed(again, 2)} MB, ${signed((again * 1024 ** 2) / m.sessions, 0)} B per session)`,
+    ],
+    [
+      'write time',
+      `${m.writeSeconds.toFixed(2)} s (${(m.sessions / m.writeSeconds).toFixed(0)} sessions/s, ${m.concurrency} at a time)`,
+    ],
+  ]
+}
+
+export function redisMemoryNote(redis: RedisResult): string {
+  const m = redis.memory
+  return `${m.sessions} sessions written through \`serverSessions(new RedisSessionStore({ client })).write(session, undefined, expiresAt, crypto)\` (a login's write: a new random id), ${m.concurrency} at a time, into an emptied Redis (\`FLUSHALL\`), after ${m.warmup} warm-up writes (the first few thousand grow the app's heap once, by about 1.5 MB: compiled code, the client's buffers). Each session is the bench session (ES256 ID and access tokens, name and email) with its own \`sub\` and ID token \`sid\`, so each has its own \`sub\` and \`sid\` index (sorted sets) beside its session and links keys. used_memory, DBSIZE and \`MEMORY USAGE\` are read before and after; the app's heap after a forced GC, and once more after writing as many sessions again (not counted in the Redis rows).`
+}
+
+export function redisTargets(redis: RedisResult): Target[] {
+  const { storm, memory } = redis
+  const lease = storm.sizes.flatMap((size) => size.lease)
+  const most = Math.max(...lease.map((run) => Math.max(...run.calls)))
+  const least = Math.min(...lease.map((run) => Math.min(...run.calls)))
+  const failed = lease.reduce((sum, run) => sum + run.failed, 0)
+  const without = storm.sizes
+    .map((size) => {
+      const calls = size.noLease.map(
+        (run) => run.calls.reduce((a, b) => a + b, 0) / run.calls.length,
+      )
+      return `${spreadCell(calls)} (${size.sessions} session${size.sessions === 1 ? '' : 's'})`
+    })
+    .join(', ')
+  const growth = Math.max(
+    memory.heapAfterMB - memory.heapBeforeMB,
+    memory.heapAgainMB - memory.heapAfterMB,
+  )
+  const signed = (value: number) => `${value >= 0 ? '+' : ''}${value.toFixed(2)}`
+  return [
+    {
+      target: `Redis: 1 token call per expired session across ${storm.instances} instances (${storm.perSession} concurrent requests each)`,
+      measured: `${least === most ? most : `${least}–${most}`} per session in every run (${storm.sizes.map((size) => `${size.lease.length} × ${size.sessions}`).join(' and ')} sessions), ${failed} failed requests; without the lease ${without} per session`,
+      met: least === 1 && most === 1 && failed === 0,
+    },
+    {
+      target: `Redis: the app keeps nothing per stored session (heap growth < 1 MB per ${memory.sessions})`,
+      measured: `${signed(memory.heapAfterMB - memory.heapBeforeMB)} MB of heap for ${memory.sessions} sessions, ${signed(memory.heapAgainMB - memory.heapAfterMB)} MB for ${memory.sessions} more; Redis holds ${((memory.usedMemoryAfter - memory.usedMemoryBefore) / memory.sessions).toFixed(0)} B and ${((memory.keysAfter - memory.keysBefore) / memory.sessions).toFixed(2)} keys per session`,
+      met: growth < 1,
+    },
   ]
 }

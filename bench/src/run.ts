@@ -1,6 +1,7 @@
-// pnpm bench: the micro benchmarks (one table), the HTTP load comparison and the memory run, then
-// the issue's targets, printed and written into RESULTS.md between its markers.
-//   --only=micro,http,memory   run a part (RESULTS.md is then left alone)
+// pnpm bench: the micro benchmarks (one table), the HTTP load comparison, the memory run and the
+// Redis session store (against a real redis-server), then the issue's targets, printed and
+// written into RESULTS.md between its markers.
+//   --only=micro,http,memory,redis   run a part (RESULTS.md is then left alone)
 import { execFile } from 'node:child_process'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
@@ -13,6 +14,7 @@ import { httpLoad, type LoadResult } from './http-load.js'
 import { runCases } from './measure.js'
 import { type MemoryResult, memoryRun } from './memory.js'
 import { microCases } from './micro.js'
+import { type RedisResult, redisRun, redisServerVersion } from './redis.js'
 import {
   type BundleSize,
   type Environment,
@@ -21,7 +23,17 @@ import {
   loadRows,
   markdownTable,
   memoryRows,
+  REDIS_LOAD_HEADER,
+  REDIS_STORM_HEADER,
+  redisLoadNote,
+  redisLoadRows,
+  redisMemoryNote,
+  redisMemoryRows,
+  redisStormNote,
+  redisStormRows,
+  redisTargets,
   TABLE_HEADER,
+  type Target,
   tableLegend,
   tableRows,
   targetRows,
@@ -32,6 +44,18 @@ import {
 const MICRO_ROUNDS = 5
 const LOAD = { duration: 5, rounds: 2, connections: 10 }
 const MEMORY = { requests: 10_000, concurrency: 100 }
+const REDIS = {
+  rounds: 5,
+  sliceMs: 150,
+  instances: 4,
+  // Storms of 1 and of 40 expired sessions: 40 × 50 = 2000 requests at once, 500 per instance,
+  // under the store's maxPending (1000 commands waiting per store).
+  sessions: [1, 40],
+  perSession: 50,
+  tokenDelayMs: 20,
+  stormRuns: 3,
+  memorySessions: 10_000,
+}
 
 const here = dirname(fileURLToPath(import.meta.url))
 const root = join(here, '..', '..')
@@ -82,6 +106,7 @@ function environment(): Environment {
       '@oidc-hybrid/crypto-node': workspace('packages/crypto-node'),
       '@oidc-hybrid/koa': workspace('packages/adapter-koa'),
       '@oidc-hybrid/nestjs': workspace('packages/adapter-nestjs'),
+      '@oidc-hybrid/redis': workspace('packages/redis'),
       oauth4webapi: versionOf('oauth4webapi'),
       'openid-client': versionOf('openid-client'),
       jose: versionOf('jose'),
@@ -100,6 +125,8 @@ function environment(): Environment {
       ),
       mitata: versionOf('mitata'),
       autocannon: versionOf('autocannon'),
+      '@redis/client': versionOf('@redis/client'),
+      'redis-server': redisServerVersion(),
       OpenSSL: process.versions.openssl,
     },
   }
@@ -140,6 +167,8 @@ let load: LoadResult | undefined
 if (wants('http')) load = await httpLoad({ ...LOAD, onProgress: progress })
 let memory: MemoryResult | undefined
 if (wants('memory')) memory = await memoryRun(fixtures, { ...MEMORY, onProgress: progress })
+let redis: RedisResult | undefined
+if (wants('redis')) redis = await redisRun(fixtures, { ...REDIS, onProgress: progress })
 const bundle = only === undefined ? await bundleSize() : undefined
 process.stderr.write('\r\x1b[K')
 
@@ -164,8 +193,53 @@ if (memory) {
   out.push('', textTable(header, rows), '', note)
   md.push('', '### Memory under load', '', markdownTable(header, rows), '', note)
 }
-if (results.length > 0) {
-  const rows = targetRows(targets(results, load, memory, bundle))
+if (redis) {
+  const loadNote = redisLoadNote(redis)
+  const stormNote = redisStormNote(redis)
+  const memoryNote = redisMemoryNote(redis)
+  const loadTable = redisLoadRows(redis)
+  const stormTable = redisStormRows(redis)
+  const memoryHeader = [`${redis.memory.sessions} sessions in Redis`, 'measured']
+  const memoryTable = redisMemoryRows(redis)
+  out.push(
+    '',
+    textTable(REDIS_LOAD_HEADER, loadTable),
+    '',
+    loadNote,
+    '',
+    textTable(REDIS_STORM_HEADER, stormTable),
+    '',
+    stormNote,
+    '',
+    textTable(memoryHeader, memoryTable),
+    '',
+    memoryNote,
+  )
+  md.push(
+    '',
+    `### Sessions in Redis (redis-server ${redis.serverVersion} on 127.0.0.1)`,
+    '',
+    markdownTable(REDIS_LOAD_HEADER, loadTable),
+    '',
+    loadNote,
+    '',
+    markdownTable(REDIS_STORM_HEADER, stormTable),
+    '',
+    stormNote,
+    '',
+    markdownTable(memoryHeader, memoryTable),
+    '',
+    memoryNote,
+    '',
+    `${redis.seconds.toFixed(1)} s.`,
+  )
+}
+const targetList: Target[] = [
+  ...(results.length > 0 ? targets(results, load, memory, bundle) : []),
+  ...(redis ? redisTargets(redis) : []),
+]
+if (targetList.length > 0) {
+  const rows = targetRows(targetList)
   const header = ['target (issue 7; RP floors: the CEO)', 'result', 'measured']
   out.push('', textTable(header, rows))
   md.push('', '### Targets', '', markdownTable(header, rows))

@@ -29,9 +29,11 @@ function files(dir) {
 const problems = []
 // The fetch adapter runs in workerd, Deno and Bun, and the Durable Object store in workerd: Web
 // APIs only, like the core.
-for (const file of ['packages/adapter-fetch/src', 'packages/cloudflare/src'].flatMap((dir) =>
-  files(join(root, dir)),
-)) {
+for (const file of [
+  'packages/adapter-fetch/src',
+  'packages/adapter-hono/src',
+  'packages/cloudflare/src',
+].flatMap((dir) => files(join(root, dir)))) {
   readFileSync(file, 'utf8')
     .split('\n')
     .forEach((line, index) => {
@@ -60,5 +62,5 @@ if (problems.length > 0) {
   process.exit(1)
 }
 console.log(
-  'purity check: the core protocol has no I/O, clock or randomness; the core, the fetch adapter and the Durable Object store use no Node-only APIs',
+  'purity check: the core protocol has no I/O, clock or randomness; the core, the fetch and Hono adapters and the Durable Object store use no Node-only APIs',
 )

@@ -12,10 +12,9 @@ import {
   TRANSACTION,
 } from '@oidc-hybrid/test-kit'
 import { describe, expect, it } from 'vitest'
-import { APPS, type AppUnderTest } from '../src/apps.js'
-import { nestExpress, nestFastify } from '../src/nest.js'
+import { ADAPTERS } from '../src/adapters.js'
+import type { AppUnderTest } from '../src/apps.js'
 
-const ADAPTERS: readonly AppUnderTest[] = [...APPS, nestExpress, nestFastify]
 const CLIENT_ID = 'code-flow'
 const CLIENT_SECRET = 'code-flow-client-secret-0123456789abcdef0123456789'
 const JSON_ACCEPT = { accept: 'application/json' }

@@ -5,7 +5,8 @@
  */
 import { createBrowser, SESSION } from '@oidc-hybrid/test-kit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { APPS, type AppUnderTest, type RunningApp } from '../src/apps.js'
+import { ADAPTERS } from '../src/adapters.js'
+import type { RunningApp } from '../src/apps.js'
 import {
   CASES,
   type Case,
@@ -14,7 +15,6 @@ import {
   TRUSTED_AUDIENCE,
 } from '../src/cases.js'
 import { HostileProvider } from '../src/hostile-provider.js'
-import { nestExpress, nestFastify } from '../src/nest.js'
 
 const SECRET = 'conformance-cookie-secret-0123456789abcdef0123'
 
@@ -60,8 +60,6 @@ async function run(app: RunningApp, testCase: Case): Promise<void> {
     else expect(body.error).toBe(testCase.after.expect)
   }
 }
-
-const ADAPTERS: readonly AppUnderTest[] = [...APPS, nestExpress, nestFastify]
 
 for (const adapter of ADAPTERS) {
   describe(adapter.name, () => {

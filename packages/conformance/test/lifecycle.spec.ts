@@ -29,10 +29,8 @@ import {
   type TestProvider,
 } from '@oidc-hybrid/test-kit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { APPS, type AppUnderTest, type RunningApp } from '../src/apps.js'
-import { nestExpress, nestFastify } from '../src/nest.js'
-
-const ADAPTERS: readonly AppUnderTest[] = [...APPS, nestExpress, nestFastify]
+import { ADAPTERS } from '../src/adapters.js'
+import type { AppUnderTest, RunningApp } from '../src/apps.js'
 
 const CLIENT_ID = 'lifecycle'
 const CLIENT_SECRET = 'lifecycle-client-secret-0123456789abcdef0123'

@@ -58,6 +58,9 @@ import { readFormBody } from './body.js'
 export type {
   AccessTokenView,
   BearerVerifierConfig,
+  DpopMode,
+  DpopNonceOptions,
+  DpopReplayCheck,
   HybridAuthConfig,
   RequireBearerOptions,
   SessionStore,
@@ -344,13 +347,17 @@ export function authErrorHandler(): ErrorRequestHandler {
 }
 
 /**
- * Protects an API route with a bearer access token (RFC 9068 JWT, RFC 6750): on success the
- * verified token is `req.auth` (`{ claims, scopes }`); on failure the answer is 400/401/403 with
- * `WWW-Authenticate`, or 503 with `Retry-After` when the provider's discovery or keys cannot be
- * had. Pass a verifier (from `createBearerVerifier`) or its configuration; `options.scopes` add
- * to the verifier's.
+ * Protects an API route with a bearer access token (RFC 9068 JWT, RFC 6750), or a DPoP-bound one
+ * with its proof (RFC 9449; `dpop: 'allow'` by default, `'require'`, `'off'`): on success the
+ * verified token is `req.auth` (`{ claims, scopes, jkt? }`); on failure the answer is
+ * 400/401/403 with `WWW-Authenticate`, or 503 with `Retry-After` when the provider's discovery or
+ * keys cannot be had. Pass a verifier (from `createBearerVerifier`) or its configuration;
+ * `options.scopes` add to the verifier's. DPoP proofs name the URL Express sees (`req.protocol`
+ * with `trust proxy`, the Host header): behind a proxy that rewrites it, set the verifier's
+ * `origin`.
  *
  * @see [RFC 6750 3](https://www.rfc-editor.org/rfc/rfc6750#section-3)
+ * @see [RFC 9449 7](https://www.rfc-editor.org/rfc/rfc9449#section-7)
  */
 export function requireBearer(
   verifier: BearerVerifier | BearerVerifierConfig,
@@ -358,15 +365,23 @@ export function requireBearer(
 ): RequestHandler {
   const bearer = createBearerVerifier(verifier)
   return function oidcHybridRequireBearer(req, res, next) {
-    bearer.verify(req.get('authorization') ?? null, options).then(
+    const request = {
+      method: req.method,
+      url: `${req.protocol}://${req.get('host')}${req.originalUrl}`,
+      headers: { get: (name: string) => req.get(name) ?? null },
+    }
+    bearer.verifyRequest(request, options).then(
       (verified) => {
+        // A fresh DPoP-Nonce, when one is due.
+        for (const [name, value] of Object.entries(verified.headers ?? {}))
+          res.setHeader(name, value)
         req.auth = verified
         next()
       },
       (error: unknown) => {
         try {
           // Throws a misconfiguration again: the developer's to see, not a 401 for the client.
-          const failure = bearer.failure(error, { scopes: options.scopes })
+          const failure = bearer.failure(error, options)
           for (const [name, value] of Object.entries(failure.headers)) res.setHeader(name, value)
           send(res, failure.status, failure.body)
         } catch (misconfiguration) {

@@ -59,7 +59,11 @@ import { readFormBody } from './body.js'
 export type {
   AccessTokenView,
   BearerOptions,
+  BearerRequest,
   BearerVerifierConfig,
+  DpopMode,
+  DpopNonceOptions,
+  DpopReplayCheck,
   HybridAuthConfig,
   IdTokenClaims,
   LoginOptions,
@@ -247,21 +251,25 @@ class FetchAuthContext extends SessionContext implements OidcContext {
 }
 
 /**
- * A bearer check for API routes (RFC 9068 JWT access tokens, RFC 6750 answers): pass a verifier
- * (from `createBearerVerifier`) or its configuration — with `issuerBaseURL` for an API-only
- * worker, or with `engine: auth.engine` to share a login engine's discovery and JWKS cache.
- * Create it once per isolate so the JWKS stays cached.
+ * A bearer check for API routes (RFC 9068 JWT access tokens, RFC 6750 answers), which also takes
+ * DPoP-bound tokens with their proofs (RFC 9449; `dpop: 'allow'` by default, `'require'`,
+ * `'off'`): pass a verifier (from `createBearerVerifier`) or its configuration — with
+ * `issuerBaseURL` for an API-only worker, or with `engine: auth.engine` to share a login engine's
+ * discovery and JWKS cache. Create it once per isolate so the JWKS stays cached. DPoP proofs name
+ * `request.url`; behind a proxy that rewrites it, set the verifier's `origin`. With `dpopNonce`,
+ * copy `bearer.headers` (a fresh `DPoP-Nonce`) to your response.
  *
  * @example
  * ```ts
  * const guard = requireBearer({ issuerBaseURL: 'https://tenant.auth0.com', audience: 'https://api.example.com' }, { scopes: ['read:messages'] })
  * const bearer = await guard(request)
  * if (bearer instanceof Response) return bearer // 400 / 401 / 403 with WWW-Authenticate, 503 in an outage
- * return Response.json({ sub: bearer.claims.sub })
+ * return Response.json({ sub: bearer.claims.sub }, { headers: bearer.headers })
  * ```
  *
  * @see [RFC 6750 3](https://www.rfc-editor.org/rfc/rfc6750#section-3)
  * @see [RFC 9068 4](https://www.rfc-editor.org/rfc/rfc9068#section-4)
+ * @see [RFC 9449 7](https://www.rfc-editor.org/rfc/rfc9449#section-7)
  */
 export function requireBearer(
   verifier: BearerVerifier | BearerVerifierConfig,
@@ -270,7 +278,7 @@ export function requireBearer(
   const bearer = createBearerVerifier(verifier)
   return async (request) => {
     try {
-      return await bearer.verify(request.headers.get('authorization'), options)
+      return await bearer.verifyRequest(request, options)
     } catch (error) {
       // Throws a misconfiguration again: the developer's to see, not a 401 for the client.
       const { body, status, headers } = bearer.failure(error, options)

@@ -312,7 +312,7 @@ describe('bearer checks', () => {
     expect(response).toBeInstanceOf(Response)
     const failure = response as Response
     expect(failure.status).toBe(401)
-    expect(failure.headers.get('www-authenticate')).toBe('Bearer')
+    expect(failure.headers.get('www-authenticate')).toBe('Bearer, DPoP algs="ES256"')
     expect(failure.headers.get('cache-control')).toBe('no-store')
   })
 
@@ -355,14 +355,17 @@ describe('bearer checks: other schemes, and a provider that cannot be reached', 
 
   it('Basic is a 401 Bearer challenge without error code; a malformed Bearer header stays 400', async () => {
     const call = await unreachableGuard()
-    await expectBasicChallenged(call, 'Bearer realm="api"')
+    await expectBasicChallenged(call, 'Bearer realm="api", DPoP realm="api", algs="ES256"')
     const noToken = await call('Bearer')
     expect(noToken.status).toBe(400)
     expect(noToken.headers.get('www-authenticate')).toContain('error="invalid_request"')
   })
 
   it('an outage is 503 with Retry-After and no-store, never invalid_token; lowercase bearer reaches it', async () => {
-    await expectProviderOutage(await unreachableGuard(), 'Bearer realm="api"')
+    await expectProviderOutage(
+      await unreachableGuard(),
+      'Bearer realm="api", DPoP realm="api", algs="ES256"',
+    )
   })
 
   it('engine-shared: a provider fetch that fails is 503 too', async () => {
@@ -373,7 +376,7 @@ describe('bearer checks: other schemes, and a provider that cannot be reached', 
     )) as Response
     expect(down.status).toBe(503)
     expect(down.headers.get('retry-after')).toBe('30')
-    expect(down.headers.get('www-authenticate')).toBe('Bearer')
+    expect(down.headers.get('www-authenticate')).toBe('Bearer, DPoP algs="ES256"')
   })
 })
 

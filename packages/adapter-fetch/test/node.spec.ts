@@ -133,7 +133,7 @@ describe('after login', () => {
     const missing = await call('/api')
     expect(missing.status).toBe(401)
     // 3.1: a request without authentication gets a challenge without an error code.
-    expect(missing.headers.get('www-authenticate')).toBe('Bearer')
+    expect(missing.headers.get('www-authenticate')).toBe('Bearer, DPoP algs="ES256"')
     const garbage = await call('/api', 'abc.def.ghi')
     expect(garbage.status).toBe(401)
     expect(garbage.headers.get('www-authenticate')).toContain('error="invalid_token"')

@@ -234,10 +234,10 @@ describe('bearer checks in workerd: other schemes, and a provider that cannot be
     })
     for (const path of ['/api', '/api-standalone']) {
       const call = (authorization: string) => w.get(path, { authorization })
-      await expectBasicChallenged(call, 'Bearer')
+      await expectBasicChallenged(call, 'Bearer, DPoP algs="ES256"')
       // Miniflare's outbound service answers the refused connection with an error response of
       // its own: the worker sees a provider that answered badly, not a failed request.
-      await expectProviderOutage(call, 'Bearer', 'DISCOVERY_INVALID')
+      await expectProviderOutage(call, 'Bearer, DPoP algs="ES256"', 'DISCOVERY_INVALID')
     }
   })
 })
@@ -283,7 +283,7 @@ describe('examples/worker in workerd', () => {
     expect(api.outbound.some((url) => url.endsWith('/.well-known/jwks.json'))).toBe(true)
     const unauthenticated = await mf.dispatchFetch(`${API}/api/messages`)
     expect(unauthenticated.status).toBe(401)
-    expect(unauthenticated.headers.get('www-authenticate')).toBe('Bearer')
+    expect(unauthenticated.headers.get('www-authenticate')).toBe('Bearer, DPoP algs="ES256"')
     expect((await mf.dispatchFetch(`${API}/other`)).status).toBe(404)
   })
 })

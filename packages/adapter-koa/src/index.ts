@@ -52,9 +52,14 @@ import { readFormBody } from './body.js'
 
 export type {
   AccessTokenView,
+  BearerVerifierConfig,
+  DpopMode,
+  DpopNonceOptions,
+  DpopReplayCheck,
   HybridAuthConfig,
   RequireBearerOptions,
   SessionStore,
+  VerifiedBearer,
 } from '@oidc-hybrid/core'
 export {
   apiTokens,
@@ -252,12 +257,16 @@ export function requireAuth(): Middleware {
 export const requiresAuth = requireAuth
 
 /**
- * Protects an API route with a bearer access token (RFC 9068 JWT, RFC 6750): on success the
+ * Protects an API route with a bearer access token (RFC 9068 JWT, RFC 6750), or a DPoP-bound one
+ * with its proof (RFC 9449; `dpop: 'allow'` by default, `'require'`, `'off'`): on success the
  * claims are in `ctx.state.auth`; on failure the answer is 400/401/403 with `WWW-Authenticate`,
  * or 503 with `Retry-After` when the provider's discovery or keys cannot be had.
- * Pass a verifier (from `createBearerVerifier`) or its configuration.
+ * Pass a verifier (from `createBearerVerifier`) or its configuration. DPoP proofs name the URL
+ * Koa sees (`ctx.protocol`, `ctx.host`): behind a TLS-terminating proxy set `app.proxy = true`,
+ * or the verifier's `origin`.
  *
  * @see [RFC 6750 3](https://www.rfc-editor.org/rfc/rfc6750#section-3)
+ * @see [RFC 9449 7](https://www.rfc-editor.org/rfc/rfc9449#section-7)
  */
 export function requireBearer(
   verifier: BearerVerifier | BearerVerifierConfig,
@@ -267,15 +276,17 @@ export function requireBearer(
   return async function oidcHybridRequireBearer(ctx: Context, next: Next): Promise<void> {
     let verified: VerifiedBearer
     try {
-      verified = await bearer.verify(ctx.get('authorization') || null, options)
+      verified = await bearer.verifyRequest(toAuthRequest(ctx), options)
     } catch (error) {
       // Throws a misconfiguration again: the developer's to see, not a 401 for the client.
-      const failure = bearer.failure(error, { scopes: options.scopes })
+      const failure = bearer.failure(error, options)
       ctx.status = failure.status
       ctx.set(failure.headers)
       ctx.body = failure.body
       return
     }
+    // A fresh DPoP-Nonce, when one is due.
+    if (verified.headers) ctx.set(verified.headers)
     ctx.state.auth = verified
     await next()
   }

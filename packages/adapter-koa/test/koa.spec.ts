@@ -119,7 +119,7 @@ describe('after login', () => {
     const missing = await call()
     expect(missing.status).toBe(401)
     // 3.1: a request without authentication gets a challenge without an error code.
-    expect(missing.headers.get('www-authenticate')).toBe('Bearer')
+    expect(missing.headers.get('www-authenticate')).toBe('Bearer, DPoP algs="ES256"')
     const garbage = await call('abc.def.ghi')
     expect(garbage.status).toBe(401)
     expect(garbage.headers.get('www-authenticate')).toContain('error="invalid_token"')
@@ -407,7 +407,7 @@ describe('requireBearer: other schemes, and a provider that cannot be reached', 
   it('Basic is a 401 Bearer challenge without error code; a malformed Bearer header stays 400', async () => {
     const api = await unreachableApi()
     try {
-      await expectBasicChallenged(api.call, 'Bearer')
+      await expectBasicChallenged(api.call, 'Bearer, DPoP algs="ES256"')
       const twoTokens = await api.call('Bearer abc def')
       expect(twoTokens.status).toBe(400)
       expect(twoTokens.headers.get('www-authenticate')).toContain('error="invalid_request"')
@@ -419,7 +419,7 @@ describe('requireBearer: other schemes, and a provider that cannot be reached', 
   it('an outage is 503 with Retry-After and no-store, never invalid_token; lowercase bearer reaches it', async () => {
     const api = await unreachableApi()
     try {
-      await expectProviderOutage(api.call, 'Bearer')
+      await expectProviderOutage(api.call, 'Bearer, DPoP algs="ES256"')
     } finally {
       await api.close()
     }

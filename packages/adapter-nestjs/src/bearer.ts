@@ -1,6 +1,6 @@
 /**
  * The API side: `BearerAuthModule` provides a bearer verifier (RFC 9068 JWT access tokens, keys
- * from the issuer's JWKS), `BearerAuthGuard` checks each request with the route's
+ * from the issuer's JWKS, and DPoP-bound tokens with their proofs, RFC 9449), `BearerAuthGuard` checks each request with the route's
  * `@RequiredScopes()` and `@RequiredClaims()`, and failures answer as RFC 6750 3 says.
  */
 import {
@@ -26,7 +26,7 @@ import {
 } from '@oidc-hybrid/core'
 import { requestState } from './context.js'
 import { isPublic } from './guard.js'
-import { headerOf, type PlatformRequest, type PlatformResponse, setHeader } from './http.js'
+import { type PlatformRequest, type PlatformResponse, setHeader, toAuthRequest } from './http.js'
 import {
   BEARER_AUTH_OPTIONS,
   BEARER_VERIFIER,
@@ -102,12 +102,20 @@ export class BearerAuthException extends HttpException {
   }
 }
 
+// Only the path and query of a request without a usable Host are read; DPoP proofs then fail.
+const NO_HOST = new URL('http://localhost')
+
 /**
  * Requires a valid bearer access token for the audience `BearerAuthModule` was given, with the
- * route's required scopes and claims. On success the result is in `@Bearer()`.
+ * route's required scopes and claims, or a DPoP-bound one with its proof (RFC 9449; the module's
+ * `dpop`: `'allow'` by default, `'require'`, `'off'`). On success the result is in `@Bearer()`.
+ * DPoP proofs name the URL the platform sees: behind a TLS-terminating proxy make it trust the
+ * proxy (Express: `app.set('trust proxy', 1)`; Fastify: `new FastifyAdapter({ trustProxy: true })`)
+ * or set the module's `origin`.
  *
  * @see [RFC 9068 4](https://www.rfc-editor.org/rfc/rfc9068#section-4)
  * @see [RFC 6750 2.1](https://www.rfc-editor.org/rfc/rfc6750#section-2.1)
+ * @see [RFC 9449 7](https://www.rfc-editor.org/rfc/rfc9449#section-7)
  */
 @Injectable()
 export class BearerAuthGuard implements CanActivate {
@@ -143,8 +151,11 @@ export class BearerAuthGuard implements CanActivate {
       .filter((requirement) => requirement !== undefined)
     const http = context.switchToHttp()
     const request = http.getRequest<PlatformRequest>()
+    const response = http.getResponse<PlatformResponse>()
     try {
-      const verified = await this.#verifier.verify(headerOf(request, 'authorization'), { scopes })
+      const verified = await this.#verifier.verifyRequest(toAuthRequest(request, NO_HOST), {
+        scopes,
+      })
       for (const requirement of requirements) {
         if (!satisfies(requirement, verified.claims)) {
           throw new OidcHybridError(
@@ -154,12 +165,15 @@ export class BearerAuthGuard implements CanActivate {
           )
         }
       }
+      // A fresh DPoP-Nonce, when one is due.
+      for (const [name, value] of Object.entries(verified.headers ?? {})) {
+        setHeader(response, name, value)
+      }
       requestState(request).bearer = verified
       return true
     } catch (error) {
       // Throws a misconfiguration again: the developer's to see, not a 401 for the client.
       const failure = this.#verifier.failure(error, { scopes })
-      const response = http.getResponse<PlatformResponse>()
       for (const [name, value] of Object.entries(failure.headers)) {
         setHeader(response, name, value)
       }

@@ -344,7 +344,7 @@ describe.each(PLATFORMS)('%s', (platform) => {
     it('the bearer guard: no token is a bare 401 challenge, a bad one 401 invalid_token', async () => {
       const missing = await fetch(`${h.apiURL}/api/messages`)
       expect(missing.status).toBe(401)
-      expect(missing.headers.get('www-authenticate')).toBe('Bearer')
+      expect(missing.headers.get('www-authenticate')).toBe('Bearer, DPoP algs="ES256"')
       expect(missing.headers.get('cache-control')).toBe('no-store')
       const garbage = await fetch(`${h.apiURL}/api/messages`, {
         headers: { authorization: 'Bearer abc.def.ghi' },
@@ -536,14 +536,14 @@ describe.each(PLATFORMS)(
       fetch(`${api.url}/api/messages`, { headers: { authorization } })
 
     it('Basic is a 401 Bearer challenge without error code; a malformed Bearer header stays 400', async () => {
-      await expectBasicChallenged(call, 'Bearer realm="api"')
+      await expectBasicChallenged(call, 'Bearer realm="api", DPoP realm="api", algs="ES256"')
       const noToken = await call('Bearer')
       expect(noToken.status).toBe(400)
       expect(noToken.headers.get('www-authenticate')).toContain('error="invalid_request"')
     })
 
     it('an outage is 503 with Retry-After and no-store, never invalid_token; lowercase bearer reaches it', async () => {
-      await expectProviderOutage(call, 'Bearer realm="api"')
+      await expectProviderOutage(call, 'Bearer realm="api", DPoP realm="api", algs="ES256"')
       const down = await call('Bearer abc.def.ghi')
       expect(down.headers.get('content-type')).toContain('application/json')
     })

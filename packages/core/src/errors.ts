@@ -68,6 +68,10 @@ export type ErrorCode =
   | 'BEARER_REQUEST_INVALID'
   | 'BEARER_TOKEN_INVALID'
   | 'BEARER_INSUFFICIENT_SCOPE'
+  // DPoP-bound access tokens (RFC 9449)
+  | 'DPOP_PROOF_INVALID'
+  | 'DPOP_NONCE_REQUIRED'
+  | 'DPOP_BINDING_MISMATCH'
   // sessions and cookies
   | 'SESSION_MISSING'
   | 'SESSION_EXPIRED'

@@ -5,7 +5,7 @@
  * `@oidc-hybrid/fetch`). Two more entries:
  *
  * - `@oidc-hybrid/core/protocol`: the pure protocol steps (authorization request, callback, ID
- *   token, token endpoint, refresh, userinfo, logout, bearer), sans I/O, for your own engine;
+ *   token, token endpoint, refresh, userinfo, logout, bearer, DPoP), sans I/O, for your own engine;
  * - `@oidc-hybrid/core/adapter`: the kit adapters are built from (the shared request context,
  *   error rendering, capped body readers, cookies), for an adapter of your own.
  */
@@ -15,13 +15,17 @@ export { WebCryptoProvider } from './crypto/webcrypto.js'
 // Opt-in features (imports, so an app pays only for what it uses)
 export { type ApiTokens, type ApiTokensOptions, apiTokens } from './engine/api-tokens.js'
 export { type BackchannelLogoutHandler, backchannelLogout } from './engine/backchannel-logout.js'
-// Protecting an API: bearer access tokens (RFC 9068, RFC 6750)
+// Protecting an API: bearer and DPoP-bound access tokens (RFC 9068, RFC 6750, RFC 9449)
 export {
   type BearerFailure,
   type BearerOptions,
+  type BearerRequest,
   BearerVerifier,
   type BearerVerifierConfig,
   createBearerVerifier,
+  type DpopMode,
+  type DpopNonceOptions,
+  type DpopReplayCheck,
   type RequireBearerOptions,
   type VerifiedBearer,
 } from './engine/bearer-verifier.js'

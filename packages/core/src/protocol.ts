@@ -34,6 +34,22 @@ export {
   processDiscoveryResponse,
   processJwksResponse,
 } from './protocol/discovery.js'
+export {
+  type AcceptedSchemes,
+  type AuthorizationScheme,
+  checkDpopBinding,
+  DEFAULT_DPOP_ALGS,
+  DEFAULT_DPOP_WINDOW,
+  type DpopNonceKey,
+  type DpopProof,
+  type DpopProofOptions,
+  extractAccessToken,
+  jwkThumbprint,
+  normalizeHtu,
+  openDpopNonce,
+  sealDpopNonce,
+  verifyDpopProof,
+} from './protocol/dpop.js'
 export { type FrontChannelVerification, verifyFrontChannel } from './protocol/front-channel.js'
 export {
   buildAuthorizationCodeGrantRequest,

@@ -234,36 +234,78 @@ const PROVIDER_RETRY_AFTER = 30
  * (the token was not judged); 500 for anything else. Values are stripped of characters that could
  * break out of the quoted string.
  *
+ * With `dpopAlgorithms` the API accepts DPoP too (RFC 9449 7.1): a `DPoP` challenge with `algs`
+ * is offered beside the Bearer one (or alone, with `bearer: false`), and the DPoP errors answer
+ * 401 `invalid_dpop_proof` (`DPOP_PROOF_INVALID`), `use_dpop_nonce` (`DPOP_NONCE_REQUIRED`) and
+ * `invalid_token` (`DPOP_BINDING_MISMATCH`). The error goes in the challenge of the scheme the
+ * request used (`details.scheme` of the error; when absent, DPoP for the `DPOP_*` codes and Bearer
+ * for the others), which comes first.
+ *
  * @see [RFC 6750 3](https://www.rfc-editor.org/rfc/rfc6750#section-3)
  * @see [RFC 6750 3.1](https://www.rfc-editor.org/rfc/rfc6750#section-3.1)
+ * @see [RFC 9449 7.1](https://www.rfc-editor.org/rfc/rfc9449#section-7.1), [7.2](https://www.rfc-editor.org/rfc/rfc9449#section-7.2) (both schemes), [9](https://www.rfc-editor.org/rfc/rfc9449#section-9) (`use_dpop_nonce`)
  * @see [RFC 9110 15.6.4](https://www.rfc-editor.org/rfc/rfc9110#section-15.6.4) (503, `Retry-After`)
  * @example
  * ```ts
- * const { status, wwwAuthenticate } = bearerChallenge(error, { realm: 'orders' })
+ * const { status, wwwAuthenticate } = bearerChallenge(error, { realm: 'orders', dpopAlgorithms: ['ES256'] })
  * return new Response(null, { status, headers: { 'WWW-Authenticate': wwwAuthenticate } })
  * ```
  */
 export function bearerChallenge(
   error: unknown,
-  options: { realm?: string; requiredScopes?: string[] } = {},
+  options: {
+    realm?: string
+    requiredScopes?: string[]
+    /** The DPoP proof algorithms accepted: offer the DPoP scheme. Default: Bearer only. */
+    dpopAlgorithms?: readonly string[]
+    /** false: only DPoP is accepted (with `dpopAlgorithms`), so no Bearer challenge. */
+    bearer?: boolean
+  } = {},
 ): { status: 400 | 401 | 403 | 500 | 503; wwwAuthenticate: string; retryAfter?: number } {
-  const { realm, requiredScopes } = options
-  const params = realm === undefined ? [] : [`realm=${quoted(realm)}`]
-  if (isOidcHybridError(error) && PROVIDER_FAILURES.includes(error.code)) {
-    const wwwAuthenticate = `Bearer ${params.join(', ')}`.trim()
-    return { status: 503, wwwAuthenticate, retryAfter: PROVIDER_RETRY_AFTER }
+  const { realm, requiredScopes, dpopAlgorithms } = options
+  const bare = realm === undefined ? [] : [`realm=${quoted(realm)}`]
+  const typed = isOidcHybridError(error) ? error : undefined
+  // The challenges offered, the erring scheme's first; `params` are the erring one's.
+  const schemes = [
+    ...(options.bearer === false && dpopAlgorithms ? [] : ['Bearer']),
+    ...(dpopAlgorithms ? ['DPoP'] : []),
+  ]
+  const erring = typed?.details.scheme ?? (typed?.code.startsWith('DPOP_') ? 'DPoP' : 'Bearer')
+  if (erring === 'DPoP' && dpopAlgorithms) schemes.reverse()
+  const params = [...bare]
+  const challenges = () =>
+    schemes
+      .map((scheme, index) => {
+        const list = index ? [...bare] : params
+        if (scheme === 'DPoP') list.push(`algs=${quoted(dpopAlgorithms!.join(' '))}`)
+        return `${scheme} ${list.join(', ')}`.trim()
+      })
+      .join(', ')
+  if (typed && PROVIDER_FAILURES.includes(typed.code)) {
+    return { status: 503, wwwAuthenticate: challenges(), retryAfter: PROVIDER_RETRY_AFTER }
   }
-  // RFC 6750 3.1 error per code: none for a missing token, 500 for anything else.
+  // RFC 6750 3.1 / RFC 9449 7.1 error per code: none for a missing token, 500 for anything else.
   const index = [
     'BEARER_TOKEN_MISSING',
     'BEARER_REQUEST_INVALID',
     'BEARER_TOKEN_INVALID',
     'BEARER_INSUFFICIENT_SCOPE',
-  ].indexOf(isOidcHybridError(error) ? error.code : '')
-  const status = ([401, 400, 401, 403] as const)[index] ?? 500
-  const kind = ['', 'invalid_request', 'invalid_token', 'insufficient_scope'][index]
+    'DPOP_PROOF_INVALID',
+    'DPOP_NONCE_REQUIRED',
+    'DPOP_BINDING_MISMATCH',
+  ].indexOf(typed?.code ?? '')
+  const status = ([401, 400, 401, 403, 401, 401, 401] as const)[index] ?? 500
+  const kind = [
+    '',
+    'invalid_request',
+    'invalid_token',
+    'insufficient_scope',
+    'invalid_dpop_proof',
+    'use_dpop_nonce',
+    'invalid_token',
+  ][index]
   if (kind) {
-    const { message, details } = error as OidcHybridError
+    const { message, details } = typed!
     params.push(`error="${kind}"`, `error_description=${quoted(message)}`)
     const fromError = details?.requiredScopes
     const scope = (requiredScopes ?? (Array.isArray(fromError) ? fromError : []))
@@ -273,5 +315,5 @@ export function bearerChallenge(
       .join(' ')
     if (status === 403 && scope) params.push(`scope="${scope}"`)
   }
-  return { status, wwwAuthenticate: `Bearer ${params.join(', ')}`.trim() }
+  return { status, wwwAuthenticate: challenges() }
 }

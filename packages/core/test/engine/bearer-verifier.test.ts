@@ -95,9 +95,12 @@ describe('another scheme on a bearer route (RFC 6750 3.1)', () => {
     expect(error).toMatchObject({ code: 'BEARER_TOKEN_MISSING' })
     const failure = verifier.failure(error, { scopes: ['read'] })
     expect(failure.status).toBe(401)
-    expect(failure.wwwAuthenticate).toBe('Bearer realm="api"')
+    // DPoP is accepted too by default (dpop: 'allow'): both schemes are offered (RFC 9449 7.2).
+    const challenge = 'Bearer realm="api", DPoP realm="api", algs="ES256"'
+    expect(failure.wwwAuthenticate).toBe(challenge)
+    expect(verifier.failure(error, { dpop: 'off' }).wwwAuthenticate).toBe('Bearer realm="api"')
     expect(failure.headers).toEqual({
-      'www-authenticate': 'Bearer realm="api"',
+      'www-authenticate': challenge,
       'cache-control': 'no-store',
       'content-type': 'application/json',
     })
@@ -118,9 +121,9 @@ describe('another scheme on a bearer route (RFC 6750 3.1)', () => {
 describe('a provider outage on a bearer route', () => {
   const expected503 = {
     status: 503,
-    wwwAuthenticate: 'Bearer realm="api"',
+    wwwAuthenticate: 'Bearer realm="api", DPoP realm="api", algs="ES256"',
     headers: {
-      'www-authenticate': 'Bearer realm="api"',
+      'www-authenticate': 'Bearer realm="api", DPoP realm="api", algs="ES256"',
       'cache-control': 'no-store',
       'content-type': 'application/json',
       'retry-after': '30',

@@ -217,9 +217,7 @@ export async function transition(
     // login_, interaction_, consent_ or account_selection_required (OIDC Core 3.1.2.6) is an
     // outcome, not a failure; back to returnTo, not logged in. The error was checked like any
     // other (state, iss) before it is believed.
-    const silent =
-      transaction?.prompt === 'none' &&
-      /_required$/.test(`${error.details.error}`)
+    const silent = transaction?.prompt === 'none' && /_required$/.test(`${error.details.error}`)
     return {
       state: silent ? { kind: 'Idle' } : { kind: 'Failed', error },
       effects: logout

@@ -16,8 +16,7 @@
  * an API app of its own), answering `{ sub, aud, scopes }` of the verified token.
  */
 import 'reflect-metadata'
-import type { IncomingMessage, Server, ServerResponse } from 'node:http'
-import { Readable } from 'node:stream'
+import type { Server } from 'node:http'
 import Router from '@koa/router'
 import {
   Controller,
@@ -45,6 +44,7 @@ import {
   type OidcContext,
   RequiredScopes,
 } from '@oidc-hybrid/nestjs'
+import { serveFetch } from '@oidc-hybrid/test-kit'
 import Koa from 'koa'
 import { type ApiOptions, closeServer, type RunningApp, serverFor } from './apps.js'
 
@@ -120,36 +120,6 @@ export const koaApiTokens: ApiTokenApp = {
     server.on('request', app.callback())
     return { url, apiURL: url, close: () => closeServer(server) }
   },
-}
-
-/** A fetch handler served by node:http (as apps.ts serves its fetch app). */
-function serveFetch(server: Server, handler: (request: Request) => Promise<Response>): void {
-  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    const headers = new Headers()
-    for (let i = 0; i < req.rawHeaders.length; i += 2) {
-      headers.append(req.rawHeaders[i]!, req.rawHeaders[i + 1]!)
-    }
-    const hasBody = req.method !== 'GET' && req.method !== 'HEAD'
-    const request = new Request(new URL(req.url ?? '/', `http://${req.headers.host}`), {
-      method: req.method,
-      headers,
-      body: hasBody ? (Readable.toWeb(req) as ReadableStream<Uint8Array>) : undefined,
-      duplex: 'half',
-    } as RequestInit)
-    handler(request)
-      .then(async (response) => {
-        for (const [name, value] of response.headers) {
-          if (name !== 'set-cookie') res.setHeader(name, value)
-        }
-        res.setHeader('set-cookie', response.headers.getSetCookie())
-        res.writeHead(response.status)
-        res.end(new Uint8Array(await response.arrayBuffer()))
-      })
-      .catch(() => {
-        res.writeHead(500)
-        res.end()
-      })
-  })
 }
 
 export const fetchApiTokens: ApiTokenApp = {

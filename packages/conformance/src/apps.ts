@@ -18,14 +18,13 @@
  *
  * Every app listens on 127.0.0.1 with a free port, or on the server it is given.
  */
-import type { IncomingMessage, Server, ServerResponse } from 'node:http'
+import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { Readable } from 'node:stream'
 import Router from '@koa/router'
 import type { BearerVerifierConfig, HybridAuthConfig } from '@oidc-hybrid/core'
 import { createAuth, requireBearer as fetchRequireBearer } from '@oidc-hybrid/fetch'
 import { auth, requireBearer, requiresAuth } from '@oidc-hybrid/koa'
-import { closeServer, listen } from '@oidc-hybrid/test-kit'
+import { closeServer, listen, serveFetch } from '@oidc-hybrid/test-kit'
 import Koa from 'koa'
 
 export interface RunningApp {
@@ -115,36 +114,6 @@ export const koa: AppUnderTest = {
     server.on('request', app.callback())
     return { url, apiURL: options?.api && url, close: () => closeServer(server) }
   },
-}
-
-/** A fetch handler served by node:http, the way Node users without a framework run it. */
-function serveFetch(server: Server, handler: (request: Request) => Promise<Response>): void {
-  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    const headers = new Headers()
-    for (let i = 0; i < req.rawHeaders.length; i += 2) {
-      headers.append(req.rawHeaders[i]!, req.rawHeaders[i + 1]!)
-    }
-    const hasBody = req.method !== 'GET' && req.method !== 'HEAD'
-    const request = new Request(new URL(req.url ?? '/', `http://${req.headers.host}`), {
-      method: req.method,
-      headers,
-      body: hasBody ? (Readable.toWeb(req) as ReadableStream<Uint8Array>) : undefined,
-      duplex: 'half',
-    } as RequestInit)
-    handler(request)
-      .then(async (response) => {
-        for (const [name, value] of response.headers) {
-          if (name !== 'set-cookie') res.setHeader(name, value)
-        }
-        res.setHeader('set-cookie', response.headers.getSetCookie())
-        res.writeHead(response.status)
-        res.end(new Uint8Array(await response.arrayBuffer()))
-      })
-      .catch(() => {
-        res.writeHead(500)
-        res.end()
-      })
-  })
 }
 
 export const fetchAdapter: AppUnderTest = {

@@ -22,7 +22,6 @@ import {
   type Server,
 } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { Readable } from 'node:stream'
 import Router from '@koa/router'
 import { Controller, Get, HttpCode, Module, Post, type Type, UseGuards } from '@nestjs/common'
 import { NestFactory } from '@nestjs/core'
@@ -34,7 +33,7 @@ import { requireBearer as fetchRequireBearer } from '@oidc-hybrid/fetch'
 import { requireBearer as honoRequireBearer } from '@oidc-hybrid/hono'
 import { requireBearer as koaRequireBearer } from '@oidc-hybrid/koa'
 import { Bearer, BearerAuthGuard, BearerAuthModule, RequiredScopes } from '@oidc-hybrid/nestjs'
-import { closeServer, listen } from '@oidc-hybrid/test-kit'
+import { closeServer, listen, nodeHandler } from '@oidc-hybrid/test-kit'
 import createExpressApp, {
   type Request as ExpressRequest,
   type Response as ExpressResponse,
@@ -258,31 +257,8 @@ const koaApi: ApiUnderTest = {
   },
 }
 
-/** node:http to a Web Request and back, as a Node user without a framework runs a fetch handler. */
-function serveFetch(handler: (request: Request) => Promise<Response>) {
-  return serve((req, res) => {
-    const headers = new Headers()
-    for (let i = 0; i < req.rawHeaders.length; i += 2) {
-      headers.append(req.rawHeaders[i]!, req.rawHeaders[i + 1]!)
-    }
-    const hasBody = req.method !== 'GET' && req.method !== 'HEAD'
-    const request = new Request(new URL(req.url ?? '/', `http://${req.headers.host}`), {
-      method: req.method,
-      headers,
-      body: hasBody ? (Readable.toWeb(req) as ReadableStream<Uint8Array>) : undefined,
-      duplex: 'half',
-    } as RequestInit)
-    handler(request)
-      .then(async (response) => {
-        res.writeHead(response.status, Object.fromEntries(response.headers))
-        res.end(new Uint8Array(await response.arrayBuffer()))
-      })
-      .catch(() => {
-        res.writeHead(500)
-        res.end()
-      })
-  })
-}
+/** A fetch handler served by node:http. */
+const serveFetch = (handler: (request: Request) => Promise<Response>) => serve(nodeHandler(handler))
 
 const fetchApi: ApiUnderTest = {
   name: 'fetch',

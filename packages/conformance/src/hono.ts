@@ -1,43 +1,7 @@
-/**
- * The Hono adapter under test: a Hono app with the routes of every app here (see apps.ts), the
- * same as the fetch adapter's — every route but `/api` behind `requireAuth()`, library errors
- * answered by the adapter — served by node:http the way the fetch adapter's app is.
- */
-import type { IncomingMessage, Server, ServerResponse } from 'node:http'
-import { Readable } from 'node:stream'
 import { auth, requireAuth, requireBearer } from '@oidc-hybrid/hono'
+import { serveFetch } from '@oidc-hybrid/test-kit'
 import { Hono } from 'hono'
 import { type AppUnderTest, closeServer, serverFor } from './apps.js'
-
-/** A fetch handler served by node:http (as apps.ts serves the fetch adapter's). */
-function serveFetch(server: Server, handler: (request: Request) => Promise<Response>): void {
-  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    const headers = new Headers()
-    for (let i = 0; i < req.rawHeaders.length; i += 2) {
-      headers.append(req.rawHeaders[i]!, req.rawHeaders[i + 1]!)
-    }
-    const hasBody = req.method !== 'GET' && req.method !== 'HEAD'
-    const request = new Request(new URL(req.url ?? '/', `http://${req.headers.host}`), {
-      method: req.method,
-      headers,
-      body: hasBody ? (Readable.toWeb(req) as ReadableStream<Uint8Array>) : undefined,
-      duplex: 'half',
-    } as RequestInit)
-    handler(request)
-      .then(async (response) => {
-        for (const [name, value] of response.headers) {
-          if (name !== 'set-cookie') res.setHeader(name, value)
-        }
-        res.setHeader('set-cookie', response.headers.getSetCookie())
-        res.writeHead(response.status)
-        res.end(new Uint8Array(await response.arrayBuffer()))
-      })
-      .catch(() => {
-        res.writeHead(500)
-        res.end()
-      })
-  })
-}
 
 export const hono: AppUnderTest = {
   name: 'hono',

@@ -5,46 +5,18 @@
  * in, with no error page; with one, the silent login logs the user in without any page.
  */
 import { CookieJar } from '@oidc-hybrid/dev-provider'
-import {
-  createBrowser,
-  listen,
-  SESSION,
-  startTestProvider,
-  TRANSACTION,
-} from '@oidc-hybrid/test-kit'
+import { createBrowser, SESSION, TRANSACTION } from '@oidc-hybrid/test-kit'
 import { describe, expect, it } from 'vitest'
 import { ADAPTERS } from '../src/adapters.js'
 import type { AppUnderTest } from '../src/apps.js'
+import { startApp } from '../src/start-app.js'
 
-const CLIENT_ID = 'silent'
-const CLIENT_SECRET = 'silent-client-secret-0123456789abcdef0123456789'
 const JSON_ACCEPT = { accept: 'application/json' }
 
-async function start(adapter: AppUnderTest) {
-  const web = await listen()
-  const provider = await startTestProvider({
-    client: { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, appURLs: [web.url] },
+const start = (adapter: AppUnderTest) =>
+  startApp(adapter, 'silent', {
+    authorizationParams: { scope: 'openid profile email offline_access' },
   })
-  const app = await adapter.start(
-    (baseURL) => ({
-      issuerBaseURL: provider.issuer,
-      baseURL,
-      clientID: CLIENT_ID,
-      clientSecret: CLIENT_SECRET,
-      secret: 'silent-login-test-cookie-secret-0123456789abcdef',
-      authorizationParams: { scope: 'openid profile email offline_access' },
-    }),
-    { server: web.server },
-  )
-  return {
-    url: app.url,
-    provider,
-    close: async () => {
-      await app.close()
-      await provider.close()
-    },
-  }
-}
 
 describe.each(ADAPTERS.map((adapter) => [adapter.name, adapter] as const))(
   'silent login, %s',

@@ -45,4 +45,13 @@ export {
   type StartRedisOptions,
   startRedis,
 } from './redis.js'
-export { closeServer, freePort, type Listener, listen, type RawResponse, rawGet } from './server.js'
+export {
+  closeServer,
+  freePort,
+  type Listener,
+  listen,
+  nodeHandler,
+  type RawResponse,
+  rawGet,
+  serveFetch,
+} from './server.js'

@@ -1,7 +1,14 @@
 /** Servers on 127.0.0.1 for the specs, and the requests fetch cannot make. */
 import { once } from 'node:events'
-import { createServer, request, type Server } from 'node:http'
+import {
+  createServer,
+  type IncomingMessage,
+  request,
+  type Server,
+  type ServerResponse,
+} from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { Readable } from 'node:stream'
 
 export interface Listener {
   server: Server
@@ -16,6 +23,47 @@ export async function listen(server: Server = createServer()): Promise<Listener>
   await once(server, 'listening')
   const { port } = server.address() as AddressInfo
   return { server, port, url: `http://localhost:${port}` }
+}
+
+/**
+ * A fetch handler (`Request` in, `Response` out) as a node:http request listener, the way a Node
+ * user without a framework runs one: the body streamed in, every Set-Cookie line kept, a thrown
+ * error a bare 500.
+ */
+export function nodeHandler(
+  handler: (request: Request) => Promise<Response>,
+): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    const headers = new Headers()
+    for (let i = 0; i < req.rawHeaders.length; i += 2) {
+      headers.append(req.rawHeaders[i]!, req.rawHeaders[i + 1]!)
+    }
+    const hasBody = req.method !== 'GET' && req.method !== 'HEAD'
+    const request = new Request(new URL(req.url ?? '/', `http://${req.headers.host}`), {
+      method: req.method,
+      headers,
+      body: hasBody ? (Readable.toWeb(req) as ReadableStream<Uint8Array>) : undefined,
+      duplex: 'half',
+    } as RequestInit)
+    handler(request)
+      .then(async (response) => {
+        for (const [name, value] of response.headers) {
+          if (name !== 'set-cookie') res.setHeader(name, value)
+        }
+        res.setHeader('set-cookie', response.headers.getSetCookie())
+        res.writeHead(response.status)
+        res.end(new Uint8Array(await response.arrayBuffer()))
+      })
+      .catch(() => {
+        res.writeHead(500)
+        res.end()
+      })
+  }
+}
+
+/** Serves the fetch handler `handler` on `server` (see {@link nodeHandler}). */
+export function serveFetch(server: Server, handler: (request: Request) => Promise<Response>): void {
+  server.on('request', nodeHandler(handler))
 }
 
 /** Stops `server`, ending its open (keep-alive) connections too. */

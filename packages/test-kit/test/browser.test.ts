@@ -178,7 +178,7 @@ describe('login through the dev provider (startTestProvider, createBrowser)', ()
 })
 
 describe('hybridClient', () => {
-  it('registers the callback and home of every app, the hybrid response types and their grants', () => {
+  it('registers the callback and home of every app, the hybrid response types and code, and their grants', () => {
     expect(
       hybridClient({
         clientId: 'c',
@@ -194,7 +194,7 @@ describe('hybridClient', () => {
       post_logout_redirect_uris: ['http://localhost:1/', 'http://localhost:2/'],
       backchannel_logout_uri: 'http://localhost:1/backchannel-logout',
       backchannel_logout_session_required: true,
-      response_types: ['code id_token', 'code token', 'code id_token token'],
+      response_types: ['code id_token', 'code token', 'code id_token token', 'code'],
       grant_types: ['authorization_code', 'implicit', 'refresh_token'],
     })
     const jwks = { keys: [{ kty: 'EC', kid: 'k1' }] }

@@ -200,6 +200,7 @@ export function resolveConfig(config: HybridAuthConfig): ResolvedConfig {
       maxCount: whole(transaction, 'maxCount', 5, 'transaction.', 1),
     },
     idpLogout: config.idpLogout ?? true,
+    revokeOnLogout: config.revokeOnLogout ?? true,
     logoutMode: config.logoutMode ?? 'auto',
     clockTolerance: whole(options, 'clockTolerance', 60),
     refreshLeeway: whole(options, 'refreshLeeway', 30),

@@ -11,6 +11,7 @@ import { encode } from '../lib/base64url.js'
 import { remember } from '../lib/remember.js'
 import type { AuthorizationOptions } from '../protocol/authorize.js'
 import { parseCallbackRequest, stateOf } from '../protocol/callback.js'
+import { buildRevocationRequest } from '../protocol/grant.js'
 import { type Effect, type Event, type State, transition } from '../protocol/machine.js'
 import { validateReturnTo } from '../protocol/return-to.js'
 import type {
@@ -239,6 +240,18 @@ export class HybridAuth implements EngineView {
         baseURL,
       ).href
       const { session, id } = await this.#readSession(cookies)
+      // RFC 7009: a copy of the session can no longer refresh. Best effort: the logout goes on
+      // (a provider without a revocation_endpoint included).
+      if (session?.refreshToken && this.#config.revokeOnLogout) {
+        const { clientAuth } = this.#config
+        const provider = await this.provider.metadata()
+        await buildRevocationRequest(
+          { provider, client: this.#client, clientAuth },
+          session.refreshToken,
+        )
+          .then((request) => this.#send(request))
+          .catch(() => {})
+      }
       return [
         session && idpLogout ? { kind: 'Authenticated', session } : { kind: 'Idle' },
         {
@@ -389,7 +402,7 @@ export class HybridAuth implements EngineView {
       if (result.scope === scope && result.extra === extra) return result.session
       current = result.session
     }
-    throw new OidcHybridError('ILLEGAL_TRANSITION', 'concurrent refreshes did not settle; retry')
+    throw new OidcHybridError('ILLEGAL_TRANSITION', 'the protocol did not settle')
   }
 
   // ---- internals -------------------------------------------------------------------------

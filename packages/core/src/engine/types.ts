@@ -197,6 +197,12 @@ export interface HybridAuthConfig {
   backchannelLogout?: BackchannelLogoutHandler
   /** Log out of the provider too (RP-initiated logout, or Auth0 `/v2/logout`). Default true. */
   idpLogout?: boolean
+  /**
+   * At logout, revoke the session's refresh token at the provider's `revocation_endpoint`
+   * (RFC 7009), when it has one: a copy of the session (a stolen cookie) can then not get new
+   * tokens. Best effort: a failing revocation does not stop the logout. Default true.
+   */
+  revokeOnLogout?: boolean
   /** Which provider logout to use; `auto` picks end_session_endpoint, then Auth0's. */
   logoutMode?: 'auto' | 'oidc' | 'auth0'
   /** Seconds of clock skew tolerated on token times. Default 60, as Auth0's SDKs. */
@@ -285,6 +291,7 @@ export interface ResolvedConfig {
   }
   transaction: { name: string; maxAge: number; maxCount: number }
   idpLogout: boolean
+  revokeOnLogout: boolean
   logoutMode: 'auto' | 'oidc' | 'auth0'
   clockTolerance: number
   refreshLeeway: number

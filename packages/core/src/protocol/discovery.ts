@@ -46,7 +46,7 @@ function isSecureUrl(value: unknown, forbidden: RegExp): boolean {
 // fields are required]. Endpoints carry no fragment (RFC 6749 3.1, 3.2).
 const FIELD_RULES: [string, string, (value: unknown) => boolean, number][] = [
   [
-    'authorization_endpoint token_endpoint jwks_uri userinfo_endpoint end_session_endpoint',
+    'authorization_endpoint token_endpoint jwks_uri userinfo_endpoint end_session_endpoint revocation_endpoint',
     'an https URL without fragment',
     (value) => isSecureUrl(value, /#/),
     3,

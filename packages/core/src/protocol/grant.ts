@@ -102,11 +102,30 @@ export async function buildRefreshTokenGrantRequest(
   })
 }
 
+/**
+ * Builds the revocation request (RFC 7009) of a refresh token (`token_type_hint`), sent to
+ * the provider's `revocation_endpoint` with the same client authentication as the token endpoint.
+ *
+ * @throws {ConfigurationError} when the provider has no revocation endpoint URL
+ * @see [RFC 7009 2.1](https://www.rfc-editor.org/rfc/rfc7009#section-2.1)
+ */
+export function buildRevocationRequest(
+  context: GrantContext,
+  refreshToken: string,
+): Promise<HttpRequest> {
+  return tokenEndpointRequest(
+    context,
+    { token: refreshToken, token_type_hint: 'refresh_token' },
+    'revocation_endpoint',
+  )
+}
+
 async function tokenEndpointRequest(
   { provider, client, clientAuth }: GrantContext,
   params: Record<string, string>,
+  endpoint: 'token_endpoint' | 'revocation_endpoint' = 'token_endpoint',
 ): Promise<HttpRequest> {
-  const url = endpointUrl(provider, 'token_endpoint').href
+  const url = endpointUrl(provider, endpoint).href
   const body = new URLSearchParams(params)
   const headers: Record<string, string> = {
     'content-type': `${FORM_MEDIA_TYPE};charset=UTF-8`,

@@ -31,6 +31,8 @@ export interface ProviderMetadata {
   jwks_uri: string
   userinfo_endpoint?: string
   end_session_endpoint?: string
+  /** RFC 7009 / RFC 8414: where tokens are revoked. */
+  revocation_endpoint?: string
   response_types_supported?: string[]
   response_modes_supported?: string[]
   id_token_signing_alg_values_supported?: string[]

@@ -77,6 +77,11 @@ export class ProviderFixture {
   extraAudiences: string[] = []
   userinfoSub?: string
   endSessionEndpoint = true
+  /**
+   * The revocation endpoint (RFC 7009): `on` revokes the refresh token it is given (the client
+   * authenticated), `failing` answers 503, `off` is not advertised.
+   */
+  revocation: 'on' | 'failing' | 'off' = 'on'
   private signing!: { privateKey: CryptoKey; kid: string }
   private published: JWK[] = []
   private foreign!: { privateKey: CryptoKey; kid: string }
@@ -111,6 +116,7 @@ export class ProviderFixture {
       jwks_uri: `${this.issuer}.well-known/jwks.json`,
       userinfo_endpoint: `${this.issuer}userinfo`,
       ...(this.endSessionEndpoint ? { end_session_endpoint: `${this.issuer}oidc/logout` } : {}),
+      ...(this.revocation === 'off' ? {} : { revocation_endpoint: `${this.issuer}oauth/revoke` }),
       response_types_supported: ['code', 'code id_token', 'code token', 'code id_token token'],
       response_modes_supported: ['query', 'fragment', 'form_post'],
       id_token_signing_alg_values_supported: [this.alg],
@@ -227,6 +233,13 @@ export class ProviderFixture {
       case '/oauth/token':
         if (this.tokenEndpointOverride) return this.tokenEndpointOverride()
         return this.token(request.headers, body, json)
+      case '/oauth/revoke':
+        if (this.revocation === 'failing') return json({ error: 'temporarily_unavailable' }, 503)
+        if (this.authenticate(request.headers, body) !== this.clientId) {
+          return json({ error: 'invalid_client' }, 401)
+        }
+        this.refreshTokens.delete(body.get('token') ?? '')
+        return new Response(null, { status: 200 })
       case '/userinfo': {
         const auth = request.headers.get('authorization') ?? ''
         if (!auth.startsWith('Bearer ')) return json({ error: 'invalid_token' }, 401)

@@ -28,16 +28,12 @@
  * ```
  */
 import type {
-  AccessTokenOptions,
   AccessTokenView,
   BearerVerifier,
   BearerVerifierConfig,
   HybridAuth,
   HybridAuthConfig,
-  IdTokenClaims,
   RequireBearerOptions,
-  Session,
-  UserinfoClaims,
   VerifiedBearer,
 } from '@oidc-hybrid/core'
 // Every value from the adapter kit's entry (one module graph: the smallest Worker bundle).
@@ -49,6 +45,7 @@ import {
   isOidcHybridError,
   type LoginOptions,
   OidcHybridError,
+  type OidcSessionView,
   type RequestSession,
   renderError,
   SessionContext,
@@ -92,25 +89,7 @@ export type AccessToken = AccessTokenView
  * Cookies it has to update (session rolled, refreshed or cleared) are sent by
  * {@link OidcContext.respond}: pass your response through it.
  */
-export interface OidcContext {
-  isAuthenticated(): boolean
-  /** ID token claims of the logged-in user. */
-  readonly user: IdTokenClaims | undefined
-  readonly idTokenClaims: IdTokenClaims | undefined
-  readonly idToken: string | undefined
-  readonly accessToken: AccessToken | undefined
-  readonly refreshToken: string | undefined
-  readonly session: Session | undefined
-  /** The access token, refreshed first when expired (concurrent requests share one refresh). */
-  getAccessToken(options?: AccessTokenOptions): Promise<AccessToken>
-  /** Userinfo claims (their `sub` is checked against the session's). */
-  fetchUserInfo(): Promise<UserinfoClaims>
-  /** Calls an API with the access token as a Bearer token, refreshing it first when expired. */
-  fetch(
-    input: string | URL | Request,
-    init?: RequestInit,
-    options?: AccessTokenOptions,
-  ): Promise<Response>
+export interface OidcContext extends OidcSessionView {
   /** A response that starts a login (redirect to the provider), e.g. from a protected page. */
   login(options?: LoginOptions): Promise<Response>
   /** A response that logs out. */

@@ -21,7 +21,6 @@
  * ```
  */
 import {
-  type AccessTokenOptions,
   type AccessTokenView,
   type AuthRequest,
   type AuthResponse,
@@ -31,17 +30,15 @@ import {
   createHybridAuth,
   type HybridAuth,
   type HybridAuthConfig,
-  type IdTokenClaims,
   isOidcHybridError,
   type LoginOptions,
   type RequestSession,
   type RequireBearerOptions,
-  type Session,
-  type UserinfoClaims,
   type VerifiedBearer,
 } from '@oidc-hybrid/core'
 import {
   loginOrDeny,
+  type OidcSessionView,
   plainHttpProblem,
   renderError,
   SessionContext,
@@ -78,25 +75,7 @@ export type AccessToken = AccessTokenView
  * `ctx.oidc`: the request's authentication state and actions. `OidcContext` is its name in every
  * adapter.
  */
-export interface OidcContext {
-  isAuthenticated(): boolean
-  /** ID token claims of the logged-in user. */
-  readonly user: IdTokenClaims | undefined
-  readonly idTokenClaims: IdTokenClaims | undefined
-  readonly idToken: string | undefined
-  readonly accessToken: AccessToken | undefined
-  readonly refreshToken: string | undefined
-  readonly session: Session | undefined
-  /** The access token, refreshed first when expired (concurrent requests share one refresh). */
-  getAccessToken(options?: AccessTokenOptions): Promise<AccessToken>
-  /** Userinfo claims (their `sub` is checked against the session's). */
-  fetchUserInfo(): Promise<UserinfoClaims>
-  /** Calls an API with the access token as a Bearer token, refreshing it first when expired. */
-  fetch(
-    input: string | URL | Request,
-    init?: RequestInit,
-    options?: AccessTokenOptions,
-  ): Promise<Response>
+export interface OidcContext extends OidcSessionView {
   /** Starts a login from any handler. */
   login(options?: LoginOptions): Promise<void>
   /** Logs out from any handler. */

@@ -12,34 +12,14 @@ import type {
   UserinfoClaims,
   VerifiedBearer,
 } from '@oidc-hybrid/core'
+import type { OidcSessionView } from '@oidc-hybrid/core/adapter'
 import { appendSetCookies, type PlatformRequest, type PlatformResponse } from './http.js'
 
 /** @deprecated Use `AccessTokenView`, the name in every adapter. */
 export type SessionAccessToken = AccessTokenView
 
 /** What `@Oidc()` gives a handler: the request's authentication state and actions. */
-export interface OidcContext {
-  isAuthenticated(): boolean
-  /** ID token claims of the logged-in user. */
-  readonly user: IdTokenClaims | undefined
-  readonly idToken: string | undefined
-  readonly refreshToken: string | undefined
-  readonly session: Session | undefined
-  readonly accessToken: AccessTokenView | undefined
-  /**
-   * The access token, refreshed first when expired (or with `refresh: 'force'`, or for a reduced
-   * `scope`); concurrent requests share one refresh. The updated session cookie is sent.
-   */
-  getAccessToken(options?: AccessTokenOptions): Promise<AccessTokenView>
-  /** Userinfo claims (their `sub` is checked against the session's). */
-  fetchUserInfo(): Promise<UserinfoClaims>
-  /** Calls an API with the access token as a Bearer token, refreshing it first when expired. */
-  fetch(
-    input: string | URL | Request,
-    init?: RequestInit,
-    options?: AccessTokenOptions,
-  ): Promise<Response>
-}
+export type OidcContext = OidcSessionView
 
 export class RequestOidcContext implements OidcContext {
   readonly #loaded: RequestSession
@@ -54,6 +34,9 @@ export class RequestOidcContext implements OidcContext {
     return this.#loaded.isAuthenticated()
   }
   get user(): IdTokenClaims | undefined {
+    return this.#loaded.user
+  }
+  get idTokenClaims(): IdTokenClaims | undefined {
     return this.#loaded.user
   }
   get idToken(): string | undefined {

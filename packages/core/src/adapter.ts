@@ -32,7 +32,7 @@ export {
 } from './engine/request-session.js'
 export { loginOrDeny } from './engine/require-login.js'
 export { CookieSealer, type UnsealResult } from './engine/seal.js'
-export { SessionContext } from './engine/session-context.js'
+export { type OidcSessionView, SessionContext } from './engine/session-context.js'
 export { ERROR_STATUS, statusForError } from './engine/status.js'
 export type {
   AuthRequest,

@@ -38,6 +38,8 @@ export type {
   AuthRequest,
   AuthResponse,
   EngineView,
+  ExtensibleEngine,
+  Extension,
   LoginOptions,
   ResolvedConfig,
 } from './engine/types.js'

@@ -60,6 +60,8 @@ export type {
   AuthorizationParams,
   ClientAuthMethod,
   DiscoveryListField,
+  ExtensibleEngine,
+  Extension,
   HybridAuthConfig,
   LogEntry,
   LoginOptions,

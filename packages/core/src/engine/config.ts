@@ -128,6 +128,10 @@ export function resolveConfig(config: HybridAuthConfig): ResolvedConfig {
   if (baseURL.protocol === 'http:' && !isLoopbackHost(baseURL.hostname)) {
     throw new ConfigurationError('`baseURL` must use https (http only on localhost)')
   }
+  // The callback URL is built on it (redirect_uri: absolute, no fragment, RFC 6749 3.1.2).
+  if (baseURL.search || baseURL.hash) {
+    throw new ConfigurationError('`baseURL` must be an origin and a path, without ? or #')
+  }
   if (typeof config.clientID !== 'string' || config.clientID === '') {
     throw new ConfigurationError('`clientID` is required')
   }
@@ -240,7 +244,7 @@ function list<T extends string>(
   return [...value]
 }
 
-const PRIVATE_KEY_JWT = 'pass `clientAuth: PrivateKeyJwt(key)` from oauth4webapi'
+const PRIVATE_KEY_JWT = 'use `clientAuth: privateKeyJwt({ key })`'
 
 /** The token-endpoint client authentication: data for the protocol, no oauth4webapi code. */
 function clientAuth(config: HybridAuthConfig): ClientAuthentication {

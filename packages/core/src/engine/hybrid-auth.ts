@@ -12,7 +12,7 @@ import { remember } from '../lib/remember.js'
 import type { AuthorizationOptions } from '../protocol/authorize.js'
 import { parseCallbackRequest, stateOf } from '../protocol/callback.js'
 import { buildRevocationRequest } from '../protocol/grant.js'
-import { type Effect, type Event, type State, transition } from '../protocol/machine.js'
+import { type Effect, type Event, type State, step } from '../protocol/machine.js'
 import { validateReturnTo } from '../protocol/return-to.js'
 import type {
   HttpRequest,
@@ -42,7 +42,7 @@ import { statusForError } from './status.js'
 import type {
   AuthRequest,
   AuthResponse,
-  EngineView,
+  ExtensibleEngine,
   HybridAuthConfig,
   LoginOptions,
   ResolvedConfig,
@@ -60,6 +60,9 @@ interface SealedTransaction extends Transaction {
 /** The AAD name RP-initiated logout's sealed `state` is bound to (no cookie has it). */
 const LOGOUT_STATE = 'oidc-hybrid logout state'
 
+/** A login or refresh that did not settle within its bounded steps (a defect, never input). */
+const unsettled = () => new OidcHybridError('ILLEGAL_TRANSITION', 'the protocol did not settle')
+
 /** A state is a base64url value we generated; anything else cannot name a cookie of ours. */
 const TRANSACTION_STATE = /^[\w-]+$/
 
@@ -72,12 +75,17 @@ function requestUrl(request: AuthRequest): URL {
   }
 }
 
-/** Creates the engine; validates the configuration now (throws ConfigurationError). */
+/**
+ * Creates the engine; validates the configuration now (throws ConfigurationError). Each of
+ * `config.extensions` then joins it, in order.
+ */
 export function createHybridAuth(config: HybridAuthConfig): HybridAuth {
-  return new HybridAuth(resolveConfig(config))
+  const engine = new HybridAuth(resolveConfig(config))
+  for (const extension of config.extensions ?? []) extension.engine?.(engine)
+  return engine
 }
 
-export class HybridAuth implements EngineView {
+export class HybridAuth implements ExtensibleEngine {
   /** The resolved configuration (it holds the cookie secrets: never log or send it). */
   readonly config: ResolvedConfig
   /** `config` under a private name, which minifiers shorten. */
@@ -249,7 +257,7 @@ export class HybridAuth implements EngineView {
           { provider, client: this.#client, clientAuth },
           session.refreshToken,
         )
-          .then((request) => this.#send(request))
+          .then((request) => this.send(request))
           .catch(() => {})
       }
       return [
@@ -326,7 +334,7 @@ export class HybridAuth implements EngineView {
       write: (current) => this.#writeSession(current, cookies, id),
       userinfo: async (current) =>
         processUserinfoResponse(
-          await this.#send(
+          await this.send(
             buildUserinfoRequest(await this.provider.metadata(), current.accessToken),
           ),
           current.sub,
@@ -402,7 +410,7 @@ export class HybridAuth implements EngineView {
       if (result.scope === scope && result.extra === extra) return result.session
       current = result.session
     }
-    throw new OidcHybridError('ILLEGAL_TRANSITION', 'the protocol did not settle')
+    throw unsettled()
   }
 
   // ---- internals -------------------------------------------------------------------------
@@ -484,10 +492,10 @@ export class HybridAuth implements EngineView {
       now: 0,
     }
     // Each login or refresh needs at most: keys, token response, keys again. Bounded anyway.
-    for (let step = 0; step < 7; step++) {
+    for (let steps = 0; steps < 7; steps++) {
       if (event.type === 'KeysReceived') context.jwks = event.jwks
       context.now = config.now()
-      const result = await transition(context, state, event)
+      const result = await step(context, state, event)
       state = result.state
       let next: Event | undefined
       for (const effect of result.effects) {
@@ -497,7 +505,7 @@ export class HybridAuth implements EngineView {
       if (!next) return state
       event = next
     }
-    throw new OidcHybridError('ILLEGAL_TRANSITION', 'the protocol did not settle')
+    throw unsettled()
   }
 
   async #perform(
@@ -508,7 +516,7 @@ export class HybridAuth implements EngineView {
   ): Promise<Event | undefined> {
     switch (effect.type) {
       case 'Http':
-        return { type: 'TokenResponseReceived', response: await this.#send(effect.request) }
+        return { type: 'TokenResponseReceived', response: await this.send(effect.request) }
       case 'NeedKeys':
         return { type: 'KeysReceived', jwks: await this.provider.jwksAfterUnknownKid() }
     }
@@ -545,11 +553,12 @@ export class HybridAuth implements EngineView {
 
   /**
    * Sends a request a protocol step built, the one way the engine reaches the provider's
-   * endpoints: the configured `clientAuth` is applied first when the request asks for it
-   * (`applyClientAuth`: a signed assertion needs the clock and randomness, which the protocol
-   * does not have).
+   * endpoints (token, userinfo, revocation; PAR through its extension): the configured
+   * `clientAuth` is applied first when the request asks for it (`applyClientAuth`: a signed
+   * assertion needs the clock and randomness, which the protocol does not have). An extension may
+   * wrap it (a DPoP proof, tracing).
    */
-  async #send(request: HttpRequest): Promise<HttpResponseData> {
+  async send(request: HttpRequest): Promise<HttpResponseData> {
     if (request.applyClientAuth) {
       const { issuer, token_endpoint } = await this.provider.metadata()
       const body = new URLSearchParams(request.body)

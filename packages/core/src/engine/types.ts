@@ -9,9 +9,12 @@ import type { OidcHybridError } from '../errors.js'
 import type { AuthorizationOptions } from '../protocol/authorize.js'
 import type {
   ClientAuthentication,
+  HttpRequest,
+  HttpResponseData,
   HybridResponseType,
   JwsAlgorithm,
   ResponseMode,
+  Session,
 } from '../protocol/types.js'
 import type { ApiTokens } from './api-tokens.js'
 import type { ClaimsFilter } from './claims-filter.js'
@@ -51,6 +54,35 @@ export interface EngineView {
   readonly config: ResolvedConfig
   /** Discovery and JWKS, cached. */
   readonly provider: ProviderCache
+}
+
+/**
+ * The engine as an {@link Extension} sees it: its routes, its refresh and `send` (the one way it
+ * reaches the provider's endpoints), each of which an extension may wrap by assigning a function
+ * that keeps the wrapped one's contract (call it, answer the same shapes, let its errors through
+ * or turn them into an answer with `error` set). `HybridAuth` is one.
+ */
+export interface ExtensibleEngine extends EngineView {
+  login(request: AuthRequest, options?: LoginOptions): Promise<AuthResponse>
+  callback(request: AuthRequest): Promise<AuthResponse>
+  logout(request: AuthRequest, options?: { returnTo?: string }): Promise<AuthResponse>
+  backchannelLogout(request: AuthRequest): Promise<AuthResponse>
+  refreshSession(
+    session: Session,
+    scope?: string,
+    force?: boolean,
+    extra?: Record<string, string>,
+  ): Promise<Session>
+  send(request: HttpRequest): Promise<HttpResponseData>
+}
+
+/**
+ * An opt-in module that takes part in the engine's work (pushed authorization requests, signed
+ * requests, events): `engine` is called once, by `createHybridAuth`, after the configuration was
+ * checked. Opt-in code: a Worker that does not import one does not bundle it.
+ */
+export interface Extension {
+  engine?(engine: ExtensibleEngine): void
 }
 
 /** What the `backchannelLogout` option takes; create one with `backchannelLogout()`. */
@@ -240,6 +272,17 @@ export interface HybridAuthConfig {
    * options are a configuration error.
    */
   apiTokens?: ApiTokens
+  /**
+   * Opt-in modules that join the engine when it is created, in order: `pushedAuthorization()`
+   * (RFC 9126), `signedRequests()` (RFC 9101), `events()`. Each is an import of its own.
+   *
+   * @example
+   * ```ts
+   * import { pushedAuthorization } from '@oidc-hybrid/core'
+   * createHybridAuth({ ...options, extensions: [pushedAuthorization()] })
+   * ```
+   */
+  extensions?: Extension[]
   /** Injected fetch (proxies, tests). Default `globalThis.fetch`. */
   fetch?: typeof fetch
   /** Milliseconds per request to the provider, body included. Default 5000. */

@@ -119,6 +119,25 @@ export async function buildAuthorizationRequest(
   now: number,
   crypto: CryptoProvider,
 ): Promise<AuthorizationRequest> {
+  checkAuthorizationInputs(client, random)
+  return authorizationRequest(provider, client, options, random, now, crypto)
+}
+
+/**
+ * {@link buildAuthorizationRequest} for a caller that generated `random` itself and whose `client`
+ * was checked already (the engine: 32 random bytes each, and a configuration checked at setup), so
+ * the hybrid path does not carry those checks twice. Everything else is checked the same.
+ *
+ * @internal
+ */
+export async function authorizationRequest(
+  provider: ProviderMetadata,
+  client: ClientMetadata,
+  options: AuthorizationOptions,
+  random: AuthorizationRandom,
+  now: number,
+  crypto: CryptoProvider,
+): Promise<AuthorizationRequest> {
   const responseType = normalizeResponseType(options.responseType ?? 'code id_token')
   const responseMode = options.responseMode ?? 'form_post'
   // Multiple Response Type Encoding Practices 5: hybrid responses never travel in a query.
@@ -132,8 +151,6 @@ export async function buildAuthorizationRequest(
   }
   const extra = options.extra
   checkExtra(extra)
-  checkRandom(random)
-  checkClient(client)
   checkProviderSupport(provider, client, responseType, responseMode)
 
   const url = endpointUrl(provider, 'authorization_endpoint')
@@ -208,6 +225,23 @@ function checkExtra(extra: Record<string, string> | undefined): void {
       throw configError('extra must map names to strings', { name })
     }
   }
+}
+
+/**
+ * What {@link buildAuthorizationRequest} checks of its caller's values before it builds: the
+ * random `state`, `nonce` and `codeVerifier` (base64url, long enough, short enough for a cookie
+ * name) and the client (`client_id`; `redirect_uri` absolute, no fragment).
+ *
+ * @throws {ConfigurationError} naming the value
+ * @see [RFC 7636 4.1](https://www.rfc-editor.org/rfc/rfc7636#section-4.1)
+ * @see [RFC 6749 3.1.2](https://www.rfc-editor.org/rfc/rfc6749#section-3.1.2)
+ */
+export function checkAuthorizationInputs(
+  client: ClientMetadata,
+  random: AuthorizationRandom,
+): void {
+  checkRandom(random)
+  checkClient(client)
 }
 
 function checkRandom(random: AuthorizationRandom): void {

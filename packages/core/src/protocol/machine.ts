@@ -20,7 +20,8 @@ import { isOidcHybridError, type OidcHybridError } from '../errors.js'
 import {
   type AuthorizationOptions,
   type AuthorizationRandom,
-  buildAuthorizationRequest,
+  authorizationRequest,
+  checkAuthorizationInputs,
 } from './authorize.js'
 import type { CallbackParameters } from './callback.js'
 import { verifyFrontChannel } from './front-channel.js'
@@ -98,7 +99,7 @@ type Table = {
 const TABLE: Table = {
   Idle: {
     LoginRequested: async (context, _state, event) => {
-      const { url, transaction } = await buildAuthorizationRequest(
+      const { url, transaction } = await authorizationRequest(
         context.provider,
         context.client,
         event.options,
@@ -182,7 +183,7 @@ const TABLE: Table = {
   },
   AwaitingKeys: {
     KeysReceived: (context, state, event) =>
-      transition({ ...context, jwks: event.jwks, jwksRefreshed: true }, state.prior, state.event),
+      step({ ...context, jwks: event.jwks, jwksRefreshed: true }, state.prior, state.event),
   },
 }
 
@@ -194,6 +195,23 @@ const TABLE: Table = {
  * other error (a bug, or a configuration error) is thrown again.
  */
 export async function transition(
+  context: ProtocolContext,
+  state: State,
+  event: Event,
+): Promise<Transition> {
+  // A login's randomness and client come from the caller: checked here (the engine, which
+  // generates the one and checked the other at setup, calls `step`).
+  if (event.type === 'LoginRequested') checkAuthorizationInputs(context.client, event.random)
+  return step(context, state, event)
+}
+
+/**
+ * {@link transition} without its check of a login's `random` and `client`, for the engine: it
+ * generates 32 random bytes for each and checked the client when it was configured.
+ *
+ * @internal
+ */
+export async function step(
   context: ProtocolContext,
   state: State,
   event: Event,

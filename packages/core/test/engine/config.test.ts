@@ -85,6 +85,9 @@ describe('resolveConfig: refused configurations', () => {
     ['plain http on localhost.example.test', 'http://localhost.example.test', /must use https/],
     ['plain http on 128.0.0.1', 'http://128.0.0.1', /must use https/],
     ['plain http on 127.0.0.1.nip.io', 'http://127.0.0.1.nip.io', /must use https/],
+    // The callback URL (redirect_uri) is built on it: no fragment (RFC 6749 3.1.2), no query.
+    ['with a fragment', 'https://app.example.test/#x', /without \? or #/],
+    ['with a query', 'https://app.example.test/app?x=1', /without \? or #/],
   ])('baseURL %s', (_name, baseURL, message) => {
     refused({ baseURL }, message)
   })
@@ -159,7 +162,7 @@ describe('resolveConfig: refused configurations', () => {
   it('private_key_jwt without clientAuth', () => {
     refused(
       { clientAuthMethod: 'private_key_jwt' },
-      /private_key_jwt: pass `clientAuth: PrivateKeyJwt\(key\)` from oauth4webapi/,
+      /private_key_jwt: use `clientAuth: privateKeyJwt\(\{ key \}\)`/,
     )
   })
 

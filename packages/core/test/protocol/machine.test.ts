@@ -727,3 +727,19 @@ describe('LogoutRequested', () => {
     ])
   })
 })
+
+describe('transition checks what its caller passes; the engine step trusts what it generated', () => {
+  const bad = { ...RANDOM, state: 'short' }
+  it('transition refuses a login with weak randomness or a client without client_id', async () => {
+    await expect(
+      transition(context(), { kind: 'Idle' }, { type: 'LoginRequested', options: {}, random: bad }),
+    ).rejects.toMatchObject({ code: 'CONFIG_INVALID', message: /AuthorizationRandom.state/ })
+    await expect(
+      transition(
+        context({ client: { ...context().client, client_id: '' } }),
+        { kind: 'Idle' },
+        { type: 'LoginRequested', options: {}, random: RANDOM },
+      ),
+    ).rejects.toMatchObject({ code: 'CONFIG_INVALID', message: /client_id/ })
+  })
+})

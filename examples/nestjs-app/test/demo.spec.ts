@@ -5,12 +5,8 @@
  */
 import { type Browser, createBrowser, SESSION } from '@oidc-hybrid/test-kit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type Demo, type Platform, startDemo } from '../src/demo.js'
-
-const PORTS: Record<Platform, { webPort: number; apiPort: number; providerPort: number }> = {
-  express: { webPort: 3200, apiPort: 3201, providerPort: 4200 },
-  fastify: { webPort: 3210, apiPort: 3211, providerPort: 4210 },
-}
+import { type Demo, startDemo } from '../src/demo.js'
+import { demoPorts } from './ports.js'
 
 describe.each(['express', 'fastify'] as const)('the demo on %s', (platform) => {
   let demo: Demo
@@ -18,7 +14,7 @@ describe.each(['express', 'fastify'] as const)('the demo on %s', (platform) => {
   let browser: Browser
 
   beforeAll(async () => {
-    demo = await startDemo({ platform, ...PORTS[platform] })
+    demo = await startDemo({ platform, ...(await demoPorts()) })
     browser = createBrowser(demo.webURL, { headers: { accept: 'text/html' } })
   })
   afterAll(() => demo?.close())
@@ -41,17 +37,28 @@ describe.each(['express', 'fastify'] as const)('the demo on %s', (platform) => {
   it('calls the API with the access token', async () => {
     // The page's buttons are forms without fields: an empty form POST.
     const page = await (await browser.post('/call-api', '')).text()
+    expect(page).toContain(`<code id="did-request">GET ${demo.apiURL}/api/messages</code>`)
     expect(page).toContain('<code id="api-status">200</code>')
     expect(page).toContain('Hello from the demo API')
   })
 
-  it('refreshes, also with a reduced scope', async () => {
+  it('refreshes, and gets a reduced-scope token, each page saying what it called', async () => {
+    const { token_endpoint } = await (
+      await fetch(`${demo.issuer}.well-known/openid-configuration`)
+    ).json()
     const full = await browser.post('/refresh', '')
     expect(full.status).toBe(302)
-    expect(decodeURIComponent(full.headers.get('location')!)).toContain('write:messages')
-    const reduced = await browser.post('/refresh?reduced=1', '')
-    expect(reduced.status).toBe(302)
-    expect(decodeURIComponent(reduced.headers.get('location')!)).not.toContain('write:messages')
+    expect(full.headers.get('location')).toBe('/profile?did=refresh')
+    const profile = await (await browser.get('/profile?did=refresh')).text()
+    expect(profile).toContain(`<code id="did-request">POST ${token_endpoint}</code>`)
+    expect(profile).toContain('write:messages')
+    const reduced = await browser.post('/refresh-reduced', '')
+    expect(reduced.status).toBe(200)
+    const page = await reduced.text()
+    expect(page).toContain(`<code id="did-request">POST ${token_endpoint}</code>`)
+    const scope = /<code id="reduced-scope">([^<]*)<\/code>/.exec(page)?.[1]
+    expect(scope).toContain('read:messages')
+    expect(scope).not.toContain('write:messages')
   })
 
   it('fetches userinfo and logs out', async () => {

@@ -76,7 +76,9 @@ export {
 } from '@oidc-hybrid/core'
 
 /**
+  pushedAuthorization,
  * `req.oidc`: the request's authentication state and actions. `OidcContext` is its name in every
+  signedRequests,
  * adapter.
  */
 export interface OidcContext extends OidcSessionView {

@@ -81,7 +81,9 @@ export {
 } from '@oidc-hybrid/core'
 export { MAX_FORM_BYTES } from './body.js'
 
+  pushedAuthorization,
 /** @deprecated Use `AccessTokenView`, the name in every adapter. */
+  signedRequests,
 export type AccessToken = AccessTokenView
 
 /**

@@ -70,7 +70,9 @@ export {
 } from '@oidc-hybrid/fetch'
 
 /** What `auth()` sets: `c.var.oidc`, the request's session and actions. */
+  pushedAuthorization,
 export type OidcVariables = { oidc: OidcContext }
+  signedRequests,
 /** What `requireBearer()` sets: `c.var.auth`, the verified access token. */
 export type BearerVariables = { auth: VerifiedBearer }
 

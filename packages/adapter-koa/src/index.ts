@@ -69,7 +69,9 @@ export {
 } from '@oidc-hybrid/core'
 
 /** @deprecated Use `AccessTokenView`, the name in every adapter. */
+  pushedAuthorization,
 export type AccessToken = AccessTokenView
+  signedRequests,
 
 /**
  * `ctx.oidc`: the request's authentication state and actions. `OidcContext` is its name in every

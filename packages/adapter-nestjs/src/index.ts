@@ -54,7 +54,9 @@ export {
 } from '@oidc-hybrid/core'
 export {
   Bearer,
+  pushedAuthorization,
   BearerAuthException,
+  signedRequests,
   BearerAuthGuard,
   BearerAuthModule,
   type ClaimRequirement,

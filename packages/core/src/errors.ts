@@ -62,6 +62,9 @@ export type ErrorCode =
   // userinfo (OIDC Core 5.3)
   | 'USERINFO_ERROR'
   | 'USERINFO_INVALID'
+  // pushed authorization requests (RFC 9126)
+  | 'PAR_ERROR'
+  | 'PAR_RESPONSE_INVALID'
   | 'USERINFO_SUB_MISMATCH'
   // bearer (RFC 6750, RFC 9068)
   | 'BEARER_TOKEN_MISSING'
@@ -154,7 +157,8 @@ export interface RateLimitInfo {
 
 /**
  * The token endpoint answered with an OAuth error
- * ([RFC 6749 5.2](https://www.rfc-editor.org/rfc/rfc6749#section-5.2)) or a 429. A 429 means
+ * ([RFC 6749 5.2](https://www.rfc-editor.org/rfc/rfc6749#section-5.2)) or a 429; with code
+ * `PAR_ERROR`, the pushed authorization request endpoint did (RFC 9126 2.3). A 429 means
  * this client refreshes too often: `rateLimit.retryAfter` says when to try again.
  */
 export class TokenEndpointError extends OidcHybridError {
@@ -165,7 +169,7 @@ export class TokenEndpointError extends OidcHybridError {
   declare readonly rateLimit: RateLimitInfo | undefined
 
   constructor(
-    code: 'TOKEN_ENDPOINT_ERROR' | 'RATE_LIMITED',
+    code: 'TOKEN_ENDPOINT_ERROR' | 'RATE_LIMITED' | 'PAR_ERROR',
     status: number,
     error: string,
     errorDescription: string | undefined,

@@ -46,6 +46,12 @@ export { checkProvider } from './engine/provider-check.js'
 export {
   type AccessTokenOptions,
   type AccessTokenView,
+export {
+  type PushedAuthorizationOptions,
+  pushedAuthorization,
+  type SignedRequestsOptions,
+  signedRequests,
+} from './engine/par.js'
   RequestSession,
 } from './engine/request-session.js'
 export { MIN_SECRET_LENGTH } from './engine/seal.js'

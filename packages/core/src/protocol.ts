@@ -53,7 +53,9 @@ export {
 export { type FrontChannelVerification, verifyFrontChannel } from './protocol/front-channel.js'
 export {
   buildAuthorizationCodeGrantRequest,
+  buildPushedAuthorizationRequest,
   buildRefreshTokenGrantRequest,
+  buildRevocationRequest,
   type GrantContext,
 } from './protocol/grant.js'
 export {
@@ -79,6 +81,12 @@ export {
   transition,
   transitions,
 } from './protocol/machine.js'
+export {
+  authorizationUrlWith,
+  type PushedAuthorizationResponse,
+  parsePushedAuthorizationResponse,
+  requestObjectClaims,
+} from './protocol/par.js'
 export { validateReturnTo } from './protocol/return-to.js'
 export {
   processAuthorizationCodeResponse,

@@ -29,7 +29,9 @@ describe('entries', () => {
         'createHybridAuth',
         'isOidcHybridError',
         'privateKeyJwt',
+        'pushedAuthorization',
         'serverSessions',
+        'signedRequests',
       ].sort(),
     )
   })

@@ -142,6 +142,14 @@ export function buildConfiguration(input: ConfigurationInput): Record<string, un
     },
     features: {
       devInteractions: { enabled: false },
+      pushedAuthorizationRequests: {
+        enabled: true,
+        requirePushedAuthorizationRequests: behaviour.pushedAuthorizationRequests === 'required',
+      },
+      requestObjects: {
+        enabled: behaviour.requestObjects !== 'off',
+        requireSignedRequestObject: behaviour.requestObjects === 'required',
+      },
       revocation: {
         enabled: true,
         allowedPolicy: async (_ctx: KoaContext, client: Client, token: Token) =>

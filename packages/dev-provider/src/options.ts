@@ -239,6 +239,18 @@ function checkBehaviour(options: DevProviderOptions): Behaviour {
       ['real', 'zero-at-token-endpoint'],
       'real',
     ),
+    pushedAuthorizationRequests: oneOf(
+      options.pushedAuthorizationRequests,
+      'pushedAuthorizationRequests',
+      ['optional', 'required'],
+      'optional',
+    ),
+    requestObjects: oneOf(
+      options.requestObjects,
+      'requestObjects',
+      ['off', 'optional', 'required'],
+      'off',
+    ),
   }
 }
 

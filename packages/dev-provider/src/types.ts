@@ -204,6 +204,19 @@ export interface DevProviderOptions {
    * the token endpoint's ones (code and refresh) `0`.
    */
   idTokenAuthTime?: 'real' | 'zero-at-token-endpoint'
+  /**
+   * Pushed authorization requests (RFC 9126) are always offered at `/oauth/par`
+   * (`pushed_authorization_request_endpoint`). `'optional'` (the default): a client may push or
+   * not. `'required'`: discovery says `require_pushed_authorization_requests: true` and every
+   * authorization request must come through a push.
+   */
+  pushedAuthorizationRequests?: 'optional' | 'required'
+  /**
+   * Signed request objects (RFC 9101, OIDC Core 6.1), verified with the client's `jwks`. `'off'`
+   * (the default): not accepted. `'optional'`: accepted. `'required'`: every authorization request
+   * must be one (`require_signed_request_object`).
+   */
+  requestObjects?: 'off' | 'optional' | 'required'
 }
 
 /**

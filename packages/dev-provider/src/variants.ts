@@ -15,6 +15,8 @@ export interface Behaviour {
   codeIdTokenClaims: 'full' | 'minimal'
   extraIdTokenAudiences: string[]
   idTokenAuthTime: 'real' | 'zero-at-token-endpoint'
+  pushedAuthorizationRequests: 'optional' | 'required'
+  requestObjects: 'off' | 'optional' | 'required'
 }
 
 type Middleware = (ctx: KoaContext, next: () => Promise<void>) => Promise<void>

@@ -72,3 +72,49 @@ describe('signingAlg ES256', () => {
     }
   })
 })
+
+describe('pushed and signed authorization requests', () => {
+  it('PAR is offered by default, not required, and request objects are off', async () => {
+    const op = await start()
+    try {
+      const discovery = await discover(op.issuer)
+      expect(discovery.pushed_authorization_request_endpoint).toBe(`${op.issuer}oauth/par`)
+      expect(discovery.require_pushed_authorization_requests).not.toBe(true)
+      expect(discovery.request_parameter_supported).not.toBe(true)
+    } finally {
+      await op.close()
+    }
+  })
+
+  it("'required' is advertised and enforced: a plain authorization request is refused", async () => {
+    const op = await start({ pushedAuthorizationRequests: 'required', requestObjects: 'required' })
+    try {
+      const discovery = await discover(op.issuer)
+      expect(discovery.require_pushed_authorization_requests).toBe(true)
+      expect(discovery.require_signed_request_object).toBe(true)
+      expect(discovery.request_parameter_supported).toBe(true)
+      const url = new URL('authorize', op.issuer)
+      url.search = new URLSearchParams({
+        client_id: op.clients[0]!.client_id,
+        response_type: 'code id_token',
+        scope: 'openid',
+        redirect_uri: op.clients[0]!.redirect_uris[0]!,
+        nonce: 'n',
+      }).toString()
+      const answer = await fetch(url, { redirect: 'manual' })
+      // Refused to the client (an error response), never a login page.
+      const body =
+        answer.status === 200 ? await answer.text() : (answer.headers.get('location') ?? '')
+      expect(body).toMatch(/invalid_request/)
+    } finally {
+      await op.close()
+    }
+  })
+
+  it('refuses unknown values', async () => {
+    await expect(start({ pushedAuthorizationRequests: 'always' as never })).rejects.toThrow(
+      /pushedAuthorizationRequests/,
+    )
+    await expect(start({ requestObjects: true as never })).rejects.toThrow(/requestObjects/)
+  })
+})

@@ -20,7 +20,7 @@ export interface HybridClientOptions {
   authMethod?: TokenEndpointAuthMethod
   /** The secret, for the `client_secret_*` methods. */
   clientSecret?: string
-  /** The public keys, for `private_key_jwt`. */
+  /** The public keys, for `private_key_jwt` and signed request objects. */
   jwks?: JwkSet
   /** Register `/backchannel-logout` of the (first) app, with `sid` required. */
   backchannelLogout?: boolean
@@ -35,9 +35,9 @@ export function hybridClient(options: HybridClientOptions): DevClient {
   const authMethod = options.authMethod ?? 'client_secret_basic'
   return {
     client_id: options.clientId,
-    ...(authMethod === 'private_key_jwt'
-      ? { jwks: options.jwks }
-      : { client_secret: options.clientSecret }),
+    ...(authMethod === 'private_key_jwt' ? {} : { client_secret: options.clientSecret }),
+    // The client's public keys: its assertions (private_key_jwt) and request objects (RFC 9101).
+    ...(options.jwks ? { jwks: options.jwks } : {}),
     token_endpoint_auth_method: authMethod,
     redirect_uris: appURLs.map((url) => `${url}/callback`),
     post_logout_redirect_uris: appURLs.map((url) => `${url}/`),

@@ -66,12 +66,10 @@ function parameters(alg: AssertionAlgorithm): { importAs: Algorithm; signAs: Alg
 
 const ALGORITHMS = /^(ES(256|384|512)|PS(256|384|512)|RS(256|384|512)|EdDSA)$/
 
-function fail(message: string): never {
-  throw new ConfigurationError(`privateKeyJwt: ${message}`)
-}
+type Fail = (message: string) => never
 
 /** The key as a JWK object, or the DER bytes of a PKCS#8 PEM. */
-function parseKey(key: JsonWebKey | string): JsonWebKey | Uint8Array {
+function parseKey(key: JsonWebKey | string, fail: Fail): JsonWebKey | Uint8Array {
   if (typeof key === 'string') {
     const pem = key.match(/-----BEGIN PRIVATE KEY-----([\s\S]+?)-----END PRIVATE KEY-----/)
     if (pem) {
@@ -97,7 +95,7 @@ function parseKey(key: JsonWebKey | string): JsonWebKey | Uint8Array {
   return key
 }
 
-function algorithmOf(key: JsonWebKey | Uint8Array, alg: unknown): AssertionAlgorithm {
+function algorithmOf(key: JsonWebKey | Uint8Array, alg: unknown, fail: Fail): AssertionAlgorithm {
   const jwk = key instanceof Uint8Array ? undefined : key
   const chosen =
     alg ??
@@ -141,9 +139,51 @@ function algorithmOf(key: JsonWebKey | Uint8Array, alg: unknown): AssertionAlgor
  * @see [RFC 7523 2.2, 3](https://www.rfc-editor.org/rfc/rfc7523#section-3)
  */
 export function privateKeyJwt(options: PrivateKeyJwtOptions): ClientAuth {
+  const signer = keySigner(options, 'privateKeyJwt')
+  return async (as, client, body) => {
+    const now = Math.floor(Date.now() / 1000)
+    const jws = await signer.sign('JWT', {
+      iss: client.client_id,
+      sub: client.client_id,
+      aud: as.issuer,
+      jti: randomId(),
+      iat: now,
+      exp: now + signer.lifetime,
+    })
+    body.set('client_id', client.client_id)
+    body.set('client_assertion_type', 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer')
+    body.set('client_assertion', jws)
+  }
+}
+
+/** 32 random bytes, base64url: a `jti`. */
+export function randomId(): string {
+  return encode(globalThis.crypto.getRandomValues(new Uint8Array(32)))
+}
+
+/** A JWS signer over the configured private key (WebCrypto), for client assertions and request objects. */
+export interface KeySigner {
+  readonly alg: AssertionAlgorithm
+  readonly kid: string | undefined
+  /** Seconds what it signs is valid for (the `lifetime` option, default 60). */
+  readonly lifetime: number
+  /** The compact JWS of `payload` with header `{ alg, typ, kid }` (RFC 7515 7.1). */
+  sign(typ: string, payload: Record<string, unknown>): Promise<string>
+}
+
+/**
+ * Checks `options` (the key's shape, `alg`, `kid`, `lifetime`: a `ConfigurationError` prefixed
+ * with `name`) and returns a signer; the key is imported once, at the first signature.
+ *
+ * @see [RFC 7515 7.1](https://www.rfc-editor.org/rfc/rfc7515#section-7.1)
+ */
+export function keySigner(options: PrivateKeyJwtOptions, name: string): KeySigner {
+  const fail = (message: string): never => {
+    throw new ConfigurationError(`${name}: ${message}`)
+  }
   if (typeof options !== 'object' || options === null) fail('pass { key, kid?, alg? }')
-  const key = parseKey(options.key)
-  const alg = algorithmOf(key, options.alg)
+  const key = parseKey(options.key, fail)
+  const alg = algorithmOf(key, options.alg, fail)
   const jwk = key instanceof Uint8Array ? undefined : key
   const kid = options.kid ?? (jwk as { kid?: string } | undefined)?.kid
   if (kid !== undefined && (typeof kid !== 'string' || kid === '')) fail('kid must be a string')
@@ -166,28 +206,20 @@ export function privateKeyJwt(options: PrivateKeyJwtOptions): ClientAuth {
     return signingKey
   }
   const segment = (value: unknown) => encode(utf8(JSON.stringify(value)))
-  return async (as, client, body) => {
-    const now = Math.floor(Date.now() / 1000)
-    const jti = encode(globalThis.crypto.getRandomValues(new Uint8Array(32)))
-    const header = segment({ alg, typ: 'JWT', ...(kid === undefined ? {} : { kid }) })
-    const payload = segment({
-      iss: client.client_id,
-      sub: client.client_id,
-      aud: as.issuer,
-      jti,
-      iat: now,
-      exp: now + lifetime,
-    })
-    const input = `${header}.${payload}`
-    const signature = new Uint8Array(
-      await globalThis.crypto.subtle.sign(
-        signAs,
-        await importKey(),
-        utf8(input) as Uint8Array<ArrayBuffer>,
-      ),
-    )
-    body.set('client_id', client.client_id)
-    body.set('client_assertion_type', 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer')
-    body.set('client_assertion', `${input}.${encode(signature)}`)
+  return {
+    alg,
+    kid,
+    lifetime,
+    async sign(typ, payload) {
+      const input = `${segment({ alg, typ, ...(kid === undefined ? {} : { kid }) })}.${segment(payload)}`
+      const signature = new Uint8Array(
+        await globalThis.crypto.subtle.sign(
+          signAs,
+          await importKey(),
+          utf8(input) as Uint8Array<ArrayBuffer>,
+        ),
+      )
+      return `${input}.${encode(signature)}`
+    },
   }
 }

@@ -120,10 +120,29 @@ export function buildRevocationRequest(
   )
 }
 
+/**
+ * Builds the pushed authorization request (RFC 9126 2.1): the authorization request's
+ * `parameters` (a signed request object among them or not) sent to the provider's
+ * `pushed_authorization_request_endpoint`, with the same client authentication as the token
+ * endpoint.
+ *
+ * @throws {ConfigurationError} when the provider has no pushed authorization request endpoint URL
+ * @see [RFC 9126 2.1](https://www.rfc-editor.org/rfc/rfc9126#section-2.1)
+ */
+export function buildPushedAuthorizationRequest(
+  context: GrantContext,
+  parameters: Record<string, string>,
+): Promise<HttpRequest> {
+  return tokenEndpointRequest(context, parameters, 'pushed_authorization_request_endpoint')
+}
+
 async function tokenEndpointRequest(
   { provider, client, clientAuth }: GrantContext,
   params: Record<string, string>,
-  endpoint: 'token_endpoint' | 'revocation_endpoint' = 'token_endpoint',
+  endpoint:
+    | 'token_endpoint'
+    | 'revocation_endpoint'
+    | 'pushed_authorization_request_endpoint' = 'token_endpoint',
 ): Promise<HttpRequest> {
   const url = endpointUrl(provider, endpoint).href
   const body = new URLSearchParams(params)

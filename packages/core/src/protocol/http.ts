@@ -32,7 +32,12 @@ export function configError(
 /** A provider endpoint as a URL; a {@link ConfigurationError} when it is not an absolute URL. */
 export function endpointUrl(
   provider: ProviderMetadata,
-  name: 'authorization_endpoint' | 'token_endpoint' | 'userinfo_endpoint' | 'revocation_endpoint',
+  name:
+    | 'authorization_endpoint'
+    | 'token_endpoint'
+    | 'userinfo_endpoint'
+    | 'revocation_endpoint'
+    | 'pushed_authorization_request_endpoint',
 ): URL {
   const url = parseUrl(provider[name])
   if (!url) throw configError(`provider ${name} is not an absolute URL`)

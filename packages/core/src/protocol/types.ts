@@ -33,6 +33,12 @@ export interface ProviderMetadata {
   end_session_endpoint?: string
   /** RFC 7009 / RFC 8414: where tokens are revoked. */
   revocation_endpoint?: string
+  /** RFC 9126 5: where authorization requests are pushed, and whether they must be. */
+  pushed_authorization_request_endpoint?: string
+  require_pushed_authorization_requests?: boolean
+  /** RFC 9101 10.5 / OIDC Discovery 3: whether authorization requests must be signed objects. */
+  require_signed_request_object?: boolean
+  request_object_signing_alg_values_supported?: string[]
   response_types_supported?: string[]
   response_modes_supported?: string[]
   id_token_signing_alg_values_supported?: string[]

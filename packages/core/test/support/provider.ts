@@ -82,6 +82,15 @@ export class ProviderFixture {
    * authenticated), `failing` answers 503, `off` is not advertised.
    */
   revocation: 'on' | 'failing' | 'off' = 'on'
+  /**
+   * Pushed authorization requests (RFC 9126): `on` advertises the endpoint, `required` also
+   * `require_pushed_authorization_requests` and refuses any other authorization request.
+   */
+  par: 'off' | 'on' | 'required' = 'off'
+  /** Answers the pushed authorization request endpoint instead (hostile answers). */
+  parOverride?: () => Response
+  /** Pushed requests by `request_uri`, each usable once. */
+  readonly pushed = new Map<string, URLSearchParams>()
   private signing!: { privateKey: CryptoKey; kid: string }
   private published: JWK[] = []
   private foreign!: { privateKey: CryptoKey; kid: string }
@@ -117,6 +126,12 @@ export class ProviderFixture {
       userinfo_endpoint: `${this.issuer}userinfo`,
       ...(this.endSessionEndpoint ? { end_session_endpoint: `${this.issuer}oidc/logout` } : {}),
       ...(this.revocation === 'off' ? {} : { revocation_endpoint: `${this.issuer}oauth/revoke` }),
+      ...(this.par === 'off'
+        ? {}
+        : {
+            pushed_authorization_request_endpoint: `${this.issuer}oauth/par`,
+            require_pushed_authorization_requests: this.par === 'required',
+          }),
       response_types_supported: ['code', 'code id_token', 'code token', 'code id_token token'],
       response_modes_supported: ['query', 'fragment', 'form_post'],
       id_token_signing_alg_values_supported: [this.alg],
@@ -178,7 +193,29 @@ export class ProviderFixture {
     options: { sub?: string; tamper?: Tampering } = {},
   ): Promise<URLSearchParams> {
     const url = new URL(authorizationUrl)
-    const q = url.searchParams
+    let q = url.searchParams
+    const requestUri = q.get('request_uri')
+    if (requestUri !== null) {
+      const pushed = this.pushed.get(requestUri)
+      if (!pushed || q.get('client_id') !== pushed.get('client_id')) {
+        throw new Error('unknown request_uri')
+      }
+      this.pushed.delete(requestUri)
+      q = pushed
+    } else if (this.par === 'required') {
+      throw new Error('pushed authorization requests are required')
+    }
+    // A request object (RFC 9101): its claims are the request (its signature is the test's to check).
+    const object = q.get('request')
+    if (object !== null) {
+      const claims = JSON.parse(Buffer.from(object.split('.')[1]!, 'base64url').toString())
+      q = new URLSearchParams(
+        Object.entries(claims).map(([name, value]) => [
+          name,
+          typeof value === 'string' ? value : JSON.stringify(value),
+        ]),
+      )
+    }
     const responseType = q.get('response_type')!.split(' ').sort().join(' ')
     const code = randomBytes(16).toString('base64url')
     const issued: IssuedCode = {
@@ -233,6 +270,15 @@ export class ProviderFixture {
       case '/oauth/token':
         if (this.tokenEndpointOverride) return this.tokenEndpointOverride()
         return this.token(request.headers, body, json)
+      case '/oauth/par': {
+        if (this.parOverride) return this.parOverride()
+        if (this.authenticate(request.headers, body) !== this.clientId) {
+          return json({ error: 'invalid_client' }, 401)
+        }
+        const requestUri = `urn:ietf:params:oauth:request_uri:${randomBytes(12).toString('hex')}`
+        this.pushed.set(requestUri, body)
+        return json({ request_uri: requestUri, expires_in: 60 }, 201)
+      }
       case '/oauth/revoke':
         if (this.revocation === 'failing') return json({ error: 'temporarily_unavailable' }, 503)
         if (this.authenticate(request.headers, body) !== this.clientId) {

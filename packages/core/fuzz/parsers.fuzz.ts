@@ -12,6 +12,7 @@ import {
   extractBearerToken,
   logoutTokenOf,
   parseCallbackRequest,
+  parsePushedAuthorizationResponse,
   parseTokenEndpointResponse,
   processDiscoveryResponse,
   processJwksResponse,
@@ -91,7 +92,7 @@ const headers = fc
     return result
   })
 const response = fc.record({
-  status: fc.constantFrom(200, 400, 401, 429, 500, 302),
+  status: fc.constantFrom(200, 201, 400, 401, 429, 500, 302),
   headers,
   body: anyJson,
 })
@@ -166,13 +167,14 @@ describe(`parsers (${RUNS} cases each)`, () => {
     )
   })
 
-  it('parseTokenEndpointResponse, processUserinfoResponse, discovery and JWKS', () => {
+  it('parseTokenEndpointResponse, processUserinfoResponse, discovery, JWKS and PAR', () => {
     fc.assert(
       fc.property(response, fc.boolean(), (data, requireIdToken) => {
         onlyTyped(() => parseTokenEndpointResponse(data, { requireIdToken }))
         onlyTyped(() => processUserinfoResponse(data, 'sub'))
         onlyTyped(() => processDiscoveryResponse('https://op.example', data))
         onlyTyped(() => processJwksResponse(data))
+        onlyTyped(() => parsePushedAuthorizationResponse(data))
       }),
       { numRuns: RUNS },
     )

@@ -3,12 +3,14 @@
  * `https://api.example.com` with the right scope (RFC 9068 / RFC 6750).
  */
 import Router from '@koa/router'
-import { requireBearer } from '@oidc-hybrid/koa'
+import { type AuthEvent, events, requireBearer } from '@oidc-hybrid/koa'
 import Koa from 'koa'
 
 export interface ApiOptions {
   issuerBaseURL: string
   audience: string
+  /** Told of each token accepted or refused (`events()`: the token is not in it). */
+  onEvent?: (event: AuthEvent) => void
 }
 
 export function createApi(options: ApiOptions): Koa {
@@ -18,6 +20,7 @@ export function createApi(options: ApiOptions): Koa {
     issuerBaseURL: options.issuerBaseURL,
     audience: options.audience,
     realm: 'demo-api',
+    extensions: options.onEvent ? [events({ onEvent: options.onEvent })] : [],
   }
   router.get('/api/messages', requireBearer(verifier, { scopes: ['read:messages'] }), (ctx) => {
     const { claims, scopes } = ctx.state.auth

@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto'
 import type { Server } from 'node:http'
 import { start } from '@oidc-hybrid/dev-provider'
+import type { AuthEvent } from '@oidc-hybrid/koa'
 import { RedisSessionStore } from '@oidc-hybrid/redis'
 import { createApi } from './api.js'
 import { startRedis } from './redis.js'
@@ -25,6 +26,8 @@ export interface DemoOptions {
   redis?: boolean
   web2Port?: number
   redisPort?: number
+  /** Told of each login, refresh, logout and API token check. Default: one line on stdout. */
+  onEvent?: (event: AuthEvent) => void
 }
 
 export interface Demo {
@@ -38,6 +41,12 @@ export interface Demo {
 }
 
 export const AUDIENCE = 'https://api.example.com'
+
+/** An event as one line: `event callback.succeeded 302 sub=auth0|demo-user 41 ms`. */
+export function eventLine({ type, status, code, sub, durationMs }: AuthEvent): string {
+  const fields = [type, status, code, sub && `sub=${sub}`].filter((field) => field !== undefined)
+  return `event ${fields.join(' ')} ${Math.round(durationMs)} ms`
+}
 const CLIENT_ID = 'demo-app'
 const CLIENT_SECRET = 'demo-app-secret-0123456789abcdef0123456789'
 
@@ -88,6 +97,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
   const webURLs = web2URL ? [webURL, web2URL] : [webURL]
   const serverSide = options.serverSessions || options.redis
   const providerPort = options.providerPort ?? 4000
+  const onEvent = options.onEvent ?? ((event: AuthEvent) => console.log(eventLine(event)))
   const redis = options.redis ? await startRedis(options.redisPort ?? 6390) : undefined
   const closing: Array<() => Promise<void>> = redis ? [() => redis.close()] : []
   const closeAll = async () => {
@@ -126,7 +136,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     })
     closing.push(() => provider.close())
     const api = await listen(
-      createApi({ issuerBaseURL: provider.issuer, audience: AUDIENCE }),
+      createApi({ issuerBaseURL: provider.issuer, audience: AUDIENCE, onEvent }),
       apiPort,
       'API_PORT',
     )
@@ -146,6 +156,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
         audience: AUDIENCE,
         responseType: options.responseType,
         serverSessions: options.serverSessions,
+        onEvent,
         ...(store
           ? {
               store,

@@ -4,9 +4,11 @@
  */
 import Router from '@koa/router'
 import {
+  type AuthEvent,
   auth,
   backchannelLogout,
   checkProvider,
+  events,
   MemorySessionStore,
   requireAuth,
   type SessionStore,
@@ -36,6 +38,8 @@ export interface WebOptions {
   sessionMode?: string
   /** Which instance of the app this is (the profile page says so), when there are several. */
   instance?: string
+  /** Told of each login, callback, refresh and logout (`events()`: no tokens in them). */
+  onEvent?: (event: AuthEvent) => void
 }
 
 /** The narrower scope the demo asks a refresh for (OIDC Core 12.1). */
@@ -104,6 +108,7 @@ export function createWeb(options: WebOptions): Koa & { checkProvider(): Promise
       scope: 'openid profile email offline_access read:messages write:messages',
       audience: options.audience,
     },
+    extensions: options.onEvent ? [events({ onEvent: options.onEvent })] : [],
     ...(options.serverSessions || options.store
       ? {
           session: { store: serverSessions(options.store ?? new MemorySessionStore()) },

@@ -6,13 +6,20 @@
 import { chromiumLaunchOptions, freePort, SESSION, TRANSACTION } from '@oidc-hybrid/test-kit'
 import { type Browser, chromium, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type Demo, startDemo } from '../src/demo.js'
+import { type Demo, eventLine, startDemo } from '../src/demo.js'
 
 let demo: Demo
 let browser: Browser
+/** The event lines the demo printed. */
+const eventLines: string[] = []
 
 beforeAll(async () => {
-  demo = await startDemo({ webPort: 3100, apiPort: 3101, providerPort: 4100 })
+  demo = await startDemo({
+    webPort: 3100,
+    apiPort: 3101,
+    providerPort: 4100,
+    onEvent: (event) => eventLines.push(eventLine(event)),
+  })
   browser = await chromium.launch(chromiumLaunchOptions())
 })
 
@@ -100,6 +107,18 @@ describe('the demo in Chromium', () => {
     await page.waitForURL((url) => url.origin === demo.webURL && url.pathname === '/')
     expect(await page.textContent('h1')).toBe('oidc-hybrid demo')
     await context.close()
+    // One line per step, as the demo prints them.
+    const steps = eventLines.map((line) => line.replace(/ \d+ ms$/, ''))
+    expect(steps).toEqual(
+      expect.arrayContaining([
+        'event login.started 302',
+        'event callback.succeeded 302 sub=auth0|demo-user',
+        'event bearer.accepted sub=auth0|demo-user',
+        'event refresh.succeeded sub=auth0|demo-user',
+        'event logout.succeeded 302',
+      ]),
+    )
+    for (const line of eventLines) expect(line).toMatch(/^event [a-z_.]+ .*\d+ ms$/)
   })
 
   it('refuses a callback whose login cookie the browser did not send back', async () => {

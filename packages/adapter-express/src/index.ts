@@ -56,10 +56,13 @@ import { readFormBody } from './body.js'
 
 export type {
   AccessTokenView,
+  AuthEvent,
+  AuthEventType,
   BearerVerifierConfig,
   DpopMode,
   DpopNonceOptions,
   DpopReplayCheck,
+  EventsOptions,
   HybridAuthConfig,
   RequireBearerOptions,
   SessionStore,
@@ -70,15 +73,16 @@ export {
   backchannelLogout,
   checkProvider,
   claimsFilter,
+  events,
   MemorySessionStore,
   privateKeyJwt,
+  pushedAuthorization,
   serverSessions,
+  signedRequests,
 } from '@oidc-hybrid/core'
 
 /**
-  pushedAuthorization,
  * `req.oidc`: the request's authentication state and actions. `OidcContext` is its name in every
-  signedRequests,
  * adapter.
  */
 export interface OidcContext extends OidcSessionView {

@@ -55,12 +55,15 @@ import { readFormBody } from './body.js'
 
 export type {
   AccessTokenView,
+  AuthEvent,
+  AuthEventType,
   BearerOptions,
   BearerRequest,
   BearerVerifierConfig,
   DpopMode,
   DpopNonceOptions,
   DpopReplayCheck,
+  EventsOptions,
   HybridAuthConfig,
   IdTokenClaims,
   LoginOptions,
@@ -75,15 +78,16 @@ export {
   backchannelLogout,
   checkProvider,
   claimsFilter,
+  events,
   MemorySessionStore,
   privateKeyJwt,
+  pushedAuthorization,
   serverSessions,
+  signedRequests,
 } from '@oidc-hybrid/core'
 export { MAX_FORM_BYTES } from './body.js'
 
-  pushedAuthorization,
 /** @deprecated Use `AccessTokenView`, the name in every adapter. */
-  signedRequests,
 export type AccessToken = AccessTokenView
 
 /**

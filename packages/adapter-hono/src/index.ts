@@ -45,8 +45,11 @@ import type { BlankEnv } from 'hono/types'
 
 export type {
   AccessTokenView,
+  AuthEvent,
+  AuthEventType,
   BearerOptions,
   BearerVerifierConfig,
+  EventsOptions,
   FetchAuthConfig as HonoAuthConfig,
   HybridAuthConfig,
   IdTokenClaims,
@@ -63,16 +66,17 @@ export {
   backchannelLogout,
   checkProvider,
   claimsFilter,
+  events,
   MAX_FORM_BYTES,
   MemorySessionStore,
   privateKeyJwt,
+  pushedAuthorization,
   serverSessions,
+  signedRequests,
 } from '@oidc-hybrid/fetch'
 
 /** What `auth()` sets: `c.var.oidc`, the request's session and actions. */
-  pushedAuthorization,
 export type OidcVariables = { oidc: OidcContext }
-  signedRequests,
 /** What `requireBearer()` sets: `c.var.auth`, the verified access token. */
 export type BearerVariables = { auth: VerifiedBearer }
 

@@ -49,10 +49,13 @@ import { readFormBody } from './body.js'
 
 export type {
   AccessTokenView,
+  AuthEvent,
+  AuthEventType,
   BearerVerifierConfig,
   DpopMode,
   DpopNonceOptions,
   DpopReplayCheck,
+  EventsOptions,
   HybridAuthConfig,
   RequireBearerOptions,
   SessionStore,
@@ -63,15 +66,16 @@ export {
   backchannelLogout,
   checkProvider,
   claimsFilter,
+  events,
   MemorySessionStore,
   privateKeyJwt,
+  pushedAuthorization,
   serverSessions,
+  signedRequests,
 } from '@oidc-hybrid/core'
 
 /** @deprecated Use `AccessTokenView`, the name in every adapter. */
-  pushedAuthorization,
 export type AccessToken = AccessTokenView
-  signedRequests,
 
 /**
  * `ctx.oidc`: the request's authentication state and actions. `OidcContext` is its name in every

@@ -17,6 +17,7 @@ export { type ApiTokens, type ApiTokensOptions, apiTokens } from './engine/api-t
 export { type BackchannelLogoutHandler, backchannelLogout } from './engine/backchannel-logout.js'
 // Protecting an API: bearer and DPoP-bound access tokens (RFC 9068, RFC 6750, RFC 9449)
 export {
+  type BearerExtension,
   type BearerFailure,
   type BearerOptions,
   type BearerRequest,
@@ -31,11 +32,26 @@ export {
 } from './engine/bearer-verifier.js'
 export { type ClaimsFilter, claimsFilter } from './engine/claims-filter.js'
 export {
+  type AuthEvent,
+  type AuthEventType,
+  type EventsExtension,
+  type EventsOptions,
+  type EventsSpan,
+  type EventsTracer,
+  events,
+} from './engine/events.js'
+export {
   type AuthRequest,
   type AuthResponse,
   createHybridAuth,
   HybridAuth,
 } from './engine/hybrid-auth.js'
+export {
+  type PushedAuthorizationOptions,
+  pushedAuthorization,
+  type SignedRequestsOptions,
+  signedRequests,
+} from './engine/par.js'
 export {
   type AssertionAlgorithm,
   type PrivateKeyJwtOptions,
@@ -46,12 +62,6 @@ export { checkProvider } from './engine/provider-check.js'
 export {
   type AccessTokenOptions,
   type AccessTokenView,
-export {
-  type PushedAuthorizationOptions,
-  pushedAuthorization,
-  type SignedRequestsOptions,
-  signedRequests,
-} from './engine/par.js'
   RequestSession,
 } from './engine/request-session.js'
 export { MIN_SECRET_LENGTH } from './engine/seal.js'

@@ -27,6 +27,7 @@ describe('entries', () => {
         'claimsFilter',
         'createBearerVerifier',
         'createHybridAuth',
+        'events',
         'isOidcHybridError',
         'privateKeyJwt',
         'pushedAuthorization',

@@ -91,6 +91,15 @@ export interface VerifiedBearer {
   headers?: Record<string, string>
 }
 
+/**
+ * An opt-in module that takes part in bearer checks (`events()`): `bearer` is called once, when
+ * the verifier is created, and may wrap its `verify` and `verifyRequest` by assigning functions
+ * that keep their contract (call the wrapped one, return its value, let its errors through).
+ */
+export interface BearerExtension {
+  bearer?(verifier: BearerVerifier): void
+}
+
 export interface BearerVerifierConfig extends BearerOptions {
   /** The provider's issuer URL (discovery is fetched from it). Required without `engine`. */
   issuerBaseURL?: string
@@ -132,6 +141,11 @@ export interface BearerVerifierConfig extends BearerOptions {
    * Default: the request URL the adapter gives.
    */
   origin?: string
+  /**
+   * Opt-in modules that join the verifier when it is created, in order: `events()` (the same
+   * value as in the engine's `extensions`) reports every accepted and refused token.
+   */
+  extensions?: BearerExtension[]
 }
 
 export interface BearerFailure {
@@ -216,6 +230,7 @@ export class BearerVerifier {
             utf8('oidc-hybrid dpop-nonce'),
             utf8('aes-256-gcm 1'),
           ))
+    for (const extension of config.extensions ?? []) extension.bearer?.(this)
   }
 
   /**

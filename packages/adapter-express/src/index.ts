@@ -35,6 +35,7 @@ import {
   type LoginOptions,
   type RequestSession,
   type RequireBearerOptions,
+  type StepUp,
   type UserinfoClaims,
   type VerifiedBearer,
 } from '@oidc-hybrid/core'
@@ -77,8 +78,12 @@ export {
   MemorySessionStore,
   privateKeyJwt,
   pushedAuthorization,
+  StepUp,
+  type StepUpOptions,
   serverSessions,
   signedRequests,
+  stepUp,
+  stepUpChallenge,
 } from '@oidc-hybrid/core'
 
 /**
@@ -91,10 +96,12 @@ export interface OidcContext extends OidcSessionView {
   /** Logs out from any handler (express-openid-connect: `res.oidc.logout`). */
   logout(options?: { returnTo?: string }): Promise<void>
   /**
-   * `true` when logged in; otherwise the answer is sent and `false`: browsers (HTML, GET) are
-   * sent to the login and come back to this URL, other clients get 401 JSON.
+   * `true` when logged in (and, with a `stepUp(...)` requirement, when the session meets it);
+   * otherwise the answer is sent and `false`: browsers (HTML, GET) are sent to the login (with
+   * `acr_values` / `max_age` for a requirement) and come back to this URL, other clients get 401
+   * JSON (`SESSION_MISSING`, `STEP_UP_REQUIRED`).
    */
-  requireAuth(): Promise<boolean>
+  requireAuth(requirement?: StepUp): Promise<boolean>
 }
 
 declare global {
@@ -218,11 +225,13 @@ class ExpressOidcContext extends SessionContext implements OidcContext {
     applyResponse(this.#req, this.#res, await this.#engine.logout(request, options))
   }
 
-  async requireAuth(): Promise<boolean> {
-    if (this.isAuthenticated()) return true
+  async requireAuth(requirement?: StepUp): Promise<boolean> {
     const request = toAuthRequest(this.#req, this.#engine)
-    applyResponse(this.#req, this.#res, await loginOrDeny(this.#engine, request))
-    return false
+    const answer = requirement
+      ? await requirement.answer(this.#engine, request, this.session)
+      : !this.isAuthenticated() && (await loginOrDeny(this.#engine, request))
+    if (answer) applyResponse(this.#req, this.#res, answer)
+    return !answer
   }
 
   /** Writes the Set-Cookie lines produced so far onto the response. */
@@ -306,13 +315,24 @@ export function auth(config: ExpressAuthConfig): RequestHandler & { readonly eng
  * Requires a logged-in user: browsers (HTML, GET) are sent to the login route and come back to
  * the page they asked for; other requests get 401 JSON. `requiresAuth` is the same function,
  * under express-openid-connect's name.
+ *
+ * With a requirement, `stepUp({ acr, maxAge })`, the session must also meet it (its `acr` one of
+ * those, its `auth_time` recent enough): a session that does not is sent to log in again with
+ * `acr_values` and `max_age` (browsers) or answered 401 `STEP_UP_REQUIRED`; a provider that does
+ * not meet it ends that login with `ACR_NOT_SATISFIED` / `AUTH_TIME_INVALID`, never a loop.
+ *
+ * @see [OIDC Core 5.5.1.1](https://openid.net/specs/openid-connect-core-1_0-errata2.html#acrSemantics)
+ * @example
+ * ```ts
+ * app.post('/transfers', requireAuth(stepUp({ acr: ['urn:example:mfa'], maxAge: 300 })), transfer)
+ * ```
  */
-export function requireAuth(): RequestHandler {
+export function requireAuth(requirement?: StepUp): RequestHandler {
   return function oidcHybridRequireAuth(req, _res, next) {
     if (req.oidc === undefined) {
       return next(new TypeError('requireAuth() needs the auth() middleware to run first'))
     }
-    req.oidc.requireAuth().then((authenticated) => authenticated && next(), next)
+    req.oidc.requireAuth(requirement).then((authenticated) => authenticated && next(), next)
   }
 }
 

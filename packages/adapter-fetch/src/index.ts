@@ -34,6 +34,7 @@ import type {
   HybridAuth,
   HybridAuthConfig,
   RequireBearerOptions,
+  StepUp,
   VerifiedBearer,
 } from '@oidc-hybrid/core'
 // Every value from the adapter kit's entry (one module graph: the smallest Worker bundle).
@@ -82,8 +83,12 @@ export {
   MemorySessionStore,
   privateKeyJwt,
   pushedAuthorization,
+  StepUp,
+  type StepUpOptions,
   serverSessions,
   signedRequests,
+  stepUp,
+  stepUpChallenge,
 } from '@oidc-hybrid/core'
 export { MAX_FORM_BYTES } from './body.js'
 
@@ -270,6 +275,43 @@ export function requireBearer(
       return new Response(body, { status, headers })
     }
   }
+}
+
+/**
+ * Requires a logged-in user whose session meets `requirement` (`stepUp({ acr, maxAge })`, or
+ * what `stepUpChallenge(apiResponse)` read from an API's RFC 9470 challenge): `undefined` when
+ * it does; otherwise the answer to send: a browser (GET, HTML) is sent to log in again with
+ * `acr_values` / `max_age` and comes back to this URL, other clients get 401 JSON
+ * (`SESSION_MISSING`, `STEP_UP_REQUIRED` with what is needed). A provider that does not meet it
+ * ends that login with `ACR_NOT_SATISFIED` / `AUTH_TIME_INVALID`, never a loop. A function of
+ * its own, so a Worker that never requires one does not bundle step-up.
+ *
+ * @see [OIDC Core 3.1.2.1](https://openid.net/specs/openid-connect-core-1_0-errata2.html#AuthRequest)
+ * @see [OIDC Core 5.5.1.1](https://openid.net/specs/openid-connect-core-1_0-errata2.html#acrSemantics)
+ * @see [RFC 9470](https://www.rfc-editor.org/rfc/rfc9470)
+ * @example
+ * ```ts
+ * const mfa = stepUp({ acr: ['urn:example:mfa'], maxAge: 300 })
+ * export default {
+ *   fetch: auth.wrap(async (request, oidc) => {
+ *     const denied = await requireStepUp(auth, mfa, request, oidc)
+ *     if (denied) return denied
+ *     const api = await oidc.fetch('https://api.example.com/transfers', { method: 'POST' })
+ *     const needed = stepUpChallenge(api) // the API wants more: that login, in one line
+ *     if (needed) return (await requireStepUp(auth, needed, request, oidc))!
+ *     return api
+ *   }),
+ * }
+ * ```
+ */
+export async function requireStepUp(
+  auth: Pick<FetchAuth, 'engine'>,
+  requirement: StepUp,
+  request: Request,
+  oidc: Pick<OidcContext, 'session'>,
+): Promise<Response | undefined> {
+  const answer = await requirement.answer(auth.engine, toAuthRequest(request), oidc.session)
+  return answer && toResponse(answer, request)
 }
 
 /**

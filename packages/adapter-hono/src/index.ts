@@ -39,6 +39,8 @@ import {
   type FetchAuthConfig,
   requireBearer as fetchRequireBearer,
   type OidcContext,
+  requireStepUp,
+  type StepUp,
 } from '@oidc-hybrid/fetch'
 import type { Context, Env, MiddlewareHandler } from 'hono'
 import type { BlankEnv } from 'hono/types'
@@ -71,9 +73,16 @@ export {
   MemorySessionStore,
   privateKeyJwt,
   pushedAuthorization,
+  StepUp,
+  type StepUpOptions,
   serverSessions,
   signedRequests,
+  stepUp,
+  stepUpChallenge,
 } from '@oidc-hybrid/fetch'
+
+/** The engine each request context came from, for a step-up requirement's login. */
+const engines = new WeakMap<OidcContext, FetchAuth>()
 
 /** What `auth()` sets: `c.var.oidc`, the request's session and actions. */
 export type OidcVariables = { oidc: OidcContext }
@@ -186,6 +195,7 @@ export function auth<E extends Env = BlankEnv>(config: AuthConfig<E>): AuthMiddl
       return errorResponse(error, request)
     }
     c.set('oidc', oidc)
+    engines.set(oidc, authFor(c))
     await next()
     // Hono has already given a thrown error to app.onError (500 by default): a library error's
     // answer is its own status instead.
@@ -201,12 +211,25 @@ export function auth<E extends Env = BlankEnv>(config: AuthConfig<E>): AuthMiddl
 /**
  * Requires a logged-in user (after {@link auth}): browsers (GET, `Accept: text/html`) are sent to
  * the login and come back to the page they asked for; other requests get 401 JSON.
+ *
+ * With a requirement, `stepUp({ acr, maxAge })`, the session must also meet it (its `acr` one of
+ * those, its `auth_time` recent enough): a session that does not is sent to log in again with
+ * `acr_values` and `max_age` (browsers) or answered 401 `STEP_UP_REQUIRED`; a provider that does
+ * not meet it ends that login with `ACR_NOT_SATISFIED` / `AUTH_TIME_INVALID`, never a loop.
+ *
+ * @see [OIDC Core 5.5.1.1](https://openid.net/specs/openid-connect-core-1_0-errata2.html#acrSemantics)
+ * @example
+ * ```ts
+ * app.post('/transfers', requireAuth(stepUp({ acr: ['urn:example:mfa'], maxAge: 300 })), transfer)
+ * ```
  */
-export function requireAuth(): MiddlewareHandler<{ Variables: OidcVariables }> {
+export function requireAuth(requirement?: StepUp): MiddlewareHandler<{ Variables: OidcVariables }> {
   return async (c, next) => {
     const oidc = c.get('oidc')
     if (oidc === undefined) throw new TypeError('requireAuth() needs the auth() middleware first')
-    const denied = await oidc.requireAuth()
+    const denied = requirement
+      ? await requireStepUp(engines.get(oidc)!, requirement, c.req.raw, oidc)
+      : await oidc.requireAuth()
     if (denied) return denied
     await next()
   }

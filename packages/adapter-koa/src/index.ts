@@ -34,6 +34,7 @@ import {
   type LoginOptions,
   type RequestSession,
   type RequireBearerOptions,
+  type StepUp,
   type VerifiedBearer,
 } from '@oidc-hybrid/core'
 import {
@@ -70,8 +71,12 @@ export {
   MemorySessionStore,
   privateKeyJwt,
   pushedAuthorization,
+  StepUp,
+  type StepUpOptions,
   serverSessions,
   signedRequests,
+  stepUp,
+  stepUpChallenge,
 } from '@oidc-hybrid/core'
 
 /** @deprecated Use `AccessTokenView`, the name in every adapter. */
@@ -87,10 +92,12 @@ export interface OidcContext extends OidcSessionView {
   /** Logs out from any handler. */
   logout(options?: { returnTo?: string }): Promise<void>
   /**
-   * `true` when logged in; otherwise the answer is set on `ctx` and `false`: browsers (HTML, GET)
-   * are sent to the login and come back to this URL, other clients get 401 JSON.
+   * `true` when logged in (and, with a `stepUp(...)` requirement, when the session meets it);
+   * otherwise the answer is set on `ctx` and `false`: browsers (HTML, GET) are sent to the login
+   * (with `acr_values` / `max_age` for a requirement) and come back to this URL, other clients get
+   * 401 JSON (`SESSION_MISSING`, `STEP_UP_REQUIRED`).
    */
-  requireAuth(): Promise<boolean>
+  requireAuth(requirement?: StepUp): Promise<boolean>
 }
 
 /** @deprecated Use `OidcContext`, the name in every adapter. */
@@ -160,10 +167,13 @@ class KoaOidcContext extends SessionContext implements OidcContext {
     applyResponse(this.#ctx, await this.#engine.logout(toAuthRequest(this.#ctx), options))
   }
 
-  async requireAuth(): Promise<boolean> {
-    if (this.isAuthenticated()) return true
-    applyResponse(this.#ctx, await loginOrDeny(this.#engine, toAuthRequest(this.#ctx)))
-    return false
+  async requireAuth(requirement?: StepUp): Promise<boolean> {
+    const request = toAuthRequest(this.#ctx)
+    const answer = requirement
+      ? await requirement.answer(this.#engine, request, this.session)
+      : !this.isAuthenticated() && (await loginOrDeny(this.#engine, request))
+    if (answer) applyResponse(this.#ctx, answer)
+    return !answer
   }
 
   /** Set-Cookie lines produced while handling the request (rolling, refresh). */
@@ -225,13 +235,25 @@ export function auth(config: KoaAuthConfig): Middleware & { readonly engine: Hyb
 /**
  * Requires a logged-in user: browsers (HTML, GET) are sent to the login route and come back to
  * the page they asked for; other requests get 401 JSON. (`requireAuth` in every adapter.)
+ *
+ * With a requirement, `stepUp({ acr, maxAge })`, the session must also meet it (its `acr` one of
+ * those, its `auth_time` recent enough): a session that does not is sent to log in again with
+ * `acr_values` and `max_age` (browsers) or answered 401 `STEP_UP_REQUIRED`; a provider that does
+ * not meet it ends that login with `ACR_NOT_SATISFIED` / `AUTH_TIME_INVALID`, never a loop.
+ *
+ * @see [OIDC Core 3.1.2.1](https://openid.net/specs/openid-connect-core-1_0-errata2.html#AuthRequest)
+ * @see [OIDC Core 5.5.1.1](https://openid.net/specs/openid-connect-core-1_0-errata2.html#acrSemantics)
+ * @example
+ * ```ts
+ * router.post('/transfers', requireAuth(stepUp({ acr: ['urn:example:mfa'], maxAge: 300 })), transfer)
+ * ```
  */
-export function requireAuth(): Middleware {
+export function requireAuth(requirement?: StepUp): Middleware {
   return async function oidcHybridRequireAuth(ctx: Context, next: Next): Promise<void> {
     if (ctx.oidc === undefined) {
       throw new TypeError('requireAuth() needs the auth() middleware to run first')
     }
-    if (await ctx.oidc.requireAuth()) return next()
+    if (await ctx.oidc.requireAuth(requirement)) return next()
   }
 }
 

@@ -55,8 +55,12 @@ export {
   MemorySessionStore,
   privateKeyJwt,
   pushedAuthorization,
+  StepUp,
+  type StepUpOptions,
   serverSessions,
   signedRequests,
+  stepUp,
+  stepUpChallenge,
 } from '@oidc-hybrid/core'
 export {
   Bearer,
@@ -73,7 +77,13 @@ export { MAX_FORM_BYTES } from './body.js'
 export type { OidcContext, SessionAccessToken } from './context.js'
 export { AccessToken, AuthSession, Oidc, oidcContextOf, User } from './decorators.js'
 export { HybridAuthExceptionFilter, LoginRedirectException } from './filter.js'
-export { HybridAuthGuard, PUBLIC_ROUTE, Public } from './guard.js'
+export {
+  HybridAuthGuard,
+  PUBLIC_ROUTE,
+  Public,
+  RequireStepUp,
+  STEP_UP_ROUTE,
+} from './guard.js'
 export type { FastifyReplyLike, NodeResponse, PlatformRequest, PlatformResponse } from './http.js'
 export { HybridAuthModule } from './module.js'
 export {

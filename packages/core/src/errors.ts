@@ -50,6 +50,9 @@ export type ErrorCode =
   | 'AT_HASH_MISSING'
   | 'AT_HASH_MISMATCH'
   | 'ORGANIZATION_MISMATCH'
+  // step-up (OIDC Core 5.5.1.1, 3.1.2.1; RFC 9470)
+  | 'ACR_NOT_SATISFIED'
+  | 'STEP_UP_REQUIRED'
   // token endpoint (OIDC Core 3.1.3.3-5, 3.3.3, 12; RFC 6749 5.2)
   | 'TOKEN_ENDPOINT_ERROR'
   | 'RATE_LIMITED'

@@ -33,6 +33,9 @@ describe('entries', () => {
         'pushedAuthorization',
         'serverSessions',
         'signedRequests',
+        'StepUp',
+        'stepUp',
+        'stepUpChallenge',
       ].sort(),
     )
   })

@@ -24,6 +24,15 @@ export interface CompleteLoginOptions {
    * (single sign-on, logout); a fresh one is used otherwise.
    */
   cookieJar?: CookieJar
+  /**
+   * How the user authenticates, when the login form is shown (with the provider's `acrValues`):
+   * the `acr` picked (one of those), the `amr` methods and, to test `max_age`, an `authTime`
+   * (seconds since the epoch) earlier than now, as if the login had happened then. Default: no
+   * `acr`, no `amr`, now.
+   */
+  acr?: string
+  amr?: string[]
+  authTime?: number
 }
 
 const DEMO_CREDENTIALS: LoginCredentials = { email: 'demo@example.com', password: 'demo-password' }
@@ -254,10 +263,14 @@ export async function completeLogin(
       }
       credentialsSubmitted = true
       const fields = login.fields.filter(([name]) => name !== 'email' && name !== 'password')
+      const { acr, amr, authTime } = options
       request = post(login.action, [
         ...fields,
         ['email', credentials.email],
         ['password', credentials.password],
+        ...(acr === undefined ? [] : [['acr', acr] as [string, string]]),
+        ...(amr === undefined ? [] : [['amr', amr.join(' ')] as [string, string]]),
+        ...(authTime === undefined ? [] : [['auth_time', String(authTime)] as [string, string]]),
       ])
       continue
     }

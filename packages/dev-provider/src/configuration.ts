@@ -1,6 +1,7 @@
 import {
   type Client,
   errors,
+  interactionPolicy,
   type KoaContext,
   type ProviderContext,
   type Token,
@@ -76,6 +77,44 @@ function minimalIdToken(ctx: ProviderContext, behaviour: Behaviour): boolean {
 }
 
 /**
+ * The login prompt with one more check when `acr` values are offered: a request whose
+ * `acr_values` the provider session's `acr` is not among asks for a login (as a real provider
+ * asks for the second factor). Not again once this interaction has logged in: the user picked
+ * the `acr` they could, and the client judges it (OIDC Core 5.5.1.1).
+ *
+ * @see https://github.com/panva/node-oidc-provider/blob/main/docs/README.md#interactionspolicy
+ */
+function acrPolicy(acrValues: string[]): unknown {
+  const policy = interactionPolicy.base()
+  if (acrValues.length === 0) return policy
+  const { Check } = interactionPolicy
+  policy.get('login')!.checks.add(
+    new Check('acr_values', 'requested ACR could not be obtained', (ctx) => {
+      const requested = ctx.oidc.params?.acr_values
+      if (typeof requested !== 'string' || ctx.oidc.result?.login) return Check.NO_NEED_TO_PROMPT
+      const acr = ctx.oidc.session.acr
+      return acr !== undefined && requested.split(' ').includes(acr)
+        ? Check.NO_NEED_TO_PROMPT
+        : Check.REQUEST_PROMPT
+    }),
+  )
+  return policy
+}
+
+/** The login's `acr`, `amr` and `auth_time` for a JWT access token (RFC 9068 2.2.1). */
+function authenticationClaims(ctx: KoaContext | undefined): Record<string, unknown> {
+  const entities = (ctx as ProviderContext | undefined)?.oidc?.entities
+  const login = entities?.AuthorizationCode ?? entities?.RefreshToken
+  if (!login) return {}
+  const { acr, amr, authTime } = login
+  return {
+    ...(acr === undefined ? {} : { acr }),
+    ...(amr === undefined ? {} : { amr }),
+    ...(authTime === undefined ? {} : { auth_time: authTime }),
+  }
+}
+
+/**
  * The oidc-provider configuration: Auth0-like behaviour expressed through oidc-provider's own
  * options.
  *
@@ -109,7 +148,14 @@ export function buildConfiguration(input: ConfigurationInput): Record<string, un
       auth_time: null,
       iss: null,
       sid: null,
-      openid: ['sub', 'org_id', 'org_name', ...customIdClaims],
+      // With acr values offered, the login's methods (`amr`, OIDC Core 2) too.
+      openid: [
+        'sub',
+        'org_id',
+        'org_name',
+        ...(behaviour.acrValues.length > 0 ? ['amr'] : []),
+        ...customIdClaims,
+      ],
       profile: ['name', 'nickname', 'picture'],
       email: ['email', 'email_verified'],
     },
@@ -139,7 +185,10 @@ export function buildConfiguration(input: ConfigurationInput): Record<string, un
     interactions: {
       url: (_ctx: KoaContext, interaction: { uid: string }) =>
         `${INTERACTION_PATH}/${interaction.uid}`,
+      policy: acrPolicy(behaviour.acrValues),
     },
+    // Default none: oidc-provider then leaves `acr` out of ID tokens, as before.
+    acrValues: behaviour.acrValues,
     features: {
       devInteractions: { enabled: false },
       pushedAuthorizationRequests: {
@@ -262,8 +311,10 @@ export function buildConfiguration(input: ConfigurationInput): Record<string, un
         },
       }
     },
-    extraTokenClaims: async (_ctx: KoaContext, token: Token) => {
+    extraTokenClaims: async (ctx: KoaContext, token: Token) => {
       if (input.userinfoAudience.isDelegate(token)) return undefined
+      // With acr values offered: how the user logged in, for APIs that require it (RFC 9470).
+      const authentication = behaviour.acrValues.length > 0 ? authenticationClaims(ctx) : {}
       const user = directory.users.get(token.accountId ?? '')
       const client = directory.clients.get(token.clientId ?? '')
       if (!user || !client) return undefined
@@ -274,7 +325,7 @@ export function buildConfiguration(input: ConfigurationInput): Record<string, un
         scope: token.scope ?? '',
       })
       const { org_id } = organizationClaims(directory, token.grantId)
-      return { ...custom, ...(org_id === undefined ? {} : { org_id }) }
+      return { ...custom, ...authentication, ...(org_id === undefined ? {} : { org_id }) }
     },
     clientBasedCORS: (_ctx: KoaContext, origin: string, client: Client) =>
       client.redirectUris.some((uri) => originOf(uri) === origin),

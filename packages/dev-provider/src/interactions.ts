@@ -77,6 +77,7 @@ function renderLogin(
   directory: Directory,
   interaction: Interaction,
   extra: { email?: string; error?: string } = {},
+  acrValues: string[] = [],
 ): void {
   const base = `${INTERACTION_PATH}/${interaction.uid}`
   render(
@@ -89,8 +90,34 @@ function renderLogin(
       email: extra.email ?? stringParam(interaction, 'login_hint'),
       ...(extra.error === undefined ? {} : { error: extra.error }),
       hints: [...directory.users.values()].map(({ email, password }) => ({ email, password })),
+      acrValues,
+      requestedAcr: stringParam(interaction, 'acr_values')?.split(' ')[0],
     }),
   )
+}
+
+/**
+ * How the user logged in, from the login form: `acr` (one of the offered values, or none), `amr`
+ * (space-separated methods) and `auth_time` (seconds, not in the future: a login that happened
+ * earlier, for testing `max_age`), each optional. `undefined` names what is wrong.
+ */
+function authenticationOf(
+  form: URLSearchParams,
+  acrValues: string[],
+): { acr?: string; amr?: string[]; ts?: number } | string {
+  const acr = form.get('acr') || undefined
+  const amr = form.get('amr')?.split(' ').filter(Boolean)
+  const authTime = form.get('auth_time')
+  const ts = authTime ? Number(authTime) : undefined
+  if (acr !== undefined && !acrValues.includes(acr)) return `acr "${acr}" is not offered`
+  if (ts !== undefined && !(Number.isSafeInteger(ts) && ts > 0 && ts <= Date.now() / 1000)) {
+    return 'auth_time must be seconds since the epoch, not in the future'
+  }
+  return {
+    ...(acr === undefined ? {} : { acr }),
+    ...(amr?.length ? { amr } : {}),
+    ...(ts === undefined ? {} : { ts }),
+  }
 }
 
 async function finish(
@@ -145,6 +172,7 @@ async function handleInteraction(
   directory: Directory,
   uid: string,
   action: string | undefined,
+  acrValues: string[],
 ): Promise<void> {
   const interaction = await provider.interactionDetails(ctx.req, ctx.res)
   if (interaction.uid !== uid) {
@@ -153,7 +181,7 @@ async function handleInteraction(
   const prompt = interaction.prompt.name
 
   if (action === undefined && ctx.method === 'GET') {
-    if (prompt === 'login') return renderLogin(ctx, directory, interaction)
+    if (prompt === 'login') return renderLogin(ctx, directory, interaction, {}, acrValues)
     if (prompt === 'consent' && isFirstParty(directory, stringParam(interaction, 'client_id'))) {
       // First-party: approve without a page. The grant loadExistingGrant prepared already holds
       // everything requested; resuming applies it.
@@ -189,9 +217,12 @@ async function handleInteraction(
     const email = form.get('email') ?? ''
     const user = findUserByEmail(directory, email)
     if (!user || !passwordMatches(user, form.get('password') ?? '')) {
-      return renderLogin(ctx, directory, interaction, { email, error: 'Wrong email or password.' })
+      const error = 'Wrong email or password.'
+      return renderLogin(ctx, directory, interaction, { email, error }, acrValues)
     }
-    return finish(ctx, provider, { login: { accountId: user.sub } }, false)
+    const authentication = authenticationOf(form, acrValues)
+    if (typeof authentication === 'string') throw new BadRequest(authentication)
+    return finish(ctx, provider, { login: { accountId: user.sub, ...authentication } }, false)
   }
 
   if (action === 'confirm' && ctx.method === 'POST' && prompt === 'consent') {
@@ -233,6 +264,7 @@ export function interactionRoutes(
   provider: Provider,
   directory: Directory,
   logger: DevProviderLogger,
+  acrValues: string[] = [],
 ): (ctx: KoaContext, next: () => Promise<void>) => Promise<void> {
   return async (ctx, next) => {
     if (ctx.path === '/v2/logout' && ctx.method === 'GET') {
@@ -255,7 +287,7 @@ export function interactionRoutes(
     const match = INTERACTION_ROUTE.exec(ctx.path)
     if (!match) return next()
     try {
-      await handleInteraction(ctx, provider, directory, match[1]!, match[2])
+      await handleInteraction(ctx, provider, directory, match[1]!, match[2], acrValues)
     } catch (error) {
       // An expired or foreign interaction cookie is oidc-provider's SessionNotFound (status 400).
       const status = (error as { status?: unknown }).status

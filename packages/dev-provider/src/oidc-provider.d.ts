@@ -50,6 +50,8 @@ declare module 'oidc-provider' {
 
   export interface Session {
     accountId?: string
+    /** The `acr` of the login (`login.acr` of the interaction result). */
+    acr?: string
     grantIdFor(clientId: string): string | undefined
   }
 
@@ -60,7 +62,7 @@ declare module 'oidc-provider' {
     claims?: unknown
     client?: Client
     session: Session
-    result?: { consent?: { grantId?: string } }
+    result?: { consent?: { grantId?: string }; login?: unknown }
     requestParamOIDCScopes: Set<string>
     requestParamScopes: Set<string>
     requestParamClaims: Set<string>
@@ -107,13 +109,17 @@ declare module 'oidc-provider' {
   }
 
   export interface InteractionResults {
-    login?: { accountId: string }
+    login?: { accountId: string; acr?: string; amr?: string[]; ts?: number }
     consent?: { grantId: string }
     error?: string
     error_description?: string
   }
 
   export interface Token {
+    /** On authorization codes and refresh tokens: the login's `acr`, `amr` and time. */
+    acr?: string
+    amr?: string[]
+    authTime?: number
     jti?: string
     accountId?: string
     clientId?: string
@@ -140,6 +146,26 @@ declare module 'oidc-provider' {
       result: InteractionResults,
       options?: { mergeWithLastSubmission?: boolean },
     ): Promise<string>
+  }
+
+  /** A check of an interaction policy's prompt (`interactionPolicy.Check`). */
+  export interface InteractionCheck {
+    readonly reason: string
+  }
+  export interface InteractionPrompts {
+    get(name: string): { checks: { add(check: InteractionCheck): void } } | undefined
+  }
+  export const interactionPolicy: {
+    base(): InteractionPrompts
+    Check: {
+      new (
+        reason: string,
+        description: string,
+        check: (ctx: ProviderContext) => boolean | Promise<boolean>,
+      ): InteractionCheck
+      readonly REQUEST_PROMPT: true
+      readonly NO_NEED_TO_PROMPT: false
+    }
   }
 
   type ErrorClass = new (description?: string) => Error

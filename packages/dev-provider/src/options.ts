@@ -251,6 +251,8 @@ function checkBehaviour(options: DevProviderOptions): Behaviour {
       ['off', 'optional', 'required'],
       'off',
     ),
+    acrValues:
+      options.acrValues === undefined ? [] : [...stringList(options.acrValues, 'acrValues')],
   }
 }
 

@@ -149,7 +149,7 @@ export async function start(options: DevProviderOptions = {}): Promise<DevProvid
   }
 
   const { logger } = resolved
-  provider.use(interactionRoutes(provider, directory, logger))
+  provider.use(interactionRoutes(provider, directory, logger, resolved.behaviour.acrValues))
   provider.use(userinfoAudience.route(logger))
   const multiResource = multiResourceRefresh(resolved.apis)
   if (multiResource) provider.use(multiResource)

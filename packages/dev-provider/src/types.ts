@@ -217,6 +217,17 @@ export interface DevProviderOptions {
    * must be one (`require_signed_request_object`).
    */
   requestObjects?: 'off' | 'optional' | 'required'
+  /**
+   * Authentication context classes the provider offers (`acr_values_supported`; oidc-provider's
+   * `acrValues`), e.g. `['urn:example:pwd', 'urn:example:mfa']`. Default `[]`: no `acr` claim, as
+   * before. With values: the login page offers them (`completeLogin(url, user, { acr, amr })`
+   * picks one), ID tokens carry the login's `acr` (and `amr`), JWT access tokens its `acr`,
+   * `amr` and `auth_time` (RFC 9068 2.2.1, for RFC 9470 checks), and a request whose
+   * `acr_values` the provider session does not meet asks the user to log in again, as a real
+   * provider asks for the second factor; the login may still answer another `acr` (the user picks
+   * one), as a provider that cannot meet it would.
+   */
+  acrValues?: string[]
 }
 
 /**

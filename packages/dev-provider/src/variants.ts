@@ -17,6 +17,8 @@ export interface Behaviour {
   idTokenAuthTime: 'real' | 'zero-at-token-endpoint'
   pushedAuthorizationRequests: 'optional' | 'required'
   requestObjects: 'off' | 'optional' | 'required'
+  /** `acr_values_supported`; empty: no `acr` (see DevProviderOptions.acrValues). */
+  acrValues: string[]
 }
 
 type Middleware = (ctx: KoaContext, next: () => Promise<void>) => Promise<void>

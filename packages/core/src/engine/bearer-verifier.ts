@@ -28,6 +28,7 @@ import {
 } from '../protocol/dpop.js'
 import type { JsonWebKeySet, JwsAlgorithm } from '../protocol/types.js'
 import { ProviderCache, withKeys } from './provider-cache.js'
+import { StepUp } from './step-up.js'
 import type { EngineView } from './types.js'
 
 /**
@@ -77,6 +78,17 @@ export interface BearerOptions {
   permissionsClaim?: boolean
   /** Bearer and DPoP tokens (`'allow'`, default), DPoP only (`'require'`), Bearer only (`'off'`). */
   dpop?: DpopMode
+  /**
+   * Step-up (RFC 9470): the token's `acr` must be one of these, else 401
+   * `insufficient_user_authentication` with `acr_values` (`STEP_UP_REQUIRED`). A route's value
+   * replaces the verifier's.
+   */
+  acrValues?: string[]
+  /**
+   * Step-up (RFC 9470): the token's `auth_time` must be at most this many seconds old (within the
+   * clock tolerance), else 401 `insufficient_user_authentication` with `max_age`.
+   */
+  maxAge?: number
 }
 
 export interface VerifiedBearer {
@@ -306,7 +318,7 @@ export class BearerVerifier {
       return { ...verified, jkt: proof.jkt, ...(headers && { headers }) }
     } catch (error) {
       // The token's own failures, answered in the DPoP challenge.
-      if (!isOidcHybridError(error) || !error.code.startsWith('BEARER_')) throw error
+      if (!isOidcHybridError(error) || !/^(BEARER_|STEP)/.test(error.code)) throw error
       throw new OidcHybridError(error.code, error.message, {
         cause: error,
         details: { ...error.details, scheme: 'DPoP' },
@@ -343,6 +355,10 @@ export class BearerVerifier {
     // With `jwksRefreshed` a second unknown key throws (BEARER_TOKEN_INVALID): this is verified.
     const { claims, scopes } = result as Extract<BearerVerification, { kind: 'verified' }>
     checkDpopBinding(claims, jkt)
+    const { acrValues: acr = defaults.acrValues, maxAge = defaults.maxAge } = options
+    if (acr || maxAge !== undefined) {
+      new StepUp({ acr, maxAge }).check(claims, this.#now(), this.#tolerance)
+    }
     return { claims, scopes }
   }
 

@@ -6,7 +6,7 @@
 import type { CryptoProvider } from '../crypto/provider.js'
 import type { ConfigurationError } from '../errors.js'
 import { encode, utf8 } from '../lib/base64url.js'
-import { isRecord } from '../lib/compare.js'
+import { isRecord, parseJson } from '../lib/compare.js'
 import { configError, endpointUrl, parseUrl } from './http.js'
 import type {
   ClientMetadata,
@@ -42,6 +42,13 @@ export interface AuthorizationOptions {
   extra?: Record<string, string>
   /** Stored in the transaction; validate it first with `validateReturnTo`. */
   returnTo?: string
+}
+
+/** An `acr` entry of the `claims` parameter (OIDC Core 5.5.1). */
+interface AcrRequest {
+  essential?: boolean
+  value?: string
+  values?: string[]
 }
 
 /** Fresh per login, from a CSPRNG; kept in the transaction cookie. */
@@ -151,6 +158,10 @@ export async function authorizationRequest(
   }
   const extra = options.extra
   checkExtra(extra)
+  // OIDC Core 5.5.1.1: an essential `acr` with a value or values is a requirement (the provider
+  // must meet it or fail the login), kept to be checked; `acr_values` alone is a voluntary hint.
+  // A `claims` that is not JSON requires nothing here (the provider refuses it).
+  const acr = (parseJson(extra?.claims) as { id_token?: { acr?: AcrRequest } })?.id_token?.acr
   checkProviderSupport(provider, client, responseType, responseMode)
 
   const url = endpointUrl(provider, 'authorization_endpoint')
@@ -193,6 +204,7 @@ export async function authorizationRequest(
       maxAge,
       audience: parameters.audience,
       organization: parameters.organization,
+      acr: acr?.essential ? (acr.values ?? acr.value) : undefined,
       prompt: parameters.prompt,
       returnTo: optionalString('returnTo', options),
       createdAt: now,

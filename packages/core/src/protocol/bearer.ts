@@ -293,8 +293,9 @@ export function bearerChallenge(
     'DPOP_PROOF_INVALID',
     'DPOP_NONCE_REQUIRED',
     'DPOP_BINDING_MISMATCH',
+    'STEP_UP_REQUIRED',
   ].indexOf(typed?.code ?? '')
-  const status = ([401, 400, 401, 403, 401, 401, 401] as const)[index] ?? 500
+  const status = ([401, 400, 401, 403, 401, 401, 401, 401] as const)[index] ?? 500
   const kind = [
     '',
     'invalid_request',
@@ -303,6 +304,7 @@ export function bearerChallenge(
     'invalid_dpop_proof',
     'use_dpop_nonce',
     'invalid_token',
+    'insufficient_user_authentication',
   ][index]
   if (kind) {
     const { message, details } = typed!
@@ -314,6 +316,10 @@ export function bearerChallenge(
       .filter(Boolean)
       .join(' ')
     if (status === 403 && scope) params.push(`scope="${scope}"`)
+    // RFC 9470 3: what the user's authentication must be, for the client to log in again with.
+    for (const name of ['acr_values', 'max_age']) {
+      if (details[name] !== undefined) params.push(`${name}=${quoted(String(details[name]))}`)
+    }
   }
   return { status, wwwAuthenticate: challenges() }
 }

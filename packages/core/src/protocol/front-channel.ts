@@ -36,6 +36,7 @@ export async function verifyFrontChannel(
     nonce: transaction.nonce,
     maxAge: transaction.maxAge,
     organization: transaction.organization,
+    acr: transaction.acr,
     // c_hash is REQUIRED whenever an ID token comes with a code, at_hash for
     // `code id_token token` (Core 3.3.2.11).
     code: { value: code, required: true },

@@ -29,6 +29,12 @@ export interface IdTokenExpectations {
    * `org_name` must equal organization.toLowerCase(). Missing claim -> ORGANIZATION_MISMATCH.
    */
   organization?: string
+  /**
+   * When given: the `acr` claim must be one of these (an essential `acr` the login requested,
+   * OIDC Core 5.5.1.1), else ACR_NOT_SATISFIED; no retry, so a provider that cannot meet it
+   * ends the login instead of looping.
+   */
+  acr?: string | string[]
   /** c_hash check: `required` true -> missing is C_HASH_MISSING; when present always verified. */
   code?: { value: string; required: boolean }
   /** at_hash check, same semantics (AT_HASH_MISSING / AT_HASH_MISMATCH). */
@@ -49,8 +55,8 @@ const ID_TOKEN_ERRORS: JwsErrorPolicy = {
 }
 
 // Claims whose type OIDC Core 2 fixes (a wrong type means the token is malformed): the first
-// seven are strings, then numbers, then `amr`, an array of strings.
-const TYPED_CLAIMS = 'nonce azp acr c_hash at_hash org_id org_name nbf auth_time amr'.split(' ')
+// seven are strings, then numbers (`exp`, the eighth, required), then `amr`, an array of strings.
+const TYPED_CLAIMS = 'nonce azp acr c_hash at_hash org_id org_name exp nbf auth_time amr'.split(' ')
 
 function failure(code: ErrorCode, message: string, details?: Record<string, unknown>) {
   return oidcError(code, `ID token ${message}`, details)
@@ -149,17 +155,13 @@ export async function verifyIdToken(
   const { alg } = signature
   const claims = jws.payload
   const { iss, sub, aud, azp, exp, iat, nbf, auth_time: authTime } = claims
-  const wrong: string[] = []
-  for (let index = 0; index < 10; index++) {
-    const name = TYPED_CLAIMS[index]!
+  const wrong = TYPED_CLAIMS.filter((name, index) => {
     const value = claims[name]
-    if (
-      value !== undefined &&
-      !(index < 7 ? typeof value === 'string' : index < 9 ? isNumber(value) : isStrings(value))
-    ) {
-      wrong.push(name)
-    }
-  }
+    return (
+      (value !== undefined || index === 7) &&
+      !(index < 7 ? typeof value === 'string' : index < 10 ? isNumber(value) : isStrings(value))
+    )
+  })
   if (wrong.length) {
     throw failure('ID_TOKEN_MALFORMED', 'has claims of a wrong type', { claims: wrong })
   }
@@ -184,8 +186,7 @@ export async function verifyIdToken(
   }
 
   const times = { exp, iat, nbf, now, clockTolerance }
-  if (!isNumber(exp)) throw failure('ID_TOKEN_MALFORMED', 'has no numeric exp')
-  if (now >= exp + clockTolerance) {
+  if (now >= (exp as number) + clockTolerance) {
     throw failure('ID_TOKEN_EXPIRED', 'has expired; check the clock', times)
   }
   if (!isNumber(iat) || iat > now + clockTolerance) {
@@ -195,7 +196,7 @@ export async function verifyIdToken(
     throw failure('ID_TOKEN_NOT_YET_VALID', 'nbf is in the future; check the clock', times)
   }
 
-  const { nonce, maxAge, organization } = expectations
+  const { nonce, maxAge, organization, acr } = expectations
   if (
     nonce !== undefined &&
     (typeof claims.nonce !== 'string' || !timingSafeEqual(claims.nonce, nonce))
@@ -227,15 +228,20 @@ export async function verifyIdToken(
       throw failure(`${code}_MISMATCH`, `${claim} does not match; start a new login`)
     }
   }
-  if (organization !== undefined) {
-    // Auth0: an org_... value is an organization id, anything else a name, compared lower-cased.
-    const [claim, expected] = organization.startsWith('org_')
-      ? ['org_id', organization]
-      : ['org_name', organization.toLowerCase()]
-    if (claims[claim] !== expected) {
-      throw failure('ORGANIZATION_MISMATCH', `${claim} is not the requested organization`, {
-        expected,
-      })
+  // What the login required: an essential acr (OIDC Core 5.5.1.1: one of its values, no retry, so
+  // a provider that cannot meet it ends the login instead of looping), and an Auth0 organization
+  // (an org_... value is an organization id, anything else a name, compared lower-cased).
+  const id = organization?.startsWith('org_')
+  for (const [code, claim, expected] of [
+    ['ACR_NOT_SATISFIED', 'acr', acr],
+    [
+      'ORGANIZATION_MISMATCH',
+      id ? 'org_id' : 'org_name',
+      id ? organization : organization?.toLowerCase(),
+    ],
+  ] as const) {
+    if (expected !== undefined && ![expected].flat().includes(claims[claim] as string)) {
+      throw failure(code, `${claim} differs`, { expected })
     }
   }
   return { kind: 'verified', claims: claims as IdTokenClaims, header: jws.header, alg }

@@ -51,6 +51,7 @@ export async function processAuthorizationCodeResponse(
     // repeat (below); `code token` has none, so this auth_time is checked against max_age.
     maxAge: frontChannelClaims ? undefined : maxAge,
     organization: transaction.organization,
+    acr: transaction.acr,
     code: { value: callback.code, required: false },
     accessToken: { value: tokens.access_token, required: false },
   })

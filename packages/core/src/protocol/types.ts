@@ -114,6 +114,12 @@ export interface Transaction {
   maxAge?: number
   audience?: string
   organization?: string
+  /**
+   * The `acr` values one of which the ID token must carry: an essential `acr` the login's `claims`
+   * parameter requested (OIDC Core 5.5.1.1: its `values`, or its `value`); `acr_values` alone is a
+   * hint and not kept.
+   */
+  acr?: string | string[]
   /** The `prompt` sent (`none`: a silent login, whose login_required is no failure). */
   prompt?: string
   /** A same-origin path to go to after login. */

@@ -436,3 +436,34 @@ describe('buildAuthorizationRequest', () => {
     })
   })
 })
+
+describe('buildAuthorizationRequest: a required acr (OIDC Core 5.5.1.1)', () => {
+  const essential = (acr: Record<string, unknown>) =>
+    JSON.stringify({ id_token: { acr }, userinfo: { email: null } })
+
+  it('keeps the values of an essential acr in the transaction, and sends claims as given', async () => {
+    const claims = essential({ essential: true, values: ['urn:mfa', 'urn:hwk'] })
+    const { url, transaction } = await build({ acrValues: 'urn:mfa', extra: { claims } })
+    expect(transaction.acr).toEqual(['urn:mfa', 'urn:hwk'])
+    expect(url.searchParams.get('claims')).toBe(claims)
+    expect(url.searchParams.get('acr_values')).toBe('urn:mfa')
+  })
+
+  it('keeps the value of an essential acr', async () => {
+    const { transaction } = await build({
+      extra: { claims: essential({ essential: true, value: 'urn:mfa' }) },
+    })
+    expect(transaction.acr).toBe('urn:mfa')
+  })
+
+  it.each([
+    ['acr_values alone (a voluntary hint)', { acrValues: 'urn:mfa' }],
+    ['a voluntary acr in claims', { extra: { claims: essential({ values: ['urn:mfa'] }) } }],
+    ['claims that are not JSON', { extra: { claims: '{id_token' } }],
+    ['claims without id_token', { extra: { claims: '{"userinfo":{"acr":{"essential":true}}}' } }],
+  ] as const)('requires no acr for %s', async (_, options) => {
+    const { transaction } = await build(options as AuthorizationOptions)
+    expect(transaction.acr).toBeUndefined()
+    expect(Object.keys(JSON.parse(JSON.stringify(transaction)))).not.toContain('acr')
+  })
+})

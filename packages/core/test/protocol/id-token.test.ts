@@ -357,8 +357,14 @@ describe('verifyIdToken: claims (OIDC Core 3.1.3.7, 3.3.2.12)', () => {
     await rejects({ azp: `${CLIENT_ID}1` }, 'ID_TOKEN_AZP_MISMATCH')
   })
 
-  it('rejects a token without exp as malformed', async () => {
-    await rejects({ exp: undefined }, 'ID_TOKEN_MALFORMED')
+  it('rejects a token without exp, or with a non-numeric one, as malformed', async () => {
+    for (const exp of [undefined, String(NOW + 600), null]) {
+      const token = await signWith(rs256, claims({ exp }))
+      await expect(verify(token)).rejects.toMatchObject({
+        code: 'ID_TOKEN_MALFORMED',
+        details: { claims: ['exp'] },
+      })
+    }
   })
 
   it('rejects exp once now reaches exp + clockTolerance', async () => {
@@ -533,5 +539,25 @@ describe('verifyIdToken: claims (OIDC Core 3.1.3.7, 3.3.2.12)', () => {
       nonce: NONCE,
       organization: 'Acme-Corp',
     })
+  })
+
+  it('accepts an acr that is one of the required ones (OIDC Core 5.5.1.1)', async () => {
+    await accepts({ acr: 'urn:hwk' }, { nonce: NONCE, acr: ['urn:mfa', 'urn:hwk'] })
+    await accepts({ acr: 'urn:mfa' }, { nonce: NONCE, acr: 'urn:mfa' })
+  })
+
+  it('rejects another acr, or none, when one is required: ACR_NOT_SATISFIED, what was required in details', async () => {
+    const token = await signWith(rs256, claims({ acr: 'urn:pwd' }))
+    await expect(verify(token, { nonce: NONCE, acr: ['urn:mfa'] })).rejects.toMatchObject({
+      code: 'ACR_NOT_SATISFIED',
+      details: { expected: ['urn:mfa'] },
+    })
+    await rejects({}, 'ACR_NOT_SATISFIED', { nonce: NONCE, acr: ['urn:mfa'] })
+    // A required value is matched whole, never as a part of a string.
+    await rejects({ acr: 'urn:mf' }, 'ACR_NOT_SATISFIED', { nonce: NONCE, acr: 'urn:mfa' })
+  })
+
+  it('does not check acr unless it is required (acr_values is a hint)', async () => {
+    await accepts({ acr: 'urn:pwd' })
   })
 })

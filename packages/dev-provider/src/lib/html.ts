@@ -52,8 +52,23 @@ export function loginPage(input: {
   email?: string
   error?: string
   hints: { email: string; password: string }[]
+  /** The `acr` values offered: a choice of how the user authenticates (none when empty). */
+  acrValues?: string[]
+  /** Selected first: the client's most preferred `acr_values`. */
+  requestedAcr?: string
 }): string {
   const error = input.error ? `<p class="error" role="alert">${escapeHtml(input.error)}</p>` : ''
+  const acrValues = input.acrValues ?? []
+  const acr = acrValues.length
+    ? `<label for="acr">Authentication</label>
+<select id="acr" name="acr">${acrValues
+        .map(
+          (value) =>
+            `<option${value === input.requestedAcr ? ' selected' : ''}>${escapeHtml(value)}</option>`,
+        )
+        .join('')}</select>
+`
+    : ''
   const hints = input.hints
     .map(
       (hint) =>
@@ -70,7 +85,7 @@ ${error}
 <input id="email" type="email" name="email" required autofocus value="${escapeHtml(input.email ?? '')}">
 <label for="password">Password</label>
 <input id="password" type="password" name="password" required>
-<button type="submit">Continue</button>
+${acr}<button type="submit">Continue</button>
 </form>
 <p><a href="${escapeHtml(input.abortUrl)}">Cancel</a></p>`,
   )

@@ -40,7 +40,7 @@ type AuthenticationClaims = Readonly<Record<string, unknown>>
 /**
  * A requirement on the user's authentication, made by {@link stepUp} or read from an API's
  * challenge by {@link stepUpChallenge}; give it to an adapter's `requireAuth` (Koa, Express,
- * Hono, fetch) or NestJS's `@StepUp()`.
+ * Hono; the fetch adapter's `requireStepUp`) or NestJS's `@RequireStepUp()`.
  */
 export class StepUp {
   readonly acr: readonly string[] | undefined

@@ -1,5 +1,5 @@
 /**
- * The plain authorization code flow (`response_type=code`, PKCE, form_post), for providers
+ * The plain authorization code flow (`response_type=code`, PKCE, form_post or query), for providers
  * without hybrid support, in every adapter (Koa, fetch on node:http, NestJS on Express and
  * Fastify) against the real dev provider (oidc-provider): log in, the session's claims from the
  * token endpoint's ID token, refresh, userinfo; a response from another issuer is refused.
@@ -41,6 +41,32 @@ describe.each(ADAPTERS.map((adapter) => [adapter.name, adapter] as const))(
         const userinfo = await browser.get('/userinfo')
         expect(((await userinfo.json()) as { sub: string }).sub).toBe('auth0|demo-user')
         expect(setup.provider.grants()).toBe(2)
+      } finally {
+        await setup.close()
+      }
+    })
+
+    it('response_mode=query: the code comes back in a GET to the callback', async () => {
+      const setup = await startApp(adapter, 'code-query', {
+        authorizationParams: {
+          response_type: 'code',
+          response_mode: 'query',
+          scope: 'openid profile email offline_access',
+        },
+      })
+      try {
+        const browser = createBrowser(setup.url, { headers: JSON_ACCEPT })
+        const authorizationUrl = await browser.startLogin()
+        expect(new URL(authorizationUrl).searchParams.get('response_mode')).toBe('query')
+        const { action, params } = await browser.authorize(authorizationUrl)
+        expect([...params.keys()].sort()).toEqual(['code', 'iss', 'state'])
+        const callback = await browser.get(`${new URL(action).pathname}?${params}`)
+        expect(callback.status).toBe(302)
+        expect(browser.jar.has(SESSION)).toBe(true)
+        expect(browser.jar.has(TRANSACTION)).toBe(false)
+        const me = await browser.get('/me')
+        expect(((await me.json()) as { sub: string }).sub).toBe('auth0|demo-user')
+        expect((await browser.get('/refresh')).status).toBe(200)
       } finally {
         await setup.close()
       }

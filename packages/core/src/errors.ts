@@ -62,12 +62,12 @@ export type ErrorCode =
   | 'ID_TOKEN_AUDIENCE_CHANGED'
   | 'AUTH_TIME_MISMATCH'
   | 'REFRESH_TOKEN_MISSING'
-  // userinfo (OIDC Core 5.3)
-  | 'USERINFO_ERROR'
-  | 'USERINFO_INVALID'
   // pushed authorization requests (RFC 9126)
   | 'PAR_ERROR'
   | 'PAR_RESPONSE_INVALID'
+  // userinfo (OIDC Core 5.3)
+  | 'USERINFO_ERROR'
+  | 'USERINFO_INVALID'
   | 'USERINFO_SUB_MISMATCH'
   // bearer (RFC 6750, RFC 9068)
   | 'BEARER_TOKEN_MISSING'

@@ -66,14 +66,14 @@ export {
 } from './engine/request-session.js'
 export { MIN_SECRET_LENGTH } from './engine/seal.js'
 export { type ServerSessions, serverSessions } from './engine/server-sessions.js'
-// Step-up authentication (OIDC Core 5.5.1.1, RFC 9470)
-export { StepUp, type StepUpOptions, stepUp, stepUpChallenge } from './engine/step-up.js'
 export {
   MemorySessionStore,
   type MemorySessionStoreOptions,
   type SessionFilter,
   type SessionStore,
 } from './engine/session-store.js'
+// Step-up authentication (OIDC Core 5.5.1.1, RFC 9470)
+export { StepUp, type StepUpOptions, stepUp, stepUpChallenge } from './engine/step-up.js'
 export type {
   AuthorizationParams,
   ClientAuthMethod,

@@ -49,10 +49,20 @@ export function toAuthorizationOptions(params: AuthorizationParams = {}): Author
   return options
 }
 
-/** Hybrid responses must reach the server: only form_post is accepted (MRT 5). */
-export function assertFormPost(options: AuthorizationOptions): void {
-  if (options.responseMode !== undefined && options.responseMode !== 'form_post') {
-    throw new ConfigurationError('`response_mode` must be form_post')
+/**
+ * Responses must reach the server: form_post, or for the plain code flow (`response_type=code`)
+ * also query (RFC 6749 4.1.2); hybrid responses never travel in a query (MRT 5), and a fragment
+ * never reaches a server.
+ */
+export function assertFormPost({ responseMode, responseType }: AuthorizationOptions): void {
+  if (
+    responseMode !== undefined &&
+    responseMode !== 'form_post' &&
+    responseMode + responseType !== 'querycode'
+  ) {
+    throw new ConfigurationError(
+      '`response_mode` must be form_post (or query for response_type code)',
+    )
   }
 }
 

@@ -147,9 +147,12 @@ export async function authorizationRequest(
 ): Promise<AuthorizationRequest> {
   const responseType = normalizeResponseType(options.responseType ?? 'code id_token')
   const responseMode = options.responseMode ?? 'form_post'
-  // Multiple Response Type Encoding Practices 5: hybrid responses never travel in a query.
-  if (responseMode !== 'form_post' && responseMode !== 'fragment') {
-    throw configError('responseMode must be form_post or fragment', { responseMode })
+  // Multiple Response Type Encoding Practices 5: hybrid responses never travel in a query; the
+  // plain code flow's may (RFC 6749 4.1.2).
+  if (!/^(form_post|fragment)$/.test(responseMode) && responseMode + responseType !== 'querycode') {
+    throw configError('responseMode must be form_post or fragment (or query for code)', {
+      responseMode,
+    })
   }
   const scope = normalizeScope(options.scope ?? 'openid profile email')
   const maxAge = options.maxAge

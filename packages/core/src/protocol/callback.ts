@@ -38,8 +38,9 @@ export function callbackBodyTooLarge(): OidcHybridError {
   })
 }
 
-// Parameters that only a successful hybrid response carries: never acceptable in a query.
-const HYBRID_RESULT_PARAMETER = /^(code|(id|access)_token|token_type|expires_in)$/
+// Tokens, which only a hybrid response carries: never acceptable in a query (a code alone is the
+// plain code flow's answer with response_mode=query).
+const TOKEN_PARAMETER = /^((id|access)_token|token_type|expires_in)$/
 // Every parameter an authorization response can carry (OIDC Core 3.3.2.5-6, RFC 9207, Session
 // Management).
 const RESPONSE_PARAMETER =
@@ -47,9 +48,12 @@ const RESPONSE_PARAMETER =
 
 /**
  * Reads the authorization response from the callback request. A successful hybrid response is
- * accepted only as a form_post body; a GET is accepted only when its query reports an error
- * (providers report early errors such as `unsupported_response_type` that way). Parameters sent
- * twice are refused; empty ones are treated as absent.
+ * accepted only as a form_post body: a query never carries tokens (`id_token`, `access_token`,
+ * `token_type`, `expires_in`). A GET is accepted with an error (providers report early errors such
+ * as `unsupported_response_type` that way) or a code: the plain code flow with
+ * `response_mode=query` (RFC 6749 4.1.2); a hybrid transaction then lacks its tokens and is refused
+ * by {@link validateCallbackParameters}. Parameters sent twice are refused; empty ones are treated
+ * as absent.
  *
  * Never throws anything but an {@link OidcHybridError}, whatever the input.
  *
@@ -100,16 +104,9 @@ export function parseCallbackRequest(request: CallbackRequest): CallbackParamete
 
   if (verb === 'GET') {
     const params = collect(query)
-    inQuery(
-      Object.keys(params),
-      HYBRID_RESULT_PARAMETER,
-      'response in a query; use response_mode=form_post',
-    )
-    if (!Object.hasOwn(params, 'error')) {
-      throw refused(
-        'CALLBACK_PARAMETER_MISSING',
-        'GET callback without error; use response_mode=form_post',
-      )
+    inQuery(Object.keys(params), TOKEN_PARAMETER, 'tokens in a query; use response_mode=form_post')
+    if (!Object.hasOwn(params, 'error') && !Object.hasOwn(params, 'code')) {
+      throw refused('CALLBACK_PARAMETER_MISSING', 'GET callback without code or error')
     }
     return params
   }

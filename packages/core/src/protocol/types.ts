@@ -16,8 +16,11 @@ export type { Jwk, JwsAlgorithm } from './jwk.js'
  */
 export type HybridResponseType = 'code id_token' | 'code token' | 'code id_token token' | 'code'
 
-/** How the authorization response reaches the callback. Hybrid responses never use `query`. */
-export type ResponseMode = 'form_post' | 'fragment'
+/**
+ * How the authorization response reaches the callback. `query` only with `response_type=code`:
+ * hybrid responses never travel in a query.
+ */
+export type ResponseMode = 'form_post' | 'fragment' | 'query'
 
 export interface JsonWebKeySet {
   keys: Jwk[]

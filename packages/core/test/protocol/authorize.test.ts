@@ -288,10 +288,13 @@ describe('buildAuthorizationRequest', () => {
       expect(transaction.responseType).toBe('code')
     })
 
-    it('refuses response_mode query (MRT 5)', async () => {
-      await expect(
-        build({ responseMode: 'query' as AuthorizationOptions['responseMode'] }),
-      ).rejects.toMatchObject(invalid)
+    it('refuses response_mode query for every hybrid type (MRT 5), allows it for code', async () => {
+      for (const responseType of ['code id_token', 'code token', 'code id_token token'] as const) {
+        await expect(build({ responseType, responseMode: 'query' })).rejects.toMatchObject(invalid)
+      }
+      const { url, transaction } = await build({ responseType: 'code', responseMode: 'query' })
+      expect(url.searchParams.get('response_mode')).toBe('query')
+      expect(transaction.responseMode).toBe('query')
     })
 
     it('refuses a response type the provider does not list', async () => {

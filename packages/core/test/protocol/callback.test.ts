@@ -127,10 +127,10 @@ describe('parseCallbackRequest', () => {
     expect(parseCallbackRequest(post(GOOD_BODY, { url: '/callback' })).state).toBe(STATE)
   })
 
-  it.each(['code', 'id_token', 'access_token', 'token_type'])(
-    'refuses %s in a GET query (MRT 5)',
+  it.each(['id_token', 'access_token', 'token_type', 'expires_in'])(
+    'refuses %s in a GET query, with or without a code (MRT 5)',
     (name) => {
-      expect(() => parseCallbackRequest(get(`${name}=x&state=${STATE}`))).toThrow(
+      expect(() => parseCallbackRequest(get(`code=c&${name}=x&state=${STATE}`))).toThrow(
         expect.objectContaining({ code: 'CALLBACK_PARAMETERS_IN_QUERY' }),
       )
     },
@@ -151,15 +151,22 @@ describe('parseCallbackRequest', () => {
     ['no query', `${CALLBACK}`],
     ['a query without response parameters', `${CALLBACK}?utm_source=mail`],
     ['a state but no error', `${CALLBACK}?state=${STATE}`],
-  ])('refuses a GET with %s: the callback expects a form_post', (_case, url) => {
+  ])('refuses a GET with %s: neither a code nor an error', (_case, url) => {
     expect(() =>
       parseCallbackRequest({ method: 'GET', url, contentType: null, body: null }),
     ).toThrow(
       expect.objectContaining({
         code: 'CALLBACK_PARAMETER_MISSING',
-        message: expect.stringContaining('response_mode'),
+        message: 'GET callback without code or error',
       }),
     )
+  })
+
+  it('reads a code from a GET query (the plain code flow, response_mode=query)', () => {
+    const params = parseCallbackRequest(
+      get(`code=c1&state=${STATE}&iss=${encodeURIComponent(ISSUER)}`),
+    )
+    expect(params).toEqual({ code: 'c1', state: STATE, iss: ISSUER })
   })
 
   it.each(['PUT', 'DELETE', 'HEAD', 'PATCH', ''])('refuses method %j', (method) => {

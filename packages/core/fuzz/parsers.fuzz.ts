@@ -6,7 +6,7 @@ import { createHmac } from 'node:crypto'
 import fc from 'fast-check'
 import { describe, it } from 'vitest'
 import { CookieSealer, parseCookieHeader } from '../src/adapter.js'
-import { isOidcHybridError, WebCryptoProvider } from '../src/index.js'
+import { isOidcHybridError, stepUpChallenge, WebCryptoProvider } from '../src/index.js'
 import {
   BACKCHANNEL_LOGOUT_EVENT,
   extractBearerToken,
@@ -187,6 +187,38 @@ describe(`parsers (${RUNS} cases each)`, () => {
         onlyTyped(() => extractBearerToken(text))
         onlyTyped(() => extractBearerToken(`Bearer ${text}`))
         onlyTyped(() => validateReturnTo(text, 'https://app.example'))
+      }),
+      { numRuns: RUNS },
+    )
+  })
+
+  it('stepUpChallenge never throws on a WWW-Authenticate header (RFC 9470)', () => {
+    const challengeText = fc.oneof(
+      fc.string({ maxLength: 200 }),
+      fc
+        .array(
+          fc.oneof(
+            fc.constantFrom(
+              'Bearer ',
+              'DPoP ',
+              'error="insufficient_user_authentication"',
+              'acr_values="',
+              'max_age=',
+              '", ',
+              ',',
+              '=',
+              '\\"',
+            ),
+            fc.string({ maxLength: 10 }),
+          ),
+          { maxLength: 30 },
+        )
+        .map((parts) => parts.join('')),
+    )
+    fc.assert(
+      fc.property(challengeText, (text) => {
+        const requirement = stepUpChallenge(text)
+        if (requirement !== undefined && typeof requirement !== 'object') throw new Error('shape')
       }),
       { numRuns: RUNS },
     )

@@ -53,6 +53,8 @@ export const REFRESH_TOKEN_TTL = 30 * DAY
 /** Inputs of {@link buildConfiguration}, all resolved. */
 export interface ConfigurationInput {
   directory: Directory
+  /** 32 random bytes keying DPoP server nonces (with `dpopNonces`). */
+  dpopNonceSecret: Buffer
   accessTokenTTL: number
   idTokenTTL: number
   signingAlg: 'RS256' | 'ES256'
@@ -191,6 +193,13 @@ export function buildConfiguration(input: ConfigurationInput): Record<string, un
     acrValues: behaviour.acrValues,
     features: {
       devInteractions: { enabled: false },
+      // RFC 9449: on by default in oidc-provider 9; server nonces when asked for.
+      dPoP: {
+        enabled: true,
+        ...(behaviour.dpopNonces
+          ? { nonceSecret: input.dpopNonceSecret, requireNonce: () => true }
+          : {}),
+      },
       pushedAuthorizationRequests: {
         enabled: true,
         requirePushedAuthorizationRequests: behaviour.pushedAuthorizationRequests === 'required',

@@ -253,6 +253,7 @@ function checkBehaviour(options: DevProviderOptions): Behaviour {
     ),
     acrValues:
       options.acrValues === undefined ? [] : [...stringList(options.acrValues, 'acrValues')],
+    dpopNonces: oneOf(options.dpopNonces, 'dpopNonces', [true, false], false),
   }
 }
 

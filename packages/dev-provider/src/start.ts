@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { Provider } from 'oidc-provider'
@@ -133,6 +134,7 @@ export async function start(options: DevProviderOptions = {}): Promise<DevProvid
         adapter: memoryAdapter(store),
         userinfoAudience,
         behaviour: resolved.behaviour,
+        dpopNonceSecret: randomBytes(32),
       }),
     )
     allowHttpLocalhostRedirects(provider)

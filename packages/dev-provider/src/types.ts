@@ -228,6 +228,13 @@ export interface DevProviderOptions {
    * one), as a provider that cannot meet it would.
    */
   acrValues?: string[]
+  /**
+   * DPoP (RFC 9449) is always accepted: a token request with a `DPoP` proof gets a
+   * sender-constrained access token (`token_type` `DPoP`, `cnf.jkt`). `true`: the token endpoint
+   * also requires a server nonce (RFC 9449 8): a proof without the current one is answered 400
+   * `use_dpop_nonce` with a `DPoP-Nonce` header to retry with. Default `false`.
+   */
+  dpopNonces?: boolean
 }
 
 /**

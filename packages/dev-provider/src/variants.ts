@@ -19,6 +19,7 @@ export interface Behaviour {
   requestObjects: 'off' | 'optional' | 'required'
   /** `acr_values_supported`; empty: no `acr` (see DevProviderOptions.acrValues). */
   acrValues: string[]
+  dpopNonces: boolean
 }
 
 type Middleware = (ctx: KoaContext, next: () => Promise<void>) => Promise<void>

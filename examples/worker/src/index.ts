@@ -38,8 +38,9 @@ function page(body: string, status = 200): Response {
     `<!doctype html><html lang="en"><meta charset="utf-8"><title>oidc-hybrid worker</title>
 <style>body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}
 pre{background:#f4f4f4;padding:1rem;white-space:pre-wrap;word-break:break-all}
-.did{background:#eef6ff;border:1px solid #b6d4fe;border-radius:6px;padding:.5rem 1rem}</style>
-<nav><a href="/">Home</a> · <a href="/profile">Profile</a> · <a href="/messages">Messages</a> · <a href="/logout">Log out</a></nav>${body}`,
+.did{background:#eef6ff;border:1px solid #b6d4fe;border-radius:6px;padding:.5rem 1rem}
+nav{border-bottom:1px solid #ddd;padding-bottom:.5rem}h3{font-size:1rem;margin-bottom:0}</style>
+<nav><a href="/">Home</a> · <a href="/profile">Profile</a> · <a href="/messages">Messages</a> · <a href="/logout">Log out</a></nav><main>${body}</main>`,
     { status, headers: { 'content-type': 'text/html; charset=utf-8' } },
   )
 }
@@ -56,7 +57,18 @@ function decodePart(jwt: string | undefined, index: 0 | 1): unknown {
   }
 }
 
-const pretty = (value: unknown) => escapeHtml(JSON.stringify(value, null, 2))
+/** Pretty JSON, with the times in claims (seconds since 1970) also shown as dates. */
+const pretty = (value: unknown) =>
+  escapeHtml(
+    JSON.stringify(
+      value,
+      (key, v) =>
+        ['iat', 'exp', 'nbf', 'auth_time'].includes(key) && typeof v === 'number'
+          ? `${v} (${new Date(v * 1000).toISOString()})`
+          : v,
+      2,
+    ),
+  )
 
 function createApp(env: Env): Handler {
   const auth = createAuth({
@@ -80,9 +92,11 @@ function createApp(env: Env): Handler {
       case '/': {
         const name = oidc.user?.name ?? oidc.user?.sub
         return page(
-          name === undefined
-            ? '<p><a href="/login">Log in</a></p>'
-            : `<p>Hello ${escapeHtml(String(name))}.</p><p><a href="/profile">Profile</a> · <a href="/messages">Messages</a> · <a href="/logout">Log out</a></p>`,
+          `<h1>oidc-hybrid on Cloudflare Workers</h1>${
+            name === undefined
+              ? '<p>You are not logged in. <a id="login" href="/login">Log in</a></p>'
+              : `<p id="hello">Hello ${escapeHtml(String(name))}. See your <a href="/profile">profile</a>, or call the API: <a href="/messages">messages</a>.</p>`
+          }`,
         )
       }
       case '/profile': {
@@ -90,20 +104,27 @@ function createApp(env: Env): Handler {
         if (denied) return denied
         const token = oidc.accessToken!
         return page(`<h1>Profile</h1>
+<p id="user">Logged in as <strong>${escapeHtml(String(oidc.user?.name ?? oidc.user?.sub))}</strong>${oidc.user?.email ? ` (${escapeHtml(String(oidc.user.email))})` : ''}.</p>
 <p>Response type <code>code id_token</code>, <code>form_post</code>; the session is sealed in a cookie.</p>
-<h2>Access token</h2><p>scope <code id="scope">${escapeHtml(token.scope ?? '')}</code>, expires in <code>${token.expires_in ?? 'unknown'}</code> s</p>
+<h2>Access token</h2><p>For <code>${escapeHtml(env.AUDIENCE)}</code>, scope <code id="scope">${escapeHtml(token.scope ?? '')}</code>, expires in <code id="expires-in">${token.expires_in ?? 'unknown'}</code> s</p>
 <pre id="access-claims">${pretty(decodePart(token.access_token, 1))}</pre>
-<h2>ID token</h2><pre id="id-header">${pretty(decodePart(oidc.idToken, 0))}</pre>
-<pre id="claims">${pretty(oidc.user)}</pre>`)
+<h2>ID token</h2><h3>Header</h3><pre id="id-header">${pretty(decodePart(oidc.idToken, 0))}</pre>
+<h3>Claims</h3><pre id="claims">${pretty(oidc.user)}</pre>`)
       }
       case '/messages': {
         const denied = await oidc.requireAuth()
         if (denied) return denied
         // The access token is refreshed first when it has expired.
         const response = await oidc.fetch(env.API_URL)
+        let body = await response.text()
+        try {
+          body = JSON.stringify(JSON.parse(body), null, 2)
+        } catch {
+          // not JSON: shown as it came
+        }
         return page(
           `<h1>Messages</h1><div class="did" id="did">GET ${escapeHtml(env.API_URL)} with <code>Authorization: Bearer</code> and the session's access token: status <code id="api-status">${response.status}</code></div>
-<pre id="api-body">${escapeHtml(await response.text())}</pre>`,
+<pre id="api-body">${escapeHtml(body)}</pre>`,
           response.status === 200 ? 200 : 502,
         )
       }

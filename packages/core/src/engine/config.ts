@@ -139,8 +139,8 @@ export function resolveConfig(config: HybridAuthConfig): ResolvedConfig {
     throw new ConfigurationError('`baseURL` must use https (http only on localhost)')
   }
   // The callback URL is built on it (redirect_uri: absolute, no fragment, RFC 6749 3.1.2).
-  if (baseURL.search || baseURL.hash) {
-    throw new ConfigurationError('`baseURL` must be an origin and a path, without ? or #')
+  if (/[?#]/.test(config.baseURL)) {
+    throw new ConfigurationError('`baseURL` may not have ? or #')
   }
   if (typeof config.clientID !== 'string' || config.clientID === '') {
     throw new ConfigurationError('`clientID` is required')

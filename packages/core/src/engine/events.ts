@@ -190,10 +190,26 @@ export function events(options: EventsOptions = {}): EventsExtension {
         } catch (failure) {
           hookFailed(failure)
         }
-        span?.end()
+        try {
+          span?.end()
+        } catch (failure) {
+          hookFailed(failure)
+        }
       }
     }
-    return tracer ? tracer.startActiveSpan(name, { kind }, run) : run()
+    if (!tracer) return run()
+    // A tracer that fails before it runs the step costs the span, never the step.
+    let ran = false
+    try {
+      return tracer.startActiveSpan(name, { kind }, (span) => {
+        ran = true
+        return run(span)
+      })
+    } catch (failure) {
+      if (ran) throw failure
+      hookFailed(failure)
+      return run()
+    }
   }
 
   /** A route's outcome: an answer with `error`, or a thrown error, is its failure. */
@@ -224,7 +240,8 @@ export function events(options: EventsOptions = {}): EventsExtension {
         )
 
       engine.callback = (request) => {
-        const code = paramOf(request.body, 'code')
+        // form_post: the body; response_mode=query: the URL's query.
+        const code = paramOf(request.body ?? new URL(request.url).search, 'code')
         const exchange: { user?: User } = {}
         const owner = code !== undefined && !users.has(code)
         if (owner) users.set(code, exchange)
@@ -269,14 +286,27 @@ export function events(options: EventsOptions = {}): EventsExtension {
         )
 
       engine.send = async (request: HttpRequest): Promise<HttpResponseData> => {
-        const sent = () => send.call(engine, request)
-        const response = await (tracer
-          ? tracer.startActiveSpan(
-              'oidc.provider_request',
-              { kind: CLIENT, attributes: providerRequest(request) },
-              (span) => traceRequest(span, sent, hookFailed),
-            )
-          : sent())
+        let ran = false
+        const sent = () => {
+          ran = true
+          return send.call(engine, request)
+        }
+        let traced: Promise<HttpResponseData>
+        try {
+          traced = tracer
+            ? tracer.startActiveSpan(
+                'oidc.provider_request',
+                { kind: CLIENT, attributes: providerRequest(request) },
+                (span) => traceRequest(span, sent, hookFailed),
+              )
+            : sent()
+        } catch (failure) {
+          // A tracer that fails before the request went out costs the span, not the request.
+          if (ran) throw failure
+          hookFailed(failure)
+          traced = sent()
+        }
+        const response = await traced
         // A code exchange of a callback in flight: its ID token names the user (it is verified
         // before the callback succeeds, and only then is the user reported).
         const exchange = users.size ? users.get(paramOf(request.body, 'code') ?? '') : undefined
@@ -368,7 +398,11 @@ async function traceRequest(
     } catch (failure) {
       spanFailed(failure)
     }
-    span.end()
+    try {
+      span.end()
+    } catch (failure) {
+      spanFailed(failure)
+    }
   }
 }
 

@@ -226,6 +226,11 @@ export class HybridAuth implements ExtensibleEngine {
         body: request.body ?? null,
       })
       const transaction = await this.#readTransaction(stateOf(params), cookies)
+      // A code in a query (no body: a GET) answers only a login that asked for one (RFC 6749
+      // 4.1.2); any other login's code comes in its form_post body.
+      if (!request.body && params.code && transaction.responseMode !== 'query') {
+        throw new OidcHybridError('CALLBACK_PARAMETERS_IN_QUERY', 'a code in a query')
+      }
       return [
         { kind: 'LoginStarted', transaction },
         { type: 'CallbackReceived', params },

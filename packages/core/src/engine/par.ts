@@ -34,8 +34,8 @@ type Rewrite = (
   parameters: Record<string, string>,
 ) => Promise<Record<string, string> | undefined>
 
-/** Marks a login wrapped by `pushedAuthorization`, so `signedRequests` can refuse to go outside it. */
-const PUSHES = Symbol('oidc-hybrid pushed authorization')
+/** Engines whose login `pushedAuthorization` wraps: `signedRequests` may not go outside it. */
+const PUSHING = new WeakSet<ExtensibleEngine>()
 
 /**
  * Wraps `engine.login`: a redirect to the provider's authorization endpoint is rewritten by
@@ -106,8 +106,16 @@ export function pushedAuthorization(options: PushedAuthorizationOptions = {}): E
   }
   return {
     engine(engine) {
-      const login = wrapLogin(engine, async (engine, provider, parameters) => {
+      if (PUSHING.has(engine)) {
+        throw new ConfigurationError('extensions: pushedAuthorization() is there twice')
+      }
+      PUSHING.add(engine)
+      engine.login = wrapLogin(engine, async (engine, provider, parameters) => {
         if (when === 'required' && provider.require_pushed_authorization_requests !== true) return
+        // RFC 9126 2.1: a pushed request never carries a request_uri.
+        if (parameters.request_uri !== undefined) {
+          throw new ConfigurationError('pushedAuthorization: request_uri may not be pushed')
+        }
         const { config } = engine
         const push = await buildPushedAuthorizationRequest(
           { provider, client: clientMetadata(config), clientAuth: config.clientAuth },
@@ -116,7 +124,6 @@ export function pushedAuthorization(options: PushedAuthorizationOptions = {}): E
         const { request_uri } = parsePushedAuthorizationResponse(await engine.send(push))
         return { client_id: config.clientID, request_uri }
       })
-      engine.login = Object.assign(login, { [PUSHES]: true })
     },
   }
 }
@@ -146,7 +153,7 @@ export function signedRequests(options: SignedRequestsOptions): Extension {
   const signer = keySigner(options, 'signedRequests')
   return {
     engine(engine) {
-      if ((engine.login as { [PUSHES]?: true })[PUSHES]) {
+      if (PUSHING.has(engine)) {
         throw new ConfigurationError(
           'extensions: put signedRequests() before pushedAuthorization(), so the signed object is what is pushed',
         )

@@ -104,10 +104,7 @@ export function parseCallbackRequest(request: CallbackRequest): CallbackParamete
 
   if (verb === 'GET') {
     const params = collect(query)
-    inQuery(Object.keys(params), TOKEN_PARAMETER, 'tokens in a query; use response_mode=form_post')
-    if (!Object.hasOwn(params, 'error') && !Object.hasOwn(params, 'code')) {
-      throw refused('CALLBACK_PARAMETER_MISSING', 'GET callback without code or error')
-    }
+    inQuery(Object.keys(params), TOKEN_PARAMETER, 'tokens in a query: use form_post')
     return params
   }
 

@@ -201,7 +201,9 @@ export async function transition(
 ): Promise<Transition> {
   // A login's randomness and client come from the caller: checked here (the engine, which
   // generates the one and checked the other at setup, calls `step`).
-  if (event.type === 'LoginRequested') checkAuthorizationInputs(context.client, event.random)
+  // A login is checked also when it comes back through AwaitingKeys.
+  const login = state.kind === 'AwaitingKeys' ? state.event : event
+  if (login.type === 'LoginRequested') checkAuthorizationInputs(context.client, login.random)
   return step(context, state, event)
 }
 

@@ -101,6 +101,13 @@ export function requestObjectClaims(
   parameters: Record<string, string>,
   context: { clientId: string; issuer: string; now: number; lifetime: number; jti: string },
 ): Record<string, unknown> {
+  // RFC 9101 4: no request object inside one; the JWT's own claims are the library's.
+  const reserved = Object.keys(parameters).find((name) =>
+    /^(request(_uri)?|iss|sub|aud|exp|nbf|iat|jti)$/.test(name),
+  )
+  if (reserved !== undefined) {
+    throw configError(`a signed request object may not carry the parameter ${reserved}`)
+  }
   const claims: Record<string, unknown> = { ...parameters }
   if (parameters.max_age !== undefined) claims.max_age = Number(parameters.max_age)
   if (parameters.claims !== undefined) {

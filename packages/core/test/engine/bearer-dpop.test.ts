@@ -544,3 +544,19 @@ describe('configuration', () => {
     expect(error).toMatchObject({ code: 'DPOP_BINDING_MISMATCH', details: { reason: 'cnf' } })
   })
 })
+
+describe('step-up with DPoP (RFC 9470 with RFC 9449)', () => {
+  it('a DPoP-bound token without the required acr is challenged under the DPoP scheme', async () => {
+    const verifier = verifierWith()
+    const token = await accessToken(client.jkt)
+    const error = await rejection(
+      verifier.verifyRequest(await request(token), { acrValues: ['urn:example:mfa'] }),
+    )
+    expect(error.code).toBe('STEP_UP_REQUIRED')
+    const { status, wwwAuthenticate } = verifier.failure(error)
+    expect(status).toBe(401)
+    expect(wwwAuthenticate).toMatch(/^DPoP /)
+    expect(wwwAuthenticate).toContain('error="insufficient_user_authentication"')
+    expect(wwwAuthenticate).toContain('acr_values="urn:example:mfa"')
+  })
+})

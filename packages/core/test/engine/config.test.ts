@@ -86,8 +86,11 @@ describe('resolveConfig: refused configurations', () => {
     ['plain http on 128.0.0.1', 'http://128.0.0.1', /must use https/],
     ['plain http on 127.0.0.1.nip.io', 'http://127.0.0.1.nip.io', /must use https/],
     // The callback URL (redirect_uri) is built on it: no fragment (RFC 6749 3.1.2), no query.
-    ['with a fragment', 'https://app.example.test/#x', /without \? or #/],
-    ['with a query', 'https://app.example.test/app?x=1', /without \? or #/],
+    ['with a fragment', 'https://app.example.test/#x', /may not have \? or #/],
+    ['with a query', 'https://app.example.test/app?x=1', /may not have \? or #/],
+    // URL parsing drops an empty query or fragment: the text itself is checked.
+    ['ending in #', 'https://app.example.test/#', /may not have \? or #/],
+    ['ending in ?', 'https://app.example.test/?', /may not have \? or #/],
   ])('baseURL %s', (_name, baseURL, message) => {
     refused({ baseURL }, message)
   })

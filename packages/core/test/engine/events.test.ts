@@ -298,6 +298,43 @@ describe('events(): the engine', () => {
     expect(ended).toBe(3)
   })
 
+  it('a tracer whose startActiveSpan or end throws does not break a login: logged', async () => {
+    for (const where of ['start', 'end'] as const) {
+      const tracer: EventsTracer = {
+        startActiveSpan: (_name, _options, fn) => {
+          if (where === 'start') throw new Error('no context manager')
+          return fn({
+            setAttributes() {},
+            setStatus() {},
+            end() {
+              throw new Error('exporter gone')
+            },
+          }) as never
+        },
+      }
+      const t = await observed({ tracer })
+      expect((await t.login()).callback.error).toBeUndefined()
+      expect((await t.session())?.sub).toBe('user-1')
+      // login, the code exchange, callback: each logged once, each step run once.
+      expect(t.logged.filter((entry) => entry.event === 'event_hook_failed')).toHaveLength(3)
+      expect(t.provider.count('/oauth/token')).toBe(1)
+      expect(t.take().map((event) => event.type)).toEqual(['login.started', 'callback.succeeded'])
+    }
+  })
+
+  it('a query-mode callback names its user too', async () => {
+    const t = await observed(
+      {},
+      {
+        authorizationParams: { response_type: 'code', response_mode: 'query' },
+      },
+    )
+    const { params } = await t.beginLogin()
+    const callback = await t.auth.handle(t.request('GET', `/callback?${params}`))
+    expect(callback?.error).toBeUndefined()
+    expect(t.take().at(-1)).toMatchObject({ type: 'callback.succeeded', sub: 'user-1' })
+  })
+
   it('the events value works without onEvent (spans only) and without options', async () => {
     const t = await setup({ extensions: [events()] })
     expect((await t.login()).callback.error).toBeUndefined()

@@ -117,6 +117,28 @@ describe('pushedAuthorization', () => {
     expect(refused.headers.getSetCookie()).toEqual([])
   })
 
+  it('twice in extensions is refused at setup', async () => {
+    const t = await setup()
+    expect(() =>
+      createHybridAuth({
+        ...baseConfig(t),
+        extensions: [pushedAuthorization(), pushedAuthorization({ when: 'required' })],
+      }),
+    ).toThrow(/pushedAuthorization\(\) is there twice/)
+  })
+
+  it('a request_uri parameter is never pushed (RFC 9126 2.1), no transaction', async () => {
+    const t = await setup({
+      extensions: [pushedAuthorization()],
+      authorizationParams: { request_uri: 'urn:attacker' },
+    })
+    t.provider.par = 'on'
+    const refused = await t.startLogin()
+    expect(refused.error?.code).toBe('CONFIG_INVALID')
+    expect(refused.headers.getSetCookie()).toEqual([])
+    expect(t.provider.count('/oauth/par')).toBe(0)
+  })
+
   it('a bad `when` is refused at setup', () => {
     expect(() => pushedAuthorization({ when: 'sometimes' as never })).toThrow(/`when`/)
   })
@@ -213,15 +235,18 @@ describe('signedRequests', () => {
     expect(callback.error).toBeUndefined()
   })
 
-  it('after pushedAuthorization it is refused at setup (the plain request would be pushed)', async () => {
+  it('after pushedAuthorization it is refused at setup, also with another extension between', async () => {
     const { jwk } = await signingKey()
     const t = await setup()
-    expect(() =>
-      createHybridAuth({
-        ...baseConfig(t),
-        extensions: [pushedAuthorization(), signedRequests({ key: jwk })],
-      }),
-    ).toThrow(/put signedRequests\(\) before pushedAuthorization\(\)/)
+    const between = { engine() {} }
+    for (const extensions of [
+      [pushedAuthorization(), signedRequests({ key: jwk })],
+      [pushedAuthorization(), between, signedRequests({ key: jwk })],
+    ]) {
+      expect(() => createHybridAuth({ ...baseConfig(t), extensions })).toThrow(
+        /put signedRequests\(\) before pushedAuthorization\(\)/,
+      )
+    }
   })
 
   it('a key that cannot sign is refused at setup, named signedRequests', async () => {

@@ -38,6 +38,19 @@ describe('response_mode=query', () => {
     expect(t.provider.count('/oauth/token')).toBe(0)
   })
 
+  it('a code login that asked for form_post is not answered through a query (no downgrade)', async () => {
+    const t = await setup({ authorizationParams: { response_type: 'code' } })
+    const { start, params } = await t.beginLogin()
+    expect(new URL(start.headers.get('location')!).searchParams.get('response_mode')).toBe(
+      'form_post',
+    )
+    const refused = (await getCallback(t, params))!
+    expect(refused.error?.code).toBe('CALLBACK_PARAMETERS_IN_QUERY')
+    expect(refused.status).toBe(400)
+    expect(t.provider.count('/oauth/token')).toBe(0)
+    expect(await t.session()).toBeUndefined()
+  })
+
   it.each(['code id_token', 'code token', 'code id_token token'])(
     '%s: a GET with the code alone is refused before any token call',
     async (responseType) => {
@@ -48,7 +61,7 @@ describe('response_mode=query', () => {
         state: params.get('state')!,
       })
       const refused = (await getCallback(t, codeOnly))!
-      expect(refused.error?.code).toBe('CALLBACK_PARAMETER_MISSING')
+      expect(refused.error?.code).toBe('CALLBACK_PARAMETERS_IN_QUERY')
       expect(refused.status).toBe(400)
       // The whole hybrid response in a query: its tokens are refused.
       expect((await getCallback(t, params))?.error?.code).toBe('CALLBACK_PARAMETERS_IN_QUERY')

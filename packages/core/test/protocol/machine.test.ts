@@ -742,4 +742,18 @@ describe('transition checks what its caller passes; the engine step trusts what 
       ),
     ).rejects.toMatchObject({ code: 'CONFIG_INVALID', message: /client_id/ })
   })
+
+  it('transition checks a login that comes back through AwaitingKeys too', async () => {
+    await expect(
+      transition(
+        context(),
+        {
+          kind: 'AwaitingKeys',
+          prior: { kind: 'Idle' },
+          event: { type: 'LoginRequested', options: {}, random: bad },
+        } as never,
+        { type: 'KeysReceived', jwks: { keys: [] } },
+      ),
+    ).rejects.toMatchObject({ code: 'CONFIG_INVALID', message: /AuthorizationRandom.state/ })
+  })
 })

@@ -92,10 +92,18 @@ describe('requestObjectClaims', () => {
     })
   })
 
-  it('the JWT claims cannot be overridden by a parameter', () => {
-    const claims = requestObjectClaims({ iss: 'evil', aud: 'x', client_id: 'other' }, context)
-    expect(claims).toMatchObject({ iss: 'c1', aud: 'https://op.example/', client_id: 'c1' })
+  it('the client_id is the client, whatever the parameters say', () => {
+    expect(requestObjectClaims({ client_id: 'other' }, context).client_id).toBe('c1')
   })
+
+  it.each(['iss', 'sub', 'aud', 'exp', 'nbf', 'iat', 'jti', 'request', 'request_uri'])(
+    "a parameter named %s is refused: the JWT claims are the library's, no object nests (RFC 9101 4)",
+    (name) => {
+      expect(() => requestObjectClaims({ [name]: 'x' }, context)).toThrow(
+        expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringContaining(name) }),
+      )
+    },
+  )
 
   it('a claims parameter that is not a JSON object is CONFIG_INVALID', () => {
     expect(() => requestObjectClaims({ claims: '[1]' }, context)).toThrow(

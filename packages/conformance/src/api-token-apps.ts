@@ -18,19 +18,7 @@
 import 'reflect-metadata'
 import type { Server } from 'node:http'
 import Router from '@koa/router'
-import {
-  Controller,
-  Get,
-  type INestApplication,
-  Inject,
-  Module,
-  Query,
-  type Type,
-  UseGuards,
-} from '@nestjs/common'
-import { APP_GUARD, NestFactory } from '@nestjs/core'
-import { ExpressAdapter } from '@nestjs/platform-express'
-import { FastifyAdapter } from '@nestjs/platform-fastify'
+import { Controller, Get, Inject, Module, Query, type Type, UseGuards } from '@nestjs/common'
 import type { AccessTokenOptions, HybridAuthConfig, VerifiedBearer } from '@oidc-hybrid/core'
 import { createAuth, requireBearer as fetchRequireBearer } from '@oidc-hybrid/fetch'
 import { auth, requireBearer, requiresAuth } from '@oidc-hybrid/koa'
@@ -38,8 +26,6 @@ import {
   Bearer,
   BearerAuthGuard,
   BearerAuthModule,
-  HybridAuthGuard,
-  HybridAuthModule,
   Oidc,
   type OidcContext,
   RequiredScopes,
@@ -47,6 +33,7 @@ import {
 import { serveFetch } from '@oidc-hybrid/test-kit'
 import Koa from 'koa'
 import { type ApiOptions, closeServer, type RunningApp, serverFor } from './apps.js'
+import { API_URL, startNest } from './nest.js'
 
 export interface ApiTokenAppOptions {
   /** The server to serve the app on (registered at the provider before the app starts). */
@@ -172,8 +159,6 @@ export const fetchApiTokens: ApiTokenApp = {
 // ---- NestJS ---------------------------------------------------------------------------------
 
 /** Where `/call-api` sends its requests (the API app's origin). */
-const API_URL = Symbol('API_TOKENS_API_URL')
-
 /** The `getAccessToken` options of Nest's parsed query. */
 function nestOptions(query: Record<string, string | undefined>): AccessTokenOptions | undefined {
   const search = new URLSearchParams()
@@ -229,57 +214,16 @@ function apiModule({ bearer, scopes }: ApiOptions): Type {
 }
 
 /** `module` as a Nest application on `platform`, answering on `server` (as nest.ts does). */
-async function serve(
-  platform: 'express' | 'fastify',
-  module: Type,
-  server: Server,
-): Promise<INestApplication> {
-  const app = await NestFactory.create(
-    module,
-    platform === 'express' ? new ExpressAdapter() : new FastifyAdapter(),
-    { logger: false, abortOnError: false },
-  )
-  await app.init()
-  const instance = app.getHttpAdapter().getInstance()
-  if (platform === 'fastify') {
-    await instance.ready()
-    server.on('request', instance.routing)
-  } else {
-    server.on('request', instance)
-  }
-  return app
-}
-
 function nest(platform: 'express' | 'fastify'): ApiTokenApp {
   return {
     name: `nest-${platform}`,
-    async start(config, { server: given, api }) {
-      const { server, url } = await serverFor({ server: given })
-      const apps: INestApplication[] = []
-      const servers = [server]
-      const close = async () => {
-        await Promise.all(servers.map(closeServer))
-        await Promise.all(apps.map((app) => app.close()))
-      }
-      try {
-        const second = await serverFor()
-        servers.push(second.server)
-        apps.push(await serve(platform, apiModule(api), second.server))
-        @Module({
-          imports: [HybridAuthModule.forRoot(config(url))],
-          controllers: [ApiTokensController],
-          providers: [
-            { provide: APP_GUARD, useExisting: HybridAuthGuard },
-            { provide: API_URL, useValue: second.url },
-          ],
-        })
-        class ApiTokensModule {}
-        apps.push(await serve(platform, ApiTokensModule, server))
-        return { url, apiURL: second.url, close }
-      } catch (error) {
-        await close()
-        throw error
-      }
+    async start(config, { server, api }) {
+      const app = await startNest(platform, config, {
+        server,
+        controllers: [ApiTokensController],
+        api: apiModule(api),
+      })
+      return { ...app, apiURL: app.apiURL! }
     },
   }
 }

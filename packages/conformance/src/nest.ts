@@ -29,12 +29,13 @@ import {
   type ApiOptions,
   type AppUnderTest,
   closeServer,
+  type RunningApp,
   type StartOptions,
   serverFor,
 } from './apps.js'
 
-/** Where `/call-api` sends the session's access token. */
-const API_URL = Symbol('CONFORMANCE_API_URL')
+/** Where `/call-api` sends the session's access token: the API app's URL (see {@link startNest}). */
+export const API_URL = Symbol('CONFORMANCE_API_URL')
 
 @Controller()
 class ConformanceController {
@@ -117,43 +118,60 @@ async function serve(
   return app
 }
 
+/**
+ * A Nest app under test on `platform`: `controllers` behind `HybridAuthModule.forRoot(config(url))`
+ * and `HybridAuthGuard` as the global guard, on `server` (or a free port), and with `api` the
+ * module of an API app of its own on another free port, whose URL the controllers get as
+ * {@link API_URL}. Both apps and servers close together, also when the start fails.
+ */
+export async function startNest(
+  platform: 'express' | 'fastify',
+  config: (baseURL: string) => HybridAuthConfig,
+  options: { server?: Server; controllers: Type[]; api?: Type },
+): Promise<RunningApp> {
+  const { server, url } = await serverFor({ server: options.server })
+  const apps: INestApplication[] = []
+  const servers = [server]
+  const close = async () => {
+    await Promise.all(servers.map(closeServer))
+    await Promise.all(apps.map((app) => app.close()))
+  }
+  try {
+    let apiURL: string | undefined
+    if (options.api) {
+      const api = await serverFor()
+      servers.push(api.server)
+      apps.push(await serve(platform, options.api, api.server))
+      apiURL = api.url
+    }
+    @Module({
+      imports: [HybridAuthModule.forRoot(config(url))],
+      controllers: options.controllers,
+      providers: [
+        { provide: APP_GUARD, useExisting: HybridAuthGuard },
+        ...(apiURL ? [{ provide: API_URL, useValue: apiURL }] : []),
+      ],
+    })
+    class AppUnderTestModule {}
+    apps.push(await serve(platform, AppUnderTestModule, server))
+    return { url, apiURL, close }
+  } catch (error) {
+    await close()
+    throw error
+  }
+}
+
 function nest(platform: 'express' | 'fastify'): AppUnderTest {
   return {
     name: `nest-${platform}`,
-    async start(config: (baseURL: string) => HybridAuthConfig, options?: StartOptions) {
-      const { server, url } = await serverFor(options)
-      const apps: INestApplication[] = []
-      const servers = [server]
-      const close = async () => {
-        await Promise.all(servers.map(closeServer))
-        await Promise.all(apps.map((app) => app.close()))
-      }
-      try {
-        let apiURL: string | undefined
-        if (options?.api) {
-          const api = await serverFor()
-          servers.push(api.server)
-          apps.push(await serve(platform, apiModule(options.api), api.server))
-          apiURL = api.url
-        }
-        @Module({
-          imports: [HybridAuthModule.forRoot(config(url))],
-          controllers: apiURL
-            ? [ConformanceController, CallApiController]
-            : [ConformanceController],
-          providers: [
-            { provide: APP_GUARD, useExisting: HybridAuthGuard },
-            ...(apiURL ? [{ provide: API_URL, useValue: apiURL }] : []),
-          ],
-        })
-        class ConformanceModule {}
-        apps.push(await serve(platform, ConformanceModule, server))
-        return { url, apiURL, close }
-      } catch (error) {
-        await close()
-        throw error
-      }
-    },
+    start: (config: (baseURL: string) => HybridAuthConfig, options?: StartOptions) =>
+      startNest(platform, config, {
+        server: options?.server,
+        controllers: options?.api
+          ? [ConformanceController, CallApiController]
+          : [ConformanceController],
+        api: options?.api && apiModule(options.api),
+      }),
   }
 }
 

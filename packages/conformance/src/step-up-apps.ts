@@ -15,18 +15,7 @@
 import 'reflect-metadata'
 import type { Server } from 'node:http'
 import Router from '@koa/router'
-import {
-  Controller,
-  Get,
-  type INestApplication,
-  Inject,
-  Module,
-  type Type,
-  UseGuards,
-} from '@nestjs/common'
-import { APP_GUARD, NestFactory } from '@nestjs/core'
-import { ExpressAdapter } from '@nestjs/platform-express'
-import { FastifyAdapter } from '@nestjs/platform-fastify'
+import { Controller, Get, Inject, Module, type Type, UseGuards } from '@nestjs/common'
 import type { BearerVerifierConfig, HybridAuthConfig, VerifiedBearer } from '@oidc-hybrid/core'
 import * as expressAdapter from '@oidc-hybrid/express'
 import * as fetchAdapter from '@oidc-hybrid/fetch'
@@ -36,8 +25,6 @@ import {
   Bearer,
   BearerAuthGuard,
   BearerAuthModule,
-  HybridAuthGuard,
-  HybridAuthModule,
   Oidc,
   type OidcContext,
   RequireStepUp,
@@ -47,6 +34,7 @@ import createExpressApp from 'express'
 import { Hono } from 'hono'
 import Koa from 'koa'
 import { closeServer, type RunningApp, serverFor } from './apps.js'
+import { API_URL, startNest } from './nest.js'
 
 /** The strong authentication context class `/mfa` and `/api` require. */
 export const MFA = 'urn:example:mfa'
@@ -215,8 +203,6 @@ const hono: StepUpApp = {
 
 // ---- NestJS ---------------------------------------------------------------------------------
 
-const API_URL = Symbol('STEP_UP_API_URL')
-
 @Controller()
 class StepUpController {
   constructor(@Inject(API_URL) private readonly apiURL: string) {}
@@ -263,54 +249,17 @@ function apiModule(bearer: BearerVerifierConfig): Type {
   return StepUpApiModule
 }
 
-async function serve(platform: 'express' | 'fastify', module: Type, server: Server) {
-  const app = await NestFactory.create(
-    module,
-    platform === 'express' ? new ExpressAdapter() : new FastifyAdapter(),
-    { logger: false, abortOnError: false },
-  )
-  await app.init()
-  const instance = app.getHttpAdapter().getInstance()
-  if (platform === 'fastify') {
-    await instance.ready()
-    server.on('request', instance.routing)
-  } else {
-    server.on('request', instance)
-  }
-  return app
-}
-
 function nest(platform: 'express' | 'fastify'): StepUpApp {
   return {
     name: `nest-${platform}`,
     challengeLogin: false,
-    async start(config, { server: given, bearer }) {
-      const { server, url } = await serverFor({ server: given })
-      const apps: INestApplication[] = []
-      const servers = [server]
-      const close = async () => {
-        await Promise.all(servers.map(closeServer))
-        await Promise.all(apps.map((app) => app.close()))
-      }
-      try {
-        const api = await serverFor()
-        servers.push(api.server)
-        apps.push(await serve(platform, apiModule(bearer), api.server))
-        @Module({
-          imports: [HybridAuthModule.forRoot(config(url))],
-          controllers: [StepUpController],
-          providers: [
-            { provide: APP_GUARD, useExisting: HybridAuthGuard },
-            { provide: API_URL, useValue: api.url },
-          ],
-        })
-        class StepUpModule {}
-        apps.push(await serve(platform, StepUpModule, server))
-        return { url, apiURL: api.url, close }
-      } catch (error) {
-        await close()
-        throw error
-      }
+    async start(config, { server, bearer }) {
+      const app = await startNest(platform, config, {
+        server,
+        controllers: [StepUpController],
+        api: apiModule(bearer),
+      })
+      return { ...app, apiURL: app.apiURL! }
     },
   }
 }

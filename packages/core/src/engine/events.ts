@@ -197,11 +197,22 @@ export function events(options: EventsOptions = {}): EventsExtension {
         }
       }
     }
+    return inSpan(name, { kind }, run)
+  }
+
+  /**
+   * `run` in a span of the tracer (none without one). A tracer that fails before it runs `run`
+   * costs the span, logged, never the step: `run` then runs without one.
+   */
+  function inSpan<T>(
+    name: string,
+    options: { kind: number; attributes?: SpanAttributes },
+    run: (span?: EventsSpan) => Promise<T>,
+  ): Promise<T> {
     if (!tracer) return run()
-    // A tracer that fails before it runs the step costs the span, never the step.
     let ran = false
     try {
-      return tracer.startActiveSpan(name, { kind }, (span) => {
+      return tracer.startActiveSpan(name, options, (span) => {
         ran = true
         return run(span)
       })
@@ -286,27 +297,12 @@ export function events(options: EventsOptions = {}): EventsExtension {
         )
 
       engine.send = async (request: HttpRequest): Promise<HttpResponseData> => {
-        let ran = false
-        const sent = () => {
-          ran = true
-          return send.call(engine, request)
-        }
-        let traced: Promise<HttpResponseData>
-        try {
-          traced = tracer
-            ? tracer.startActiveSpan(
-                'oidc.provider_request',
-                { kind: CLIENT, attributes: providerRequest(request) },
-                (span) => traceRequest(span, sent, hookFailed),
-              )
-            : sent()
-        } catch (failure) {
-          // A tracer that fails before the request went out costs the span, not the request.
-          if (ran) throw failure
-          hookFailed(failure)
-          traced = sent()
-        }
-        const response = await traced
+        const sent = () => send.call(engine, request)
+        const response = await inSpan(
+          'oidc.provider_request',
+          { kind: CLIENT, attributes: providerRequest(request) },
+          (span) => (span ? traceRequest(span, sent, hookFailed) : sent()),
+        )
         // A code exchange of a callback in flight: its ID token names the user (it is verified
         // before the callback succeeds, and only then is the user reported).
         const exchange = users.size ? users.get(paramOf(request.body, 'code') ?? '') : undefined

@@ -43,8 +43,11 @@ async function observed(options: EventsOptions = {}, config: Partial<HybridAuthC
 /** Every value no event may carry: tokens, cookies, the code, the state, the secrets. */
 function secretsOf(t: Awaited<ReturnType<typeof observed>>, params: URLSearchParams) {
   return [
-    // code, id_token (hybrid), state; not `iss`, which is no secret.
-    ...[...params].flatMap(([name, value]) => (name === 'iss' ? [] : [value])),
+    // code, id_token, access_token (hybrid), state; not `iss`, `token_type` or `expires_in`,
+    // which are no secrets (a `durationMs` such as 11.336001 contains "3600").
+    ...[...params].flatMap(([name, value]) =>
+      /^(iss|token_type|expires_in)$/.test(name) ? [] : [value],
+    ),
     ...t.jar.cookies.values(),
     t.provider.clientSecret,
     SECRET,

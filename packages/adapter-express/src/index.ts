@@ -74,6 +74,8 @@ export {
   backchannelLogout,
   checkProvider,
   claimsFilter,
+  type DpopOptions,
+  dpop,
   events,
   MemorySessionStore,
   privateKeyJwt,

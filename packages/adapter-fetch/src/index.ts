@@ -79,6 +79,8 @@ export {
   backchannelLogout,
   checkProvider,
   claimsFilter,
+  type DpopOptions,
+  dpop,
   events,
   MemorySessionStore,
   privateKeyJwt,

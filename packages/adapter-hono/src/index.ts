@@ -68,6 +68,8 @@ export {
   backchannelLogout,
   checkProvider,
   claimsFilter,
+  type DpopOptions,
+  dpop,
   events,
   MAX_FORM_BYTES,
   MemorySessionStore,

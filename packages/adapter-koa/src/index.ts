@@ -67,6 +67,8 @@ export {
   backchannelLogout,
   checkProvider,
   claimsFilter,
+  type DpopOptions,
+  dpop,
   events,
   MemorySessionStore,
   privateKeyJwt,

@@ -51,6 +51,8 @@ export {
   backchannelLogout,
   checkProvider,
   claimsFilter,
+  type DpopOptions,
+  dpop,
   events,
   MemorySessionStore,
   privateKeyJwt,

@@ -32,6 +32,14 @@ export {
 } from './engine/bearer-verifier.js'
 export { type ClaimsFilter, claimsFilter } from './engine/claims-filter.js'
 export {
+  type DpopAlgorithm,
+  type DpopOptions,
+  type DpopProofInput,
+  DpopProofSigner,
+  dpop,
+  generateDpopKey,
+} from './engine/dpop-client.js'
+export {
   type AuthEvent,
   type AuthEventType,
   type EventsExtension,

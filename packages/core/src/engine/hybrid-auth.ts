@@ -192,6 +192,7 @@ export class HybridAuth implements ExtensibleEngine {
         ...override,
         extra: { ...configured.extra, ...override.extra },
         returnTo,
+        dpop: options.dpop,
       }
       assertFormPost(authorization)
       const random = () => encode(crypto.randomBytes(32))
@@ -333,18 +334,18 @@ export class HybridAuth implements ExtensibleEngine {
   async load(request: AuthRequest): Promise<RequestSession> {
     const cookies = parseCookieHeader(request.headers.get('cookie'))
     const { session, id, setCookies } = await this.#readSession(cookies)
-    const { fetch, now } = this.#config
+    const { now } = this.#config
     const operations: SessionOperations = {
       refresh: (current, scope, force, extra) => this.refreshSession(current, scope, force, extra),
       write: (current) => this.#writeSession(current, cookies, id),
       userinfo: async (current) =>
         processUserinfoResponse(
           await this.send(
-            buildUserinfoRequest(await this.provider.metadata(), current.accessToken),
+            buildUserinfoRequest(await this.provider.metadata(), current.accessToken, current.dpop),
           ),
           current.sub,
         ),
-      fetch,
+      fetch: (request, dpop) => this.fetchApi(request, dpop),
       isExpired: (current) => this.#isExpired(current),
       now,
       forApi: (loaded, options) => this.#config.apiTokens.get(loaded, options),
@@ -581,6 +582,15 @@ export class HybridAuth implements ExtensibleEngine {
       request = { ...request, headers: Object.fromEntries(headers), body: body.toString() }
     }
     return send(request, this.#http)
+  }
+
+  /**
+   * Calls an API for a request session (`fetchWithAccessToken`), its `Authorization` set; `dpop`
+   * is the session's DPoP key when its token is DPoP-bound, whose proof `dpop()`, wrapping this,
+   * adds (RFC 9449 7).
+   */
+  fetchApi(request: Request, _dpop?: JsonWebKey): Promise<Response> {
+    return this.#config.fetch(request)
   }
 
   async #seal(name: string, payload: unknown, expiresAt: number): Promise<string> {

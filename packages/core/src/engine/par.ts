@@ -70,7 +70,8 @@ function wrapLogin(engine: ExtensibleEngine, rewrite: Rewrite): ExtensibleEngine
   }
 }
 
-function failed(engine: ExtensibleEngine, error: OidcHybridError): AuthResponse {
+/** A library error as an extension's answer: its status, no redirect, logged like the engine's. */
+export function failed(engine: ExtensibleEngine, error: OidcHybridError): AuthResponse {
   const { code, message } = error
   engine.config.log({ level: 'warn', event: 'request_failed', code, message })
   return {

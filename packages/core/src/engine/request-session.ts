@@ -26,7 +26,7 @@ export interface AccessTokenOptions {
 /** The session's token-endpoint access token, shaped as express-openid-connect users know it. */
 export interface AccessTokenView {
   access_token: string
-  token_type: 'Bearer'
+  token_type: 'Bearer' | 'DPoP'
   /** Seconds until it expires (0 when it has), undefined when the provider did not say. */
   expires_in: number | undefined
   scope: string | undefined
@@ -49,7 +49,8 @@ export interface SessionOperations {
   ): Promise<Session>
   write(session: Session): Promise<string[]>
   userinfo(session: Session): Promise<UserinfoClaims>
-  fetch: typeof fetch
+  /** Sends an API call; `dpop`: the session's DPoP key, for the proof (RFC 9449 7). */
+  fetch(request: Request, dpop?: JsonWebKey): Promise<Response>
   isExpired(session: Session): boolean
   /** The engine's clock, seconds since the epoch. */
   now(): number
@@ -162,17 +163,18 @@ export class RequestSession {
 
   /**
    * Calls an API with the token-endpoint access token as a Bearer token (RFC 6750 2.1),
-   * refreshed first when it has expired. The front-channel access token is never used.
+   * refreshed first when it has expired. The front-channel access token is never used. A
+   * DPoP-bound token (`dpop()`) is sent as `Authorization: DPoP` with a proof (RFC 9449 7.1).
    */
   async fetchWithAccessToken(
     input: string | URL | Request,
     init?: RequestInit,
     options?: AccessTokenOptions,
   ): Promise<Response> {
-    const { accessToken } = await this.getAccessToken(options)
+    const { accessToken, tokenType, dpop } = await this.getAccessToken(options)
     const outgoing = new Request(input, init)
-    outgoing.headers.set('authorization', `Bearer ${accessToken}`)
-    return this.#operations.fetch(outgoing)
+    outgoing.headers.set('authorization', `${tokenType} ${accessToken}`)
+    return this.#operations.fetch(outgoing, dpop)
   }
 
   /**

@@ -44,6 +44,11 @@ export interface LoginOptions {
   returnTo?: string
   /** Overrides of the configured authorization parameters for this login. */
   authorizationParams?: AuthorizationParams
+  /**
+   * The login's DPoP private key (a JWK), kept in the transaction and then the session: set by
+   * `dpop()`, which also sends its thumbprint as `dpop_jkt` (RFC 9449 10).
+   */
+  dpop?: JsonWebKey
 }
 
 /**
@@ -74,6 +79,7 @@ export interface ExtensibleEngine extends EngineView {
     extra?: Record<string, string>,
   ): Promise<Session>
   send(request: HttpRequest): Promise<HttpResponseData>
+  fetchApi(request: Request, dpop?: JsonWebKey): Promise<Response>
 }
 
 /**

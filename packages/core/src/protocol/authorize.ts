@@ -42,6 +42,11 @@ export interface AuthorizationOptions {
   extra?: Record<string, string>
   /** Stored in the transaction; validate it first with `validateReturnTo`. */
   returnTo?: string
+  /**
+   * The login's DPoP private key, stored in the transaction (`dpop()` sets it, and sends its
+   * thumbprint as `dpop_jkt` in `extra`; [RFC 9449 10](https://www.rfc-editor.org/rfc/rfc9449#section-10)).
+   */
+  dpop?: JsonWebKey
 }
 
 /** An `acr` entry of the `claims` parameter (OIDC Core 5.5.1). */
@@ -210,6 +215,7 @@ export async function authorizationRequest(
       acr: acr?.essential ? (acr.values ?? acr.value) : undefined,
       prompt: parameters.prompt,
       returnTo: optionalString('returnTo', options),
+      dpop: options.dpop,
       createdAt: now,
     },
   }

@@ -122,6 +122,8 @@ const TABLE: Table = {
       if (verified.kind === 'need-keys') return awaitKeys(context, state, event, verified.kid)
       const { callback, claims } = verified
       const request = await buildAuthorizationCodeGrantRequest(context, callback, transaction)
+      // RFC 9449 5: the code exchange proves possession of the key the code is bound to.
+      request.dpop = transaction.dpop
       return to(
         { kind: 'CallbackVerified', transaction, callback, frontChannelClaims: claims },
         { type: 'ClearTransaction', state: transaction.state },
@@ -153,11 +155,14 @@ const TABLE: Table = {
         {
           type: 'Http',
           purpose: 'refresh_token',
-          request: await buildRefreshTokenGrantRequest(
-            context,
-            session.refreshToken as string,
-            event,
-          ),
+          request: {
+            ...(await buildRefreshTokenGrantRequest(
+              context,
+              session.refreshToken as string,
+              event,
+            )),
+            dpop: session.dpop,
+          },
         },
       ),
     LogoutRequested: async (context, state, event) =>

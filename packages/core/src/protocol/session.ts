@@ -42,7 +42,10 @@ export async function processAuthorizationCodeResponse(
   callback: VerifiedCallback,
   frontChannelClaims: IdTokenClaims | undefined,
 ): Promise<SessionResult> {
-  const tokens = parseTokenEndpointResponse(response, { requireIdToken: true })
+  const tokens = parseTokenEndpointResponse(response, {
+    requireIdToken: true,
+    dpop: !!transaction.dpop,
+  })
   const idToken = tokens.id_token as string
   const { maxAge } = transaction
   const verification = await verifyIdToken(context, idToken, {
@@ -94,7 +97,10 @@ export async function processRefreshResponse(
   session: Session,
   requestedScope: string | undefined,
 ): Promise<SessionResult> {
-  const tokens = parseTokenEndpointResponse(response, { requireIdToken: false })
+  const tokens = parseTokenEndpointResponse(response, {
+    requireIdToken: false,
+    dpop: !!session.dpop,
+  })
   let claims = session.claims
   let idToken = session.idToken
   if (tokens.id_token !== undefined) {
@@ -133,7 +139,7 @@ function sessionOf(
   idToken: string | undefined,
   scope: string | undefined,
   refreshToken: string | undefined,
-  { audience, organization }: Transaction | Session,
+  { audience, organization, dpop }: Transaction | Session,
   createdAt: number,
 ): SessionResult {
   return {
@@ -144,7 +150,7 @@ function sessionOf(
       claims,
       idToken,
       accessToken: tokens.access_token,
-      tokenType: 'Bearer',
+      tokenType: tokens.token_type,
       expiresAt: tokens.expires_in === undefined ? undefined : now + tokens.expires_in,
       scope,
       refreshToken,
@@ -152,6 +158,7 @@ function sessionOf(
       organization,
       createdAt,
       updatedAt: now,
+      dpop,
     },
   }
 }

@@ -10,7 +10,7 @@ import type { HttpResponseData } from './types.js'
 export interface TokenEndpointResponse {
   access_token: string
   /** Normalised from any letter case; other token types are rejected. */
-  token_type: 'Bearer'
+  token_type: 'Bearer' | 'DPoP'
   /** Seconds; converted from a numeric string when the provider sent one. */
   expires_in?: number
   refresh_token?: string
@@ -22,6 +22,12 @@ export interface TokenEndpointResponse {
 export interface ParseTokenEndpointResponseOptions {
   /** True for the authorization_code grant ([OIDC Core 3.1.3.3](https://openid.net/specs/openid-connect-core-1_0-errata2.html#TokenResponse)). */
   requireIdToken: boolean
+  /**
+   * True when the request carried a DPoP proof: the token type must then be `DPoP` (a `Bearer`
+   * answer means the provider did not bind the token), otherwise `Bearer`
+   * ([RFC 9449 5](https://www.rfc-editor.org/rfc/rfc9449#section-5)).
+   */
+  dpop?: boolean
 }
 
 // RFC 6749 A.12, A.17: access and refresh tokens are 1*VSCHAR.
@@ -37,8 +43,8 @@ const isVschars = (value: unknown): value is string =>
  *   with a string `error` (read whatever the `Content-Type`: the answer is a failure either way and
  *   its `error` is the most useful thing to report); otherwise `TOKEN_RESPONSE_INVALID` with the
  *   status and media type, never the body.
- * - 200: an `application/json` object with a `Bearer` `access_token` (`token_type` compared
- *   case-insensitively), `expires_in` a non-negative number (or numeric string), `refresh_token`,
+ * - 200: an `application/json` object with a `Bearer` (with `dpop`, a `DPoP`) `access_token`
+ *   (`token_type` compared case-insensitively), `expires_in` a non-negative number (or numeric string), `refresh_token`,
  *   `id_token`, `scope` strings when present, and an `id_token` when `requireIdToken`.
  *
  * @example
@@ -53,7 +59,7 @@ const isVschars = (value: unknown): value is string =>
  */
 export function parseTokenEndpointResponse(
   response: HttpResponseData,
-  { requireIdToken }: ParseTokenEndpointResponseOptions,
+  { requireIdToken, dpop }: ParseTokenEndpointResponseOptions,
 ): TokenEndpointResponse {
   if (response.status !== 200) throw errorResponse(response)
   const document = readJsonObject(response, (problem, details) =>
@@ -72,8 +78,9 @@ export function parseTokenEndpointResponse(
   }
   if (!isVschars(accessToken)) throw malformed('access_token')
   if (typeof tokenType !== 'string') throw malformed('token_type')
-  if (tokenType.toLowerCase() !== 'bearer') {
-    throw invalid('token response token_type not supported: use Bearer', {
+  const expected = dpop ? 'DPoP' : 'Bearer'
+  if (tokenType.toLowerCase() !== expected.toLowerCase()) {
+    throw invalid(`token response token_type is not ${expected}`, {
       parameter: 'token_type',
       tokenType,
     })
@@ -93,7 +100,7 @@ export function parseTokenEndpointResponse(
   }
   if (document.scope !== undefined && typeof document.scope !== 'string') throw malformed('scope')
   // The document was parsed for this call only: normalised in place rather than copied.
-  document.token_type = 'Bearer'
+  document.token_type = expected
   if (expiresIn !== undefined) document.expires_in = expiresIn
   return document as TokenEndpointResponse
 }

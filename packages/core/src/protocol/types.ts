@@ -127,6 +127,11 @@ export interface Transaction {
   prompt?: string
   /** A same-origin path to go to after login. */
   returnTo?: string
+  /**
+   * The login's DPoP private key (a JWK, set by `dpop()`): the code exchange proves possession of
+   * it, and the session keeps it ([RFC 9449 10](https://www.rfc-editor.org/rfc/rfc9449#section-10)).
+   */
+  dpop?: JsonWebKey
   /** Seconds since the epoch. */
   createdAt: number
 }
@@ -143,7 +148,8 @@ export interface Session {
   /** The latest raw ID token; absent when `filterClaims` dropped claims from the session. */
   idToken?: string
   accessToken: string
-  tokenType: 'Bearer'
+  /** `DPoP` when the access token is bound to the session's `dpop` key (RFC 9449 5). */
+  tokenType: 'Bearer' | 'DPoP'
   /** Seconds since the epoch when the access token expires; undefined when not told. */
   expiresAt?: number
   /** Scope granted to the access token, when the provider said. */
@@ -157,12 +163,17 @@ export interface Session {
   updatedAt: number
   /** Tokens for other APIs (`apiTokens()`), by API and scope. */
   apiTokens?: Record<string, ApiToken>
+  /**
+   * The session's DPoP private key (a JWK; `dpop()`): every request with its tokens carries a
+   * proof signed by it (RFC 9449 4). Sealed in the cookie, or kept in the store.
+   */
+  dpop?: JsonWebKey
 }
 
 /** An access token for another API, as the session keeps it (`apiTokens()`). */
 export interface ApiToken {
   accessToken: string
-  tokenType: 'Bearer'
+  tokenType: 'Bearer' | 'DPoP'
   /** Seconds since the epoch; undefined when the provider did not say. */
   expiresAt?: number
   scope?: string
@@ -202,6 +213,11 @@ export interface HttpRequest {
    * applied by whoever sends it: the engine does, with the configured `clientAuth`.
    */
   applyClientAuth?: true
+  /**
+   * The DPoP private key (a JWK) whose proof the sender adds (`dpop()` does; RFC 9449 4), on a
+   * request with DPoP-bound tokens: the code exchange, refreshes, UserInfo.
+   */
+  dpop?: JsonWebKey
 }
 
 /** A received HTTP response reduced to data, so protocol steps stay free of I/O. */

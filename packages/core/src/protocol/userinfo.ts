@@ -19,7 +19,9 @@ export interface UserinfoClaims {
 
 /**
  * Builds the UserInfo request: `GET` with the access token in the `Authorization: Bearer` header,
- * never in the query string, where it would end up in logs and `Referer` headers.
+ * never in the query string, where it would end up in logs and `Referer` headers. With the
+ * session's `dpop` key the scheme is `DPoP` and the request carries the key for its proof
+ * ([RFC 9449 7.1](https://www.rfc-editor.org/rfc/rfc9449#section-7.1)).
  *
  * @example
  * ```ts
@@ -37,7 +39,11 @@ export interface UserinfoClaims {
  * @see [RFC 6750 2.1](https://www.rfc-editor.org/rfc/rfc6750#section-2.1)
  * @see [RFC 9700 4.3.2](https://www.rfc-editor.org/rfc/rfc9700#section-4.3.2)
  */
-export function buildUserinfoRequest(provider: ProviderMetadata, accessToken: string): HttpRequest {
+export function buildUserinfoRequest(
+  provider: ProviderMetadata,
+  accessToken: string,
+  dpop?: JsonWebKey,
+): HttpRequest {
   const url = endpointUrl(provider, 'userinfo_endpoint').href
   // RFC 6750 2.1 b64token: anything else cannot be sent as a Bearer credential.
   if (typeof accessToken !== 'string' || !/^[\w\-.~+/]+=*$/.test(accessToken)) {
@@ -46,7 +52,11 @@ export function buildUserinfoRequest(provider: ProviderMetadata, accessToken: st
   return {
     url,
     method: 'GET',
-    headers: { authorization: `Bearer ${accessToken}`, accept: 'application/json' },
+    headers: {
+      authorization: `${dpop ? 'DPoP' : 'Bearer'} ${accessToken}`,
+      accept: 'application/json',
+    },
+    dpop,
   }
 }
 

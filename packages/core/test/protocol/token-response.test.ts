@@ -15,8 +15,8 @@ const tokens = {
   scope: 'openid profile offline_access',
 }
 
-function parse(body: unknown, requireIdToken = true) {
-  return () => parseTokenEndpointResponse(response(200, body), { requireIdToken })
+function parse(body: unknown, requireIdToken = true, dpop?: boolean) {
+  return () => parseTokenEndpointResponse(response(200, body), { requireIdToken, dpop })
 }
 
 describe('parseTokenEndpointResponse: success', () => {
@@ -85,14 +85,35 @@ describe('parseTokenEndpointResponse: success', () => {
     )
   })
 
-  it.each(['DPoP', 'N_A', 'mac'])('rejects token_type %s, saying it is not supported', (type) => {
+  it.each(['DPoP', 'N_A', 'mac'])('rejects token_type %s, saying Bearer is expected', (type) => {
     expect(parse({ ...tokens, token_type: type })).toThrow(
       expect.objectContaining({
         code: 'TOKEN_RESPONSE_INVALID',
-        message: expect.stringContaining('not supported'),
+        message: expect.stringContaining('not Bearer'),
+        details: { parameter: 'token_type', tokenType: type },
       }),
     )
   })
+
+  it.each(['DPoP', 'dpop', 'DPOP'])(
+    'with a DPoP proof, normalises token_type %s to DPoP (RFC 9449 5)',
+    (type) => {
+      expect(parse({ ...tokens, token_type: type }, true, true)().token_type).toBe('DPoP')
+    },
+  )
+
+  it.each(['Bearer', 'N_A'])(
+    'with a DPoP proof, rejects token_type %s: the token is not bound',
+    (type) => {
+      expect(parse({ ...tokens, token_type: type }, true, true)).toThrow(
+        expect.objectContaining({
+          code: 'TOKEN_RESPONSE_INVALID',
+          message: expect.stringContaining('not DPoP'),
+          details: { parameter: 'token_type', tokenType: type },
+        }),
+      )
+    },
+  )
 
   it('accepts a missing expires_in', () => {
     const { expires_in: _, ...withoutExpiry } = tokens

@@ -1,48 +1,29 @@
 // Base64url without padding (RFC 4648 section 5) and strict UTF-8, on Uint8Array only: no Buffer,
-// no atob quirks. Each takes the CryptoProvider so a runtime-native fast path is used when it has
+// and btoa/atob only behind a strict check of the one canonical spelling (no atob quirks). Each takes the CryptoProvider so a runtime-native fast path is used when it has
 // one (see CryptoProvider.decodeBase64url); the JS below is the portable reference.
 import type { CryptoProvider } from '../crypto/provider.js'
 
-const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
-// 64 marks a character outside the alphabet; codes >= 128 read undefined, also rejected.
-const LOOKUP = new Uint8Array(128).fill(64)
-for (let i = 0; i < 64; i++) LOOKUP[ALPHABET.charCodeAt(i)] = i
+// The one spelling of each byte string: whole groups of four, then two characters whose last
+// carries 2 bits (4 unused, zero) or three whose last carries 4 (2 unused, zero). No padding, no
+// other characters, no length of 4n+1. Linear: each group is tried once.
+const CANONICAL = /^(?:[\w-]{4})*(?:[\w-][AQgw]|[\w-]{2}[AEIMQUYcgkosw048])?$/
 
 export function encode(bytes: Uint8Array, crypto?: CryptoProvider): string {
   if (crypto?.encodeBase64url) return crypto.encodeBase64url(bytes)
-  let out = ''
-  let bits = 0
-  let buffer = 0
-  for (const byte of bytes) {
-    buffer = ((buffer << 8) | byte) & 0xffff
-    bits += 8
-    while (bits >= 6) {
-      bits -= 6
-      out += ALPHABET[(buffer >> bits) & 63]
-    }
-  }
-  return bits ? out + ALPHABET[(buffer << (6 - bits)) & 63] : out
+  let binary = ''
+  for (const byte of bytes) binary += String.fromCharCode(byte)
+  return btoa(binary).replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_')
 }
 
 /** Decodes strict base64url (no padding, no other characters); returns undefined when invalid. */
 export function decode(text: string, crypto?: CryptoProvider): Uint8Array | undefined {
   if (crypto?.decodeBase64url) return crypto.decodeBase64url(text)
-  const out = new Uint8Array((text.length * 3) >> 2)
-  let bits = 0
-  let buffer = 0
-  let o = 0
-  for (let i = 0; i < text.length; i++) {
-    const value = LOOKUP[text.charCodeAt(i)] as number
-    if (!(value < 64)) return undefined
-    buffer = ((buffer << 6) | value) & 0xffff
-    bits += 6
-    if (bits >= 8) {
-      bits -= 8
-      out[o++] = buffer >> bits
-    }
-  }
-  // A length of 4n+1 (6 bits left) or non-zero unused bits would be a second spelling of `out`.
-  return bits < 6 && !(buffer & ((1 << bits) - 1)) ? out : undefined
+  // atob alone would accept padding, whitespace and non-zero unused bits (a second spelling).
+  if (!CANONICAL.test(text)) return undefined
+  const binary = atob(text.replace(/-/g, '+').replace(/_/g, '/'))
+  const bytes = new Uint8Array(binary.length)
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i)
+  return bytes
 }
 
 const encoder = new TextEncoder()

@@ -3,9 +3,10 @@
  * Misuse is a {@link ConfigurationError} thrown by `createHybridAuth`, never at request time.
  */
 import { WebCryptoProvider } from '../crypto/webcrypto.js'
-import { ConfigurationError } from '../errors.js'
+import { isStrings } from '../lib/compare.js'
 import { type AuthorizationOptions, normalizeResponseType } from '../protocol/authorize.js'
-import { isLoopbackHost, parseUrl } from '../protocol/http.js'
+import { secureUrl } from '../protocol/discovery.js'
+import { configError, parseUrl } from '../protocol/http.js'
 import type { ClientAuthentication, ClientMetadata } from '../protocol/types.js'
 import type { ApiTokens } from './api-tokens.js'
 import { checkSecrets } from './seal.js'
@@ -55,15 +56,17 @@ export function toAuthorizationOptions(params: AuthorizationParams = {}): Author
  * never reaches a server.
  */
 export function assertFormPost({ responseMode, responseType }: AuthorizationOptions): void {
-  if (
-    responseMode !== undefined &&
-    responseMode !== 'form_post' &&
-    responseMode + responseType !== 'querycode'
-  ) {
-    throw new ConfigurationError(
-      '`response_mode` must be form_post (or query for response_type code)',
-    )
-  }
+  check(
+    responseMode === undefined ||
+      responseMode === 'form_post' ||
+      responseMode + responseType === 'querycode',
+    '`response_mode` must be form_post (or query for response_type code)',
+  )
+}
+
+/** Throws a {@link ConfigurationError} with `message` and `details` unless `ok`. */
+function check(ok: unknown, message: string, details?: Record<string, unknown>): asserts ok {
+  if (!ok) throw configError(message, details)
 }
 
 /** True when `value` is given but lacks one of the (space-separated) `methods`. */
@@ -76,24 +79,14 @@ function lacks(value: unknown, methods: string): boolean {
   )
 }
 
-function url(name: string, value: unknown): URL {
-  const parsed = parseUrl(value)
-  if (!/^https?:$/.test(parsed?.protocol as string)) {
-    throw new ConfigurationError(`\`${name}\` must be an absolute http(s) URL`, {
-      details: { [name]: value },
-    })
-  }
-  return parsed!
-}
-
 /** `routes[name]`, by default `/name`. */
 function route(routes: Record<string, unknown>, name: string, fallback = `/${name}`): string {
   const value = routes[name] ?? fallback
-  if (typeof value !== 'string' || !/^\/(?!\/)[^?#\s]*$/.test(value)) {
-    throw new ConfigurationError(`\`routes.${name}\` must be a path starting with "/"`, {
-      details: { [name]: value },
-    })
-  }
+  check(
+    typeof value === 'string' && /^\/(?!\/)[^?#\s]*$/.test(value),
+    `\`routes.${name}\` must be a path starting with "/"`,
+    { [name]: value },
+  )
   return value
 }
 
@@ -106,9 +99,10 @@ function whole(
   min = 0,
 ): number {
   const value = options[name] ?? fallback
-  if (!Number.isInteger(value) || (value as number) < min) {
-    throw new ConfigurationError(`\`${prefix}${name}\` must be a whole number >= ${min}`)
-  }
+  check(
+    Number.isInteger(value) && (value as number) >= min,
+    `\`${prefix}${name}\` must be a whole number >= ${min}`,
+  )
   return value as number
 }
 
@@ -127,43 +121,38 @@ export function clientMetadata(config: ResolvedConfig): ClientMetadata {
 
 /** Validates and completes a configuration. */
 export function resolveConfig(config: HybridAuthConfig): ResolvedConfig {
-  if (typeof config !== 'object' || config === null) {
-    throw new ConfigurationError('createHybridAuth needs a configuration object')
-  }
+  check(typeof config === 'object' && config, 'createHybridAuth needs a configuration object')
   const { routes = {}, session = {}, transaction = {} } = config
   const options = config as unknown as Record<string, unknown>
-  url('issuerBaseURL', config.issuerBaseURL)
-  const baseURL = url('baseURL', config.baseURL)
-  // Browsers drop Secure cookies on plain http, except on loopback hosts (RFC 8252 8.3).
-  if (baseURL.protocol === 'http:' && !isLoopbackHost(baseURL.hostname)) {
-    throw new ConfigurationError('`baseURL` must use https (http only on localhost)')
-  }
-  // The callback URL is built on it (redirect_uri: absolute, no fragment, RFC 6749 3.1.2).
-  if (/[?#]/.test(config.baseURL)) {
-    throw new ConfigurationError('`baseURL` may not have ? or #')
-  }
-  if (typeof config.clientID !== 'string' || config.clientID === '') {
-    throw new ConfigurationError('`clientID` is required')
-  }
+  const { issuerBaseURL } = config
+  // Checked in full (https, no ? or #) by discovery, at first use.
+  check(
+    /^https?:$/.test(parseUrl(issuerBaseURL)?.protocol as string),
+    '`issuerBaseURL` must be an absolute http(s) URL',
+    { issuerBaseURL },
+  )
+  // Browsers drop Secure cookies on plain http, except on loopback hosts (RFC 8252 8.3). The
+  // callback URL is built on it (redirect_uri: absolute, no fragment, RFC 6749 3.1.2), checked
+  // as text (URL parsing drops a bare ? or #).
+  const baseURL = secureUrl('baseURL', config.baseURL)
+  check(typeof config.clientID === 'string' && config.clientID, '`clientID` is required')
   const secrets = checkSecrets(config.secret)
   const callback = route(routes, 'callback')
   const authorization = toAuthorizationOptions(config.authorizationParams)
   assertFormPost(authorization)
   const { domain, path = '/', sameSite = 'Lax' } = session.cookie ?? {}
   const { store } = session
-  if (lacks(store, 'lend')) {
-    throw new ConfigurationError('`session.store` takes serverSessions(store)')
-  }
-  if (lacks(config.filterClaims, 'filter')) {
-    throw new ConfigurationError('`filterClaims` takes claimsFilter(keep), not a function')
-  }
+  check(!lacks(store, 'lend'), '`session.store` takes serverSessions(store)')
+  check(
+    !lacks(config.filterClaims, 'filter'),
+    '`filterClaims` takes claimsFilter(keep), not a function',
+  )
   const backchannel = config.backchannelLogout
-  if (lacks(backchannel, 'handle')) {
-    throw new ConfigurationError('`backchannelLogout` takes backchannelLogout(), not a flag')
-  }
-  if (backchannel && typeof store?.store.deleteBy !== 'function') {
-    throw new ConfigurationError('`backchannelLogout` needs a `session.store` with deleteBy')
-  }
+  check(!lacks(backchannel, 'handle'), '`backchannelLogout` takes backchannelLogout(), not a flag')
+  check(
+    !backchannel || typeof store?.store.deleteBy === 'function',
+    '`backchannelLogout` needs a `session.store` with deleteBy',
+  )
   const answered = {
     login: route(routes, 'login'),
     callback,
@@ -172,12 +161,10 @@ export function resolveConfig(config: HybridAuthConfig): ResolvedConfig {
   }
   // One path per route: a shared one would leave a route unreachable.
   const paths = Object.values(answered).filter(Boolean)
-  if (new Set(paths).size !== paths.length) {
-    throw new ConfigurationError('`routes` must be distinct paths', { details: answered })
-  }
+  check(new Set(paths).size === paths.length, '`routes` must be distinct paths', answered)
   const auth = clientAuth(config)
   return {
-    issuerBaseURL: config.issuerBaseURL,
+    issuerBaseURL,
     baseURL,
     clientID: config.clientID,
     clientSecret: config.clientSecret,
@@ -237,21 +224,19 @@ export function resolveConfig(config: HybridAuthConfig): ResolvedConfig {
 /** `options[name]`, a list of strings each matching `pattern` (`what` they are), `[]` if unset. */
 const NO_API_TOKENS: ApiTokens = {
   get() {
-    throw new ConfigurationError('audience and resource need apiTokens()')
+    throw configError('audience and resource need apiTokens()')
   },
 }
 
 function list<T extends string>(
   options: Record<string, unknown>,
   name: string,
-  pattern = /./,
+  pattern?: RegExp,
   what = 'strings',
 ): T[] {
   const value = options[name] ?? []
-  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string' || !pattern.test(v))) {
-    throw new ConfigurationError(`\`${name}\` must be a list of ${what}`)
-  }
-  return [...value]
+  check(isStrings(value, pattern), `\`${name}\` must be a list of ${what}`)
+  return [...value] as T[]
 }
 
 const PRIVATE_KEY_JWT = 'use `clientAuth: privateKeyJwt({ key })`'
@@ -261,22 +246,17 @@ function clientAuth(config: HybridAuthConfig): ClientAuthentication {
   const { clientAuth: apply, clientSecret: secret } = config
   const method =
     config.clientAuthMethod ?? (apply ? 'private_key_jwt' : secret ? 'client_secret_basic' : 'none')
-  if (!/^(client_secret_(basic|post)|private_key_jwt|none)$/.test(method)) {
-    throw new ConfigurationError(`unknown \`clientAuthMethod\` "${String(method)}"`)
-  }
+  check(
+    /^(client_secret_(basic|post)|private_key_jwt|none)$/.test(method),
+    `unknown \`clientAuthMethod\` "${String(method)}"`,
+  )
   // Removed in favour of `clientAuth`, which keeps oauth4webapi out of bundles that do not use it.
   if (apply !== undefined) {
-    if (typeof apply !== 'function') {
-      throw new ConfigurationError(`\`clientAuth\` must be a function: ${PRIVATE_KEY_JWT}`)
-    }
+    check(typeof apply === 'function', `\`clientAuth\` must be a function: ${PRIVATE_KEY_JWT}`)
     return { method: 'custom' }
   }
-  if (method === 'private_key_jwt') {
-    throw new ConfigurationError(`private_key_jwt: ${PRIVATE_KEY_JWT}`)
-  }
+  check(method !== 'private_key_jwt', `private_key_jwt: ${PRIVATE_KEY_JWT}`)
   if (method === 'none') return { method }
-  if (typeof secret !== 'string' || secret === '') {
-    throw new ConfigurationError(`\`clientSecret\` is required for ${method}`)
-  }
+  check(typeof secret === 'string' && secret, `\`clientSecret\` is required for ${method}`)
   return { method, secret }
 }

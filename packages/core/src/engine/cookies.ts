@@ -3,7 +3,8 @@
  * cookie. Values are never percent-encoded or decoded: ours are base64url, which RFC 6265 allows
  * as-is.
  */
-import { ConfigurationError, OidcHybridError } from '../errors.js'
+import type { OidcHybridError } from '../errors.js'
+import { configError, oidcError } from '../protocol/http.js'
 
 /** Attributes of a Set-Cookie line. */
 export interface CookieAttributes {
@@ -80,10 +81,13 @@ function trimWhitespace(text: string): string {
 
 /** COOKIE_TOO_LARGE for `name`; `details` say by how much. */
 export function tooLarge(name: string, details: Record<string, number>): OidcHybridError {
-  return new OidcHybridError(
+  return oidcError(
     'COOKIE_TOO_LARGE',
-    `cookie ${name} is too large: use session.store, or filterClaims to keep fewer claims`,
-    { details: { cookie: name, ...details } },
+    `cookie ${name} too large: use session.store or filterClaims`,
+    {
+      cookie: name,
+      ...details,
+    },
   )
 }
 
@@ -115,11 +119,7 @@ export function serializeCookie(
   const { path, domain, secure, httpOnly, sameSite } = attributes
   /** Throws a {@link ConfigurationError} about this cookie unless `ok`. */
   const check = (ok: boolean, problem: string) => {
-    if (!ok) {
-      throw new ConfigurationError(`cookie ${JSON.stringify(name)}: ${problem}`, {
-        details: { cookie: name },
-      })
-    }
+    if (!ok) throw configError(`cookie ${JSON.stringify(name)}: ${problem}`, { cookie: name })
   }
   check(typeof name === 'string' && TOKEN.test(name), "bad name; use A-Z a-z 0-9 !#$%&'*+-.^_`|~")
   check(typeof value === 'string' && COOKIE_VALUE.test(value), 'bad value; encode it as base64url')

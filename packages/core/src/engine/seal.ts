@@ -41,6 +41,7 @@ import type { CryptoProvider } from '../crypto/provider.js'
 import { ConfigurationError, OidcHybridError } from '../errors.js'
 import { decode, encode, fromUtf8, utf8 } from '../lib/base64url.js'
 import { isRecord, parseJson } from '../lib/compare.js'
+import { configError } from '../protocol/http.js'
 import { tooLarge } from './cookies.js'
 
 /** Shortest accepted secret, in characters (32 random hex characters carry 128 bits). */
@@ -91,9 +92,9 @@ export function checkSecrets(secrets: unknown): string[] {
     ? list.findIndex((secret) => typeof secret !== 'string' || secret.length < MIN_SECRET_LENGTH)
     : 0
   if (index >= 0) {
-    throw new ConfigurationError(
+    throw configError(
       `\`secret\` needs ${MIN_SECRET_LENGTH}+ characters (#${index + 1}); try \`openssl rand -hex 32\``,
-      { details: { index } },
+      { index },
     )
   }
   return list as string[]
@@ -202,9 +203,6 @@ export class CookieSealer {
    * @see https://csrc.nist.gov/pubs/sp/800/38/d/final AES-GCM (NIST SP 800-38D)
    */
   async seal(name: string, payload: unknown, expiresAt: number): Promise<string> {
-    if (!(Number.isFinite(expiresAt) && expiresAt >= 0)) {
-      throw new ConfigurationError(`cookie ${name}: expiresAt must be epoch seconds >= 0`)
-    }
     let json: string | undefined
     let cause: unknown
     try {
@@ -212,8 +210,11 @@ export class CookieSealer {
     } catch (error) {
       cause = error
     }
-    if (json === undefined) {
-      throw new ConfigurationError(`cookie ${name}: payload must be a JSON value`, { cause })
+    if (json === undefined || !(Number.isFinite(expiresAt) && expiresAt >= 0)) {
+      throw new ConfigurationError(
+        `cookie ${name}: payload must be JSON, expiresAt epoch seconds >= 0`,
+        { cause },
+      )
     }
     const crypto = this.#crypto
     const { id, key } = this.#keys[0]!

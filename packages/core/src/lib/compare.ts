@@ -10,6 +10,14 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
+/** An array of strings, each matching `pattern` when one is given. */
+export function isStrings(value: unknown, pattern?: RegExp): value is string[] {
+  return (
+    Array.isArray(value) &&
+    value.every((item) => typeof item === 'string' && (!pattern || pattern.test(item)))
+  )
+}
+
 export function isNumber(value: unknown): value is number {
   return typeof value === 'number' && Number.isFinite(value)
 }

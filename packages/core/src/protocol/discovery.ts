@@ -2,7 +2,7 @@
  * Provider metadata and keys, received as data: the engine fetches, these functions decide.
  */
 import type { ErrorCode } from '../errors.js'
-import { isRecord } from '../lib/compare.js'
+import { isRecord, isStrings } from '../lib/compare.js'
 import { configError, isLoopbackHost, oidcError, parseUrl, readJsonObject } from './http.js'
 import type { HttpResponseData, JsonWebKeySet, Jwk, ProviderMetadata } from './types.js'
 
@@ -22,12 +22,21 @@ import type { HttpResponseData, JsonWebKeySet, Jwk, ProviderMetadata } from './t
  * @see [RFC 8414 2](https://www.rfc-editor.org/rfc/rfc8414#section-2)
  */
 export function discoveryUrl(issuerBaseURL: string): URL {
-  if (!isSecureUrl(issuerBaseURL, /[?#]/)) {
-    throw configError('issuerBaseURL must be https, without query or fragment', {
-      issuerBaseURL,
+  secureUrl('issuerBaseURL', issuerBaseURL)
+  return new URL(`${issuerBaseURL.replace(/\/$/, '')}/.well-known/openid-configuration`)
+}
+
+/**
+ * The option `name`'s `value` as a URL when it is https (http on a loopback host) without `?` or
+ * `#`, else a {@link ConfigurationError} naming it: the rule for `issuerBaseURL` and `baseURL`.
+ */
+export function secureUrl(name: string, value: unknown): URL {
+  if (!isSecureUrl(value, /[?#]/)) {
+    throw configError(`\`${name}\` must be an https URL (http on localhost) without ? or #`, {
+      [name]: value,
     })
   }
-  return new URL(`${issuerBaseURL.replace(/\/$/, '')}/.well-known/openid-configuration`)
+  return new URL(value as string)
 }
 
 /**
@@ -54,7 +63,7 @@ const FIELD_RULES: [string, string, (value: unknown) => boolean, number][] = [
   [
     'response_types_supported response_modes_supported id_token_signing_alg_values_supported token_endpoint_auth_methods_supported code_challenge_methods_supported',
     'an array of strings',
-    (value) => Array.isArray(value) && value.every((item) => typeof item === 'string'),
+    isStrings,
     0,
   ],
   [

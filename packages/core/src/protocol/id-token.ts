@@ -4,7 +4,7 @@
  */
 import type { ErrorCode } from '../errors.js'
 import { utf8 } from '../lib/base64url.js'
-import { isNumber, timingSafeEqual } from '../lib/compare.js'
+import { isNumber, isStrings, timingSafeEqual } from '../lib/compare.js'
 import { oidcError } from './http.js'
 import {
   ASYMMETRIC_ALGS,
@@ -62,9 +62,6 @@ function failure(code: ErrorCode, message: string, details?: Record<string, unkn
   return oidcError(code, `ID token ${message}`, details)
 }
 
-const isStrings = (value: unknown) =>
-  Array.isArray(value) && value.every((item) => typeof item === 'string')
-
 /**
  * The keys and algorithms an ID token's signature may be verified with (also a Logout Token's,
  * Back-Channel Logout 1.0 2.4): the client's algorithms (default every asymmetric one, plus HS*
@@ -103,7 +100,7 @@ export function audienceProblem(
   client: Pick<ProtocolContext['client'], 'client_id' | 'trusted_audiences'>,
 ): { claim: 'aud'; untrusted: string[] } | { claim: 'azp' } | undefined {
   const { client_id, trusted_audiences = [] } = client
-  const audiences = typeof aud === 'string' ? [aud] : isStrings(aud) ? (aud as string[]) : []
+  const audiences = typeof aud === 'string' ? [aud] : isStrings(aud) ? aud : []
   const untrusted = audiences.filter((v) => v !== client_id && !trusted_audiences.includes(v))
   if (!audiences.includes(client_id) || untrusted.length) return { claim: 'aud', untrusted }
   if (azp === undefined ? audiences.length > 1 : azp !== client_id) return { claim: 'azp' }

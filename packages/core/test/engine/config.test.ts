@@ -77,20 +77,40 @@ describe('resolveConfig: refused configurations', () => {
   })
 
   it.each([
-    ['missing', undefined, /`baseURL` must be an absolute/],
-    ['not a URL', '/app', /`baseURL` must be an absolute/],
-    ['another scheme', 'javascript:alert(1)', /`baseURL` must be an absolute/],
-    ['plain http off loopback', 'http://app.example.test', /must use https/],
-    ['plain http on a host ending in localhost', 'http://evil-localhost', /must use https/],
-    ['plain http on localhost.example.test', 'http://localhost.example.test', /must use https/],
-    ['plain http on 128.0.0.1', 'http://128.0.0.1', /must use https/],
-    ['plain http on 127.0.0.1.nip.io', 'http://127.0.0.1.nip.io', /must use https/],
+    ['missing', undefined, /`baseURL` must be an https URL/],
+    ['not a URL', '/app', /`baseURL` must be an https URL/],
+    ['another scheme', 'javascript:alert(1)', /`baseURL` must be an https URL/],
+    [
+      'plain http off loopback',
+      'http://app.example.test',
+      /`baseURL` must be an https URL \(http on localhost\)/,
+    ],
+    [
+      'plain http on a host ending in localhost',
+      'http://evil-localhost',
+      /`baseURL` must be an https URL \(http on localhost\)/,
+    ],
+    [
+      'plain http on localhost.example.test',
+      'http://localhost.example.test',
+      /`baseURL` must be an https URL \(http on localhost\)/,
+    ],
+    [
+      'plain http on 128.0.0.1',
+      'http://128.0.0.1',
+      /`baseURL` must be an https URL \(http on localhost\)/,
+    ],
+    [
+      'plain http on 127.0.0.1.nip.io',
+      'http://127.0.0.1.nip.io',
+      /`baseURL` must be an https URL \(http on localhost\)/,
+    ],
     // The callback URL (redirect_uri) is built on it: no fragment (RFC 6749 3.1.2), no query.
-    ['with a fragment', 'https://app.example.test/#x', /may not have \? or #/],
-    ['with a query', 'https://app.example.test/app?x=1', /may not have \? or #/],
+    ['with a fragment', 'https://app.example.test/#x', /without \? or #/],
+    ['with a query', 'https://app.example.test/app?x=1', /without \? or #/],
     // URL parsing drops an empty query or fragment: the text itself is checked.
-    ['ending in #', 'https://app.example.test/#', /may not have \? or #/],
-    ['ending in ?', 'https://app.example.test/?', /may not have \? or #/],
+    ['ending in #', 'https://app.example.test/#', /without \? or #/],
+    ['ending in ?', 'https://app.example.test/?', /without \? or #/],
   ])('baseURL %s', (_name, baseURL, message) => {
     refused({ baseURL }, message)
   })

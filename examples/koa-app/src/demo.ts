@@ -26,6 +26,13 @@ export interface DemoOptions {
   redis?: boolean
   web2Port?: number
   redisPort?: number
+  /**
+   * DPoP (RFC 9449): the app logs in with `dpop()` (a key per login; every token, UserInfo and
+   * API request carries a proof), and the API accepts DPoP-bound tokens only.
+   */
+  dpop?: boolean
+  /** With `dpop`: the provider's token endpoint and the API demand server nonces (RFC 9449 8, 9). */
+  dpopNonces?: boolean
   /** Told of each login, refresh, logout and API token check. Default: one line on stdout. */
   onEvent?: (event: AuthEvent) => void
 }
@@ -107,6 +114,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     const provider = await start({
       port: providerPort,
       host: '127.0.0.1',
+      dpopNonces: !!(options.dpop && options.dpopNonces),
       clients: [
         {
           client_id: CLIENT_ID,
@@ -136,7 +144,13 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     })
     closing.push(() => provider.close())
     const api = await listen(
-      createApi({ issuerBaseURL: provider.issuer, audience: AUDIENCE, onEvent }),
+      createApi({
+        issuerBaseURL: provider.issuer,
+        audience: AUDIENCE,
+        onEvent,
+        dpop: options.dpop,
+        dpopNonces: options.dpopNonces,
+      }),
       apiPort,
       'API_PORT',
     )
@@ -156,6 +170,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
         audience: AUDIENCE,
         responseType: options.responseType,
         serverSessions: options.serverSessions,
+        dpop: options.dpop,
         onEvent,
         ...(store
           ? {

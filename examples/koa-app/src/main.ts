@@ -2,6 +2,16 @@
 
 import { PortInUseError, startDemo } from './demo.js'
 
+// DPOP=1: DPoP-bound tokens (RFC 9449); DPOP=nonce: also server nonces at the provider and the API.
+const dpopSetting = process.env.DPOP ?? ''
+if (!['', '0', '1', 'nonce'].includes(dpopSetting)) {
+  console.error(
+    `\n  DPOP is 1 (DPoP-bound tokens) or nonce (also server nonces), not ${dpopSetting}\n`,
+  )
+  process.exit(1)
+}
+const dpop = dpopSetting === '1' || dpopSetting === 'nonce'
+
 let demo: Awaited<ReturnType<typeof startDemo>>
 try {
   demo = await startDemo({
@@ -13,6 +23,8 @@ try {
     redis: process.env.SESSIONS === 'redis',
     web2Port: process.env.WEB2_PORT ? Number(process.env.WEB2_PORT) : undefined,
     redisPort: process.env.REDIS_PORT ? Number(process.env.REDIS_PORT) : undefined,
+    dpop,
+    dpopNonces: dpopSetting === 'nonce',
   })
 } catch (error) {
   // What a person can act on, without a stack trace: a busy port, or a setting the library
@@ -35,7 +47,12 @@ console.log(`
 
   response    ${process.env.RESPONSE_TYPE ?? 'code id_token'}, form_post  (RESPONSE_TYPE=code token | code id_token token)
   provider    ${demo.issuer}  (a different site: the form_post callback is cross-site)
-  api         ${demo.apiURL}/api/messages  (requires a bearer token for https://api.example.com)
+  api         ${demo.apiURL}/api/messages  (requires ${dpop ? 'a DPoP-bound token and a proof with each request' : 'a bearer token'} for https://api.example.com)
+  dpop        ${
+    dpop
+      ? `on: a key per login, tokens bound to it, a proof with every token, userinfo and API request${dpopSetting === 'nonce' ? '; the provider and the API demand server nonces' : ''}`
+      : 'off (DPOP=1: DPoP-bound tokens, RFC 9449; DPOP=nonce: also server nonces)'
+  }
   sessions    ${
     demo.web2URL
       ? `in Redis, shared by two instances: log in at ${demo.webURL}, then open ${demo.web2URL}/profile`

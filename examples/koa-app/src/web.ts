@@ -1,13 +1,16 @@
 /**
  * The demo web app: logs in with the Hybrid Flow (form_post), shows who you are, calls the API
- * with the access token, refreshes (also with a reduced scope), fetches userinfo, logs out.
+ * with the access token, refreshes (also with a reduced scope), fetches userinfo, logs out; with
+ * `dpop`, every token is DPoP-bound to a key of the login and every use of it carries a proof.
  */
+import { createHash } from 'node:crypto'
 import Router from '@koa/router'
 import {
   type AuthEvent,
   auth,
   backchannelLogout,
   checkProvider,
+  dpop,
   events,
   MemorySessionStore,
   requireAuth,
@@ -40,6 +43,8 @@ export interface WebOptions {
   instance?: string
   /** Told of each login, callback, refresh and logout (`events()`: no tokens in them). */
   onEvent?: (event: AuthEvent) => void
+  /** DPoP-bound tokens (RFC 9449): `extensions: [dpop()]`. */
+  dpop?: boolean
 }
 
 /** The narrower scope the demo asks a refresh for (OIDC Core 12.1). */
@@ -87,6 +92,40 @@ function withDates(claims: unknown): string {
   )
 }
 
+/**
+ * The RFC 7638 thumbprint of a JWK's public key: the required members in lexicographic order,
+ * SHA-256, base64url. What `dpop_jkt` and an access token's `cnf.jkt` carry. Computed here, apart
+ * from the library, so the page checks the binding independently.
+ */
+function thumbprint({ kty, crv, x, y }: JsonWebKey): string {
+  const members = kty === 'EC' ? { crv, kty, x, y } : { crv, kty, x }
+  return createHash('sha256').update(JSON.stringify(members)).digest('base64url')
+}
+
+/** The session's DPoP key for display: its algorithm and thumbprint. */
+function dpopKey(key: JsonWebKey | undefined): { alg: string; jkt: string } | undefined {
+  if (!key) return undefined
+  return {
+    alg: key.kty === 'OKP' ? `EdDSA (${key.crv})` : `ES256 (${key.crv})`,
+    jkt: thumbprint(key),
+  }
+}
+
+/** A token's `cnf.jkt` beside the session key's thumbprint: whether they are the same. */
+function jktMatch(claims: Record<string, unknown> | undefined, jkt: string, id: string): string {
+  const cnf = (claims?.cnf as { jkt?: unknown } | undefined)?.jkt
+  return `<code id="${id}-cnf-jkt">${escapeHtml(cnf ?? '(none)')}</code>: <strong id="${id}-jkt-match">${
+    cnf === jkt ? "matches the session's key" : "does NOT match the session's key"
+  }</strong>`
+}
+
+/** How a request with the session's token went: as DPoP with a proof, or as Bearer. */
+function presented(tokenType: string): string {
+  return tokenType === 'DPoP'
+    ? "with <code>Authorization: DPoP</code>, the session's access token, and a <code>DPoP</code> proof header signed by the session's key (<code>htm</code>, <code>htu</code>, a new <code>jti</code>, <code>iat</code>, <code>ath</code> = the token's SHA-256)"
+    : "with <code>Authorization: Bearer</code> and the session's access token"
+}
+
 /** What the button the user pressed did: the request that went out and what came back. */
 function didPanel(what: string, detail: string): string {
   return `<div class="panel did" id="did"><strong>${escapeHtml(what)}</strong><br>${detail}</div>`
@@ -108,7 +147,10 @@ export function createWeb(options: WebOptions): Koa & { checkProvider(): Promise
       scope: 'openid profile email offline_access read:messages write:messages',
       audience: options.audience,
     },
-    extensions: options.onEvent ? [events({ onEvent: options.onEvent })] : [],
+    extensions: [
+      ...(options.onEvent ? [events({ onEvent: options.onEvent })] : []),
+      ...(options.dpop ? [dpop()] : []),
+    ],
     ...(options.serverSessions || options.store
       ? {
           session: { store: serverSessions(options.store ?? new MemorySessionStore()) },
@@ -138,6 +180,7 @@ export function createWeb(options: WebOptions): Koa & { checkProvider(): Promise
     const accessClaims = access.payload
     const message = typeof ctx.query.message === 'string' ? ctx.query.message : ''
     const scopes = (token.scope ?? String(accessClaims?.scope ?? '')).split(' ').filter(Boolean)
+    const key = dpopKey(ctx.oidc.session?.dpop)
     ctx.type = 'html'
     ctx.body = page(
       'Profile',
@@ -151,7 +194,18 @@ ${options.instance ? `<dt>Served by</dt><dd id="instance">${escapeHtml(options.i
 <dt>Audience</dt><dd><code id="aud">${escapeHtml(accessClaims ? [accessClaims.aud].flat().join(', ') : '(opaque token)')}</code></dd>
 <dt>Scopes</dt><dd id="scope">${scopes.map((scope) => `<code>${escapeHtml(scope)}</code>`).join(' ')}</dd>
 <dt>Expires in</dt><dd><code id="expires" data-expires-at="${token.expires_in === undefined ? '' : Date.now() + token.expires_in * 1000}">${escapeHtml(token.expires_in ?? 'unknown')}</code> s</dd>
-<dt>Refresh token</dt><dd>${ctx.oidc.refreshToken ? 'yes (offline_access)' : 'no'}</dd></dl>
+<dt>Refresh token</dt><dd>${ctx.oidc.refreshToken ? 'yes (offline_access)' : 'no'}</dd>
+<dt>Token type</dt><dd><code id="token-type">${escapeHtml(token.token_type)}</code>${
+        token.token_type === 'DPoP'
+          ? " (RFC 9449): sender-constrained, usable only with a proof signed by the session's key"
+          : ' (whoever holds it can use it; <code>DPOP=1</code> binds it to a key)'
+      }</dd>
+${
+  key
+    ? `<dt>DPoP key</dt><dd>${escapeHtml(key.alg)}, generated for this login and kept with the session; thumbprint (RFC 7638, sent as <code>dpop_jkt</code>) <code id="jkt">${escapeHtml(key.jkt)}</code></dd>
+<dt>Bound to it</dt><dd>the access token's <code>cnf.jkt</code> ${jktMatch(accessClaims, key.jkt, 'access')}</dd>`
+    : ''
+}</dl>
 <div class="cols"><div><h3>Header</h3><pre id="access-header">${escapeHtml(withDates(access.header ?? '(not a JWT)'))}</pre></div>
 <div><h3>Claims</h3><pre id="access-claims">${escapeHtml(withDates(accessClaims ?? '(not a JWT)'))}</pre></div></div></div>
 <h2>ID token</h2><div class="panel"><div class="cols">
@@ -175,19 +229,38 @@ if (at) setInterval(() => { expires.textContent = String(Math.max(0, Math.round(
     const url = `${options.apiURL}/api/messages`
     const response = await ctx.oidc.fetch(url)
     const text = await response.text()
+    const tokenType = ctx.oidc.accessToken!.token_type
+    const key = dpopKey(ctx.oidc.session?.dpop)
+    // What the API says it saw: the scheme, and for DPoP the thumbprint of the proof's key.
+    let seen: { scheme?: string; jkt?: string } = {}
+    try {
+      seen = JSON.parse(text)
+    } catch {}
     ctx.type = 'html'
     ctx.body = page(
       'API response',
-      `${didPanel(`GET ${url}`, "with <code>Authorization: Bearer</code> and the session's access token from the token endpoint (refreshed first if it had expired); the API verified it (RFC 9068) and its scope")}
-<p>Status <code id="api-status">${response.status}</code></p><pre id="api-body">${escapeHtml(text)}</pre><p><a href="/profile">Back</a></p>`,
+      `${didPanel(`GET ${url}`, `${presented(tokenType)}, from the token endpoint (refreshed first if it had expired); the API verified it (RFC 9068) and its scope${tokenType === 'DPoP' ? ", and requires DPoP: it checked the proof (one use, this method and URL, this token) and that the token's <code>cnf.jkt</code> is the proof's key" : ''}`)}
+<p>Status <code id="api-status">${response.status}</code>${
+        seen.scheme
+          ? `; the API accepted a <code id="api-scheme">${escapeHtml(seen.scheme)}</code> token${
+              seen.jkt
+                ? ` proved with the key <code id="api-jkt">${escapeHtml(seen.jkt)}</code>: <strong id="api-jkt-match">${seen.jkt === key?.jkt ? "the session's key" : "NOT the session's key"}</strong>`
+                : ''
+            }`
+          : ''
+      }</p><pre id="api-body">${escapeHtml(text)}</pre><p><a href="/profile">Back</a></p>`,
     )
   })
 
   router.post('/refresh', requireAuth(), async (ctx) => {
     if (!ctx.query.reduced) {
       const token = await ctx.oidc.getAccessToken({ refresh: 'force' })
+      const bound =
+        token.token_type === 'DPoP'
+          ? " with a DPoP proof signed by the session's key; the new access token is DPoP-bound again (token_type DPoP, its cnf.jkt below)"
+          : ''
       ctx.redirect(
-        `/profile?message=${encodeURIComponent(`POST to the token endpoint (grant_type=refresh_token): the session's access token now has scope "${token.scope ?? ''}"`)}`,
+        `/profile?message=${encodeURIComponent(`POST to the token endpoint (grant_type=refresh_token)${bound}: the session's access token now has scope "${token.scope ?? ''}"`)}`,
       )
       return
     }
@@ -196,15 +269,18 @@ if (at) setInterval(() => { expires.textContent = String(Math.max(0, Math.round(
     const reduced = await ctx.oidc.getAccessToken({ refresh: 'force', scope: REDUCED_SCOPE })
     const session = ctx.oidc.accessToken!
     const reducedClaims = decode(reduced.access_token).payload
+    const key = dpopKey(ctx.oidc.session?.dpop)
     ctx.type = 'html'
     ctx.body = page(
       'Reduced-scope access token',
       `<p id="message"><strong>Got an access token for scope "${escapeHtml(reduced.scope ?? '')}", for this call only.</strong></p>
-${didPanel('POST to the token endpoint', `<code>grant_type=refresh_token</code> with <code>scope=${escapeHtml(REDUCED_SCOPE)}</code> (OIDC Core 12.1)`)}
+${didPanel('POST to the token endpoint', `<code>grant_type=refresh_token</code> with <code>scope=${escapeHtml(REDUCED_SCOPE)}</code> (OIDC Core 12.1)${key ? " and a <code>DPoP</code> proof signed by the session's key" : ''}`)}
 <h2>The reduced-scope token</h2><ul>
 <li>scope: <code id="reduced-scope">${escapeHtml(reduced.scope ?? reducedClaims?.scope ?? '')}</code></li>
 <li>audience: <code id="reduced-aud">${escapeHtml(reducedClaims?.aud ?? '(opaque token)')}</code></li>
-<li>expires in: <code>${escapeHtml(reduced.expires_in ?? 'unknown')}</code> s</li></ul>
+<li>expires in: <code>${escapeHtml(reduced.expires_in ?? 'unknown')}</code> s</li>
+<li>token type: <code id="reduced-token-type">${escapeHtml(reduced.token_type)}</code></li>
+${key ? `<li><code>cnf.jkt</code>: ${jktMatch(reducedClaims, key.jkt, 'reduced')}</li>` : ''}</ul>
 <h2>The session's access token (unchanged)</h2><ul>
 <li>scope: <code id="scope">${escapeHtml(session.scope ?? decode(session.access_token).payload?.scope ?? '')}</code></li>
 <li>expires in: <code>${escapeHtml(session.expires_in ?? 'unknown')}</code> s</li></ul>
@@ -213,11 +289,30 @@ ${didPanel('POST to the token endpoint', `<code>grant_type=refresh_token</code> 
   })
 
   router.get('/userinfo', requireAuth(), async (ctx) => {
-    const claims = await ctx.oidc.fetchUserInfo()
+    const tokenType = ctx.oidc.accessToken!.token_type
+    let claims: unknown
+    try {
+      claims = await ctx.oidc.fetchUserInfo()
+    } catch (error) {
+      if (tokenType !== 'DPoP' || (error as { code?: unknown }).code !== 'USERINFO_ERROR') {
+        throw error
+      }
+      // The dev provider answers UserInfo for an API's JWT access token (aud includes
+      // .../userinfo) through a shim in front of oidc-provider that takes `Authorization: Bearer`
+      // only; oidc-provider itself refuses tokens with an audience. A DPoP-bound one is refused.
+      ctx.status = 502
+      ctx.type = 'html'
+      ctx.body = page(
+        'Userinfo',
+        `${didPanel('GET the userinfo endpoint', presented(tokenType))}
+<p id="userinfo-refused">The dev provider refused the DPoP-bound access token at UserInfo (<code>USERINFO_ERROR</code>): it accepts this API's JWT access tokens there as <code>Bearer</code> only, not yet as <code>DPoP</code>. A provider that takes DPoP at UserInfo answers the claims here.</p><p><a href="/profile">Back</a></p>`,
+      )
+      return
+    }
     ctx.type = 'html'
     ctx.body = page(
       'Userinfo',
-      `${didPanel('GET the userinfo endpoint', "with the access token as a Bearer token; its <code>sub</code> was checked against the ID token's (OIDC Core 5.3.2)")}
+      `${didPanel('GET the userinfo endpoint', `${presented(tokenType)}; its <code>sub</code> was checked against the ID token's (OIDC Core 5.3.2)`)}
 <pre id="userinfo-body">${escapeHtml(JSON.stringify(claims, null, 2))}</pre><p><a href="/profile">Back</a></p>`,
     )
   })

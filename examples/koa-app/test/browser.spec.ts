@@ -219,3 +219,100 @@ describe('the demo with SESSIONS=redis: two app instances sharing Redis, in Chro
     await context.close()
   })
 })
+
+describe.each([
+  { name: 'DPOP=1', dpopNonces: false, ports: [3140, 3141, 4140] },
+  {
+    name: 'DPOP=nonce: server nonces at the provider and the API',
+    dpopNonces: true,
+    ports: [3150, 3151, 4150],
+  },
+])(
+  'the demo with $name, in Chromium',
+  ({ dpopNonces, ports: [webPort, apiPort, providerPort] }) => {
+    let dpopDemo: Demo
+    const lines: string[] = []
+    beforeAll(async () => {
+      dpopDemo = await startDemo({
+        webPort,
+        apiPort,
+        providerPort,
+        dpop: true,
+        dpopNonces,
+        onEvent: (event) => lines.push(eventLine(event)),
+      })
+    })
+    afterAll(async () => {
+      await dpopDemo?.close()
+    })
+
+    it('logs in with a DPoP-bound token, calls the DPoP-only API and refreshes with proofs', async () => {
+      const context = await browser.newContext()
+      const page = await context.newPage()
+      await logIn(page, dpopDemo)
+      // The session's token is DPoP, bound (cnf.jkt) to the thumbprint of the session's key.
+      expect(await page.textContent('#token-type')).toBe('DPoP')
+      const jkt = (await page.textContent('#jkt')) ?? ''
+      expect(jkt).toMatch(/^[\w-]{43}$/)
+      expect(await page.textContent('#access-cnf-jkt')).toBe(jkt)
+      expect(await page.textContent('#access-jkt-match')).toBe("matches the session's key")
+      expect(JSON.parse((await page.textContent('#access-claims')) ?? '{}').cnf).toEqual({ jkt })
+      if (process.env.DEMO_SCREENSHOTS) {
+        const path = `${process.env.DEMO_SCREENSHOTS}/profile-dpop${dpopNonces ? '-nonce' : ''}.png`
+        await page.screenshot({ path, fullPage: true })
+      }
+
+      // The API accepts DPoP only; it saw the proof of the session's key.
+      await Promise.all([page.waitForURL(`${dpopDemo.webURL}/call-api`), page.click('#call-api')])
+      expect(await page.textContent('#api-status')).toBe('200')
+      expect(await page.textContent('#did')).toContain('Authorization: DPoP')
+      expect(await page.textContent('#api-scheme')).toBe('DPoP')
+      expect(await page.textContent('#api-jkt')).toBe(jkt)
+      expect(await page.textContent('#api-jkt-match')).toBe("the session's key")
+
+      // Refresh: a proof with the refresh token; the new token is bound to the same key.
+      await page.goto(`${dpopDemo.webURL}/profile`)
+      const before = await page.textContent('#access-claims')
+      await Promise.all([page.waitForURL(`${dpopDemo.webURL}/profile**`), page.click('#refresh')])
+      expect(await page.textContent('#did')).toContain('with a DPoP proof')
+      expect(await page.textContent('#access-claims')).not.toBe(before)
+      expect(await page.textContent('#token-type')).toBe('DPoP')
+      expect(await page.textContent('#jkt')).toBe(jkt)
+      expect(await page.textContent('#access-jkt-match')).toBe("matches the session's key")
+      // The refreshed token works at the API too.
+      await Promise.all([page.waitForURL(`${dpopDemo.webURL}/call-api`), page.click('#call-api')])
+      expect(await page.textContent('#api-status')).toBe('200')
+      expect(await page.textContent('#api-jkt-match')).toBe("the session's key")
+
+      // A reduced-scope refresh: also DPoP-bound to the session's key.
+      await page.goto(`${dpopDemo.webURL}/profile`)
+      await Promise.all([
+        page.waitForURL(`${dpopDemo.webURL}/refresh?reduced=1`),
+        page.click('#refresh-reduced'),
+      ])
+      expect(await page.textContent('#reduced-scope')).not.toContain('write:messages')
+      expect(await page.textContent('#reduced-token-type')).toBe('DPoP')
+      expect(await page.textContent('#reduced-jkt-match')).toBe("matches the session's key")
+
+      // UserInfo with a proof: the dev provider takes the API's JWT access token there as Bearer
+      // only (its shim in front of oidc-provider), so it refuses the DPoP-bound one, and the page
+      // says so. When the dev provider takes DPoP there, expect the claims instead.
+      await page.goto(`${dpopDemo.webURL}/profile`)
+      await Promise.all([page.waitForURL(`${dpopDemo.webURL}/userinfo**`), page.click('#userinfo')])
+      expect(await page.textContent('#did')).toContain('Authorization: DPoP')
+      expect(await page.textContent('#userinfo-refused')).toContain('Bearer only')
+      await context.close()
+      const steps = lines.map((line) => line.replace(/ \d+ ms$/, ''))
+      expect(steps).toEqual(
+        expect.arrayContaining([
+          'event callback.succeeded 302 sub=auth0|demo-user',
+          'event bearer.accepted sub=auth0|demo-user',
+          'event refresh.succeeded sub=auth0|demo-user',
+        ]),
+      )
+      // With nonces, the API refuses the first proof (401 use_dpop_nonce, no nonce in it) and
+      // accepts the app's retry with the nonce it gave.
+      expect(steps.some((step) => step.startsWith('event bearer.refused'))).toBe(dpopNonces)
+    })
+  },
+)

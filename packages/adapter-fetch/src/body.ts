@@ -22,14 +22,14 @@ export const MAX_FORM_BYTES = MAX_CALLBACK_BODY_BYTES
  */
 export async function readFormBody(request: Request): Promise<string> {
   if (request.bodyUsed) {
-    throw new ConfigurationError('the callback body was already read; pass request.clone()')
+    throw new ConfigurationError('callback body already read; pass request.clone()')
   }
   try {
     return await readCappedText(request, MAX_FORM_BYTES, callbackBodyTooLarge)
   } catch (error) {
     if (error instanceof OidcHybridError) throw error
     // The client went away or the stream broke: nothing the protocol can check.
-    throw new OidcHybridError('CALLBACK_PARAMETER_INVALID', 'the callback body was cut short', {
+    throw new OidcHybridError('CALLBACK_PARAMETER_INVALID', 'callback body cut short', {
       cause: error,
     })
   }

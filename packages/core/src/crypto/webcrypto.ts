@@ -22,6 +22,9 @@ const MIN_RSA_BITS = 2048
 
 type Bytes = Uint8Array<ArrayBuffer>
 
+/** key, iv, data, aad */
+type AesArguments = [key: Uint8Array, iv: Uint8Array, data: Uint8Array, aad: Uint8Array]
+
 /** `map.get(key)`, computed by `make` and remembered on a miss. */
 function memo<K extends object, V>(map: WeakMap<K, V>, key: K, make: () => V): V {
   let value = map.get(key)
@@ -107,22 +110,14 @@ export class WebCryptoProvider implements CryptoProvider {
     return new Uint8Array(await this.#subtle.deriveBits(params, base, 256))
   }
 
-  encrypt(
-    key: Uint8Array,
-    iv: Uint8Array,
-    plaintext: Uint8Array,
-    aad: Uint8Array,
-  ): Promise<Uint8Array> {
-    return this.#aes('encrypt', key, iv, plaintext, aad) as Promise<Uint8Array>
+  /** AES-256-GCM of `plaintext` under `key` and `iv`, authenticating `aad`. */
+  encrypt(...args: AesArguments): Promise<Uint8Array> {
+    return this.#aes('encrypt', ...args) as Promise<Uint8Array>
   }
 
-  decrypt(
-    key: Uint8Array,
-    iv: Uint8Array,
-    ciphertext: Uint8Array,
-    aad: Uint8Array,
-  ): Promise<Uint8Array | undefined> {
-    return this.#aes('decrypt', key, iv, ciphertext, aad)
+  /** The plaintext, or `undefined` when the tag fails (altered, or another key or `aad`). */
+  decrypt(...args: AesArguments): Promise<Uint8Array | undefined> {
+    return this.#aes('decrypt', ...args)
   }
 
   randomBytes(length: number): Uint8Array {

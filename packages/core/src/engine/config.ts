@@ -60,7 +60,7 @@ export function assertFormPost({ responseMode, responseType }: AuthorizationOpti
     responseMode === undefined ||
       responseMode === 'form_post' ||
       responseMode + responseType === 'querycode',
-    '`response_mode` must be form_post (or query for response_type code)',
+    '`response_mode` must be form_post (or query for code)',
   )
 }
 
@@ -143,12 +143,9 @@ export function resolveConfig(config: HybridAuthConfig): ResolvedConfig {
   const { domain, path = '/', sameSite = 'Lax' } = session.cookie ?? {}
   const { store } = session
   check(!lacks(store, 'lend'), '`session.store` takes serverSessions(store)')
-  check(
-    !lacks(config.filterClaims, 'filter'),
-    '`filterClaims` takes claimsFilter(keep), not a function',
-  )
+  check(!lacks(config.filterClaims, 'filter'), '`filterClaims` takes claimsFilter(keep)')
   const backchannel = config.backchannelLogout
-  check(!lacks(backchannel, 'handle'), '`backchannelLogout` takes backchannelLogout(), not a flag')
+  check(!lacks(backchannel, 'handle'), '`backchannelLogout` takes backchannelLogout()')
   check(
     !backchannel || typeof store?.store.deleteBy === 'function',
     '`backchannelLogout` needs a `session.store` with deleteBy',
@@ -176,7 +173,7 @@ export function resolveConfig(config: HybridAuthConfig): ResolvedConfig {
       options,
       'ignoreDiscoveryFor',
       /^(response_(type|mode)s|token_endpoint_auth_methods)_supported$/,
-      'discovery list names, e.g. response_types_supported',
+      'discovery field names',
     ),
     secrets,
     authorization,

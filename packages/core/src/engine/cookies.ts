@@ -4,7 +4,7 @@
  * as-is.
  */
 import type { OidcHybridError } from '../errors.js'
-import { configError, oidcError } from '../protocol/http.js'
+import { configError, oidcError, TOKEN } from '../protocol/http.js'
 
 /** Attributes of a Set-Cookie line. */
 export interface CookieAttributes {
@@ -26,8 +26,8 @@ export const COOKIE_CHUNK_SIZE = 3800
 /** Most cookies one value is split into (browsers keep about 50 cookies per domain). */
 export const MAX_COOKIE_CHUNKS = 4
 
-// RFC 9110 5.6.2 token (RFC 6265 4.1.1 cookie-name); \w is [A-Za-z0-9_].
-const TOKEN = /^[\w!#$%&'*+.^`|~-]+$/
+// RFC 9110 5.6.2 token (RFC 6265 4.1.1 cookie-name).
+const NAME = new RegExp(`^${TOKEN}$`)
 // RFC 6265 4.1.1 cookie-octet: no CTLs, whitespace, DQUOTE, comma, semicolon or backslash.
 const COOKIE_VALUE = /^[\x21\x23-\x2B\x2D-\x3A\x3C-\x5B\x5D-\x7E]*$/
 // RFC 6265 4.1.1 path-value, starting with "/" (5.1.4), and without comma or space.
@@ -121,7 +121,7 @@ export function serializeCookie(
   const check = (ok: boolean, problem: string) => {
     if (!ok) throw configError(`cookie ${JSON.stringify(name)}: ${problem}`, { cookie: name })
   }
-  check(typeof name === 'string' && TOKEN.test(name), "bad name; use A-Z a-z 0-9 !#$%&'*+-.^_`|~")
+  check(typeof name === 'string' && NAME.test(name), `bad name; use ${TOKEN}`)
   check(typeof value === 'string' && COOKIE_VALUE.test(value), 'bad value; encode it as base64url')
   // Browsers drop, silently, a cookie whose name and value together exceed 4096 (RFC 6265bis 5.7).
   const length = name.length + value.length

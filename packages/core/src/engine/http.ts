@@ -43,13 +43,9 @@ export async function send(
       status: response.status,
       headers: response.headers,
       body: await readCappedText(response, maxBodyBytes, () =>
-        fail(
-          'HTTP_RESPONSE_TOO_LARGE',
-          `the response from ${where} is over ${maxBodyBytes} bytes`,
-          {
-            limit: maxBodyBytes,
-          },
-        ),
+        fail('HTTP_RESPONSE_TOO_LARGE', `${where} answered over ${maxBodyBytes} bytes`, {
+          limit: maxBodyBytes,
+        }),
       ),
     }
   } catch (error) {
@@ -68,7 +64,7 @@ export async function send(
     const code = cause?.code
     const hint =
       typeof code === 'string'
-        ? `: ${cause!.message} (${code}); check issuerBaseURL, that the provider is up and its certificate trusted`
+        ? `: ${cause!.message} (${code}); check issuerBaseURL, the provider and its certificate`
         : ''
     throw fail(
       'HTTP_REQUEST_FAILED',

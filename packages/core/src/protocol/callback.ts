@@ -245,7 +245,7 @@ function collect(text: string): CallbackParameters {
   // makes it an own data property (an assignment would set the prototype).
   const params = new Map<string, string>()
   // Scans of the whole text by indexOf are far cheaper than a regular expression per piece.
-  const plain = !text.includes('%') && !text.includes('+') && isWellFormed(text)
+  const plain = !text.includes('%') && !text.includes('+') && (text as WellFormed).isWellFormed()
   // URLSearchParams ignores one leading `?`.
   let start = text.startsWith('?') ? 1 : 0
   while (start <= text.length) {
@@ -273,7 +273,7 @@ function collect(text: string): CallbackParameters {
 function decode(text: string, plain: boolean): string {
   if (plain) return text
   // URLSearchParams turns lone surrogates into U+FFFD, which decodeURIComponent keeps.
-  if (isWellFormed(text)) {
+  if ((text as WellFormed).isWellFormed()) {
     try {
       return decodeURIComponent(text.replaceAll('+', ' '))
     } catch {
@@ -283,10 +283,8 @@ function decode(text: string, plain: boolean): string {
   return new URLSearchParams(`=${text}`).get('') as string
 }
 
-/** `String.prototype.isWellFormed` (ES2024, Node 20): no lone surrogates. */
-function isWellFormed(text: string): boolean {
-  return (text as string & { isWellFormed(): boolean }).isWellFormed()
-}
+/** A string with `String.prototype.isWellFormed` (ES2024, Node 20): true for no lone surrogates. */
+type WellFormed = string & { isWellFormed(): boolean }
 
 /** The query of a URL (absolute or a path), found by hand so that no input can make it throw. */
 function queryOf(url: unknown): string {

@@ -32,11 +32,9 @@ export async function verifyFrontChannel(
   const { idToken, code, accessToken } = callback
   // `code token`: nothing signed arrived; state + iss + the token endpoint's ID token carry it.
   if (idToken === undefined) return { kind: 'verified', callback }
+  // The transaction's nonce, maxAge, organization and acr are the expectations of those names.
   const verification = await verifyIdToken(context, idToken, {
-    nonce: transaction.nonce,
-    maxAge: transaction.maxAge,
-    organization: transaction.organization,
-    acr: transaction.acr,
+    ...transaction,
     // c_hash is REQUIRED whenever an ID token comes with a code, at_hash for
     // `code id_token token` (Core 3.3.2.11).
     code: { value: code, required: true },

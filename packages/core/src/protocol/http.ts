@@ -153,7 +153,8 @@ export interface BearerChallenge {
   scope?: string
 }
 
-const TOKEN = "[!#$%&'*+.^_`|~0-9A-Za-z-]+"
+/** An RFC 9110 5.6.2 token (also an RFC 6265 cookie name). */
+export const TOKEN = "[!#$%&'*+.^_`|~0-9A-Za-z-]+"
 const AUTH_PARAM = new RegExp(`(${TOKEN})\\s*=\\s*(?:"((?:[^"\\\\]|\\\\.)*)"|(${TOKEN}))`, 'g')
 
 /**

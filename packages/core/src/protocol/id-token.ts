@@ -74,14 +74,13 @@ export function idTokenKeys(
 ): JwsKeyOptions {
   const { client, crypto } = context
   const secret = client.client_secret_for_hs
+  // `jwks`, `jwksRefreshed` and `crypto` come with the context.
   return {
+    ...context,
     algorithms:
       client.id_token_signed_response_algs ??
       (secret ? [...DEFAULT_ID_TOKEN_ALGS, ...SYMMETRIC_ALGS] : DEFAULT_ID_TOKEN_ALGS),
     supported: context.provider.id_token_signing_alg_values_supported,
-    jwks: context.jwks,
-    jwksRefreshed: context.jwksRefreshed,
-    crypto,
     symmetricSecret: secret ? utf8(secret, crypto) : undefined,
   }
 }

@@ -325,7 +325,7 @@ describe('a provider that does not answer: the cause and what to check', () => {
     expect(response.status).toBe(502)
     expect(response.error).toMatchObject({
       code: 'HTTP_REQUEST_FAILED',
-      message: `GET http://127.0.0.1:${port}/.well-known/openid-configuration failed: fetch failed: connect ECONNREFUSED 127.0.0.1:${port} (ECONNREFUSED); check issuerBaseURL, that the provider is up and its certificate trusted`,
+      message: `GET http://127.0.0.1:${port}/.well-known/openid-configuration failed: fetch failed: connect ECONNREFUSED 127.0.0.1:${port} (ECONNREFUSED); check issuerBaseURL, the provider and its certificate`,
       details: { causeCode: 'ECONNREFUSED' },
     })
   })
@@ -341,7 +341,7 @@ describe('a provider that does not answer: the cause and what to check', () => {
     const error = await sendVia(undiciFailure(code, message))
     expect(error).toMatchObject({ code: 'HTTP_REQUEST_FAILED', details: { causeCode: code } })
     expect((error as Error).message).toContain(
-      `GET https://op.example.test/.well-known/openid-configuration failed: fetch failed: ${message} (${code}); check issuerBaseURL, that the provider is up and its certificate trusted`,
+      `GET https://op.example.test/.well-known/openid-configuration failed: fetch failed: ${message} (${code}); check issuerBaseURL, the provider and its certificate`,
     )
   })
 

@@ -173,7 +173,7 @@ describe('a response type or mode the provider does not list (issue 18 item 4)',
     for (const ignoreDiscoveryFor of [['response_types'], 'response_types_supported', [1]]) {
       expect(() =>
         createHybridAuth({ ...MINIMAL_CONFIG, ignoreDiscoveryFor: ignoreDiscoveryFor as never }),
-      ).toThrow(/`ignoreDiscoveryFor` must be a list of discovery list names/)
+      ).toThrow(/`ignoreDiscoveryFor` must be a list of discovery field names/)
     }
   })
 })

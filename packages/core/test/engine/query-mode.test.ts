@@ -72,7 +72,7 @@ describe('response_mode=query', () => {
   it('query is refused for the hybrid types at setup and per login', async () => {
     await expect(
       setup({ authorizationParams: { response_type: 'code id_token', response_mode: 'query' } }),
-    ).rejects.toThrow(/response_mode` must be form_post \(or query for response_type code\)/)
+    ).rejects.toThrow(/response_mode` must be form_post \(or query for code\)/)
     const t = await setup()
     const login = await t.auth.login(t.request('GET', '/login'), {
       authorizationParams: { response_mode: 'query' },

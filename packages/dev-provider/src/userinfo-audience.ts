@@ -2,6 +2,7 @@ import type { KeyObject } from 'node:crypto'
 import type { KoaContext, OidcContext, Token } from 'oidc-provider'
 import { ROUTES } from './configuration.js'
 import { publicKeyOf, verifyAccessTokenJwt } from './lib/access-token-jwt.js'
+import { checkDpopProof } from './lib/dpop-proof.js'
 import type { PrivateSigningJwk } from './lib/keys.js'
 import type { DevProviderLogger } from './types.js'
 
@@ -20,7 +21,7 @@ interface Delegate {
   exp: number
 }
 
-const BEARER_JWT = /^bearer ([\w-]+\.[\w-]+\.[\w-]+)$/i
+const TOKEN_JWT = /^(bearer|dpop) ([\w-]+\.[\w-]+\.[\w-]+)$/i
 
 /**
  * The OpenID scopes requested for the access token being issued, and the `claims` request
@@ -55,6 +56,10 @@ function openidRequest(oidc: OidcContext): { scopes: Set<string>; claims: unknow
  *    against the opaque token issued with it) and passes that opaque token on. oidc-provider's
  *    own userinfo then checks scope, grant, client and account and answers the claims.
  *
+ * A DPoP-bound JWT (`cnf.jkt`, RFC 9449) is taken only as `Authorization: DPoP` with a proof of
+ * its key for this request (checked here: signature, `htm`, `htu`, `iat`, `ath`, the thumbprint,
+ * each proof once); a bound JWT sent as Bearer, or an unbound one sent as DPoP, is refused.
+ *
  * Anything else — an opaque token, or a JWT that fails a check — reaches oidc-provider as it
  * came, which answers a JWT with `401 invalid_token`, as it always has.
  *
@@ -71,6 +76,8 @@ export class UserinfoAudience {
   /** Keyed by the API token's `jti`. */
   readonly #delegates = new Map<string, Delegate>()
   readonly #delegateTokens = new WeakSet<object>()
+  /** DPoP proofs already used here, until their window has passed. */
+  readonly #proofs = new Map<string, number>()
 
   constructor(issuer: string, signingKey: PrivateSigningJwk, alg: 'RS256' | 'ES256') {
     this.#issuer = issuer
@@ -126,21 +133,27 @@ export class UserinfoAudience {
   route(logger: DevProviderLogger): (ctx: KoaContext, next: () => Promise<void>) => Promise<void> {
     return async (ctx, next) => {
       if (ctx.path !== ROUTES.userinfo) return next()
-      // RFC 6750 §2.1 only: oidc-provider refuses a JWT sent any other way.
-      const jwt = BEARER_JWT.exec(ctx.req.headers.authorization ?? '')?.[1]
+      // RFC 6750 §2.1 or RFC 9449 7.1 only: oidc-provider refuses a JWT sent any other way.
+      const [, scheme = '', jwt] = TOKEN_JWT.exec(ctx.req.headers.authorization ?? '') ?? []
       if (jwt === undefined) return next()
-      const result = this.#delegateFor(jwt)
+      const result = this.#delegateFor(jwt, scheme.toLowerCase() === 'dpop', ctx)
       if (typeof result === 'string') {
         logger.info(`userinfo: JWT access token refused: ${result}`)
       } else {
+        // The proof of a DPoP-bound token was checked here: oidc-provider sees the stand-in only.
         ctx.req.headers.authorization = `Bearer ${result.value}`
+        delete ctx.req.headers.dpop
       }
       return next()
     }
   }
 
-  /** The opaque token for a valid API access token, or why there is none. */
-  #delegateFor(jwt: string): Delegate | string {
+  /**
+   * The opaque token for a valid API access token, or why there is none. A DPoP-bound token
+   * (`cnf.jkt`, RFC 9449 6.1) is taken only as `DPoP` (`dpop`), with a proof of its key for this
+   * request ({@link checkDpopProof}) seen once; an unbound one only as Bearer.
+   */
+  #delegateFor(jwt: string, dpop: boolean, ctx: KoaContext): Delegate | string {
     const now = Date.now() / 1000
     const result = verifyAccessTokenJwt(jwt, {
       issuer: this.#issuer,
@@ -157,6 +170,24 @@ export class UserinfoAudience {
     if (delegate.sub !== sub || delegate.clientId !== client_id) {
       return 'sub or client_id differ from the issued token'
     }
+    const cnf = result.claims.cnf as { jkt?: unknown } | undefined
+    const jkt = typeof cnf?.jkt === 'string' ? cnf.jkt : undefined
+    if (!dpop) return jkt === undefined ? delegate : 'a DPoP-bound token sent as Bearer'
+    if (jkt === undefined) return 'a token without cnf.jkt sent as DPoP'
+    const proof = ctx.req.headers.dpop
+    const refused = checkDpopProof(proof, {
+      method: ctx.method,
+      htu: this.audience,
+      accessToken: jwt,
+      jkt,
+      now,
+    })
+    if (refused) return `DPoP proof refused: ${refused}`
+    // RFC 9449 11.1: each proof once (its jti, for as long as its iat is in the window).
+    const seen = `${jkt}.${proof}`
+    if (this.#proofs.has(seen)) return 'DPoP proof replayed'
+    this.#proofs.set(seen, now + 120)
+    for (const [key, until] of this.#proofs) if (until <= now) this.#proofs.delete(key)
     return delegate
   }
 

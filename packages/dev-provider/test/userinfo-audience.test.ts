@@ -1,3 +1,5 @@
+import { createHash, randomUUID } from 'node:crypto'
+import { exportJWK, generateKeyPair, SignJWT } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type CustomClaimsContext, type DevProvider, defaultApis, start } from '../src/index.js'
 import {
@@ -29,7 +31,7 @@ async function tokensFor(discovery: Discovery, params: Record<string, string>) {
 /** Expects oidc-provider's own refusal: 401 with an RFC 6750 invalid_token challenge. */
 async function expectInvalidToken(response: Response): Promise<void> {
   expect(response.status).toBe(401)
-  expect(response.headers.get('www-authenticate')).toMatch(/^Bearer .*error="invalid_token"/)
+  expect(response.headers.get('www-authenticate')).toMatch(/^(Bearer|DPoP) .*error="invalid_token"/)
   expect(await response.json()).toMatchObject({ error: 'invalid_token' })
 }
 
@@ -193,5 +195,114 @@ describe('the custom claims hook and API access tokens for userinfo', () => {
     } finally {
       await op.close()
     }
+  })
+})
+
+/** A refusal at /userinfo: by the route (invalid_token) or by oidc-provider's own DPoP checks. */
+async function expectRefused(response: Response): Promise<void> {
+  expect(response.status).toBe(401)
+  expect(response.headers.get('www-authenticate')).toMatch(
+    /^DPoP .*error="invalid_(token|dpop_proof)"/,
+  )
+  expect(await response.json()).toMatchObject({
+    error: expect.stringMatching(/^invalid_(token|dpop_proof)$/),
+  })
+}
+
+describe('DPoP-bound API access tokens at /userinfo (RFC 9449 7.1)', () => {
+  let op: DevProvider
+  let discovery: Discovery
+
+  beforeAll(async () => {
+    op = await start({ apis: defaultApis() })
+    discovery = await discover(op.issuer)
+  })
+  afterAll(() => op.close())
+
+  /** A proof key, and a DPoP-bound API token for it (the code redeemed with a proof). */
+  async function boundToken() {
+    const { privateKey, publicKey } = await generateKeyPair('ES256')
+    const jwk = await exportJWK(publicKey)
+    const proof = (htm: string, htu: string, claims: Record<string, unknown> = {}) =>
+      new SignJWT({ htm, htu, jti: randomUUID(), ...claims })
+        .setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk })
+        .setIssuedAt()
+        .sign(privateKey)
+    const { response, verifier } = await login(discovery, {
+      audience: API,
+      scope: 'openid profile email read:messages',
+    })
+    const answer = await fetch(discovery.token_endpoint, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: basicAuth('demo-app', DEMO_SECRET),
+        dpop: await proof('POST', discovery.token_endpoint),
+      },
+      body: new URLSearchParams({
+        grant_type: 'authorization_code',
+        code: response.get('code')!,
+        redirect_uri: 'http://localhost:3000/callback',
+        code_verifier: verifier,
+      }),
+    })
+    const tokens = (await answer.json()) as { access_token: string; token_type: string }
+    expect(tokens.token_type).toBe('DPoP')
+    const token = tokens.access_token
+    const ath = createHash('sha256').update(token).digest('base64url')
+    return { token, proof, ath }
+  }
+
+  function call(authorization: string, dpop?: string) {
+    return fetch(discovery.userinfo_endpoint, {
+      headers: { authorization, ...(dpop ? { dpop } : {}) },
+    })
+  }
+
+  it('accepts the token as DPoP with a proof of its key, and refuses the same proof twice', async () => {
+    const { token, proof, ath } = await boundToken()
+    const made = await proof('GET', discovery.userinfo_endpoint, { ath })
+    const answer = await call(`DPoP ${token}`, made)
+    expect(answer.status).toBe(200)
+    expect(await answer.json()).toMatchObject({ sub: 'auth0|demo-user', email: 'demo@example.com' })
+    await expectRefused(await call(`DPoP ${token}`, made))
+  })
+
+  it('refuses it as Bearer, without a proof, and with a wrong ath, htu or htm', async () => {
+    const { token, proof, ath } = await boundToken()
+    await expectInvalidToken(await call(`Bearer ${token}`))
+    // oidc-provider answers a DPoP authorization without a DPoP header itself.
+    const bare = await call(`DPoP ${token}`)
+    expect(bare.status).toBe(400)
+    expect(await bare.json()).toMatchObject({ error: 'invalid_request' })
+    await expectRefused(
+      await call(`DPoP ${token}`, await proof('GET', discovery.userinfo_endpoint, { ath: 'x' })),
+    )
+    await expectRefused(
+      await call(`DPoP ${token}`, await proof('GET', `${op.issuer}other`, { ath })),
+    )
+    await expectRefused(
+      await call(`DPoP ${token}`, await proof('POST', discovery.userinfo_endpoint, { ath })),
+    )
+  })
+
+  it("refuses a proof by another key than the token's cnf.jkt", async () => {
+    const { token, ath } = await boundToken()
+    const other = await boundToken()
+    await expectRefused(
+      await call(`DPoP ${token}`, await other.proof('GET', discovery.userinfo_endpoint, { ath })),
+    )
+  })
+
+  it('refuses an unbound API token sent as DPoP', async () => {
+    const tokens = await tokensFor(discovery, { audience: API, scope: 'openid read:messages' })
+    const { proof } = await boundToken()
+    const ath = createHash('sha256').update(tokens.access_token!).digest('base64url')
+    await expectRefused(
+      await call(
+        `DPoP ${tokens.access_token}`,
+        await proof('GET', discovery.userinfo_endpoint, { ath }),
+      ),
+    )
   })
 })

@@ -290,25 +290,7 @@ ${key ? `<li><code>cnf.jkt</code>: ${jktMatch(reducedClaims, key.jkt, 'reduced')
 
   router.get('/userinfo', requireAuth(), async (ctx) => {
     const tokenType = ctx.oidc.accessToken!.token_type
-    let claims: unknown
-    try {
-      claims = await ctx.oidc.fetchUserInfo()
-    } catch (error) {
-      if (tokenType !== 'DPoP' || (error as { code?: unknown }).code !== 'USERINFO_ERROR') {
-        throw error
-      }
-      // The dev provider answers UserInfo for an API's JWT access token (aud includes
-      // .../userinfo) through a shim in front of oidc-provider that takes `Authorization: Bearer`
-      // only; oidc-provider itself refuses tokens with an audience. A DPoP-bound one is refused.
-      ctx.status = 502
-      ctx.type = 'html'
-      ctx.body = page(
-        'Userinfo',
-        `${didPanel('GET the userinfo endpoint', presented(tokenType))}
-<p id="userinfo-refused">The dev provider refused the DPoP-bound access token at UserInfo (<code>USERINFO_ERROR</code>): it accepts this API's JWT access tokens there as <code>Bearer</code> only, not yet as <code>DPoP</code>. A provider that takes DPoP at UserInfo answers the claims here.</p><p><a href="/profile">Back</a></p>`,
-      )
-      return
-    }
+    const claims = await ctx.oidc.fetchUserInfo()
     ctx.type = 'html'
     ctx.body = page(
       'Userinfo',

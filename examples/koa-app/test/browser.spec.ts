@@ -294,13 +294,13 @@ describe.each([
       expect(await page.textContent('#reduced-token-type')).toBe('DPoP')
       expect(await page.textContent('#reduced-jkt-match')).toBe("matches the session's key")
 
-      // UserInfo with a proof: the dev provider takes the API's JWT access token there as Bearer
-      // only (its shim in front of oidc-provider), so it refuses the DPoP-bound one, and the page
-      // says so. When the dev provider takes DPoP there, expect the claims instead.
+      // UserInfo with the DPoP-bound API token and a proof (the dev provider checks it).
       await page.goto(`${dpopDemo.webURL}/profile`)
       await Promise.all([page.waitForURL(`${dpopDemo.webURL}/userinfo**`), page.click('#userinfo')])
       expect(await page.textContent('#did')).toContain('Authorization: DPoP')
-      expect(await page.textContent('#userinfo-refused')).toContain('Bearer only')
+      expect(JSON.parse((await page.textContent('#userinfo-body')) ?? '{}').email).toBe(
+        'demo@example.com',
+      )
       await context.close()
       const steps = lines.map((line) => line.replace(/ \d+ ms$/, ''))
       expect(steps).toEqual(

@@ -260,8 +260,8 @@ export function dpop(options: DpopOptions = {}): Extension {
 
       engine.fetchApi = async (request: Request, key?: JsonWebKey): Promise<Response> => {
         if (!key) return fetchApi.call(engine, request, key)
-        // Kept for a nonce retry: a body can be read once.
-        const again = request.clone()
+        // Kept for a nonce retry: a body can be read once (a request without one is sent again).
+        const again = request.body ? request.clone() : request
         const attempt = async (outgoing: Request) => {
           const { method, url, headers } = outgoing
           headers.set('dpop', await proof(method, url, key, headers.get('authorization')))

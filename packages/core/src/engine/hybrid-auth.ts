@@ -443,7 +443,9 @@ export class HybridAuth implements ExtensibleEngine {
       headers: Headers,
     ) => Promise<[State, Event, replaces?: string | undefined]>,
   ): Promise<AuthResponse> {
-    const headers = new Headers({ 'cache-control': 'no-store' })
+    // no-referrer: a callback URL may hold a code (response_mode=query); an error page rendered
+    // at it must not send it on in a Referer (RFC 9700 4.2.4).
+    const headers = new Headers({ 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' })
     try {
       const cookies = parseCookieHeader(request.headers.get('cookie'))
       const [start, event, replaces] = await prepare(cookies, headers)

@@ -34,8 +34,12 @@ describe('response_mode=query', () => {
     const { params } = await t.beginLogin()
     const forged = new URLSearchParams(params)
     forged.set('iss', 'https://attacker.example/')
-    expect((await getCallback(t, forged))?.error?.code).toBe('ISSUER_MISMATCH')
+    const refused = await getCallback(t, forged)
+    expect(refused?.error?.code).toBe('ISSUER_MISMATCH')
     expect(t.provider.count('/oauth/token')).toBe(0)
+    // The adapter's error page at this URL (which holds the code) sends no Referer on.
+    expect(refused?.headers.get('referrer-policy')).toBe('no-referrer')
+    expect((await getCallback(t, params))?.headers.get('referrer-policy')).toBe('no-referrer')
   })
 
   it('a code login that asked for form_post is not answered through a query (no downgrade)', async () => {

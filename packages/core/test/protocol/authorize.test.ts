@@ -221,6 +221,23 @@ describe('buildAuthorizationRequest', () => {
     })
   })
 
+  it('RFC 9449 10: keeps the DPoP private key in the transaction, never in the URL', async () => {
+    const key: JsonWebKey = {
+      kty: 'EC',
+      crv: 'P-256',
+      x: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU',
+      y: 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0',
+      d: 'jpsQnnGQmL-YBIffH1136cLAwWG7a6rJnnbFYJ1Xb2k',
+    }
+    const { url, transaction } = await build({ dpop: key, extra: { dpop_jkt: 'thumbprint' } })
+    expect(transaction.dpop).toEqual(key)
+    expect(url.searchParams.get('dpop_jkt')).toBe('thumbprint')
+    for (const member of [key.d, key.x, key.y]) expect(url.href).not.toContain(member)
+    expect([...url.searchParams.keys()]).not.toContain('dpop')
+    // Without one, the transaction has none.
+    expect((await build()).transaction.dpop).toBeUndefined()
+  })
+
   it('leaves unset options out of the transaction, so it stays small JSON', async () => {
     const { transaction } = await build()
     // What the cookie holds: JSON leaves undefined values out.

@@ -97,7 +97,12 @@ async function callbackVerified(
 }
 
 async function tokenEndpointResponse(
-  options: { signer?: TestKeyPair; claims?: Record<string, unknown>; refreshToken?: string } = {},
+  options: {
+    signer?: TestKeyPair
+    claims?: Record<string, unknown>
+    refreshToken?: string
+    tokenType?: string
+  } = {},
 ): Promise<HttpResponseData> {
   const accessToken = 'access-token-1'
   const idToken = await signWith(
@@ -106,7 +111,7 @@ async function tokenEndpointResponse(
   )
   return tokenResponse({
     access_token: accessToken,
-    token_type: 'Bearer',
+    token_type: options.tokenType ?? 'Bearer',
     expires_in: 3600,
     id_token: idToken,
     scope: 'openid profile email offline_access',
@@ -664,6 +669,94 @@ describe('Authenticated + RefreshRequested, Refreshing + TokenResponseReceived',
     )
     expect(failedWith(result).code).toBe('ID_TOKEN_SUBJECT_CHANGED')
     expect(result.effects).toEqual([])
+  })
+})
+
+describe('DPoP (RFC 9449): the key from the login to the refresh', () => {
+  const KEY: JsonWebKey = { kty: 'EC', crv: 'P-256', x: 'x', y: 'y', d: 'd' }
+
+  async function dpopVerified() {
+    const { state: started } = await transition(
+      context(),
+      { kind: 'Idle' },
+      { type: 'LoginRequested', options: { dpop: KEY }, random: RANDOM },
+    )
+    if (started.kind !== 'LoginStarted') throw new Error(started.kind)
+    const callback = await transition(context(), started, {
+      type: 'CallbackReceived',
+      params: await callbackParams(started.transaction),
+    })
+    return { started, callback }
+  }
+
+  it('transaction -> code request -> session (DPoP) -> refresh request', async () => {
+    const { started, callback } = await dpopVerified()
+    expect(started.transaction.dpop).toEqual(KEY)
+    // RFC 9449 5: the code exchange proves possession of the key.
+    expect(httpEffect(callback.effects).request.dpop).toEqual(KEY)
+    const { state } = await transition(context(), callback.state, {
+      type: 'TokenResponseReceived',
+      response: await tokenEndpointResponse({ refreshToken: 'refresh-1', tokenType: 'DPoP' }),
+    })
+    if (state.kind !== 'Authenticated') throw new Error(state.kind)
+    expect(state.session).toMatchObject({ tokenType: 'DPoP', dpop: KEY })
+    const refresh = await transition(context(), state, { type: 'RefreshRequested' })
+    expect(httpEffect(refresh.effects).request.dpop).toEqual(KEY)
+    const refreshed = await transition(context({ now: NOW + 10 }), refresh.state, {
+      type: 'TokenResponseReceived',
+      response: tokenResponse({ access_token: 'access-token-2', token_type: 'dpop' }),
+    })
+    if (refreshed.state.kind !== 'Authenticated') throw new Error(refreshed.state.kind)
+    expect(refreshed.state.session).toMatchObject({
+      accessToken: 'access-token-2',
+      tokenType: 'DPoP',
+      dpop: KEY,
+    })
+  })
+
+  it('a Bearer answer to a DPoP code exchange or refresh is TOKEN_RESPONSE_INVALID', async () => {
+    const { callback } = await dpopVerified()
+    const bearer = await transition(context(), callback.state, {
+      type: 'TokenResponseReceived',
+      response: await tokenEndpointResponse(),
+    })
+    expect(failedWith(bearer).code).toBe('TOKEN_RESPONSE_INVALID')
+    const session: Session = { ...(await authenticated('refresh-1')), dpop: KEY, tokenType: 'DPoP' }
+    const refused = await transition(
+      context(),
+      { kind: 'Refreshing', session },
+      {
+        type: 'TokenResponseReceived',
+        response: tokenResponse({ access_token: 'access-token-2', token_type: 'Bearer' }),
+      },
+    )
+    expect(failedWith(refused).code).toBe('TOKEN_RESPONSE_INVALID')
+  })
+
+  it('without a key: no dpop on the requests, Bearer sessions, and a DPoP answer is refused', async () => {
+    const started = await loginStarted()
+    expect(started.transaction.dpop).toBeUndefined()
+    const callback = await transition(context(), started, {
+      type: 'CallbackReceived',
+      params: await callbackParams(started.transaction),
+    })
+    expect(httpEffect(callback.effects).request.dpop).toBeUndefined()
+    const session = await authenticated('refresh-1')
+    expect(session.tokenType).toBe('Bearer')
+    expect(session.dpop).toBeUndefined()
+    const refresh = await transition(
+      context(),
+      { kind: 'Authenticated', session },
+      {
+        type: 'RefreshRequested',
+      },
+    )
+    expect(httpEffect(refresh.effects).request.dpop).toBeUndefined()
+    const dpopAnswer = await transition(context(), callback.state, {
+      type: 'TokenResponseReceived',
+      response: await tokenEndpointResponse({ tokenType: 'DPoP' }),
+    })
+    expect(failedWith(dpopAnswer).code).toBe('TOKEN_RESPONSE_INVALID')
   })
 })
 

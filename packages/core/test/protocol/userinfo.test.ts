@@ -27,6 +27,24 @@ describe('buildUserinfoRequest', () => {
     })
   })
 
+  it('without a DPoP key: Bearer, and no key on the request', () => {
+    const request = buildUserinfoRequest(provider, 'token')
+    expect(request.headers.authorization).toBe('Bearer token')
+    expect(request.dpop).toBeUndefined()
+  })
+
+  it('RFC 9449 7.1: with the session DPoP key, the DPoP scheme and the key on the request for its proof', () => {
+    const key: JsonWebKey = { kty: 'EC', crv: 'P-256', x: 'x', y: 'y', d: 'd' }
+    const request = buildUserinfoRequest(provider, 'eyJhbGciOi.eyJzdWIi.c2ln-_', key)
+    expect(request).toEqual({
+      url: 'https://tenant.auth0.com/userinfo',
+      method: 'GET',
+      headers: { authorization: 'DPoP eyJhbGciOi.eyJzdWIi.c2ln-_', accept: 'application/json' },
+      dpop: key,
+    })
+    expect(request.dpop).toBe(key)
+  })
+
   it('keeps a query the endpoint itself carries, and adds no token to it', () => {
     const request = buildUserinfoRequest(
       { ...provider, userinfo_endpoint: 'https://idp.example.com/userinfo?schema=openid' },

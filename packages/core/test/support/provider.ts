@@ -5,7 +5,8 @@
  * The real provider (oidc-provider) is used by the adapter end-to-end tests.
  */
 import { createHash, randomBytes } from 'node:crypto'
-import { type CryptoKey, exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose'
+import { type CryptoKey, decodeJwt, exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose'
+import { type VerifiedProof, verifyProof } from './dpop.js'
 
 type Claims = Record<string, unknown>
 
@@ -20,6 +21,15 @@ export interface IssuedCode {
   sub: string
   /** When the user authenticated: stays the same across refreshes (OIDC Core 12.2). */
   authTime: number
+  /** The authorization request's `dpop_jkt` (RFC 9449 10), when it had one. */
+  dpopJkt?: string
+}
+
+/** A DPoP proof the fixture verified (with jose), where, and what it answered. */
+export interface ReceivedProof extends VerifiedProof {
+  path: string
+  /** `ok`, or the error the fixture answered (`use_dpop_nonce`, `invalid_grant`, ...). */
+  answer: string
 }
 
 export interface Tampering {
@@ -52,7 +62,15 @@ export class ProviderFixture {
   /** Requests received, by path. */
   readonly calls: Array<{ path: string; body: URLSearchParams; headers: Headers }> = []
   readonly codes = new Map<string, IssuedCode>()
-  readonly refreshTokens = new Map<string, { code: IssuedCode; used: boolean; scope?: string }>()
+  readonly refreshTokens = new Map<
+    string,
+    {
+      code: IssuedCode
+      used: boolean
+      scope?: string /** DPoP: bound to this key. */
+      jkt?: string
+    }
+  >()
   tokenEndpointOverride?: () => Response
   accessTokenLifetime = 3600
   /** Providers differ (RFC 6749 6): false answers a refresh without a new refresh token. */
@@ -89,6 +107,29 @@ export class ProviderFixture {
   par: 'off' | 'on' | 'required' = 'off'
   /** Answers the pushed authorization request endpoint instead (hostile answers). */
   parOverride?: () => Response
+  /**
+   * DPoP (RFC 9449), opt-in: `off` (default) knows nothing of it (a `DPoP` header and `dpop_jkt`
+   * are ignored, tokens are Bearer); `on` verifies every proof with jose (tokens: `htm` POST,
+   * `htu` the endpoint, no `ath`, the code's `dpop_jkt` and a refresh token's key; UserInfo: a
+   * DPoP-bound token only as `Authorization: DPoP` with a proof by its key, `htm` GET and `ath`),
+   * and answers `token_type` DPoP with JWT access tokens bound by `cnf.jkt`; `bearer` verifies the
+   * proofs the same way but answers unbound Bearer tokens (a provider that does not bind).
+   */
+  dpop: 'off' | 'on' | 'bearer' = 'off'
+  /** `dpop_signing_alg_values_supported`; with `dpop` `on` and unset: ES256 and EdDSA. */
+  dpopSigningAlgs?: string[]
+  /**
+   * Server nonces (RFC 9449 8, 9), demanded at the token endpoint (400 `use_dpop_nonce`) and/or
+   * UserInfo (401 `DPoP error="use_dpop_nonce"`), with `DPoP-Nonce`; `stubborn` answers every
+   * proof so, with a new nonce each time.
+   */
+  dpopNonce: { token?: boolean; userinfo?: boolean; stubborn?: boolean } = {}
+  /** The nonce a proof must carry where one is demanded. */
+  currentDpopNonce = 'op-nonce-1'
+  /** Every DPoP proof received whose signature verified, in order. */
+  readonly dpopProofs: ReceivedProof[] = []
+  /** The `jti`s seen (RFC 9449 11.1: a proof is used once). */
+  private readonly dpopJtis = new Set<string>()
   /** Pushed requests by `request_uri`, each usable once. */
   readonly pushed = new Map<string, URLSearchParams>()
   private signing!: { privateKey: CryptoKey; kid: string }
@@ -136,6 +177,9 @@ export class ProviderFixture {
       response_modes_supported: ['query', 'fragment', 'form_post'],
       id_token_signing_alg_values_supported: [this.alg],
       code_challenge_methods_supported: ['S256'],
+      ...(this.dpopSigningAlgs || this.dpop === 'on'
+        ? { dpop_signing_alg_values_supported: this.dpopSigningAlgs ?? ['ES256', 'EdDSA'] }
+        : {}),
       token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
     }
   }
@@ -168,7 +212,12 @@ export class ProviderFixture {
     }
   }
 
-  private async accessToken(code: IssuedCode, scope: string, api?: string): Promise<string> {
+  private async accessToken(
+    code: IssuedCode,
+    scope: string,
+    api?: string,
+    jkt?: string,
+  ): Promise<string> {
     return this.sign(
       {
         iss: this.issuer,
@@ -179,6 +228,7 @@ export class ProviderFixture {
         iat: this.now,
         exp: this.now + this.accessTokenLifetime,
         jti: randomBytes(8).toString('hex'),
+        ...(jkt ? { cnf: { jkt } } : {}),
       },
       { typ: 'at+jwt' },
     )
@@ -228,6 +278,7 @@ export class ProviderFixture {
       organization: q.get('organization') ?? undefined,
       sub: options.sub ?? 'user-1',
       authTime: this.now - 5,
+      dpopJkt: q.get('dpop_jkt') ?? undefined,
     }
     this.codes.set(code, issued)
     const params = new URLSearchParams({ code, state: q.get('state')!, iss: this.issuer })
@@ -288,7 +339,10 @@ export class ProviderFixture {
         return new Response(null, { status: 200 })
       case '/userinfo': {
         const auth = request.headers.get('authorization') ?? ''
-        if (!auth.startsWith('Bearer ')) return json({ error: 'invalid_token' }, 401)
+        // A DPoP-bound token is checked with its proof; any other is a Bearer token.
+        const bound = await this.userinfoDpop(request.headers, auth)
+        if (bound instanceof Response) return bound
+        if (!bound && !auth.startsWith('Bearer ')) return json({ error: 'invalid_token' }, 401)
         return json({
           sub: this.userinfoSub ?? 'user-1',
           name: 'Test User',
@@ -310,20 +364,139 @@ export class ProviderFixture {
     return undefined
   }
 
+  /** The JWT access token's `cnf.jkt` (RFC 9449 6.1), when the fixture bound it. */
+  private boundTo(accessToken: string): string | undefined {
+    try {
+      const cnf = decodeJwt(accessToken).cnf as { jkt?: unknown } | undefined
+      return typeof cnf?.jkt === 'string' ? cnf.jkt : undefined
+    } catch {
+      return undefined
+    }
+  }
+
+  /**
+   * A proof at `path`, verified with jose; a used `jti` is refused, and so is a proof without the
+   * demanded nonce. The proof's outcome is recorded; a string is the refusal's error.
+   */
+  private async checkProof(
+    path: string,
+    proof: string | null,
+    expected: { method: string; accessToken?: string; nonce?: boolean; jkt?: string },
+  ): Promise<VerifiedProof | string> {
+    let verified: VerifiedProof
+    try {
+      verified = await verifyProof(proof, {
+        method: expected.method,
+        url: `${this.issuer}${path.slice(1)}`,
+        now: this.now,
+        accessToken: expected.accessToken,
+      })
+    } catch {
+      return 'invalid_dpop_proof'
+    }
+    const jti = verified.claims.jti as string
+    const record = (answer: string) => {
+      this.dpopProofs.push({ ...verified, path, answer })
+      return answer
+    }
+    if (this.dpopJtis.has(jti)) return record('invalid_dpop_proof')
+    this.dpopJtis.add(jti)
+    if (
+      expected.nonce &&
+      (this.dpopNonce.stubborn || verified.claims.nonce !== this.currentDpopNonce)
+    ) {
+      if (this.dpopNonce.stubborn) this.currentDpopNonce = `op-nonce-${this.dpopProofs.length + 2}`
+      return record('use_dpop_nonce')
+    }
+    if (expected.jkt !== undefined && verified.jkt !== expected.jkt) return record('invalid_grant')
+    record('ok')
+    return verified
+  }
+
+  /**
+   * UserInfo with a DPoP-bound token (RFC 9449 7): a refusal, true when its proof passed, false
+   * when the token is not bound.
+   */
+  private async userinfoDpop(headers: Headers, auth: string): Promise<Response | boolean> {
+    const [scheme, token = ''] = auth.split(' ')
+    const jkt = this.boundTo(token)
+    if (jkt === undefined) return false
+    const challenge = (error: string, extra: Record<string, string> = {}) =>
+      new Response(JSON.stringify({ error }), {
+        status: 401,
+        headers: {
+          'content-type': 'application/json',
+          'www-authenticate': `DPoP error="${error}", algs="ES256 EdDSA"`,
+          ...extra,
+        },
+      })
+    if (scheme !== 'DPoP') return challenge('invalid_token')
+    const checked = await this.checkProof('/userinfo', headers.get('dpop'), {
+      method: 'GET',
+      accessToken: token,
+      nonce: this.dpopNonce.userinfo,
+      jkt,
+    })
+    if (checked === 'use_dpop_nonce') {
+      return challenge(checked, { 'dpop-nonce': this.currentDpopNonce })
+    }
+    if (typeof checked === 'string') {
+      return challenge(checked === 'invalid_grant' ? 'invalid_token' : checked)
+    }
+    return true
+  }
+
+  /**
+   * DPoP at the token endpoint: the key the tokens are bound to (undefined: unbound), or the
+   * refusal. `required`: the key the code (`dpop_jkt`) or refresh token is bound to.
+   */
+  private async tokenDpop(
+    headers: Headers,
+    required: string | undefined,
+    json: (value: unknown, status?: number, headers?: Record<string, string>) => Response,
+  ): Promise<{ jkt?: string } | Response> {
+    if (this.dpop === 'off') return {}
+    const proof = headers.get('dpop')
+    if (proof === null) {
+      // RFC 9449 10: a code bound by dpop_jkt is exchanged with a proof by that key only.
+      return required === undefined
+        ? {}
+        : json({ error: 'invalid_grant', error_description: 'no DPoP proof' }, 400)
+    }
+    const checked = await this.checkProof('/oauth/token', proof, {
+      method: 'POST',
+      nonce: this.dpopNonce.token,
+      jkt: required,
+    })
+    if (checked === 'use_dpop_nonce') {
+      return json({ error: checked }, 400, { 'dpop-nonce': this.currentDpopNonce })
+    }
+    if (typeof checked === 'string') return json({ error: checked }, 400)
+    return { jkt: this.dpop === 'on' ? checked.jkt : undefined }
+  }
+
   private async token(
     headers: Headers,
     body: URLSearchParams,
-    json: (value: unknown, status?: number) => Response,
+    json: (value: unknown, status?: number, headers?: Record<string, string>) => Response,
   ): Promise<Response> {
     const clientId = this.authenticate(headers, body)
     if (clientId !== this.clientId) return json({ error: 'invalid_client' }, 401)
     let issued: IssuedCode
     let scope: string
     let refreshing: { code: IssuedCode; scope?: string } | undefined
+    let dpop: { jkt?: string } | Response
     if (body.get('grant_type') === 'authorization_code') {
       const code = this.codes.get(body.get('code') ?? '')
       if (!code) return json({ error: 'invalid_grant', error_description: 'unknown code' }, 400)
+      // Used at once (no await before: concurrent exchanges race for it), and given back when
+      // the DPoP proof is refused: a nonce retry exchanges it again.
       this.codes.delete(body.get('code')!)
+      dpop = await this.tokenDpop(headers, code.dpopJkt, json)
+      if (dpop instanceof Response) {
+        this.codes.set(body.get('code')!, code)
+        return dpop
+      }
       const challenge = createHash('sha256')
         .update(body.get('code_verifier') ?? '')
         .digest('base64url')
@@ -340,7 +513,13 @@ export class ProviderFixture {
           400,
         )
       }
+      // Used at once, as the code; unused again when the DPoP proof is refused.
       if (this.rotateRefreshTokens) entry.used = true
+      dpop = await this.tokenDpop(headers, entry.jkt, json)
+      if (dpop instanceof Response) {
+        entry.used = false
+        return dpop
+      }
       issued = entry.code
       scope =
         (this.refreshScope === 'honour' && body.get('scope')) || entry.scope || entry.code.scope
@@ -354,14 +533,14 @@ export class ProviderFixture {
       ? (body.get('audience') ?? body.get('resource') ?? undefined)
       : undefined
     const api = asked && (this.refreshApis?.includes(asked) ?? true) ? asked : undefined
-    const accessToken = await this.accessToken(issued, scope, api)
+    const accessToken = await this.accessToken(issued, scope, api, dpop.jkt)
     const claims = this.baseClaims(issued, !refreshing || this.refreshIdTokenClaims === 'full')
     claims.at_hash = halfHash(this.alg, accessToken)
     this.nextTokenEndpointTamper?.(claims)
     this.nextTokenEndpointTamper = undefined
     const response: Record<string, unknown> = {
       access_token: accessToken,
-      token_type: 'Bearer',
+      token_type: dpop.jkt ? 'DPoP' : 'Bearer',
       expires_in: this.accessTokenLifetime,
       ...(refreshing && this.refreshScope === 'ignore' ? {} : { scope }),
       id_token: await this.sign(claims),
@@ -370,7 +549,7 @@ export class ProviderFixture {
       // The old refresh token stays valid; the answer carries none (RFC 6749 6).
     } else if (issued.scope.split(' ').includes('offline_access')) {
       const refreshToken = randomBytes(16).toString('base64url')
-      this.refreshTokens.set(refreshToken, { code: issued, used: false })
+      this.refreshTokens.set(refreshToken, { code: issued, used: false, jkt: dpop.jkt })
       response.refresh_token = refreshToken
     }
     return json(response)

@@ -8,6 +8,7 @@
 import {
   type AuthContext,
   createAuth,
+  dpop,
   type FetchAuthConfig,
   MemorySessionStore,
   privateKeyJwt,
@@ -28,6 +29,11 @@ export interface TestEnv {
   RESPONSE_TYPE?: string
   /** `memory`: sessions in a MemorySessionStore (the isolate's memory), the cookie holds an id. */
   SESSION_STORE?: string
+  /**
+   * `on`: DPoP-bound tokens (`dpop()`), and `/api` takes DPoP-bound tokens only (`dpop:
+   * 'require'`); `nonces`: the same, `/api` also demanding its server nonces (RFC 9449 9).
+   */
+  DPOP?: string
 }
 
 export const SCOPE = 'openid profile email offline_access read:messages'
@@ -53,9 +59,14 @@ export function createTestApp(
       env.SESSION_STORE === 'memory'
         ? { store: serverSessions(new MemorySessionStore()) }
         : undefined,
+    ...(env.DPOP ? { extensions: [dpop()] } : {}),
     ...overrides,
   })
-  const shared = { engine: auth.engine, audience: env.AUDIENCE }
+  const shared = {
+    engine: auth.engine,
+    audience: env.AUDIENCE,
+    ...(env.DPOP ? { dpop: 'require' as const, dpopNonce: env.DPOP === 'nonces' } : {}),
+  }
   const api = requireBearer(shared, { scopes: ['read:messages'] })
   const apiWrite = requireBearer(shared, { scopes: ['write:messages'] })
   const standalone = requireBearer(

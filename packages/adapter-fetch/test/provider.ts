@@ -29,7 +29,8 @@ export interface TestProvider {
 /** The dev provider with one confidential client whose redirect URIs are on `appURL`. */
 export async function startProvider(
   appURL: string,
-  options: { accessTokenTTL?: number } = {},
+  /** `dpopNonces`: the provider demands DPoP server nonces (token endpoint, UserInfo). */
+  options: { accessTokenTTL?: number; dpopNonces?: boolean } = {},
 ): Promise<TestProvider> {
   const keys = (await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, [
     'sign',
@@ -51,6 +52,7 @@ export async function startProvider(
       },
     ],
     apis: defaultApis().map((api) => ({ ...api, accessTokenTTL: options.accessTokenTTL })),
+    dpopNonces: options.dpopNonces,
   })
   return {
     provider,

@@ -3,8 +3,9 @@
  * and logout, plus these, which need a session and answer JSON (or the adapter's JSON error):
  *
  * - `/me`: `{ sub }`
- * - `/state`: the session as stored, never refreshed: `{ claims, token, scope }` (the user's
- *   claims, the access token and its scope)
+ * - `/state`: the session as stored, never refreshed: `{ claims, token, scope, tokenType, jkt }`
+ *   (the user's claims, the access token, its scope and type, and the RFC 7638 thumbprint of the
+ *   session's DPoP key, computed here with jose, when it has one: see {@link stateOf})
  * - `/token`: the access token, refreshed first when expired: `{ token, expired }`
  * - `/refresh[?scope=...]`: a forced refresh, with a reduced scope when given: `{ token, scope }`
  * - `/userinfo`: the provider's userinfo answer
@@ -21,10 +22,17 @@
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import Router from '@koa/router'
-import type { BearerVerifierConfig, HybridAuthConfig } from '@oidc-hybrid/core'
+import type {
+  AccessTokenView,
+  BearerVerifierConfig,
+  HybridAuthConfig,
+  IdTokenClaims,
+  Session,
+} from '@oidc-hybrid/core'
 import { createAuth, requireBearer as fetchRequireBearer } from '@oidc-hybrid/fetch'
 import { auth, requireBearer, requiresAuth } from '@oidc-hybrid/koa'
 import { closeServer, listen, serveFetch } from '@oidc-hybrid/test-kit'
+import { calculateJwkThumbprint, type JWK } from 'jose'
 import Koa from 'koa'
 
 export interface RunningApp {
@@ -71,6 +79,32 @@ export async function serverFor(options?: StartOptions): Promise<{ server: Serve
 
 export { closeServer }
 
+/** The reads of an adapter's request context that `/state` answers. */
+export interface StateSource {
+  readonly user: IdTokenClaims | undefined
+  readonly accessToken: AccessTokenView | undefined
+  readonly session: Session | undefined
+}
+
+/**
+ * `/state`'s answer: the user's claims, the access token, its scope and type (`DPoP` when bound),
+ * and `jkt`, the RFC 7638 thumbprint of the public members of the session's DPoP key
+ * (`session.dpop`, with `dpop()`), computed with jose rather than by the library under test.
+ */
+export async function stateOf(oidc: StateSource) {
+  const token = oidc.accessToken!
+  const key = oidc.session?.dpop
+  const jkt =
+    key && (await calculateJwkThumbprint({ kty: key.kty, crv: key.crv, x: key.x, y: key.y } as JWK))
+  return {
+    claims: oidc.user,
+    token: token.access_token,
+    scope: token.scope,
+    tokenType: token.token_type,
+    jkt,
+  }
+}
+
 export const koa: AppUnderTest = {
   name: 'koa',
   async start(config, options) {
@@ -81,9 +115,8 @@ export const koa: AppUnderTest = {
     router.get('/me', requiresAuth(), (ctx) => {
       ctx.body = { sub: ctx.oidc.user?.sub }
     })
-    router.get('/state', requiresAuth(), (ctx) => {
-      const token = ctx.oidc.accessToken!
-      ctx.body = { claims: ctx.oidc.user, token: token.access_token, scope: token.scope }
+    router.get('/state', requiresAuth(), async (ctx) => {
+      ctx.body = await stateOf(ctx.oidc)
     })
     router.get('/token', requiresAuth(), async (ctx) => {
       const token = await ctx.oidc.getAccessToken()
@@ -135,10 +168,7 @@ export const fetchAdapter: AppUnderTest = {
         const denied = await oidc.requireAuth()
         if (denied) return denied
         if (path === '/me') return Response.json({ sub: oidc.user?.sub })
-        if (path === '/state') {
-          const token = oidc.accessToken!
-          return Response.json({ claims: oidc.user, token: token.access_token, scope: token.scope })
-        }
+        if (path === '/state') return Response.json(await stateOf(oidc))
         if (path === '/token') {
           const token = await oidc.getAccessToken()
           return Response.json({ token: token.access_token, expired: token.isExpired() })

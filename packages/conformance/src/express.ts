@@ -5,7 +5,7 @@
  */
 import { auth, authErrorHandler, requireBearer, requiresAuth } from '@oidc-hybrid/express'
 import createExpressApp from 'express'
-import { type AppUnderTest, closeServer, serverFor } from './apps.js'
+import { type AppUnderTest, closeServer, serverFor, stateOf } from './apps.js'
 
 export const express: AppUnderTest = {
   name: 'express',
@@ -16,9 +16,8 @@ export const express: AppUnderTest = {
     app.get('/me', requiresAuth(), (req, res) => {
       res.json({ sub: req.oidc.user?.sub })
     })
-    app.get('/state', requiresAuth(), (req, res) => {
-      const token = req.oidc.accessToken!
-      res.json({ claims: req.oidc.user, token: token.access_token, scope: token.scope })
+    app.get('/state', requiresAuth(), async (req, res) => {
+      res.json(await stateOf(req.oidc))
     })
     app.get('/token', requiresAuth(), async (req, res) => {
       const token = await req.oidc.getAccessToken()

@@ -1,7 +1,7 @@
 import { auth, requireAuth, requireBearer } from '@oidc-hybrid/hono'
 import { serveFetch } from '@oidc-hybrid/test-kit'
 import { Hono } from 'hono'
-import { type AppUnderTest, closeServer, serverFor } from './apps.js'
+import { type AppUnderTest, closeServer, serverFor, stateOf } from './apps.js'
 
 export const hono: AppUnderTest = {
   name: 'hono',
@@ -18,10 +18,7 @@ export const hono: AppUnderTest = {
       .use(auth(config(url)))
       .use(requireAuth())
       .get('/me', (c) => c.json({ sub: c.var.oidc.user?.sub }))
-      .get('/state', (c) => {
-        const token = c.var.oidc.accessToken!
-        return c.json({ claims: c.var.oidc.user, token: token.access_token, scope: token.scope })
-      })
+      .get('/state', async (c) => c.json(await stateOf(c.var.oidc)))
       .get('/token', async (c) => {
         const token = await c.var.oidc.getAccessToken()
         return c.json({ token: token.access_token, expired: token.isExpired() })

@@ -32,6 +32,7 @@ import {
   type RunningApp,
   type StartOptions,
   serverFor,
+  stateOf,
 } from './apps.js'
 
 /** Where `/call-api` sends the session's access token: the API app's URL (see {@link startNest}). */
@@ -46,8 +47,7 @@ class ConformanceController {
 
   @Get('state')
   state(@Oidc() oidc: OidcContext) {
-    const token = oidc.accessToken!
-    return { claims: oidc.user, token: token.access_token, scope: token.scope }
+    return stateOf(oidc)
   }
 
   @Get('token')

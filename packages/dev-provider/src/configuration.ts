@@ -193,9 +193,10 @@ export function buildConfiguration(input: ConfigurationInput): Record<string, un
     acrValues: behaviour.acrValues,
     features: {
       devInteractions: { enabled: false },
-      // RFC 9449: on by default in oidc-provider 9; server nonces when asked for.
+      // RFC 9449: on by default in oidc-provider 9 (off with `dpop: false`); server nonces when
+      // asked for.
       dPoP: {
-        enabled: true,
+        enabled: behaviour.dpop,
         ...(behaviour.dpopNonces
           ? { nonceSecret: input.dpopNonceSecret, requireNonce: () => true }
           : {}),

@@ -212,7 +212,7 @@ function checkBehaviour(options: DevProviderOptions): Behaviour {
       ? []
       : stringList(options.extraIdTokenAudiences, 'extraIdTokenAudiences')
   unique(extraIdTokenAudiences, 'extraIdTokenAudiences entry')
-  return {
+  const behaviour: Behaviour = {
     rotateRefreshTokens: oneOf(
       options.rotateRefreshTokens,
       'rotateRefreshTokens',
@@ -253,8 +253,11 @@ function checkBehaviour(options: DevProviderOptions): Behaviour {
     ),
     acrValues:
       options.acrValues === undefined ? [] : [...stringList(options.acrValues, 'acrValues')],
+    dpop: oneOf(options.dpop, 'dpop', [true, false], true),
     dpopNonces: oneOf(options.dpopNonces, 'dpopNonces', [true, false], false),
   }
+  if (!behaviour.dpop && behaviour.dpopNonces) fail('dpopNonces needs DPoP: drop dpop: false')
+  return behaviour
 }
 
 /**

@@ -229,10 +229,18 @@ export interface DevProviderOptions {
    */
   acrValues?: string[]
   /**
-   * DPoP (RFC 9449) is always accepted: a token request with a `DPoP` proof gets a
+   * `true` (the default): DPoP (RFC 9449) is accepted, see {@link DevProviderOptions.dpopNonces}.
+   * `false`: oidc-provider's DPoP feature is off, as at a provider that does not bind tokens: a
+   * `DPoP` proof header and `dpop_jkt` are ignored, the token endpoint answers `token_type`
+   * `Bearer` and discovery lists no `dpop_signing_alg_values_supported`.
+   */
+  dpop?: boolean
+  /**
+   * DPoP (RFC 9449) is accepted unless `dpop: false`: a token request with a `DPoP` proof gets a
    * sender-constrained access token (`token_type` `DPoP`, `cnf.jkt`). `true`: the token endpoint
    * also requires a server nonce (RFC 9449 8): a proof without the current one is answered 400
-   * `use_dpop_nonce` with a `DPoP-Nonce` header to retry with. Default `false`.
+   * `use_dpop_nonce` with a `DPoP-Nonce` header to retry with. Default `false`; not with
+   * `dpop: false`.
    */
   dpopNonces?: boolean
 }

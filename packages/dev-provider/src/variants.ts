@@ -19,6 +19,8 @@ export interface Behaviour {
   requestObjects: 'off' | 'optional' | 'required'
   /** `acr_values_supported`; empty: no `acr` (see DevProviderOptions.acrValues). */
   acrValues: string[]
+  /** DPoP (RFC 9449) accepted; `false`: oidc-provider's `features.dPoP` is off. */
+  dpop: boolean
   dpopNonces: boolean
 }
 

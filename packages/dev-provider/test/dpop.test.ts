@@ -85,3 +85,42 @@ describe('DPoP at the token endpoint', () => {
     await expect(start({ dpopNonces: 'yes' as never })).rejects.toThrow(/dpopNonces/)
   })
 })
+
+describe('dpop: false, a provider that does not bind tokens', () => {
+  it('ignores dpop_jkt and the proof: the token is a Bearer token without cnf', async () => {
+    const op = await start({ dpop: false })
+    try {
+      const discovery = await discover(op.issuer)
+      expect(discovery).not.toHaveProperty('dpop_signing_alg_values_supported')
+      const key = await proofKey()
+      const { response, verifier } = await login(discovery, {
+        audience: API,
+        scope: 'openid',
+        dpop_jkt: key.jkt,
+      })
+      const answer = await redeemWithProof(
+        discovery.token_endpoint,
+        response.get('code')!,
+        verifier,
+        await key.proof(discovery.token_endpoint),
+      )
+      expect(answer.status).toBe(200)
+      const tokens = (await answer.json()) as { token_type: string; access_token: string }
+      expect(tokens.token_type).toBe('Bearer')
+      expect(decodeJwt(tokens.access_token)).not.toHaveProperty('cnf')
+    } finally {
+      await op.close()
+    }
+  })
+
+  it('is on by default, and refuses dpopNonces without it or a value other than true or false', async () => {
+    const op = await start()
+    try {
+      expect((await discover(op.issuer)).dpop_signing_alg_values_supported).toContain('ES256')
+    } finally {
+      await op.close()
+    }
+    await expect(start({ dpop: false, dpopNonces: true })).rejects.toThrow(/dpopNonces needs DPoP/)
+    await expect(start({ dpop: 'no' as never })).rejects.toThrow(/dpop/)
+  })
+})

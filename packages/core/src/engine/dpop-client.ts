@@ -12,6 +12,7 @@ import { jwkThumbprint } from '../protocol/dpop.js'
 import { parseJsonObject } from '../protocol/http.js'
 import type { Jwk } from '../protocol/jwk.js'
 import type { HttpRequest, HttpResponseData } from '../protocol/types.js'
+import { parseChallenges } from './challenges.js'
 import { failed } from './par.js'
 import { randomId } from './private-key-jwt.js'
 import type { AuthResponse, Extension, LoginOptions } from './types.js'
@@ -38,6 +39,9 @@ const PARAMETERS = {
 
 /** How many imported keys and server nonces (by origin) are remembered; the oldest go first. */
 const REMEMBERED = 1000
+
+/** Engines `dpop()` joined: a second one would wrap (and retry) everything twice. */
+const WRAPPED = new WeakSet<object>()
 
 /** RFC 9449 8.1: `nonce = 1*NQCHAR`. */
 const NONCE = /^[\x21\x23-\x5b\x5d-\x7e]+$/
@@ -69,10 +73,13 @@ export async function generateDpopKey(
   alg: DpopAlgorithm,
   crypto: CryptoProvider,
 ): Promise<{ key: JsonWebKey; jkt: string }> {
-  const pair = (await globalThis.crypto.subtle.generateKey(PARAMETERS[alg].generate, true, [
-    'sign',
-    'verify',
-  ])) as CryptoKeyPair
+  const pair = (await globalThis.crypto.subtle
+    .generateKey(PARAMETERS[alg].generate, true, ['sign', 'verify'])
+    .catch((cause: unknown) => {
+      throw new ConfigurationError(`dpop: this runtime's WebCrypto cannot make ${alg} keys`, {
+        cause,
+      })
+    })) as CryptoKeyPair
   const { kty, crv, x, y, d } = await globalThis.crypto.subtle.exportKey('jwk', pair.privateKey)
   const key: JsonWebKey = y === undefined ? { kty, crv, x, d } : { kty, crv, x, y, d }
   return { key, jkt: (await jwkThumbprint(publicJwk(key), crypto))! }
@@ -165,7 +172,9 @@ export function asksForNonce(status: number, headers: Headers, body?: string): b
   if (status === 400 && body !== undefined) return parseJsonObject(body)?.error === 'use_dpop_nonce'
   return (
     status === 401 &&
-    /\bDPoP\b[\s\S]*\berror="?use_dpop_nonce\b/i.test(headers.get('www-authenticate') ?? '')
+    parseChallenges(headers.get('www-authenticate') ?? '').some(
+      ({ scheme, params }) => scheme === 'dpop' && params.error === 'use_dpop_nonce',
+    )
   )
 }
 
@@ -204,6 +213,8 @@ export function dpop(options: DpopOptions = {}): Extension {
   }
   return {
     engine(engine) {
+      if (WRAPPED.has(engine)) throw new ConfigurationError('extensions: dpop() is there twice')
+      WRAPPED.add(engine)
       const { login, send, fetchApi } = engine
       const { crypto, now } = engine.config
       const signer = new DpopProofSigner(crypto)

@@ -14,8 +14,10 @@
  *   and answers the RFC 9470 challenge, and {@link stepUpChallenge} turns that challenge, from an
  *   API the app called, into the login that meets it.
  */
+
 import { ConfigurationError, OidcHybridError } from '../errors.js'
 import type { Session } from '../protocol/types.js'
+import { parseChallenges } from './challenges.js'
 import { wantsHtml } from './render.js'
 import { statusForError } from './status.js'
 import type { AuthRequest, AuthResponse, ExtensibleEngine, LoginOptions } from './types.js'
@@ -204,24 +206,6 @@ export function stepUp(options: StepUpOptions): StepUp {
 }
 
 /**
- * The parameters of each Bearer or DPoP challenge of a `WWW-Authenticate` value (RFC 9110
- * 11.6.1), names lower-cased; other schemes' are left out.
- */
-function challenges(header: string): Array<Record<string, string>> {
-  const found: Array<Record<string, string> | undefined> = []
-  // A bare token starts a challenge (its scheme); `name=value` pairs are its parameters.
-  const pattern = /([\w!#$%&'*+.^`|~-]+)(?:\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]*)))?/g
-  for (const [, name, quoted, plain] of header.matchAll(pattern)) {
-    const value = quoted?.replace(/\\(.)/g, '$1') ?? plain
-    const current = found.at(-1)
-    if (value === undefined)
-      found.push(/^(bearer|dpop)$/i.test(name!) ? Object.create(null) : undefined)
-    else if (current && !(name!.toLowerCase() in current)) current[name!.toLowerCase()] = value
-  }
-  return found.filter((params) => params !== undefined)
-}
-
-/**
  * The requirement an API's RFC 9470 challenge states (`WWW-Authenticate: Bearer
  * error="insufficient_user_authentication", acr_values="...", max_age=...`), from its response or
  * the header's value; `undefined` for any other answer. Give it to the adapter's `requireAuth`:
@@ -243,7 +227,8 @@ export function stepUpChallenge(answer: Response | string | null): StepUp | unde
       : answer.status === 401
         ? answer.headers.get('www-authenticate')
         : null
-  for (const params of challenges(header ?? '')) {
+  for (const { scheme, params } of parseChallenges(header ?? '')) {
+    if (scheme !== 'bearer' && scheme !== 'dpop') continue
     if (params.error !== 'insufficient_user_authentication') continue
     const acr = params.acr_values?.split(' ').filter(Boolean)
     const maxAge = /^\d{1,9}$/.test(params.max_age ?? '') ? Number(params.max_age) : undefined

@@ -4,7 +4,7 @@
 // type the provider must answer, server nonces (one retry, remembered per origin), the algorithms,
 // sessions from before the extension, and the signer and nonce test on their own.
 import { decodeJwt } from 'jose'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { WebCryptoProvider } from '../../src/crypto/webcrypto.js'
 import { apiTokens } from '../../src/engine/api-tokens.js'
 import type { HybridAuthConfig } from '../../src/engine/config.js'
@@ -421,6 +421,29 @@ describe('dpop(): algorithms', () => {
     ])
   })
 
+  it('dpop() twice in extensions is refused at setup (its retries would stack)', async () => {
+    const t = await dpopSetup()
+    expect(() =>
+      createHybridAuth({ ...baseConfig(t), extensions: [dpop(), dpop()] } as HybridAuthConfig),
+    ).toThrow(/dpop\(\) is there twice/)
+  })
+
+  it("a runtime whose WebCrypto cannot make the alg's keys: CONFIG_INVALID, no redirect", async () => {
+    const t = await dpopSetup([dpop({ alg: 'EdDSA' })])
+    const spy = vi
+      .spyOn(globalThis.crypto.subtle, 'generateKey')
+      .mockRejectedValueOnce(new DOMException('Unrecognized name', 'NotSupportedError'))
+    try {
+      const refused = await t.startLogin()
+      expect(refused.status).toBe(500)
+      expect(refused.error?.code).toBe('CONFIG_INVALID')
+      expect(refused.error?.message).toMatch(/cannot make EdDSA keys/)
+      expect(refused.headers.get('location')).toBeNull()
+    } finally {
+      spy.mockRestore()
+    }
+  })
+
   it('another alg is refused at setup', () => {
     expect(() => dpop({ alg: 'RS256' as never })).toThrow(ConfigurationError)
     expect(() => dpop({ alg: 'RS256' as never })).toThrow(/ES256/)
@@ -584,6 +607,20 @@ describe('asksForNonce', () => {
       { ...NONCE, 'www-authenticate': 'DPoP error="use_dpop_nonce"' },
       undefined,
       false,
+    ],
+    [
+      "401 use_dpop_nonce in the Bearer challenge after a DPoP one (not DPoP's)",
+      401,
+      { ...NONCE, 'www-authenticate': 'DPoP algs="ES256", Bearer error="use_dpop_nonce"' },
+      undefined,
+      false,
+    ],
+    [
+      '401 DPoP use_dpop_nonce after a Bearer challenge',
+      401,
+      { ...NONCE, 'www-authenticate': 'Bearer realm="api", DPoP error="use_dpop_nonce"' },
+      undefined,
+      true,
     ],
     ['500 use_dpop_nonce', 500, NONCE, ASKS, false],
     ['200 with a nonce', 200, NONCE, '{}', false],

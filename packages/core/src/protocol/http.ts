@@ -158,8 +158,9 @@ export const TOKEN = "[!#$%&'*+.^_`|~0-9A-Za-z-]+"
 const AUTH_PARAM = new RegExp(`(${TOKEN})\\s*=\\s*(?:"((?:[^"\\\\]|\\\\.)*)"|(${TOKEN}))`, 'g')
 
 /**
- * Reads the error parameters of a `WWW-Authenticate: Bearer ...` challenge; `undefined` when the
- * header is absent or uses another scheme. Only the first value of each parameter counts.
+ * Reads the error parameters of a `WWW-Authenticate: Bearer ...` (or, for a DPoP-bound token,
+ * `DPoP ...`: RFC 9449 7.1) challenge; `undefined` when the header is absent or starts with
+ * another scheme. Only the first value of each parameter counts.
  *
  * @see [RFC 6750 3](https://www.rfc-editor.org/rfc/rfc6750#section-3)
  * @see [RFC 9110 11.6.1](https://www.rfc-editor.org/rfc/rfc9110#section-11.6.1)
@@ -167,7 +168,7 @@ const AUTH_PARAM = new RegExp(`(${TOKEN})\\s*=\\s*(?:"((?:[^"\\\\]|\\\\.)*)"|(${
 export function parseBearerChallenge(headers: Headers): BearerChallenge | undefined {
   const value = headers.get('www-authenticate')
   // Bounded input keeps the parameter regex linear in practice; real challenges are short.
-  if (!value || value.length > 2048 || !/^\s*bearer(?:\s|$)/i.test(value)) return undefined
+  if (!value || value.length > 2048 || !/^\s*(bearer|dpop)(?:\s|$)/i.test(value)) return undefined
   const challenge: Record<string, string> = {}
   for (const [, rawName, quoted, token] of value.matchAll(AUTH_PARAM)) {
     const name = rawName!.toLowerCase()

@@ -138,9 +138,21 @@ describe('processUserinfoResponse', () => {
   })
 
   it('does not read the error of a challenge with another scheme', () => {
-    const headers = { 'www-authenticate': 'DPoP error="use_dpop_nonce"' }
+    const headers = { 'www-authenticate': 'Basic realm="x", error="invalid_token"' }
     expect(() => processUserinfoResponse(response(401, '', headers), SUB)).toThrow(
       expect.objectContaining({ code: 'USERINFO_ERROR', details: { status: 401 } }),
+    )
+  })
+
+  it("reads the error of a DPoP challenge (a DPoP-bound token's refusal, RFC 9449 7.1)", () => {
+    const headers = {
+      'www-authenticate': 'DPoP error="invalid_dpop_proof", error_description="ath mismatch"',
+    }
+    expect(() => processUserinfoResponse(response(401, '', headers), SUB)).toThrow(
+      expect.objectContaining({
+        code: 'USERINFO_ERROR',
+        details: { status: 401, error: 'invalid_dpop_proof', error_description: 'ath mismatch' },
+      }),
     )
   })
 

@@ -21,7 +21,6 @@ import {
   type BearerVerifier,
   ConfigurationError,
   createBearerVerifier,
-  OidcHybridError,
   type VerifiedBearer,
 } from '@oidc-hybrid/core'
 import { requestState } from './context.js'
@@ -153,18 +152,14 @@ export class BearerAuthGuard implements CanActivate {
     const request = http.getRequest<PlatformRequest>()
     const response = http.getResponse<PlatformResponse>()
     try {
+      // The claims are checked by the verifier, so a refusal is a `bearer.refused` event too.
       const verified = await this.#verifier.verifyRequest(toAuthRequest(request, NO_HOST), {
         scopes,
+        claims: (claims) => {
+          const unmet = requirements.find((requirement) => !satisfies(requirement, claims))
+          return unmet === undefined || claimNames(unmet)
+        },
       })
-      for (const requirement of requirements) {
-        if (!satisfies(requirement, verified.claims)) {
-          throw new OidcHybridError(
-            'BEARER_INSUFFICIENT_SCOPE',
-            'the access token does not carry the claims this route requires',
-            { details: { claims: claimNames(requirement) } },
-          )
-        }
-      }
       // A fresh DPoP-Nonce, when one is due.
       for (const [name, value] of Object.entries(verified.headers ?? {})) {
         setHeader(response, name, value)

@@ -89,6 +89,13 @@ export interface BearerOptions {
    * clock tolerance), else 401 `insufficient_user_authentication` with `max_age`.
    */
   maxAge?: number
+  /**
+   * A route's own check of the verified token's claims (NestJS `@RequiredClaims`): `true` when
+   * they meet it, else the names of the claims that do not (maybe none), refused as
+   * `BEARER_INSUFFICIENT_SCOPE` (403, RFC 6750 3.1) with `details.claims`. Being part of the
+   * verification, its refusal is a `bearer.refused` event like any other.
+   */
+  claims?: (claims: AccessTokenClaims) => true | string[]
 }
 
 export interface VerifiedBearer {
@@ -358,6 +365,14 @@ export class BearerVerifier {
     const { acrValues: acr = defaults.acrValues, maxAge = defaults.maxAge } = options
     if (acr || maxAge !== undefined) {
       new StepUp({ acr, maxAge }).check(claims, this.#now(), this.#tolerance)
+    }
+    const unmet = options.claims?.(claims) ?? true
+    if (unmet !== true) {
+      throw new OidcHybridError(
+        'BEARER_INSUFFICIENT_SCOPE',
+        'the access token does not carry the claims this route requires',
+        { details: { claims: unmet } },
+      )
     }
     return { claims, scopes }
   }

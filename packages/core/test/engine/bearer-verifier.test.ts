@@ -221,6 +221,30 @@ describe('a verifier that shares an engine', () => {
     await expect(bearer.verify(undefined)).rejects.toMatchObject({ code: 'BEARER_TOKEN_MISSING' })
   })
 
+  it("a route's claims check: true passes the claims it was given, names refuse with 403", async () => {
+    const t = await setup()
+    await t.login()
+    const { accessToken } = (await t.session())!
+    const bearer = createBearerVerifier({ engine: t.auth, audience: 'https://api.example.test' })
+    const seen: unknown[] = []
+    const ok = await bearer.verify(`Bearer ${accessToken}`, {
+      claims: (claims) => {
+        seen.push(claims.sub)
+        return true
+      },
+    })
+    expect(ok.claims.sub).toBe('user-1')
+    expect(seen).toEqual(['user-1'])
+    const denied = bearer.verify(`Bearer ${accessToken}`, { claims: () => ['org_id'] })
+    await expect(denied).rejects.toMatchObject({
+      code: 'BEARER_INSUFFICIENT_SCOPE',
+      details: { claims: ['org_id'] },
+    })
+    const failure = bearer.failure(await denied.catch((e: unknown) => e))
+    expect(failure).toMatchObject({ status: 403 })
+    expect(failure.wwwAuthenticate).toMatch(/error="insufficient_scope"/)
+  })
+
   it('a bearer failure answer is never made of a misconfiguration: it is thrown again', () => {
     const bearer = createBearerVerifier({
       issuerBaseURL: 'https://op.example.test',

@@ -365,6 +365,10 @@ describe('events(): bearer checks', () => {
     })
     expect((await bearer.verifyRequest(request(`Bearer ${accessToken}`))).scopes).toBeDefined()
     await expect(bearer.verifyRequest(request(`DPoP ${accessToken}`))).rejects.toThrow()
+    // A route's claims check (NestJS @RequiredClaims) is part of the verification: refused.
+    await expect(
+      bearer.verifyRequest(request(`Bearer ${accessToken}`), { claims: () => ['org_id'] }),
+    ).rejects.toMatchObject({ code: 'BEARER_INSUFFICIENT_SCOPE', details: { claims: ['org_id'] } })
     const seen = t.take()
     expect(seen).toEqual([
       { type: 'bearer.accepted', sub: 'user-1', scheme: 'Bearer', durationMs: expect.any(Number) },
@@ -386,6 +390,12 @@ describe('events(): bearer checks', () => {
         code: 'DPOP_PROOF_INVALID',
         status: 401,
         scheme: 'DPoP',
+        durationMs: expect.any(Number),
+      },
+      {
+        type: 'bearer.refused',
+        code: 'BEARER_INSUFFICIENT_SCOPE',
+        status: 403,
         durationMs: expect.any(Number),
       },
     ])

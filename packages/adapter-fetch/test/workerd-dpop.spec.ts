@@ -6,15 +6,14 @@
  * which records it with its DPoP proof decoded; thumbprints are computed here (RFC 7638).
  */
 import { createHash } from 'node:crypto'
-import { fileURLToPath } from 'node:url'
 import { createBrowser, jwtPayload, SESSION } from '@oidc-hybrid/test-kit'
-import { build } from 'esbuild'
 import {
   Miniflare,
   type Request as MiniflareRequest,
   Response as MiniflareResponse,
 } from 'miniflare'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { bundleWorker } from './bundle-worker.js'
 import { startProvider, type TestProvider } from './provider.js'
 
 /** The worker's origin: nothing listens there, requests reach it through dispatchFetch. */
@@ -54,19 +53,7 @@ let script: string
 
 beforeAll(async () => {
   op = await startProvider(APP, { dpopNonces: true })
-  const result = await build({
-    entryPoints: [fileURLToPath(new URL('./worker.ts', import.meta.url))],
-    bundle: true,
-    format: 'esm',
-    target: 'es2022',
-    // As wrangler bundles: no Node built-ins.
-    platform: 'neutral',
-    mainFields: ['module', 'main'],
-    conditions: ['workerd', 'worker', 'browser'],
-    write: false,
-    logLevel: 'silent',
-  })
-  script = result.outputFiles[0]!.text
+  script = await bundleWorker('./worker.ts')
 })
 afterAll(async () => {
   await mf?.dispose()

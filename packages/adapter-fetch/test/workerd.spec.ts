@@ -5,7 +5,6 @@
  * outboundService to Node, which forwards it to the provider, back into the worker for its own
  * URL, or to the example's API worker for the API's URL.
  */
-import { fileURLToPath } from 'node:url'
 import {
   type Browser,
   createBrowser,
@@ -14,13 +13,13 @@ import {
   freePort,
   SESSION,
 } from '@oidc-hybrid/test-kit'
-import { build } from 'esbuild'
 import {
   Miniflare,
   type Request as MiniflareRequest,
   Response as MiniflareResponse,
 } from 'miniflare'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { bundleWorker as bundle } from './bundle-worker.js'
 import { startProvider, type TestProvider } from './provider.js'
 
 /** The worker's origin: nothing listens there, requests reach it through dispatchFetch. */
@@ -28,23 +27,6 @@ const APP = 'http://localhost:8787'
 /** The example API worker's origin, reached the same way. */
 const API = 'http://localhost:8788'
 const COMPATIBILITY_DATE = '2026-04-01'
-
-async function bundle(entry: string): Promise<string> {
-  const result = await build({
-    entryPoints: [fileURLToPath(new URL(entry, import.meta.url))],
-    bundle: true,
-    format: 'esm',
-    target: 'es2022',
-    // As wrangler bundles: no Node built-ins, so a node:* import in the adapter fails the build.
-    platform: 'neutral',
-    mainFields: ['module', 'main'],
-    conditions: ['workerd', 'worker', 'browser'],
-    alias: { '@oidc-hybrid/fetch': fileURLToPath(new URL('../src/index.ts', import.meta.url)) },
-    write: false,
-    logLevel: 'silent',
-  })
-  return result.outputFiles[0]!.text
-}
 
 interface Worker extends Browser {
   /** URLs the worker fetched (provider and its own API). */

@@ -154,8 +154,9 @@ for (const shards of [1, 4]) {
       await s.set(soon, session('soon'), inSeconds(2))
       await s.set(later, session('later'), inSeconds(3600))
       expect((await s.get(soon))?.accessToken).toBe('soon')
-      // The past one is purged about a second later; the other two stay.
-      expect(await eventually(async () => (await s.count()).sessions === 2)).toBe(true)
+      // The past one is purged about a second later (an alarm delayed by load past `soon`'s
+      // expiry purges that one too, so at most two stay).
+      expect(await eventually(async () => (await s.count()).sessions <= 2)).toBe(true)
       await sleep(2100)
       expect(await s.get(soon)).toBeNull()
       expect((await s.get(later))?.accessToken).toBe('later')

@@ -183,8 +183,12 @@ export class UserinfoAudience {
       now,
     })
     if (refused) return `DPoP proof refused: ${refused}`
-    // RFC 9449 11.1: each proof once (its jti, for as long as its iat is in the window).
-    const seen = `${jkt}.${proof}`
+    // RFC 9449 11.1: each proof once: its key and jti, for as long as its iat is in the window.
+    const [, payload = ''] = String(proof).split('.')
+    const proofJti = (
+      JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { jti: string }
+    ).jti
+    const seen = `${jkt} ${proofJti}`
     if (this.#proofs.has(seen)) return 'DPoP proof replayed'
     this.#proofs.set(seen, now + 120)
     for (const [key, until] of this.#proofs) if (until <= now) this.#proofs.delete(key)

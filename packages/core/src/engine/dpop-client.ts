@@ -43,8 +43,9 @@ const REMEMBERED = 1000
 /** Engines `dpop()` joined: a second one would wrap (and retry) everything twice. */
 const WRAPPED = new WeakSet<object>()
 
-/** RFC 9449 8.1: `nonce = 1*NQCHAR`. */
-const NONCE = /^[\x21\x23-\x5b\x5d-\x7e]+$/
+/** RFC 9449 8.1: `nonce = 1*NQCHAR`; longer than 1 KB is no nonce of a real server. */
+const isNonce = (value: string | null): value is string =>
+  value !== null && value.length <= 1024 && /^[\x21\x23-\x5b\x5d-\x7e]+$/.test(value)
 
 /** A private JWK's algorithm: EC P-256 signs ES256, OKP Ed25519 EdDSA. */
 function algorithmOf(jwk: JsonWebKey): DpopAlgorithm {
@@ -121,7 +122,7 @@ export class DpopProofSigner {
   ): Promise<string> {
     const alg = algorithmOf(key)
     const htu = new URL(url)
-    htu.search = htu.hash = ''
+    htu.search = htu.hash = htu.username = htu.password = ''
     const claims: Record<string, unknown> = {
       jti: randomId(),
       htm: method,
@@ -143,7 +144,8 @@ export class DpopProofSigner {
   }
 
   #import(key: JsonWebKey, alg: DpopAlgorithm): Promise<CryptoKey> {
-    const id = `${key.x}.${key.y}`
+    // The whole key: a JWK with this key's public members but another `d` is another key.
+    const id = `${key.kty}.${key.crv}.${key.x}.${key.y}.${key.d}`
     let imported = this.#keys.get(id)
     if (!imported) {
       const { kty, crv, x, y, d } = key
@@ -168,7 +170,7 @@ export class DpopProofSigner {
  * (RFC 9449 9), either with the `DPoP-Nonce` to use.
  */
 export function asksForNonce(status: number, headers: Headers, body?: string): boolean {
-  if (!headers.has('dpop-nonce')) return false
+  if (!isNonce(headers.get('dpop-nonce'))) return false
   if (status === 400 && body !== undefined) return parseJsonObject(body)?.error === 'use_dpop_nonce'
   return (
     status === 401 &&
@@ -230,7 +232,7 @@ export function dpop(options: DpopOptions = {}): Extension {
         })
       const note = (url: string, headers: Headers) => {
         const nonce = headers.get('dpop-nonce')
-        if (nonce !== null && NONCE.test(nonce)) remember(nonces, new URL(url).origin, nonce)
+        if (isNonce(nonce)) remember(nonces, new URL(url).origin, nonce)
       }
 
       engine.login = async (request, loginOptions: LoginOptions = {}): Promise<AuthResponse> => {
@@ -273,6 +275,9 @@ export function dpop(options: DpopOptions = {}): Extension {
         if (!key) return fetchApi.call(engine, request, key)
         // Kept for a nonce retry: a body can be read once (a request without one is sent again).
         const again = request.body ? request.clone() : request
+        // Redirects are not followed: the proof names this URL, and its DPoP header (with the
+        // token, where a runtime keeps Authorization) must not go on to another origin.
+        const manual = (from: Request) => new Request(from, { redirect: 'manual' })
         const attempt = async (outgoing: Request) => {
           const { method, url, headers } = outgoing
           headers.set('dpop', await proof(method, url, key, headers.get('authorization')))
@@ -280,11 +285,11 @@ export function dpop(options: DpopOptions = {}): Extension {
           note(url, response.headers)
           return response
         }
-        const response = await attempt(request)
+        const response = await attempt(manual(request))
         if (!asksForNonce(response.status, response.headers)) return response
         // The refused answer's body is not needed.
         await response.body?.cancel()
-        return attempt(again)
+        return attempt(manual(again))
       }
     },
   }

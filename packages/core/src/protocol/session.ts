@@ -99,7 +99,9 @@ export async function processRefreshResponse(
 ): Promise<SessionResult> {
   const tokens = parseTokenEndpointResponse(response, {
     requireIdToken: false,
-    dpop: !!session.dpop,
+    // A DPoP session stays one: without its key (lost by a store) the refresh carries no proof,
+    // and the Bearer answer it gets is refused rather than taken as a downgrade.
+    dpop: session.tokenType === 'DPoP',
   })
   let claims = session.claims
   let idToken = session.idToken

@@ -16,12 +16,15 @@ import {
 } from '../../src/engine/dpop-client.js'
 import { createHybridAuth } from '../../src/engine/hybrid-auth.js'
 import { pushedAuthorization } from '../../src/engine/par.js'
+import type { RequestSession } from '../../src/engine/request-session.js'
+import { CookieSealer } from '../../src/engine/seal.js'
 import type { Extension } from '../../src/engine/types.js'
 import { ConfigurationError } from '../../src/errors.js'
 import { athOf, thumbprintOf, type VerifiedProof, verifyProof } from '../support/dpop.js'
 import {
   baseConfig,
   type Harness,
+  SECRET,
   SESSION_COOKIE,
   setup,
   TX_COOKIE,
@@ -151,15 +154,26 @@ describe('dpop(): login', () => {
     const t = await dpopSetup()
     const { start, params } = await t.beginLogin()
     const jkt = new URL(start.headers.get('location')!).searchParams.get('dpop_jkt')
-    const transactionCookies = t.jar.names(TX_COOKIE).map((name) => t.jar.cookies.get(name)!)
-    expect(transactionCookies).toHaveLength(1)
+    const [name] = t.jar.names(TX_COOKIE)
+    const sealed = t.jar.cookies.get(name!)!
+    // The key is inside, opened only with the cookie secret; no part of the raw value shows it.
+    const sealer = await CookieSealer.create(SECRET, new WebCryptoProvider())
+    const opened = await sealer.unseal<{ dpop?: JsonWebKey }>(name!, sealed)
+    const transactionKey = opened.payload.dpop!
+    expect(transactionKey.d).toMatch(/^[\w-]{43}$/)
+    const raw = sealed
+      .split('.')
+      .map((part) => Buffer.from(part, 'base64url').toString('latin1'))
+      .join('\n')
+    expect(raw).not.toContain(transactionKey.d)
+    expect(raw).not.toContain('"kty"')
     const callback = await t.postCallback(params)
     expect(callback.error).toBeUndefined()
     // The code exchange was signed by the key whose thumbprint the login sent.
     const [exchange] = t.provider.dpopProofs
     expect(exchange).toMatchObject({ path: '/oauth/token', answer: 'ok', jkt })
-    const { d } = (await t.session())!.dpop!
-    expect(transactionCookies[0]).not.toContain(d)
+    // The session keeps that same key.
+    expect((await t.session())!.dpop).toEqual(transactionKey)
   })
 
   it.each([
@@ -374,6 +388,90 @@ describe('dpop(): fetchWithAccessToken', () => {
   })
 })
 
+/** One request of the browser's against `engine` (same provider and cookies): what `run` returns. */
+async function viaEngine<T>(
+  t: Harness,
+  engine: ReturnType<typeof createHybridAuth>,
+  run: (loaded: RequestSession) => Promise<T>,
+): Promise<T> {
+  return (await withSession(engine, t.request('GET', '/'), run)).value
+}
+
+describe('dpop(): API calls are not redirected', () => {
+  it('a redirect is answered as it came, never followed with the proof (the fetch is told manual)', async () => {
+    const t = await dpopSetup()
+    await t.login()
+    const modes: string[] = []
+    const engine = createHybridAuth({
+      ...baseConfig(t),
+      fetch: async (input: RequestInfo | URL, init?: RequestInit) => {
+        const request = new Request(input, init)
+        if (new URL(request.url).origin !== API) return t.fetch(request)
+        modes.push(request.redirect)
+        return new Response(null, { status: 302, headers: { location: 'https://elsewhere.test/' } })
+      },
+      extensions: [dpop()],
+    })
+    const answer = await viaEngine(t, engine, (s) => s.fetchWithAccessToken(`${API}/moved`))
+    expect(answer.status).toBe(302)
+    expect(modes).toEqual(['manual'])
+  })
+})
+
+describe('dpop(): server nonces kept', () => {
+  it('a nonce that is not RFC 9449 8.1 text (or over 1 KB) is neither used nor a reason to retry', async () => {
+    const t = await dpopSetup()
+    await t.login()
+    let calls = 0
+    const proofs: Array<string | null> = []
+    const engine = createHybridAuth({
+      ...baseConfig(t),
+      fetch: async (input: RequestInfo | URL, init?: RequestInit) => {
+        const request = new Request(input, init)
+        if (new URL(request.url).origin !== API) return t.fetch(request)
+        calls++
+        proofs.push(request.headers.get('dpop'))
+        const nonce = calls === 1 ? 'a "quoted" nonce' : 'x'.repeat(1025)
+        return new Response(null, {
+          status: 401,
+          headers: { 'www-authenticate': 'DPoP error="use_dpop_nonce"', 'dpop-nonce': nonce },
+        })
+      },
+      extensions: [dpop()],
+    })
+    await viaEngine(t, engine, (s) => s.fetchWithAccessToken(`${API}/a`))
+    await viaEngine(t, engine, (s) => s.fetchWithAccessToken(`${API}/b`))
+    // No retry for either, and no nonce in the second proof.
+    expect(calls).toBe(2)
+    expect(decodeJwt(proofs[1]!)).not.toHaveProperty('nonce')
+  })
+
+  it('the nonces of at most 1 000 origins are kept, the oldest forgotten first', async () => {
+    const t = await dpopSetup()
+    await t.login()
+    const seen = new Map<string, unknown>()
+    const engine = createHybridAuth({
+      ...baseConfig(t),
+      fetch: async (input: RequestInfo | URL, init?: RequestInit) => {
+        const request = new Request(input, init)
+        const { origin, hostname } = new URL(request.url)
+        if (!hostname.endsWith('.api.test')) return t.fetch(request)
+        seen.set(origin, decodeJwt(request.headers.get('dpop')!).nonce)
+        return new Response(null, { headers: { 'dpop-nonce': `nonce-of-${hostname}` } })
+      },
+      extensions: [dpop()],
+    })
+    const call = (i: number) =>
+      viaEngine(t, engine, (s) => s.fetchWithAccessToken(`https://n${i}.api.test/`))
+    for (let i = 0; i <= 1000; i++) await call(i)
+    // 1 001 origins answered a nonce: the second one's is kept, the first one's forgotten.
+    await call(1)
+    expect(seen.get('https://n1.api.test')).toBe('nonce-of-n1.api.test')
+    await call(0)
+    expect(seen.get('https://n0.api.test')).toBeUndefined()
+  })
+})
+
 describe('dpop(): tokens for other APIs (apiTokens)', () => {
   it("a token for another API is DPoP-bound to the session's key and sent with a proof", async () => {
     const t = await dpopSetup([dpop()], { apiTokens: apiTokens() })
@@ -527,6 +625,26 @@ describe('generateDpopKey and DpopProofSigner', () => {
     },
   )
 
+  it('another d with the same public members is another key (the import cache is keyed by all of it)', async () => {
+    const { key } = await generateDpopKey('ES256', crypto)
+    const { key: other } = await generateDpopKey('ES256', crypto)
+    const signer = new DpopProofSigner(crypto)
+    const input = { method: 'GET', url: 'https://rs.example.test/', now: NOW }
+    await signer.sign(key, input)
+    // WebCrypto refuses a private key whose d does not match its x and y.
+    await expect(signer.sign({ ...key, d: other.d }, input)).rejects.toThrow()
+  })
+
+  it('htu leaves out credentials in the URL as well as query and fragment', async () => {
+    const { key } = await generateDpopKey('ES256', crypto)
+    const proof = await new DpopProofSigner(crypto).sign(key, {
+      method: 'GET',
+      url: 'https://user:secret@rs.example.test/a?q=1#f',
+      now: NOW,
+    })
+    expect(decodeJwt(proof).htu).toBe('https://rs.example.test/a')
+  })
+
   it('nonce and ath only when given', async () => {
     const { key } = await generateDpopKey('ES256', crypto)
     const signer = new DpopProofSigner(crypto)
@@ -623,6 +741,21 @@ describe('asksForNonce', () => {
       true,
     ],
     ['500 use_dpop_nonce', 500, NONCE, ASKS, false],
+    ['400 use_dpop_nonce with a quoted nonce', 400, { 'dpop-nonce': 'a"b' }, ASKS, false],
+    [
+      '400 use_dpop_nonce with a 1 025-character nonce',
+      400,
+      { 'dpop-nonce': 'n'.repeat(1025) },
+      ASKS,
+      false,
+    ],
+    [
+      '400 use_dpop_nonce with a 1 024-character nonce',
+      400,
+      { 'dpop-nonce': 'n'.repeat(1024) },
+      ASKS,
+      true,
+    ],
     ['200 with a nonce', 200, NONCE, '{}', false],
   ])('%s', (_name, status, headers, body, expected) => {
     expect(asksForNonce(status, new Headers(headers), body)).toBe(expected)

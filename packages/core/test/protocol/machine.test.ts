@@ -733,6 +733,20 @@ describe('DPoP (RFC 9449): the key from the login to the refresh', () => {
     expect(failedWith(refused).code).toBe('TOKEN_RESPONSE_INVALID')
   })
 
+  it('a DPoP session whose key was lost (a store that dropped it) stays DPoP: a Bearer answer is refused', async () => {
+    const session: Session = { ...(await authenticated('refresh-1')), tokenType: 'DPoP' }
+    expect(session.dpop).toBeUndefined()
+    const refused = await transition(
+      context(),
+      { kind: 'Refreshing', session },
+      {
+        type: 'TokenResponseReceived',
+        response: tokenResponse({ access_token: 'access-token-2', token_type: 'Bearer' }),
+      },
+    )
+    expect(failedWith(refused).code).toBe('TOKEN_RESPONSE_INVALID')
+  })
+
   it('without a key: no dpop on the requests, Bearer sessions, and a DPoP answer is refused', async () => {
     const started = await loginStarted()
     expect(started.transaction.dpop).toBeUndefined()

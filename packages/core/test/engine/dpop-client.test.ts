@@ -3,7 +3,7 @@
 // the login, proofs on the code exchange, refreshes, UserInfo and fetchWithAccessToken, the token
 // type the provider must answer, server nonces (one retry, remembered per origin), the algorithms,
 // sessions from before the extension, and the signer and nonce test on their own.
-import { decodeJwt } from 'jose'
+import { decodeJwt, exportJWK, generateKeyPair } from 'jose'
 import { describe, expect, it, vi } from 'vitest'
 import { WebCryptoProvider } from '../../src/crypto/webcrypto.js'
 import { apiTokens } from '../../src/engine/api-tokens.js'
@@ -15,7 +15,7 @@ import {
   generateDpopKey,
 } from '../../src/engine/dpop-client.js'
 import { createHybridAuth } from '../../src/engine/hybrid-auth.js'
-import { pushedAuthorization } from '../../src/engine/par.js'
+import { pushedAuthorization, signedRequests } from '../../src/engine/par.js'
 import type { RequestSession } from '../../src/engine/request-session.js'
 import { CookieSealer } from '../../src/engine/seal.js'
 import type { Extension } from '../../src/engine/types.js'
@@ -190,6 +190,31 @@ describe('dpop(): login', () => {
     const session = (await t.session())!
     expect(push!.body.get('dpop_jkt')).toBe(await thumbprintOf(session.dpop!))
     expect(session.tokenType).toBe('DPoP')
+  })
+
+  it('with signedRequests() dpop_jkt is a claim of the signed request object', async () => {
+    const { privateKey } = await generateKeyPair('ES256', { extractable: true })
+    const key = { ...(await exportJWK(privateKey)), kid: 'rp-1' }
+    const t = await dpopSetup([dpop(), signedRequests({ key })])
+    const { start, callback } = await t.login()
+    expect(callback.error).toBeUndefined()
+    const location = new URL(start.headers.get('location')!)
+    expect(location.searchParams.get('dpop_jkt')).toBeNull()
+    const claims = decodeJwt(location.searchParams.get('request')!)
+    expect(claims.dpop_jkt).toBe(await thumbprintOf((await t.session())!.dpop!))
+  })
+
+  it('a silent login (prompt=none) and a step-up login carry dpop_jkt too', async () => {
+    const t = await dpopSetup([dpop()])
+    const silent = new URL((await t.startLogin('/login?prompt=none')).headers.get('location')!)
+    expect(silent.searchParams.get('prompt')).toBe('none')
+    expect(silent.searchParams.get('dpop_jkt')).toMatch(/^[\w-]{43}$/)
+    const stepUp = await t.auth.login(t.request('GET', '/login'), {
+      authorizationParams: { acr_values: 'urn:mace:incommon:iap:silver', max_age: 0 },
+    })
+    const location = new URL(stepUp.headers.get('location')!)
+    expect(location.searchParams.get('acr_values')).toBe('urn:mace:incommon:iap:silver')
+    expect(location.searchParams.get('dpop_jkt')).toMatch(/^[\w-]{43}$/)
   })
 })
 

@@ -26,7 +26,7 @@ import {
   sealDpopNonce,
   verifyDpopProof,
 } from '../protocol/dpop.js'
-import type { JsonWebKeySet, JwsAlgorithm } from '../protocol/types.js'
+import type { JsonWebKeySet, Jwk, JwsAlgorithm } from '../protocol/types.js'
 import { ProviderCache, withKeys } from './provider-cache.js'
 import { StepUp } from './step-up.js'
 import type { EngineView } from './types.js'
@@ -194,6 +194,8 @@ export class BearerVerifier {
   readonly #nonceKey: Promise<Uint8Array> | undefined
   /** Proof ids (`jkt jti`) seen, until when (the default replay memory). */
   readonly #proofs = new Map<string, number>()
+  /** Proof keys by thumbprint (the first JWK object of each), so their imports are reused. */
+  readonly #proofKeys = new Map<string, Jwk>()
 
   /** Prefer {@link createBearerVerifier}. Throws ConfigurationError without an issuer. */
   constructor(config: BearerVerifierConfig) {
@@ -307,6 +309,15 @@ export class BearerVerifier {
         now: this.#now(),
         window: this.#config.dpopWindow ?? DEFAULT_DPOP_WINDOW,
         crypto: this.#crypto,
+        keyOf: (jkt, jwk) => {
+          const keys = this.#proofKeys
+          const known = keys.get(jkt)
+          if (known) return known
+          // Bounded: the oldest client's key goes first (it is imported again if it comes back).
+          if (keys.size >= 1000) keys.delete(keys.keys().next().value!)
+          keys.set(jkt, jwk)
+          return jwk
+        },
       })
       const headers = await this.#checkNonce(proof.nonce)
       // RFC 9449 11.1: a proof is used once; keyed by its key too, so no client can spend another's.

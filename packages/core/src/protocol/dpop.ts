@@ -156,6 +156,12 @@ export interface DpopProofOptions {
   /** Seconds `iat` may lie before or after `now`. Default {@link DEFAULT_DPOP_WINDOW}. */
   window?: number
   crypto: CryptoProvider
+  /**
+   * The JWK object to verify with for a proof key of thumbprint `jkt` (the `jwk` it came with, or
+   * one seen before with the same thumbprint, hence the same public key): a crypto provider
+   * remembers the keys it imported per JWK object, so a client's later proofs skip the import.
+   */
+  keyOf?: (jkt: string, jwk: Jwk) => Jwk
 }
 
 /** A proof that passed every check that needs no memory. */
@@ -226,7 +232,7 @@ export async function verifyDpopProof(
   if (!jkt) throw invalidProof('jwk', 'jwk is not a public EC, RSA or OKP key')
   const valid = await crypto.verifySignature(
     alg as JwsAlgorithm,
-    jwk as Jwk,
+    options.keyOf?.(jkt, jwk as Jwk) ?? (jwk as Jwk),
     utf8(jws.signingInput, crypto),
     jws.signature,
   )

@@ -5,6 +5,7 @@
  * stub serving discovery and a JWKS; tokens and proofs are made with jose.
  */
 import { beforeAll, describe, expect, it } from 'vitest'
+import { WebCryptoProvider } from '../../src/crypto/webcrypto.js'
 import {
   type BearerRequest,
   type BearerVerifierConfig,
@@ -123,6 +124,30 @@ describe("dpop: 'allow' (the default)", () => {
       scopes: ['read'],
       jkt: client.jkt,
     })
+  })
+
+  it("a client's later proofs are verified with the key object of its first (the import is reused), another key with its own", async () => {
+    const keys: unknown[] = []
+    const crypto = new WebCryptoProvider()
+    const verifySignature = crypto.verifySignature.bind(crypto)
+    crypto.verifySignature = (alg, key, input, signature) => {
+      if (alg === 'ES256') keys.push(key)
+      return verifySignature(alg, key, input, signature)
+    }
+    const verifier = verifierWith({ crypto })
+    const token = await accessToken(client.jkt)
+    await verifier.verifyRequest(await request(token))
+    await verifier.verifyRequest(await request(token))
+    await expect(
+      verifier.verifyRequest(await request(token, { key: thief })),
+    ).rejects.toMatchObject({
+      code: 'DPOP_BINDING_MISMATCH',
+    })
+    // Each proof carries its own jwk object; the second is verified with the first's.
+    expect(keys).toHaveLength(3)
+    expect(keys[1]).toBe(keys[0])
+    expect(keys[2]).not.toBe(keys[0])
+    expect(keys[2]).toMatchObject({ x: thief.jwk.x })
   })
 
   it('an unbound token as Bearer is verified as before, via verifyRequest and verify', async () => {

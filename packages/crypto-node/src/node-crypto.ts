@@ -12,10 +12,12 @@ import {
   createDecipheriv,
   createHash,
   createHmac,
+  createPrivateKey,
   createPublicKey,
   hkdfSync,
   type KeyObject,
   randomBytes,
+  sign,
   timingSafeEqual,
   verify,
 } from 'node:crypto'
@@ -188,6 +190,42 @@ function checkAesParameters(key: Uint8Array, iv: Uint8Array): void {
  */
 export class NodeCryptoProvider implements CryptoProvider {
   readonly #verifyKeys = new WeakMap<object, Map<JwsAlgorithm, VerifyKey | null>>()
+  /** Private keys parsed for {@link signWithJwk}, by their members (at most 1 000, oldest out). */
+  readonly #signKeys = new Map<string, KeyObject>()
+
+  /**
+   * The JWS signature of `signingInput` by a private JWK: `ES256` (`r || s`) or `EdDSA`
+   * (Ed25519), for DPoP proofs; each key is parsed once.
+   *
+   * @see [RFC 7518 3.4](https://www.rfc-editor.org/rfc/rfc7518#section-3.4)
+   * @see [RFC 8037 3.1](https://www.rfc-editor.org/rfc/rfc8037#section-3.1)
+   */
+  async signWithJwk(
+    alg: 'ES256' | 'EdDSA',
+    privateJwk: JsonWebKey,
+    signingInput: Uint8Array,
+  ): Promise<Uint8Array> {
+    const { kty, crv, x, y, d } = privateJwk
+    const expected =
+      alg === 'ES256' ? kty === 'EC' && crv === 'P-256' : kty === 'OKP' && crv === 'Ed25519'
+    if (!expected || typeof d !== 'string') {
+      throw new ConfigurationError(
+        `the key is not a private ${alg === 'ES256' ? 'P-256' : 'Ed25519'} JWK`,
+      )
+    }
+    const id = `${kty}.${crv}.${x}.${y}.${d}`
+    let key = this.#signKeys.get(id)
+    if (!key) {
+      key = createPrivateKey({ key: { kty, crv, x, y, d } as nodeCrypto.JsonWebKey, format: 'jwk' })
+      if (this.#signKeys.size >= 1000) this.#signKeys.delete(this.#signKeys.keys().next().value!)
+      this.#signKeys.set(id, key)
+    }
+    return plain(
+      alg === 'ES256'
+        ? sign('sha256', signingInput, { key, dsaEncoding: 'ieee-p1363' })
+        : sign(null, signingInput, key),
+    )
+  }
 
   /**
    * SHA-2 digest of `data`.

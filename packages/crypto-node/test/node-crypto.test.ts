@@ -644,3 +644,42 @@ describe('misuse is a ConfigurationError, never a RangeError', () => {
     }
   })
 })
+
+describe('signWithJwk: DPoP proof signatures (ES256 r || s, EdDSA) that WebCrypto and jose verify', () => {
+  const node = new NodeCryptoProvider()
+  const web = new WebCryptoProvider()
+  const input = new TextEncoder().encode('eyJhbGciOiJFUzI1NiJ9.eyJqdGkiOiIxIn0')
+
+  it.each([
+    ['ES256', { name: 'ECDSA', namedCurve: 'P-256' }],
+    ['EdDSA', { name: 'Ed25519' }],
+  ] as const)('%s', async (alg, params) => {
+    const pair = (await crypto.subtle.generateKey(params, true, [
+      'sign',
+      'verify',
+    ])) as CryptoKeyPair
+    const privateJwk = await crypto.subtle.exportKey('jwk', pair.privateKey)
+    const { d: _d, key_ops: _k, ext: _e, ...publicJwk } = privateJwk
+    const signature = await node.signWithJwk(alg, privateJwk, input)
+    // JWS form: 64 bytes for both (r || s for ES256, RFC 7518 3.4; RFC 8037 3.1 for Ed25519).
+    expect(signature).toHaveLength(64)
+    expect(await web.verifySignature(alg, publicJwk as Jwk, input, signature)).toBe(true)
+    expect(await node.verifySignature(alg, publicJwk as Jwk, input, signature)).toBe(true)
+    const other = new TextEncoder().encode('another input')
+    expect(await web.verifySignature(alg, publicJwk as Jwk, other, signature)).toBe(false)
+  })
+
+  it('a key of another type or curve, or without d, is a ConfigurationError', async () => {
+    const pair = (await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, [
+      'sign',
+      'verify',
+    ])) as CryptoKeyPair
+    const privateJwk = await crypto.subtle.exportKey('jwk', pair.privateKey)
+    await expect(node.signWithJwk('EdDSA', privateJwk, input)).rejects.toThrow(/Ed25519/)
+    await expect(node.signWithJwk('ES256', { ...privateJwk, crv: 'P-384' }, input)).rejects.toThrow(
+      /P-256/,
+    )
+    const { d: _d, ...publicOnly } = privateJwk
+    await expect(node.signWithJwk('ES256', publicOnly, input)).rejects.toThrow(/private/)
+  })
+})

@@ -58,4 +58,14 @@ export interface CryptoProvider {
   deflate?(bytes: Uint8Array): Uint8Array
   /** The inverse of {@link deflate}: `undefined` for invalid input or output over `max` bytes. */
   inflate?(bytes: Uint8Array, max: number): Uint8Array | undefined
+  /**
+   * The JWS signature of `signingInput` by a private JWK: `ES256` (P-256, `r || s` as RFC 7518
+   * 3.4 says) or `EdDSA` (Ed25519, RFC 8037), for DPoP proofs. Without it they are signed with
+   * WebCrypto. Rejects when the key cannot sign with `alg`.
+   */
+  signWithJwk?(
+    alg: 'ES256' | 'EdDSA',
+    privateJwk: JsonWebKey,
+    signingInput: Uint8Array,
+  ): Promise<Uint8Array>
 }

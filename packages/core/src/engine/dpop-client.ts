@@ -135,12 +135,18 @@ export class DpopProofSigner {
     }
     const segment = (value: unknown) => encode(utf8(JSON.stringify(value)))
     const input = `${segment({ typ: 'dpop+jwt', alg, jwk: publicJwk(key) })}.${segment(claims)}`
-    const signature = await globalThis.crypto.subtle.sign(
-      PARAMETERS[alg].sign,
-      await this.#import(key, alg),
-      utf8(input) as Uint8Array<ArrayBuffer>,
-    )
-    return `${input}.${encode(new Uint8Array(signature))}`
+    const bytes = utf8(input) as Uint8Array<ArrayBuffer>
+    // The provider's own signer when it has one (node:crypto), else WebCrypto.
+    const signature = this.#crypto.signWithJwk
+      ? await this.#crypto.signWithJwk(alg, key, bytes)
+      : new Uint8Array(
+          await globalThis.crypto.subtle.sign(
+            PARAMETERS[alg].sign,
+            await this.#import(key, alg),
+            bytes,
+          ),
+        )
+    return `${input}.${encode(signature)}`
   }
 
   #import(key: JsonWebKey, alg: DpopAlgorithm): Promise<CryptoKey> {

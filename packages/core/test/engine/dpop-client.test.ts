@@ -3,6 +3,7 @@
 // the login, proofs on the code exchange, refreshes, UserInfo and fetchWithAccessToken, the token
 // type the provider must answer, server nonces (one retry, remembered per origin), the algorithms,
 // sessions from before the extension, and the signer and nonce test on their own.
+import { createPrivateKey, sign as nodeSign } from 'node:crypto'
 import { decodeJwt, exportJWK, generateKeyPair } from 'jose'
 import { describe, expect, it, vi } from 'vitest'
 import { WebCryptoProvider } from '../../src/crypto/webcrypto.js'
@@ -649,6 +650,26 @@ describe('generateDpopKey and DpopProofSigner', () => {
       expect(again.claims.jti).not.toBe(verified.claims.jti)
     },
   )
+
+  it("signs with the crypto provider's signWithJwk when it has one (node:crypto), else WebCrypto", async () => {
+    const { key } = await generateDpopKey('ES256', crypto)
+    const used: string[] = []
+    const native = Object.assign(new WebCryptoProvider(), {
+      async signWithJwk(alg: 'ES256' | 'EdDSA', jwk: JsonWebKey, input: Uint8Array) {
+        used.push(alg)
+        const privateKey = createPrivateKey({ key: jwk as never, format: 'jwk' })
+        return new Uint8Array(
+          nodeSign('sha256', input, { key: privateKey, dsaEncoding: 'ieee-p1363' }),
+        )
+      },
+    })
+    const url = 'https://rs.example.test/x'
+    const proof = await new DpopProofSigner(native).sign(key, { method: 'GET', url, now: NOW })
+    expect(used).toEqual(['ES256'])
+    expect((await verifyProof(proof, { method: 'GET', url, now: NOW })).jkt).toBe(
+      await thumbprintOf(key),
+    )
+  })
 
   it('another d with the same public members is another key (the import cache is keyed by all of it)', async () => {
     const { key } = await generateDpopKey('ES256', crypto)

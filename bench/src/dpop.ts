@@ -159,7 +159,7 @@ export async function dpopCases(fixtures: Fixtures): Promise<Case[]> {
         group,
         key: `dpop-sign-ours-${kind}`,
         role: kind === 'web' ? 'ours-web' : 'ours-node',
-        name: `ours DpopProofSigner.sign (${kind === 'web' ? 'WebCryptoProvider' : 'NodeCryptoProvider: ath by node:crypto, signature by WebCrypto'})`,
+        name: `ours DpopProofSigner.sign (${kind === 'web' ? 'WebCryptoProvider' : 'NodeCryptoProvider: ath and signature by node:crypto'})`,
         fn: () => signer.sign(privateJwk, { ...input, now: Math.floor(Date.now() / 1000) }),
       })
     }

@@ -9,7 +9,7 @@ import { WebCryptoProvider } from '../crypto/webcrypto.js'
 import { ConfigurationError, isOidcHybridError, OidcHybridError } from '../errors.js'
 import { ASYMMETRIC_ALGS } from '../lib/alg.js'
 import { utf8 } from '../lib/base64url.js'
-import { remember } from '../lib/remember.js'
+import { keep, remember } from '../lib/remember.js'
 import {
   type AccessTokenClaims,
   type BearerVerification,
@@ -196,6 +196,16 @@ export class BearerVerifier {
   readonly #proofs = new Map<string, number>()
   /** Proof keys by thumbprint (the first JWK object of each), so their imports are reused. */
   readonly #proofKeys = new Map<string, Jwk>()
+  /**
+   * The JWK object to verify a proof key of thumbprint `jkt` with: the first one seen. Bounded:
+   * the oldest client's key goes first (it is imported again if it comes back).
+   */
+  readonly #keyOf = (jkt: string, jwk: Jwk): Jwk => {
+    const known = this.#proofKeys.get(jkt)
+    if (known) return known
+    keep(this.#proofKeys, jkt, jwk, 1000)
+    return jwk
+  }
 
   /** Prefer {@link createBearerVerifier}. Throws ConfigurationError without an issuer. */
   constructor(config: BearerVerifierConfig) {
@@ -309,15 +319,7 @@ export class BearerVerifier {
         now: this.#now(),
         window: this.#config.dpopWindow ?? DEFAULT_DPOP_WINDOW,
         crypto: this.#crypto,
-        keyOf: (jkt, jwk) => {
-          const keys = this.#proofKeys
-          const known = keys.get(jkt)
-          if (known) return known
-          // Bounded: the oldest client's key goes first (it is imported again if it comes back).
-          if (keys.size >= 1000) keys.delete(keys.keys().next().value!)
-          keys.set(jkt, jwk)
-          return jwk
-        },
+        keyOf: this.#keyOf,
       })
       const headers = await this.#checkNonce(proof.nonce)
       // RFC 9449 11.1: a proof is used once; keyed by its key too, so no client can spend another's.

@@ -8,6 +8,7 @@
 import type { CryptoProvider } from '../crypto/provider.js'
 import { ConfigurationError, isOidcHybridError } from '../errors.js'
 import { encode, utf8 } from '../lib/base64url.js'
+import { keep } from '../lib/remember.js'
 import { jwkThumbprint } from '../protocol/dpop.js'
 import { parseJsonObject } from '../protocol/http.js'
 import type { Jwk } from '../protocol/jwk.js'
@@ -55,13 +56,6 @@ function algorithmOf(jwk: JsonWebKey): DpopAlgorithm {
 /** The public members of a private EC or OKP JWK: what the proof header's `jwk` carries. */
 function publicJwk({ kty, crv, x, y }: JsonWebKey): Jwk {
   return (y === undefined ? { kty, crv, x } : { kty, crv, x, y }) as Jwk
-}
-
-/** Adds `key → value` to `map`, forgetting the oldest entry beyond {@link REMEMBERED}. */
-function remember<V>(map: Map<string, V>, key: string, value: V): void {
-  map.delete(key)
-  map.set(key, value)
-  if (map.size > REMEMBERED) map.delete(map.keys().next().value!)
 }
 
 /**
@@ -164,7 +158,7 @@ export class DpopProofSigner {
       )
       // A key WebCrypto refuses is not remembered: the next request tries again.
       imported.catch(() => this.#keys.delete(id))
-      remember(this.#keys, id, imported)
+      keep(this.#keys, id, imported, REMEMBERED)
     }
     return imported
   }
@@ -238,7 +232,7 @@ export function dpop(options: DpopOptions = {}): Extension {
         })
       const note = (url: string, headers: Headers) => {
         const nonce = headers.get('dpop-nonce')
-        if (isNonce(nonce)) remember(nonces, new URL(url).origin, nonce)
+        if (isNonce(nonce)) keep(nonces, new URL(url).origin, nonce, REMEMBERED)
       }
 
       engine.login = async (request, loginOptions: LoginOptions = {}): Promise<AuthResponse> => {

@@ -10,3 +10,13 @@ export function remember(used: Map<string, number>, key: string, until: number, 
   }
   used.set(key, until)
 }
+
+/**
+ * Sets `key → value` as the newest entry of `map`, forgetting the oldest beyond `max`: a bounded
+ * cache (imported keys, server nonces), where a forgotten entry costs only work done again.
+ */
+export function keep<V>(map: Map<string, V>, key: string, value: V, max: number): void {
+  map.delete(key)
+  map.set(key, value)
+  if (map.size > max) map.delete(map.keys().next().value!)
+}

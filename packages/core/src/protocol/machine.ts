@@ -149,22 +149,19 @@ const TABLE: Table = {
   Authenticated: {
     // Without a refresh token the grant refuses with REFRESH_TOKEN_MISSING: `Failed`, nothing sent.
     // `extra`: further parameters (Auth0's `audience`, RFC 8707 `resource`) for another API.
-    RefreshRequested: async (context, { session }, event) =>
-      to(
+    RefreshRequested: async (context, { session }, event) => {
+      const request = await buildRefreshTokenGrantRequest(
+        context,
+        session.refreshToken as string,
+        event,
+      )
+      // RFC 9449 5: a DPoP session's refresh proves possession of its key too.
+      request.dpop = session.dpop
+      return to(
         { kind: 'Refreshing', session, scope: event.scope },
-        {
-          type: 'Http',
-          purpose: 'refresh_token',
-          request: {
-            ...(await buildRefreshTokenGrantRequest(
-              context,
-              session.refreshToken as string,
-              event,
-            )),
-            dpop: session.dpop,
-          },
-        },
-      ),
+        { type: 'Http', purpose: 'refresh_token', request },
+      )
+    },
     LogoutRequested: async (context, state, event) =>
       loggedOut(
         buildLogoutUrl(context.provider, context.client, {
